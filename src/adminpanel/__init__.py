@@ -1,0 +1,1 @@
+"""Admin Panel: a self-hosted admin panel for a mail-hosting account."""

@@ -1,0 +1,97 @@
+"""The Admin and the Sub-Admins: one Account model with access flags and section levels."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from adminpanel import clock
+
+SECTIONS = ("domains", "users", "aliases", "logs")
+
+username_validator = RegexValidator(
+    r"\A[A-Za-z0-9._@+-]+\Z",
+    "Use only letters A-Z, digits and . _ @ + -",
+)
+
+
+class Level(models.IntegerChoices):
+    """Per-section permission; each level includes the ones before it."""
+
+    NONE = 0, "No access"
+    VIEW = 1, "View"
+    EDIT = 2, "Edit"
+    DELETE = 3, "Delete"
+
+
+class AccountManager(BaseUserManager):
+    def get_by_natural_key(self, username: str) -> "Account":
+        return self.get(username__iexact=username)
+
+    def create_user(self, username: str, password: str | None = None, **fields) -> "Account":
+        account = self.model(username=username, **fields)
+        account.set_password(password)
+        account.save(using=self._db)
+        return account
+
+    def create_superuser(self, username: str, password: str | None = None, **fields):
+        fields.setdefault("is_owner", True)
+        return self.create_user(username, password, **fields)
+
+
+class Account(AbstractBaseUser):
+    username = models.CharField(
+        max_length=150,
+        unique=True,
+        validators=[MinLengthValidator(3), username_validator],
+    )
+    # The Admin (account owner); exactly one exists.
+    is_owner = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    web_access = models.BooleanField("Admin Panel", default=True)
+    api_access = models.BooleanField("API", default=False)
+    domains = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    users = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    aliases = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    # Addresses and CIDR ranges (normalized strings); empty means any address.
+    allowed_ips = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+    objects = AccountManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="account_username_ci_unique"),
+            models.UniqueConstraint(
+                fields=["is_owner"], condition=models.Q(is_owner=True), name="one_admin"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def level(self, section: str) -> Level:
+        if self.is_owner:
+            return Level.DELETE
+        return Level(getattr(self, section))
+
+    @property
+    def role(self) -> str:
+        return "Admin" if self.is_owner else "Sub-Admin"
+
+
+class PasswordAttempts(models.Model):
+    """Failed passwords per username and client IP within the current 15-minute window."""
+
+    username = models.CharField(max_length=150)
+    ip = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "ip"], name="password_attempts_key")
+        ]

@@ -1,0 +1,156 @@
+"""Accounts and the password step of a login (SPEC §2, §3, §5)."""
+
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from adminpanel import audit
+from adminpanel.accounts.models import Account, PasswordAttempts
+from adminpanel.net import ip_allowed
+
+PASSWORD_FAILURES_ALLOWED = 10
+PASSWORD_WINDOW = timedelta(minutes=15)
+MAX_PASSWORD_LENGTH = 4096
+
+INVALID_CREDENTIALS = "Invalid username or password."
+API_ONLY = "This account can only be used with the API."
+IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
+WEB_DENIED = "This account has no access to the Admin Panel."
+
+
+class LoginRefused(Exception):
+    """The password step refused; `reason` is a stable code, `message` what a person reads."""
+
+    def __init__(self, reason: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _take_password_slot(username: str, ip: str, now: datetime) -> None:
+    """Reserve one attempt in the (username, IP) window before any password is hashed.
+
+    Reserving first means concurrent guesses cannot all slip past the check together.
+    """
+    with transaction.atomic():
+        attempts, _ = PasswordAttempts.objects.select_for_update().get_or_create(
+            username=username, ip=ip, defaults={"window_started": now}
+        )
+        if attempts.window_started + PASSWORD_WINDOW <= now:
+            attempts.failures = 0
+            attempts.window_started = now
+        if attempts.failures >= PASSWORD_FAILURES_ALLOWED:
+            seconds = (attempts.window_started + PASSWORD_WINDOW - now).total_seconds()
+            minutes = max(1, math.ceil(seconds / 60))
+            unit = "minute" if minutes == 1 else "minutes"
+            raise LoginRefused(
+                "too_many_attempts",
+                f"Too many attempts. Try again in {minutes} {unit}.",
+                retry_after=math.ceil(seconds),
+            )
+        attempts.failures += 1
+        attempts.save(update_fields=["failures", "window_started"])
+
+
+def _release_password_slots(username: str, ip: str) -> None:
+    PasswordAttempts.objects.filter(username=username, ip=ip).delete()
+
+
+def check_password_step(
+    username: object, password: object, *, ip: str, channel: str, now: datetime, request=None
+) -> Account:
+    """The account whose password this is, or LoginRefused (one message for both mistakes).
+
+    channel is "web" or "api": each refuses accounts without access to it.
+    """
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+    name = username.strip().lower()[:150]
+    if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+    try:
+        _take_password_slot(name, ip, now)
+    except LoginRefused:
+        audit.record(f"{channel}_login_throttled", request=request, actor_name=name)
+        raise
+    account = Account.objects.filter(username__iexact=name).first()
+    if account is None:
+        make_password(password)  # the same work as a real check, so timing tells nothing
+        audit.record(f"{channel}_login_failed", request=request, actor_name=name)
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+    if not account.check_password(password) or not account.is_active:
+        audit.record(f"{channel}_login_failed", request=request, actor=account)
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+    _release_password_slots(name, ip)
+    if channel == "web" and not account.web_access:
+        reason, message = (
+            ("api_only", API_ONLY) if account.api_access else ("web_denied", WEB_DENIED)
+        )
+        audit.record("web_login_refused", request=request, actor=account, reason=reason)
+        raise LoginRefused(reason, message)
+    if not ip_allowed(ip, account.allowed_ips):
+        audit.record(
+            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+        )
+        raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
+    return account
+
+
+def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
+    audit.record(f"{channel}_login", actor=account, request=request, two_factor=with_2fa)
+
+
+def record_logout(account: Account, *, request=None) -> None:
+    audit.record("web_logout", actor=account, request=request)
+
+
+def ensure_admin(username: str, password: str | None) -> tuple[Account, str | None]:
+    """Create the Admin on first start. Returns (admin, generated password or None)."""
+    existing = Account.objects.filter(is_owner=True).first()
+    if existing is not None:
+        return existing, None
+    generated = None
+    if not password:
+        generated = password = secrets.token_urlsafe(15)
+    with transaction.atomic():
+        admin = Account.objects.create_user(
+            username=username, password=password, is_owner=True, web_access=True, api_access=True
+        )
+        audit.record("admin_created", actor=admin)
+    return admin, generated
+
+
+# --- the pending second step of a web login ----------------------------------------------
+
+PENDING_KEY = "pending_login"
+
+
+def begin_pending_login(session, account: Account, *, next_url: str, now: datetime) -> None:
+    """Remember that the password step passed. The visitor is not logged in yet."""
+    session.cycle_key()  # a new id, so a planted session id cannot ride on the login
+    session[PENDING_KEY] = {"account": account.pk, "at": now.timestamp(), "next": next_url}
+
+
+def pending_login(session, *, now: datetime, pending_seconds: int) -> tuple[Account, str] | None:
+    """(account, next URL) of a live pending login; expired or gone ones are cleared."""
+    pending = session.get(PENDING_KEY)
+    if not pending:
+        return None
+    if now.timestamp() - pending["at"] > pending_seconds:
+        del session[PENDING_KEY]
+        raise LoginRefused(
+            "pending_expired", "The sign-in took too long. Enter your password again."
+        )
+    account = Account.objects.filter(pk=pending["account"], is_active=True).first()
+    if account is None:
+        del session[PENDING_KEY]
+        return None
+    return account, pending["next"]
+
+
+def cancel_pending_login(session) -> None:
+    session.pop(PENDING_KEY, None)

@@ -1,0 +1,141 @@
+"""Web login, the 2FA pop-up, logout and the home page. Thin: rules live in services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from adminpanel import clock
+from adminpanel.accounts import services
+from adminpanel.accounts.forms import LoginForm
+from adminpanel.net import client_ip
+from adminpanel.twofactor import services as twofactor
+from adminpanel.twofactor.forms import ChallengeForm
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
+
+
+def _finish_login(request: HttpRequest, account, next_url: str, *, with_2fa: bool):
+    login(request, account)  # a new session id
+    now = clock.now().timestamp()
+    request.session["login_at"] = now
+    request.session["seen_at"] = now
+    services.record_login(account, request=request, with_2fa=with_2fa)
+    return redirect(next_url)
+
+
+def _pending(request: HttpRequest):
+    """(account, next) of the live pending login, or None; an expired one adds a message."""
+    try:
+        return services.pending_login(
+            request.session, now=clock.now(), pending_seconds=settings.PENDING_LOGIN_SECONDS
+        )
+    except services.LoginRefused as refused:
+        messages.error(request, refused.message)
+        return None
+
+
+def _login_page(request, form, *, challenge=None, status=200):
+    context = {"form": form, "challenge": challenge}
+    return render(request, "accounts/login.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request, request.GET.get("next")))
+    if request.method == "GET":
+        pending = _pending(request)
+        challenge = ChallengeForm() if pending else None
+        return _login_page(request, LoginForm(initial={}), challenge=challenge)
+    form = LoginForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, services.INVALID_CREDENTIALS)
+        return _login_page(request, LoginForm(), status=400)
+    now = clock.now()
+    try:
+        account = services.check_password_step(
+            form.cleaned_data["username"],
+            form.cleaned_data["password"],
+            ip=client_ip(request),
+            channel="web",
+            now=now,
+            request=request,
+        )
+    except services.LoginRefused as refused:
+        messages.error(request, refused.message)
+        status = 429 if refused.reason == "too_many_attempts" else 200
+        response = _login_page(
+            request,
+            LoginForm(initial={"username": request.POST.get("username", "")[:150]}),
+            status=status,
+        )
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return response
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if not twofactor.is_enabled(account):
+        return _finish_login(request, account, next_url, with_2fa=False)
+    services.begin_pending_login(request.session, account, next_url=next_url, now=now)
+    return redirect("login")
+
+
+@require_POST
+def verify_view(request: HttpRequest) -> HttpResponse:
+    pending = _pending(request)
+    if pending is None:
+        if not messages.get_messages(request):
+            messages.error(request, "Enter your username and password first.")
+        return redirect("login")
+    account, next_url = pending
+    form = ChallengeForm(request.POST)
+    if form.is_valid():
+        try:
+            twofactor.verify_code(
+                account, form.cleaned_data["challenge"], now=clock.now(), request=request
+            )
+        except twofactor.CodeRejected as rejected:
+            form.add_error("challenge", rejected.message)
+            status = 429 if rejected.reason == "throttled" else 200
+            response = _login_page(request, LoginForm(), challenge=form, status=status)
+            if rejected.retry_after:
+                response["Retry-After"] = str(rejected.retry_after)
+            return response
+        services.cancel_pending_login(request.session)
+        return _finish_login(request, account, next_url, with_2fa=True)
+    return _login_page(request, LoginForm(), challenge=form)
+
+
+@require_POST
+def cancel_view(request: HttpRequest) -> HttpResponse:
+    services.cancel_pending_login(request.session)
+    return redirect("login")
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        services.record_logout(request.user, request=request)
+    logout(request)  # flushes the session row: the session ends on every instance
+    messages.info(request, "You have been logged out.")
+    return redirect("login")
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    account = request.user
+    context = {
+        "two_factor_enabled": twofactor.is_enabled(account),
+        "recovery_codes_left": twofactor.recovery_codes_left(account),
+    }
+    return render(request, "accounts/home.html", context)

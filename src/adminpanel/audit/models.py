@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.db import models
+
+from adminpanel import clock
+
+
+class Event(models.Model):
+    """One line of the audit log. Never holds a secret, code or password."""
+
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the log still names an actor after the account is deleted.
+    actor_name = models.CharField(max_length=150, blank=True, db_index=True)
+    event = models.CharField(max_length=64, db_index=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.event}"

@@ -1,0 +1,170 @@
+"""The one settings module, read from ADMINPANEL_* environment variables (SPEC §9)."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from adminpanel import keyfiles
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("ADMINPANEL_DATA_DIR", "var")).resolve()
+
+SECRET_KEY = keyfiles.secret_key(DATA_DIR)
+ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR)
+TOTP_ISSUER = os.environ.get("ADMINPANEL_TOTP_ISSUER", "Admin Panel")
+
+DEBUG = os.environ.get("ADMINPANEL_DEBUG") == "1"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("ADMINPANEL_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if h.strip()
+]
+# Proxies (addresses or CIDR ranges) whose X-Forwarded-For we believe.
+TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("ADMINPANEL_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "adminpanel.accounts",
+    "adminpanel.twofactor",
+    "adminpanel.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "adminpanel.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "adminpanel.accounts.middleware.SessionLifetimeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "adminpanel.urls"
+WSGI_APPLICATION = "adminpanel.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+
+def _database(url: str | None) -> dict:
+    if url:
+        db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+        return db
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "adminpanel.sqlite3",
+        # A file, not memory, so tests can hit it from many threads at once.
+        "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        "OPTIONS": {
+            # Every write transaction takes the database lock at BEGIN, so check-then-update
+            # of security state is serialized exactly like SELECT ... FOR UPDATE on PostgreSQL.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+DATABASES = {"default": _database(os.environ.get("ADMINPANEL_DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+
+PASSWORD_HASHERS = ["adminpanel.accounts.hashers.Argon2idHasher"]
+# OWASP's floor for Argon2id; Django's default of 100 MiB per hash turns a burst of logins
+# into a memory hazard.
+ARGON2_MEMORY_KIB = int(os.environ.get("ADMINPANEL_ARGON2_MEMORY_KIB", "19456"))
+ARGON2_TIME_COST = int(os.environ.get("ADMINPANEL_ARGON2_TIME_COST", "2"))
+ARGON2_PARALLELISM = int(os.environ.get("ADMINPANEL_ARGON2_PARALLELISM", "1"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions live in the database so any instance serves any request. They end after 1 hour
+# idle (the cookie/row age, refreshed by SessionLifetimeMiddleware) and 24 hours after login.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 3600 + 60  # the idle limit plus the granularity of its refresh
+SESSION_IDLE_SECONDS = 3600
+SESSION_ABSOLUTE_SECONDS = 24 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "adminpanel_session"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "adminpanel.views.csrf_failure"
+
+# The password step of a 2FA login is pending this long; a setup QR code lives this long.
+PENDING_LOGIN_SECONDS = 5 * 60
+PENDING_SETUP_SECONDS = 10 * 60
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise scans it; assets come from finders
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    # Request bodies (passwords, codes) are never logged: Django logs only paths and statuses.
+    "loggers": {"django.security": {"handlers": ["console"], "level": "WARNING"}},
+}

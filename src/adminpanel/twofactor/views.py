@@ -1,0 +1,155 @@
+"""Security → 2FA pages (SPEC §4). Thin: every rule is in twofactor.services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from adminpanel import clock
+from adminpanel.twofactor import services
+from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
+from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
+
+ENABLED = "Two-factor authentication is enabled."
+DISABLED = "Two-factor authentication is disabled."
+
+
+def _rejected(request, template: str, context: dict, form, rejected) -> HttpResponse:
+    form.add_error("challenge", rejected.message)
+    status = 429 if rejected.reason == "throttled" else 200
+    response = render(request, template, {**context, "form": form}, status=status)
+    if rejected.retry_after:
+        response["Retry-After"] = str(rejected.retry_after)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def status_view(request: HttpRequest) -> HttpResponse:
+    account = request.user
+    enabled = services.is_enabled(account)
+    form = StatusForm(
+        request.POST or None, initial={"status": "enabled" if enabled else "disabled"}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            wanted = form.cleaned_data["status"] == "enabled"
+            if wanted and not enabled:
+                return redirect("2fa-enable")
+            if not wanted and enabled:
+                return redirect("2fa-disable")
+            messages.info(request, ENABLED if enabled else DISABLED)
+            return redirect("2fa")
+        status = 400
+    else:
+        status = 200
+    context = {
+        "form": form,
+        "enabled": enabled,
+        "recovery_codes_left": services.recovery_codes_left(account) if enabled else 0,
+    }
+    return render(request, "twofactor/status.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enable_view(request: HttpRequest) -> HttpResponse:
+    """Requirements, then Next: a new pending setup (replacing any earlier one)."""
+    if services.is_enabled(request.user):
+        messages.info(request, ENABLED)
+        return redirect("2fa")
+    if request.method == "POST":
+        services.start_setup(request.user, now=clock.now(), request=request)
+        return redirect("2fa-setup")
+    return render(request, "twofactor/requirements.html")
+
+
+def _setup_context(request: HttpRequest, setup) -> dict:
+    now = clock.now()
+    key = services.setup_key(setup)
+    uri = otpauth_uri(key, request.user.username, settings.TOTP_ISSUER)
+    return {
+        "setup": setup,
+        "qr_svg": qr_svg(uri),
+        "key_grouped": grouped(key),
+        "expired": setup.expires_at <= now,
+        "seconds_left": max(0, int((setup.expires_at - now).total_seconds())),
+        "issuer": settings.TOTP_ISSUER,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup_view(request: HttpRequest) -> HttpResponse:
+    """The QR code, the key as text, the countdown and the Challenge."""
+    account = request.user
+    if services.is_enabled(account):
+        messages.info(request, ENABLED)
+        return redirect("2fa")
+    setup = services.pending_setup(account)
+    if setup is None:
+        if request.method == "POST":
+            messages.error(request, "This setup was replaced or has ended. Start again.")
+        return redirect("2fa-enable")
+    context = _setup_context(request, setup)
+    if request.method == "GET":
+        return render(request, "twofactor/setup.html", {**context, "form": SetupForm()})
+    form = SetupForm(request.POST)
+    if not form.is_valid():
+        return render(request, "twofactor/setup.html", {**context, "form": form})
+    try:
+        codes = services.confirm_setup(
+            account,
+            form.cleaned_data["setup"],
+            form.cleaned_data["challenge"],
+            now=clock.now(),
+            request=request,
+        )
+    except services.CodeRejected as rejected:
+        return _rejected(request, "twofactor/setup.html", context, form, rejected)
+    except services.SetupError as error:
+        if error.reason == "replaced":
+            context = _setup_context(request, services.pending_setup(account) or setup)
+        return _rejected(request, "twofactor/setup.html", context, form, error)
+    return render(request, "twofactor/recovery_codes.html", {"codes": codes, "just_enabled": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disable_view(request: HttpRequest) -> HttpResponse:
+    if not services.is_enabled(request.user):
+        messages.info(request, DISABLED)
+        return redirect("2fa")
+    form = ChallengeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.disable(
+                request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
+            )
+        except services.CodeRejected as rejected:
+            return _rejected(request, "twofactor/disable.html", {}, form, rejected)
+        messages.success(request, DISABLED)
+        messages.info(request, "You can now delete the entry from your 2FA app.")
+        return redirect("2fa")
+    return render(request, "twofactor/disable.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    """A new set of recovery codes, confirmed with a current code."""
+    if not services.is_enabled(request.user):
+        return redirect("2fa")
+    form = ChallengeForm(request.POST or None)
+    context = {"recovery_codes_left": services.recovery_codes_left(request.user)}
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.regenerate_recovery_codes(
+                request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
+            )
+        except services.CodeRejected as rejected:
+            return _rejected(request, "twofactor/regenerate.html", context, form, rejected)
+        return render(request, "twofactor/recovery_codes.html", {"codes": codes})
+    return render(request, "twofactor/regenerate.html", {**context, "form": form})

@@ -1,0 +1,33 @@
+"""Error pages, calm and in the panel's own words."""
+
+from django.shortcuts import render
+
+
+def _error(request, status: int, title: str, text: str):
+    return render(request, "error.html", {"title": title, "text": text}, status=status)
+
+
+def csrf_failure(request, reason: str = ""):
+    return _error(
+        request,
+        403,
+        "This form has expired",
+        "The page was open too long or was sent from somewhere else. "
+        "Go back, reload the page and try again.",
+    )
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "Bad request", "The request could not be understood.")
+
+
+def forbidden(request, exception=None):
+    return _error(request, 403, "Not allowed", "Your account may not open this page.")
+
+
+def not_found(request, exception=None):
+    return _error(request, 404, "Page not found", "There is nothing at this address.")
+
+
+def server_error(request):
+    return _error(request, 500, "Something went wrong", "Please try again in a moment.")

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "adminpanel.accounts",
     "adminpanel.twofactor",
     "adminpanel.audit",
+    "adminpanel.mail",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,70 @@
+"""Domains, mailboxes (the spec's "Users") and aliases. Written only by mail.services."""
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from adminpanel import clock
+
+
+class Domain(models.Model):
+    # The IDNA A-label, lower case ("xn--bcher-kva.example"): one spelling per domain.
+    name = models.CharField(max_length=253, unique=True)
+    active = models.BooleanField(default=True)
+    catch_all = models.CharField(max_length=320, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        from adminpanel.mail.addresses import domain_to_unicode
+
+        return domain_to_unicode(self.name)
+
+
+class Mailbox(models.Model):
+    local_part = models.CharField(max_length=64)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="mailboxes")
+    display_name = models.CharField(max_length=200, blank=True)
+    password_hash = models.CharField(max_length=256)
+    quota_mb = models.PositiveIntegerField(default=1024)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["domain__name", "local_part"]
+        constraints = [
+            models.UniqueConstraint(Lower("local_part"), "domain", name="mailbox_address_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain.display_name}"
+
+
+class Alias(models.Model):
+    local_part = models.CharField(max_length=64)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="aliases")
+    destinations = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["domain__name", "local_part"]
+        constraints = [
+            models.UniqueConstraint(Lower("local_part"), "domain", name="alias_address_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain.display_name}"

@@ -1,0 +1,86 @@
+"""Read-only queries for the mail pages and the API, behind the same permission check."""
+
+from django.db.models import Count, Q, QuerySet
+
+from adminpanel.accounts.models import Account, Level
+from adminpanel.accounts.permissions import require
+from adminpanel.errors import Invalid, NotFound
+from adminpanel.mail.addresses import normalize_domain
+from adminpanel.mail.models import Alias, Domain, Mailbox
+
+
+def _domain_term(search: str) -> str:
+    """Let a search typed in Unicode find the stored A-label too."""
+    try:
+        return normalize_domain(search)
+    except Invalid:
+        return search
+
+
+def domains(actor: Account, *, search: str = "") -> QuerySet[Domain]:
+    require(actor, "domains", Level.VIEW)
+    query = Domain.objects.annotate(
+        mailbox_count=Count("mailboxes", distinct=True), alias_count=Count("aliases", distinct=True)
+    )
+    search = search.strip()
+    if search:
+        query = query.filter(Q(name__icontains=search) | Q(name__icontains=_domain_term(search)))
+    return query.order_by("name")
+
+
+def get_domain(actor: Account, pk: object) -> Domain:
+    require(actor, "domains", Level.VIEW)
+    return _get(Domain.objects.all(), pk)
+
+
+def _address_filter(search: str) -> Q:
+    local, _, domain = search.strip().rpartition("@")
+    if local and domain:
+        return Q(local_part__icontains=local, domain__name__icontains=_domain_term(domain))
+    term = search.strip()
+    return (
+        Q(local_part__icontains=term)
+        | Q(domain__name__icontains=term)
+        | Q(domain__name__icontains=_domain_term(term))
+    )
+
+
+def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Mailbox]:
+    require(actor, "users", Level.VIEW)
+    query = Mailbox.objects.select_related("domain")
+    if search.strip():
+        query = query.filter(_address_filter(search) | Q(display_name__icontains=search.strip()))
+    if domain:
+        query = query.filter(domain__name=_domain_term(domain))
+    return query.order_by("domain__name", "local_part")
+
+
+def get_mailbox(actor: Account, pk: object) -> Mailbox:
+    require(actor, "users", Level.VIEW)
+    return _get(Mailbox.objects.select_related("domain"), pk)
+
+
+def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Alias]:
+    require(actor, "aliases", Level.VIEW)
+    query = Alias.objects.select_related("domain")
+    if search.strip():
+        query = query.filter(_address_filter(search))
+    if domain:
+        query = query.filter(domain__name=_domain_term(domain))
+    return query.order_by("domain__name", "local_part")
+
+
+def get_alias(actor: Account, pk: object) -> Alias:
+    require(actor, "aliases", Level.VIEW)
+    return _get(Alias.objects.select_related("domain"), pk)
+
+
+def _get(query: QuerySet, pk: object):
+    try:
+        number = int(str(pk))
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    found = query.filter(pk=number).first() if 0 < number < 2**63 else None
+    if found is None:
+        raise NotFound()
+    return found

@@ -1,0 +1,297 @@
+"""The rules for domains, mailboxes and aliases (SPEC §7). Web and API call these.
+
+Every function checks the actor's section level first, validates, changes the data in one
+transaction and records the change in the audit log.
+"""
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from adminpanel import audit
+from adminpanel.accounts.models import Account, Level
+from adminpanel.accounts.permissions import require
+from adminpanel.errors import Invalid
+from adminpanel.mail.addresses import normalize_address, normalize_domain, split_address
+from adminpanel.mail.models import Alias, Domain, Mailbox
+
+MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
+MAX_DESTINATIONS = 100
+
+
+def _existing_domain(name: str, field: str) -> Domain:
+    domain = Domain.objects.filter(name=name).first()
+    if domain is None:
+        raise Invalid(field, f"There is no domain {name}. Add the domain first.")
+    return domain
+
+
+def _catch_all(raw: object) -> str:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    return normalize_address(raw, "catch_all")
+
+
+def _quota(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_QUOTA_MB:
+        raise Invalid("quota_mb", f"The quota is a whole number of MB from 1 to {MAX_QUOTA_MB}.")
+    return raw
+
+
+def _display_name(raw: object) -> str:
+    if not isinstance(raw, str) or len(raw) > 200 or "\x00" in raw:
+        raise Invalid("display_name", "The display name has at most 200 characters.")
+    return raw.strip()
+
+
+def _password_hash(raw: object) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise Invalid("password", "Enter a password.")
+    if len(raw) > 4096:
+        raise Invalid("password", "The password is too long.")
+    try:
+        validate_password(raw)
+    except ValidationError as error:
+        raise Invalid("password", " ".join(error.messages)) from None
+    return make_password(raw)
+
+
+def _destinations(raw: object) -> list[str]:
+    if isinstance(raw, str):
+        raw = [line for line in raw.replace(",", "\n").splitlines()]
+    if not isinstance(raw, list):
+        raise Invalid("destinations", "Enter one or more destination addresses.")
+    cleaned: list[str] = []
+    for item in raw:
+        if isinstance(item, str) and not item.strip():
+            continue
+        address = normalize_address(item, "destinations")
+        if address not in cleaned:
+            cleaned.append(address)
+    if not cleaned:
+        raise Invalid("destinations", "Enter one or more destination addresses.")
+    if len(cleaned) > MAX_DESTINATIONS:
+        raise Invalid("destinations", f"An alias has at most {MAX_DESTINATIONS} destinations.")
+    return cleaned
+
+
+def _address_taken(local: str, domain: Domain) -> str | None:
+    if Mailbox.objects.filter(domain=domain, local_part__iexact=local).exists():
+        return "mailbox"
+    if Alias.objects.filter(domain=domain, local_part__iexact=local).exists():
+        return "alias"
+    return None
+
+
+# --- domains -----------------------------------------------------------------------------
+
+
+def create_domain(
+    actor: Account, *, name: object, active: bool = True, catch_all: object = "", request=None
+) -> Domain:
+    """Add a domain, stored as its normalized IDNA name."""
+    require(actor, "domains", Level.EDIT)
+    ascii_name = normalize_domain(name)
+    catch = _catch_all(catch_all)
+    try:
+        with transaction.atomic():
+            domain = Domain.objects.create(name=ascii_name, active=bool(active), catch_all=catch)
+            audit.record("domain_created", actor=actor, request=request, domain=ascii_name)
+    except IntegrityError:
+        raise Invalid("name", f"The domain {ascii_name} already exists.") from None
+    return domain
+
+
+def update_domain(
+    actor: Account,
+    domain: Domain,
+    *,
+    active: bool | None = None,
+    catch_all: object = None,
+    request=None,
+) -> Domain:
+    require(actor, "domains", Level.EDIT)
+    changes: dict = {}
+    if active is not None:
+        domain.active = changes["active"] = bool(active)
+    if catch_all is not None:
+        domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
+    with transaction.atomic():
+        domain.save()
+        audit.record("domain_updated", actor=actor, request=request, domain=domain.name, **changes)
+    return domain
+
+
+def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, request=None) -> None:
+    """Delete a domain; one with mailboxes or aliases only when asked to cascade."""
+    require(actor, "domains", Level.DELETE)
+    with transaction.atomic():
+        mailboxes = Mailbox.objects.filter(domain=domain).count()
+        aliases = Alias.objects.filter(domain=domain).count()
+        if (mailboxes or aliases) and not cascade:
+            raise Invalid(
+                "cascade",
+                f"{domain.display_name} still has {mailboxes} mailbox(es) and {aliases} "
+                "alias(es). Delete them first, or confirm deleting everything with it.",
+            )
+        if cascade and (mailboxes or aliases):
+            require(actor, "users", Level.DELETE)
+            require(actor, "aliases", Level.DELETE)
+        Mailbox.objects.filter(domain=domain).delete()
+        Alias.objects.filter(domain=domain).delete()
+        name = domain.name
+        domain.delete()
+        audit.record(
+            "domain_deleted",
+            actor=actor,
+            request=request,
+            domain=name,
+            mailboxes_deleted=mailboxes,
+            aliases_deleted=aliases,
+        )
+
+
+# --- mailboxes ---------------------------------------------------------------------------
+
+
+def create_mailbox(
+    actor: Account,
+    *,
+    address: object,
+    password: object,
+    display_name: object = "",
+    quota_mb: object = 1024,
+    active: bool = True,
+    request=None,
+) -> Mailbox:
+    """Add a mailbox local@domain on an existing domain; its password is hashed."""
+    require(actor, "users", Level.EDIT)
+    local, domain_name = split_address(address)
+    fields = {
+        "display_name": _display_name(display_name),
+        "quota_mb": _quota(quota_mb),
+        "password_hash": _password_hash(password),
+    }
+    try:
+        with transaction.atomic():
+            domain = _existing_domain(domain_name, "address")
+            taken = _address_taken(local, domain)
+            if taken:
+                raise Invalid("address", f"{local}@{domain.display_name} is already a {taken}.")
+            mailbox = Mailbox.objects.create(
+                local_part=local, domain=domain, active=bool(active), **fields
+            )
+            audit.record("mailbox_created", actor=actor, request=request, address=mailbox.address)
+    except IntegrityError:
+        raise Invalid("address", f"{local}@{domain_name} already exists.") from None
+    return mailbox
+
+
+def update_mailbox(
+    actor: Account,
+    mailbox: Mailbox,
+    *,
+    display_name: object = None,
+    password: object = None,
+    quota_mb: object = None,
+    active: bool | None = None,
+    request=None,
+) -> Mailbox:
+    require(actor, "users", Level.EDIT)
+    changed: list[str] = []
+    if display_name is not None:
+        mailbox.display_name = _display_name(display_name)
+        changed.append("display_name")
+    if quota_mb is not None:
+        mailbox.quota_mb = _quota(quota_mb)
+        changed.append("quota_mb")
+    if active is not None:
+        mailbox.active = bool(active)
+        changed.append("active")
+    if password not in (None, ""):
+        mailbox.password_hash = _password_hash(password)
+        changed.append("password")
+    with transaction.atomic():
+        mailbox.save()
+        audit.record(
+            "mailbox_updated",
+            actor=actor,
+            request=request,
+            address=mailbox.address,
+            changed=changed,
+        )
+    return mailbox
+
+
+def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
+    require(actor, "users", Level.DELETE)
+    with transaction.atomic():
+        address = mailbox.address
+        mailbox.delete()
+        audit.record("mailbox_deleted", actor=actor, request=request, address=address)
+
+
+# --- aliases -----------------------------------------------------------------------------
+
+
+def create_alias(
+    actor: Account, *, address: object, destinations: object, active: bool = True, request=None
+) -> Alias:
+    """Add an alias on an existing domain; it may not shadow a mailbox."""
+    require(actor, "aliases", Level.EDIT)
+    local, domain_name = split_address(address)
+    targets = _destinations(destinations)
+    try:
+        with transaction.atomic():
+            domain = _existing_domain(domain_name, "address")
+            taken = _address_taken(local, domain)
+            if taken:
+                raise Invalid("address", f"{local}@{domain.display_name} is already a {taken}.")
+            alias = Alias.objects.create(
+                local_part=local, domain=domain, destinations=targets, active=bool(active)
+            )
+            audit.record(
+                "alias_created",
+                actor=actor,
+                request=request,
+                address=alias.address,
+                destinations=targets,
+            )
+    except IntegrityError:
+        raise Invalid("address", f"{local}@{domain_name} already exists.") from None
+    return alias
+
+
+def update_alias(
+    actor: Account,
+    alias: Alias,
+    *,
+    destinations: object = None,
+    active: bool | None = None,
+    request=None,
+) -> Alias:
+    require(actor, "aliases", Level.EDIT)
+    if destinations is not None:
+        alias.destinations = _destinations(destinations)
+    if active is not None:
+        alias.active = bool(active)
+    with transaction.atomic():
+        alias.save()
+        audit.record(
+            "alias_updated",
+            actor=actor,
+            request=request,
+            address=alias.address,
+            destinations=alias.destinations,
+            active=alias.active,
+        )
+    return alias
+
+
+def delete_alias(actor: Account, alias: Alias, *, request=None) -> None:
+    require(actor, "aliases", Level.DELETE)
+    with transaction.atomic():
+        address = alias.address
+        alias.delete()
+        audit.record("alias_deleted", actor=actor, request=request, address=address)

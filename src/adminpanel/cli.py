@@ -3,6 +3,10 @@
 import argparse
 import os
 import sys
+from contextlib import contextmanager
+
+# Any constant will do: it names the lock that instances take while they migrate.
+STARTUP_LOCK = 0x41444D494E  # "ADMIN"
 
 
 def _setup_django() -> None:
@@ -12,6 +16,24 @@ def _setup_django() -> None:
     django.setup()
 
 
+@contextmanager
+def _one_instance_at_a_time():
+    """Instances starting together on one PostgreSQL database migrate and create the Admin
+    one after another (a session-level advisory lock), instead of racing each other."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [STARTUP_LOCK])
+
+
 def serve(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
@@ -19,9 +41,10 @@ def serve(args: argparse.Namespace) -> int:
 
     from adminpanel.accounts.services import ensure_admin
 
-    call_command("migrate", interactive=False, verbosity=0)
-    username = os.environ.get("ADMINPANEL_ADMIN_USERNAME", "admin")
-    admin, generated = ensure_admin(username, os.environ.get("ADMINPANEL_ADMIN_PASSWORD"))
+    with _one_instance_at_a_time():
+        call_command("migrate", interactive=False, verbosity=0)
+        username = os.environ.get("ADMINPANEL_ADMIN_USERNAME", "admin")
+        admin, generated = ensure_admin(username, os.environ.get("ADMINPANEL_ADMIN_PASSWORD"))
     if generated:
         # Printed once, on the first start only; it is stored only as a hash.
         print(
@@ -50,6 +73,9 @@ def serve(args: argparse.Namespace) -> int:
         "--graceful-timeout",
         "10",
     ]
+    from django.db import connections
+
+    connections.close_all()  # the workers open their own; none leaks through exec
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover - exec does not return
 

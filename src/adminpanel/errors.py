@@ -1,5 +1,7 @@
 """Exceptions services raise for input a person can fix; translated at the edge."""
 
+from django.http import Http404
+
 
 class Invalid(Exception):
     """`message` is what the person reads, next to `field` ("" for the whole form)."""
@@ -10,5 +12,5 @@ class Invalid(Exception):
         self.message = message
 
 
-class NotFound(Exception):
-    pass
+class NotFound(Http404):
+    """No such object (or not one this account may see): the 404 page, or 404 JSON."""

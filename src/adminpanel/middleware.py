@@ -1,6 +1,13 @@
-"""Response headers that Django 5.2 does not set by itself."""
+"""Response headers that Django 5.2 does not set by itself, and a 503 when the database is lost."""
+
+import logging
+import sys
 
 from django.conf import settings
+from django.core.signals import got_request_exception
+from django.db.utils import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 
 class SecurityHeadersMiddleware:
@@ -20,3 +27,69 @@ class SecurityHeadersMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# --- a lost database: 503, not 500 --------------------------------------------------------
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER = 5
+DATABASE_MESSAGE = "The database cannot be reached right now. Try again in a moment."
+logger = logging.getLogger("adminpanel.database")
+
+
+def _remember_database_error(sender, request=None, **kwargs) -> None:
+    """got_request_exception fires inside Django's except block, so sys.exc_info() is the error."""
+    if request is not None and isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        request.database_unavailable = True
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    """A calm 503 (JSON under /api/), rendered without touching the database."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"error": "database_unavailable", "message": DATABASE_MESSAGE}, status=503
+        )
+    else:
+        # No request context: the page must not ask the database who is logged in.
+        body = render_to_string(
+            "error.html", {"title": "Temporarily unavailable", "text": DATABASE_MESSAGE}
+        )
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database connection lost or refused mid-request gives a clean 503, never a 500.
+
+    First in MIDDLEWARE: errors in views arrive through process_exception; errors in other
+    middleware (loading or saving the session) arrive as Django's 500, which got_request_exception
+    has marked, and are replaced here. Django then closes the broken connection at the end of
+    the request (CONN_HEALTH_CHECKS), so the next request gets a fresh one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        got_request_exception.connect(
+            _remember_database_error, dispatch_uid="adminpanel.database_unavailable"
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, "database_unavailable", False):
+            return database_unavailable_response(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_ERRORS):
+            return None
+        logger.warning(
+            "database unavailable during %s %s: %s", request.method, request.path, exception
+        )
+        request.database_unavailable = True
+        return database_unavailable_response(request)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "adminpanel.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "adminpanel.middleware.SecurityHeadersMiddleware",
@@ -65,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "adminpanel.accounts.context.menu",
             ],
         },
     }
@@ -167,5 +169,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     # Request bodies (passwords, codes) are never logged: Django logs only paths and statuses.
-    "loggers": {"django.security": {"handlers": ["console"], "level": "WARNING"}},
+    "loggers": {
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # 403/404 are answers, not incidents: the audit log records what matters.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

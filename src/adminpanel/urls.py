@@ -1,6 +1,9 @@
 from django.urls import path
 
+from adminpanel.accounts import subadmin_views as subadmins
 from adminpanel.accounts import views as accounts
+from adminpanel.audit import views as audit
+from adminpanel.mail import views as mail
 from adminpanel.twofactor import views as twofactor
 
 urlpatterns = [
@@ -14,7 +17,21 @@ urlpatterns = [
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),
     path("security/2fa/disable", twofactor.disable_view, name="2fa-disable"),
     path("security/2fa/recovery-codes", twofactor.recovery_codes_view, name="2fa-recovery-codes"),
+    path("subadmins", subadmins.list_view, name="subadmins"),
+    path("subadmins/add", subadmins.add_view, name="subadmin-add"),
+    path("subadmins/<int:pk>", subadmins.edit_view, name="subadmin-edit"),
+    path("subadmins/<int:pk>/reset-2fa", subadmins.reset_2fa_view, name="subadmin-reset-2fa"),
+    path("subadmins/<int:pk>/delete", subadmins.delete_view, name="subadmin-delete"),
+    path("logs", audit.logs_view, name="logs"),
+    path("logs.csv", audit.logs_csv_view, name="logs-csv"),
 ]
+for key in ("domains", "users", "aliases"):
+    urlpatterns += [
+        path(key, mail.list_view, {"key": key}, name=f"{key}"),
+        path(f"{key}/add", mail.add_view, {"key": key}, name=f"{key}-add"),
+        path(f"{key}/<int:pk>", mail.edit_view, {"key": key}, name=f"{key}-edit"),
+        path(f"{key}/<int:pk>/delete", mail.delete_view, {"key": key}, name=f"{key}-delete"),
+    ]
 
 handler400 = "adminpanel.views.bad_request"
 handler403 = "adminpanel.views.forbidden"

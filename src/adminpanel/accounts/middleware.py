@@ -1,13 +1,32 @@
-"""Sessions end after 1 hour without activity and 24 hours after login (SPEC §3.6)."""
+"""Rules every request of a logged-in web session obeys (SPEC §2, §3.6).
+
+A session ends after 1 hour without activity and 24 hours after login, and at once when
+the account loses Admin Panel access or the request comes from outside its allowed IPs.
+"""
 
 from django.conf import settings
 from django.contrib.auth import logout
 
-from adminpanel import clock
+from adminpanel import audit, clock
+from adminpanel.net import client_ip, ip_allowed
 
 # Refreshing the idle clock on every request would write the session row every time;
 # once a minute keeps the idle limit exact to the minute at a fraction of the writes.
 SEEN_GRANULARITY = 60
+
+
+def _end_reason(request, now: float) -> str | None:
+    account = request.user
+    session = request.session
+    if now - session.get("login_at", 0) > settings.SESSION_ABSOLUTE_SECONDS:
+        return "session_expired"
+    if now - session.get("seen_at", 0) > settings.SESSION_IDLE_SECONDS:
+        return "session_idle"
+    if not account.web_access:
+        return "web_access_removed"
+    if not ip_allowed(client_ip(request), account.allowed_ips):
+        return "ip_not_allowed"
+    return None
 
 
 class SessionLifetimeMiddleware:
@@ -17,13 +36,13 @@ class SessionLifetimeMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated:
             now = clock.now().timestamp()
-            login_at = request.session.get("login_at", 0)
-            seen_at = request.session.get("seen_at", 0)
-            if (
-                now - login_at > settings.SESSION_ABSOLUTE_SECONDS
-                or now - seen_at > settings.SESSION_IDLE_SECONDS
-            ):
+            reason = _end_reason(request, now)
+            if reason is not None:
+                if reason in ("web_access_removed", "ip_not_allowed"):
+                    audit.record(
+                        "web_session_ended", actor=request.user, request=request, reason=reason
+                    )
                 logout(request)
-            elif now - seen_at > SEEN_GRANULARITY:
+            elif now - request.session.get("seen_at", 0) > SEEN_GRANULARITY:
                 request.session["seen_at"] = now
         return self.get_response(request)

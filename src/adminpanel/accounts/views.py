@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminpanel import clock
 from adminpanel.accounts import services
 from adminpanel.accounts.forms import LoginForm
+from adminpanel.accounts.overview import security_overview
 from adminpanel.net import client_ip
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.forms import ChallengeForm
@@ -137,5 +138,6 @@ def home_view(request: HttpRequest) -> HttpResponse:
     context = {
         "two_factor_enabled": twofactor.is_enabled(account),
         "recovery_codes_left": twofactor.recovery_codes_left(account),
+        **security_overview(account),
     }
     return render(request, "accounts/home.html", context)

@@ -1,0 +1,111 @@
+"""Sub-Admins pages (Admin only). Thin: accounts.subadmins holds the rules and the log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from adminpanel.accounts import subadmins
+from adminpanel.accounts.permissions import require_admin
+from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
+from adminpanel.errors import Invalid
+from adminpanel.pages import paginate, show_invalid
+from adminpanel.twofactor.services import is_enabled
+
+
+def _saved(request: HttpRequest, account, warnings: list[str], verb: str) -> HttpResponse:
+    messages.success(request, f"{verb} the Sub-Admin {account.username}.")
+    for warning in warnings:
+        messages.warning(request, warning)
+    return redirect("subadmin-edit", pk=account.pk)
+
+
+@login_required
+def list_view(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")[:200]
+    page = paginate(request, subadmins.list_subadmins(request.user, search=search))
+    rows = [
+        {"account": a, "two_factor": is_enabled(a), "warnings": subadmins.warnings_for(a)}
+        for a in page.object_list
+    ]
+    return render(request, "accounts/subadmin_list.html", {"page": page, "rows": rows, "q": search})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_view(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = SubAdminForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account, warnings = subadmins.create_subadmin(
+                request.user, **form.service_arguments(), request=request
+            )
+        except Invalid as error:
+            show_invalid(form, error)
+        else:
+            return _saved(request, account, warnings, "Added")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request, "accounts/subadmin_form.html", {"form": form, "adding": True}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    account = subadmins.get_subadmin(request.user, pk)
+    if request.method == "POST":
+        form = SubAdminEditForm(request.POST)
+        if form.is_valid():
+            try:
+                account, warnings = subadmins.update_subadmin(
+                    request.user, account, **form.service_arguments(), request=request
+                )
+            except Invalid as error:
+                show_invalid(form, error)
+                account.refresh_from_db()
+            else:
+                return _saved(request, account, warnings, "Saved")
+    else:
+        form = SubAdminEditForm(
+            initial={
+                "username": account.username,
+                "active": account.is_active,
+                "web_access": account.web_access,
+                "api_access": account.api_access,
+                "allowed_ips": "\n".join(account.allowed_ips),
+                "domains": account.domains,
+                "users": account.users,
+                "aliases": account.aliases,
+                "logs": account.logs,
+            }
+        )
+    context = {"form": form, "subadmin": account, "two_factor": is_enabled(account)}
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "accounts/subadmin_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def reset_2fa_view(request: HttpRequest, pk: int) -> HttpResponse:
+    account = subadmins.get_subadmin(request.user, pk)
+    subadmins.reset_subadmin_2fa(request.user, account, request=request)
+    messages.success(
+        request,
+        f"2FA of {account.username} was reset: it can log in with its password and "
+        "set up 2FA again.",
+    )
+    return redirect("subadmin-edit", pk=account.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    account = subadmins.get_subadmin(request.user, pk)
+    if request.method == "POST":
+        subadmins.delete_subadmin(request.user, account, request=request)
+        messages.success(request, f"Deleted the Sub-Admin {account.username}.")
+        return redirect("subadmins")
+    return render(request, "accounts/subadmin_delete.html", {"subadmin": account})

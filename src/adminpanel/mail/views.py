@@ -1,0 +1,175 @@
+"""Domains, Users (mailboxes) and Aliases pages. Thin: services check, validate and log."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from adminpanel.accounts.models import Level
+from adminpanel.accounts.permissions import can, require
+from adminpanel.errors import Invalid
+from adminpanel.mail import forms as mail_forms
+from adminpanel.mail import selectors, services
+from adminpanel.pages import paginate, show_invalid
+
+
+@dataclass(frozen=True)
+class Section:
+    """What differs between the three pages of managed data."""
+
+    key: str  # the permission section
+    title: str
+    noun: str
+    url: str
+    search: Callable
+    get: Callable
+    create: Callable
+    update: Callable
+    delete: Callable
+    add_form: type[forms.Form]
+    edit_form: type[forms.Form]
+    initial: Callable  # object -> initial values of the edit form
+
+
+def _alias_initial(alias):
+    return {"destinations": "\n".join(alias.destinations), "active": alias.active}
+
+
+SECTIONS = {
+    "domains": Section(
+        "domains",
+        "Domains",
+        "domain",
+        "/domains",
+        selectors.domains,
+        selectors.get_domain,
+        services.create_domain,
+        services.update_domain,
+        services.delete_domain,
+        mail_forms.DomainForm,
+        mail_forms.DomainEditForm,
+        lambda d: {"catch_all": d.catch_all, "active": d.active},
+    ),
+    "users": Section(
+        "users",
+        "Users",
+        "mailbox",
+        "/users",
+        selectors.mailboxes,
+        selectors.get_mailbox,
+        services.create_mailbox,
+        services.update_mailbox,
+        services.delete_mailbox,
+        mail_forms.MailboxForm,
+        mail_forms.MailboxEditForm,
+        lambda m: {"display_name": m.display_name, "quota_mb": m.quota_mb, "active": m.active},
+    ),
+    "aliases": Section(
+        "aliases",
+        "Aliases",
+        "alias",
+        "/aliases",
+        selectors.aliases,
+        selectors.get_alias,
+        services.create_alias,
+        services.update_alias,
+        services.delete_alias,
+        mail_forms.AliasForm,
+        mail_forms.AliasEditForm,
+        _alias_initial,
+    ),
+}
+
+
+def _context(request: HttpRequest, section: Section, **extra) -> dict:
+    account = request.user
+    return {
+        "section": section,
+        "can_edit": can(account, section.key, Level.EDIT),
+        "can_delete": can(account, section.key, Level.DELETE),
+        **extra,
+    }
+
+
+@login_required
+def list_view(request: HttpRequest, key: str) -> HttpResponse:
+    section = SECTIONS[key]
+    search = request.GET.get("q", "")[:200]
+    page = paginate(request, section.search(request.user, search=search))
+    context = _context(request, section, page=page, q=search)
+    return render(request, f"mail/{key}_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_view(request: HttpRequest, key: str) -> HttpResponse:
+    section = SECTIONS[key]
+    require(request.user, key, Level.EDIT)
+    form = section.add_form(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = section.create(request.user, **form.cleaned_data, request=request)
+        except Invalid as error:
+            show_invalid(form, error)
+        else:
+            messages.success(request, f"Added the {section.noun} {created}.")
+            return redirect(section.url)
+    status = 400 if form.is_bound and form.errors else 200
+    context = _context(request, section, form=form, adding=True)
+    return render(request, "mail/form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    section = SECTIONS[key]
+    obj = section.get(request.user, pk)
+    if request.method == "POST":
+        require(request.user, key, Level.EDIT)
+        form = section.edit_form(request.POST)
+        if form.is_valid():
+            try:
+                section.update(request.user, obj, **form.cleaned_data, request=request)
+            except Invalid as error:
+                show_invalid(form, error)
+            else:
+                messages.success(request, f"Saved the {section.noun} {obj}.")
+                return redirect(section.url)
+    else:
+        form = section.edit_form(initial=section.initial(obj))
+    if not can(request.user, key, Level.EDIT):
+        for field in form.fields.values():
+            field.disabled = True
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request, "mail/form.html", _context(request, section, form=form, obj=obj), status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    section = SECTIONS[key]
+    obj = section.get(request.user, pk)
+    require(request.user, key, Level.DELETE)
+    error = None
+    if request.method == "POST":
+        form = mail_forms.DeleteForm(request.POST)
+        cascade = form.is_valid() and form.cleaned_data["cascade"]
+        options = {"cascade": cascade} if key == "domains" else {}
+        try:
+            section.delete(request.user, obj, **options, request=request)
+        except Invalid as invalid:
+            error = invalid.message
+        else:
+            messages.success(request, f"Deleted the {section.noun} {obj}.")
+            return redirect(section.url)
+    context = _context(request, section, obj=obj, error=error)
+    if key == "domains":
+        context["dependents"] = (obj.mailboxes.count(), obj.aliases.count())
+    return render(request, "mail/confirm_delete.html", context, status=400 if error else 200)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/verify", accounts.verify_view, name="login-verify"),
     path("login/cancel", accounts.cancel_view, name="login-cancel"),
     path("logout", accounts.logout_view, name="logout"),
+    path("security/password", accounts.password_view, name="password"),
     path("security/2fa", twofactor.status_view, name="2fa"),
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),

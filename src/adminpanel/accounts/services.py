@@ -19,6 +19,7 @@ INVALID_CREDENTIALS = "Invalid username or password."
 API_ONLY = "This account can only be used with the API."
 IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
 WEB_DENIED = "This account has no access to the Admin Panel."
+API_DENIED = "This account has no access to the API."
 
 
 class LoginRefused(Exception):
@@ -92,12 +93,22 @@ def check_password_step(
         )
         audit.record("web_login_refused", request=request, actor=account, reason=reason)
         raise LoginRefused(reason, message)
+    if channel == "api" and not api_access(account):
+        audit.record(
+            "api_login_refused", request=request, actor=account, reason="api_access_denied"
+        )
+        raise LoginRefused("api_access_denied", API_DENIED)
     if not ip_allowed(ip, account.allowed_ips):
         audit.record(
             f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
         )
         raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
     return account
+
+
+def api_access(account: Account) -> bool:
+    """The Admin always has API access (SPEC §2); a Sub-Admin when its API box is ticked."""
+    return account.is_owner or account.api_access
 
 
 def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
@@ -154,3 +165,11 @@ def pending_login(session, *, now: datetime, pending_seconds: int) -> tuple[Acco
 
 def cancel_pending_login(session) -> None:
     session.pop(PENDING_KEY, None)
+
+
+def change_own_password(account: Account, old: str, new: str, *, request=None) -> None:
+    """A logged-in account sets a new password; the form has already checked the old one."""
+    with transaction.atomic():
+        account.set_password(new)
+        account.save(update_fields=["password"])
+        audit.record("password_changed", actor=account, request=request)

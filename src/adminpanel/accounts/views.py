@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -141,3 +142,21 @@ def home_view(request: HttpRequest) -> HttpResponse:
         **security_overview(account),
     }
     return render(request, "accounts/home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_own_password(
+            request.user,
+            form.cleaned_data["old_password"],
+            form.cleaned_data["new_password1"],
+            request=request,
+        )
+        update_session_auth_hash(request, request.user)  # this session stays, others end
+        messages.success(request, "Your password was changed. Other sessions were logged out.")
+        return redirect("password")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "accounts/password.html", {"form": form}, status=status)

@@ -1,0 +1,264 @@
+"""A live `adminpanel serve` and a real Chromium, for the browser tests (SPEC §3, §4).
+
+The server runs as its own process group with its OWN data dir (tests/conftest.py points
+ADMINPANEL_DATA_DIR at the in-process Django's throwaway dir; the server never shares it).
+Screenshots of every step land in tests/e2e/screenshots/<test>-<nn>-<step>.png.
+"""
+
+import itertools
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+E2E_DIR = Path(__file__).resolve().parent
+SCREENSHOTS = E2E_DIR / "screenshots"
+CHROMIUM = os.environ.get("ADMINPANEL_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "e2e-Quartz-Lantern-4817-Harbor"
+SERVER_START_SECONDS = 60
+
+# Runs inside `adminpanel manage shell` against the live server's database: state is built
+# through the product's services, as every fixture should.
+_MAKE_ACCOUNT = r"""
+import json, os
+from datetime import timedelta
+
+import pyotp
+
+from adminpanel import clock
+from adminpanel.accounts.models import Account
+from adminpanel.accounts.subadmins import create_subadmin
+from adminpanel.twofactor import services
+
+spec = json.loads(os.environ["E2E_ACCOUNT"])
+admin = Account.objects.get(is_owner=True)
+account, _ = create_subadmin(
+    admin, username=spec["username"], password=spec["password"], levels=spec["levels"]
+)
+out = {"key": None, "recovery_codes": []}
+if spec["two_factor"]:
+    now = clock.now()
+    setup = services.start_setup(account, now=now)
+    key = services.setup_key(setup)
+    # Confirmed with the previous step's code (still inside the +-1 window), so the code
+    # the app shows right now has not been used yet and the test need not wait 30 s.
+    code = pyotp.TOTP(key).at(now - timedelta(seconds=30))
+    out = {"key": key, "recovery_codes": services.confirm_setup(account, setup.pk, code, now=now)}
+print("E2E-ACCOUNT " + json.dumps(out))
+"""
+
+
+@dataclass
+class E2EAccount:
+    username: str
+    password: str
+    key: str | None = None
+    recovery_codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def create_account(
+        self, username: str, *, two_factor: bool = False, level: int = 0
+    ) -> E2EAccount:
+        """A Sub-Admin with Admin Panel access, `level` (0-3) in every section; with 2FA on
+        when asked (its key and recovery codes are returned)."""
+        password = f"Pebble-Orbit-{secrets.token_hex(6)}"
+        levels = dict.fromkeys(("domains", "users", "aliases", "logs"), level)
+        spec = {"username": username, "password": password, "two_factor": two_factor}
+        spec["levels"] = levels
+        result = subprocess.run(
+            [*_adminpanel_command(), "manage", "shell", "-c", _MAKE_ACCOUNT],
+            env={**self.env, "E2E_ACCOUNT": json.dumps(spec)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        lines = [x for x in result.stdout.splitlines() if x.startswith("E2E-ACCOUNT ")]
+        assert result.returncode == 0 and lines, result.stdout + result.stderr
+        made = json.loads(lines[-1].removeprefix("E2E-ACCOUNT "))
+        return E2EAccount(username, password, made["key"], made["recovery_codes"])
+
+
+def _adminpanel_command() -> list[str]:
+    script = Path(sys.executable).with_name("adminpanel")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "adminpanel.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End the server's whole process group (gunicorn master and workers)."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("e2e-server-data")
+    env = {
+        **os.environ,
+        "ADMINPANEL_DATA_DIR": str(data_dir),
+        "ADMINPANEL_ADMIN_USERNAME": ADMIN_USERNAME,
+        "ADMINPANEL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "ADMINPANEL_TOTP_ISSUER": "Admin Panel",
+        "PYTHONUNBUFFERED": "1",
+    }
+    # Its own SQLite database in its own data dir, whatever the caller's environment says.
+    for name in ("ADMINPANEL_DATABASE_URL", "ADMINPANEL_SECRET_KEY", "ADMINPANEL_ENCRYPTION_KEYS"):
+        env.pop(name, None)
+    port = _free_port()
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*_adminpanel_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed as a whole at the end
+        )
+    live = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _answers(f"{live.url}/login"):
+            if process.poll() is not None:
+                pytest.fail(f"adminpanel serve exited with {process.returncode}:\n{live.log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"adminpanel serve did not answer /login in time:\n{live.log()}")
+            time.sleep(0.2)
+        yield live
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM} (make system-packages installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expect_timeout() -> None:
+    expect.set_options(timeout=5_000)
+
+
+NewPage = Callable[..., Page]
+
+
+@pytest.fixture
+def new_page(browser: Browser, server: LiveServer) -> Iterator[NewPage]:
+    """Pages in fresh contexts (own cookies): new_page(phone=False, javascript=True)."""
+    contexts: list[BrowserContext] = []
+
+    def make(*, phone: bool = False, javascript: bool = True) -> Page:
+        size = (
+            {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+            if phone
+            else {"viewport": LAPTOP}
+        )
+        context = browser.new_context(
+            base_url=server.url,
+            java_script_enabled=javascript,
+            accept_downloads=True,
+            locale="en-US",
+            timezone_id="UTC",
+            **size,
+        )
+        context.set_default_timeout(10_000)
+        if javascript:
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def laptop(new_page: NewPage) -> Page:
+    return new_page()
+
+
+@pytest.fixture
+def phone(new_page: NewPage) -> Page:
+    return new_page(phone=True)
+
+
+Shot = Callable[[Page, str], None]
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Shot:
+    """shot(page, "step"): a full-page screenshot, numbered in the order the test takes them."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    name = request.node.name
+    for stale in SCREENSHOTS.glob(f"{name}-*.png"):
+        stale.unlink()
+    counter = itertools.count(1)
+
+    def take(page: Page, step: str) -> None:
+        page.screenshot(path=SCREENSHOTS / f"{name}-{next(counter):02d}-{step}.png", full_page=True)
+
+    return take

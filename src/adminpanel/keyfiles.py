@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -10,15 +11,21 @@ from cryptography.fernet import Fernet
 def read_or_create(path: Path, make) -> str:
     """Return the file's content, creating it (mode 0600) with make() if it does not exist.
 
-    O_EXCL makes the first writer win when several processes start at once.
+    The content is written to a private temporary file first and then hard-linked into place,
+    which fails if the name exists: when several processes start at once, the first link wins
+    and nobody ever reads a half-written file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(make() + "\n")
+    if not path.exists():
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as f:  # mkstemp creates the file with mode 0600
+                f.write(make() + "\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 

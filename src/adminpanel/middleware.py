@@ -80,7 +80,11 @@ class DatabaseUnavailableMiddleware:
         )
 
     def __call__(self, request):
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        except DATABASE_ERRORS as error:
+            # Django's own 500 page needed the database too (it asks who is logged in).
+            return self.process_exception(request, error)
         if response.status_code == 500 and getattr(request, "database_unavailable", False):
             return database_unavailable_response(request)
         return response

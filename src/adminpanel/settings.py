@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "adminpanel.twofactor",
     "adminpanel.audit",
     "adminpanel.mail",
+    "adminpanel.api",
+    "ninja",  # its bundled Swagger UI assets: the API docs are served locally, no CDN
 ]
 
 MIDDLEWARE = [
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "adminpanel.middleware.SecurityHeadersMiddleware",
+    "adminpanel.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,7 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions live in the database so any instance serves any request. They end after 1 hour
 # idle (the cookie/row age, refreshed by SessionLifetimeMiddleware) and 24 hours after login.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "adminpanel.sessions"  # Django's database sessions, fewer writes
 SESSION_COOKIE_AGE = 3600 + 60  # the idle limit plus the granularity of its refresh
 SESSION_IDLE_SECONDS = 3600
 SESSION_ABSOLUTE_SECONDS = 24 * 3600

@@ -2,11 +2,13 @@ from django.urls import path
 
 from adminpanel.accounts import subadmin_views as subadmins
 from adminpanel.accounts import views as accounts
+from adminpanel.api.main import api
 from adminpanel.audit import views as audit
 from adminpanel.mail import views as mail
 from adminpanel.twofactor import views as twofactor
 
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("", accounts.home_view, name="home"),
     path("login", accounts.login_view, name="login"),
     path("login/verify", accounts.verify_view, name="login-verify"),

@@ -76,12 +76,19 @@ def check_password_step(
     try:
         _take_password_slot(name, ip, now)
     except LoginRefused:
-        audit.record(f"{channel}_login_throttled", request=request, actor_name=name)
+        known = Account.objects.filter(username__iexact=name).first()
+        audit.record(
+            f"{channel}_login_throttled",
+            request=request,
+            actor=known,
+            account="known" if known else "unknown",
+        )
         raise
     account = Account.objects.filter(username__iexact=name).first()
     if account is None:
         make_password(password)  # the same work as a real check, so timing tells nothing
-        audit.record(f"{channel}_login_failed", request=request, actor_name=name)
+        # What was typed is not logged: it may be a password entered in the wrong field.
+        audit.record(f"{channel}_login_failed", request=request, account="unknown")
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
     if not account.check_password(password) or not account.is_active:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
@@ -173,3 +180,6 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         account.set_password(new)
         account.save(update_fields=["password"])
         audit.record("password_changed", actor=account, request=request)
+        from adminpanel.api.services import revoke_tokens  # api imports this module
+
+        revoke_tokens(account, "password_changed", request=request)

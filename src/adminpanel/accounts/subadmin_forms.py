@@ -1,6 +1,8 @@
 from django import forms
 
 from adminpanel.accounts.models import Level
+from adminpanel.accounts.subadmins import normalize_allowed_ips
+from adminpanel.errors import Invalid
 
 LEVELS = [(level.value, level.label) for level in Level]
 
@@ -21,9 +23,24 @@ class SubAdminForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 10 characters, not a common password.",
     )
-    active = forms.BooleanField(label="Active", required=False, initial=True)
-    web_access = forms.BooleanField(label="Admin Panel", required=False, initial=True)
-    api_access = forms.BooleanField(label="API", required=False)
+    active = forms.BooleanField(
+        label="Active",
+        required=False,
+        initial=True,
+        help_text="An inactive account cannot log in; its sessions end.",
+    )
+    web_access = forms.BooleanField(
+        label="Admin Panel",
+        required=False,
+        initial=True,
+        help_text="Logs in to these pages, with 2FA if it sets it up.",
+    )
+    api_access = forms.BooleanField(
+        label="API",
+        required=False,
+        help_text="Logs in to /api/v1 for a token. An API login cannot use 2FA: "
+        "restrict it to known IP addresses.",
+    )
     allowed_ips = forms.CharField(
         label="Allowed IPs",
         required=False,
@@ -35,6 +52,15 @@ class SubAdminForm(forms.Form):
     users = forms.TypedChoiceField(label="Users", choices=LEVELS, coerce=int, initial=0)
     aliases = forms.TypedChoiceField(label="Aliases", choices=LEVELS, coerce=int, initial=0)
     logs = forms.TypedChoiceField(label="Logs", choices=LEVELS, coerce=int, initial=0)
+
+    def clean_allowed_ips(self) -> str:
+        """The service's own check, early, so its message shows with the form's other ones."""
+        raw = self.cleaned_data["allowed_ips"]
+        try:
+            normalize_allowed_ips(raw)
+        except Invalid as error:
+            raise forms.ValidationError(error.message) from None
+        return raw
 
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)

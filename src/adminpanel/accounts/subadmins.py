@@ -37,6 +37,8 @@ def normalize_allowed_ips(raw: object) -> list[str]:
         if not text:
             continue
         try:
+            if "%" in text:  # a zone index ("fe80::1%eth0") never matches a client address
+                raise ValueError(text)
             entry = (
                 str(ipaddress.ip_network(text, strict=False))
                 if "/" in text
@@ -98,6 +100,18 @@ def warnings_for(account: Account) -> list[str]:
     if account.api_access and account.pk and is_enabled(account):
         warnings.append(WARN_API_WITH_2FA)
     return warnings
+
+
+def _end_web_sessions(account: Account) -> None:
+    """Delete the account's web sessions (they live in the database): a deactivated account
+    stays logged out even if it is activated again, instead of resuming its old session."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get(SESSION_KEY) == str(account.pk):
+            session.delete()
 
 
 def get_subadmin(actor: Account, pk: object) -> Account:
@@ -218,6 +232,10 @@ def update_subadmin(
             ):
                 raise IntegrityError
             account.save()
+            if ("is_active" in changed and not account.is_active) or (
+                "web_access" in changed and not account.web_access
+            ):
+                _end_web_sessions(account)
             audit.record(
                 "subadmin_updated",
                 actor=actor,
@@ -225,6 +243,9 @@ def update_subadmin(
                 subadmin=account.username,
                 changed=changed,
             )
+            from adminpanel.api.services import revoke_tokens_after_change
+
+            revoke_tokens_after_change(account, changed, actor=actor, request=request)
     except IntegrityError:
         raise Invalid("username", f"The username {account.username} is already taken.") from None
     return account, warnings_for(account)
@@ -236,6 +257,7 @@ def delete_subadmin(actor: Account, account: Account, *, request=None) -> None:
         raise Invalid("", "The Admin cannot be deleted.")
     with transaction.atomic():
         name = account.username
+        _end_web_sessions(account)
         account.delete()
         audit.record("subadmin_deleted", actor=actor, request=request, subadmin=name)
 

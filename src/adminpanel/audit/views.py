@@ -1,12 +1,11 @@
 """The Logs page and its CSV export (needs Logs: View)."""
 
 import csv
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from adminpanel import clock
 from adminpanel.audit import selectors
@@ -18,17 +17,19 @@ CSV_COLUMNS = ["time_utc", "actor", "event", "ip", "user_agent", "details"]
 
 
 def _filtered(request: HttpRequest):
+    """The filter form and the events it selects, newest first; invalid filters select none."""
     form = LogFilterForm(request.GET or None)
-    filters: dict = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["since"]:
-            filters["since"] = datetime.combine(data["since"], time.min, tzinfo=timezone.utc)
-        if data["until"]:
-            end = datetime.combine(data["until"], time.min, tzinfo=timezone.utc)
-            filters["until"] = end + timedelta(days=1)
-        filters["actor_name"] = data["actor"]
-        filters["event"] = data["event"]
+    events = selectors.events(request.user)  # Logs: View, checked before anything else
+    if not form.is_bound:
+        return form, events
+    if not form.is_valid():
+        return form, events.none()
+    data = form.cleaned_data
+    filters: dict = {"actor_name": data["actor"], "event": data["event"]}
+    if data["since"]:
+        filters["since"] = datetime.combine(data["since"], time.min, tzinfo=UTC)
+    if data["until"] and data["until"] < date.max:  # "To" is inclusive: up to the next midnight
+        filters["until"] = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=UTC)
     return form, selectors.events(request.user, **filters)
 
 
@@ -59,7 +60,14 @@ class _Echo:
 
 @login_required
 def logs_csv_view(request: HttpRequest) -> HttpResponse:
-    _, events = _filtered(request)
+    form, events = _filtered(request)
+    if form.errors:
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponse(
+            f"The filters are not valid: {problems}\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     writer = csv.writer(_Echo())
 
     def rows():

@@ -1,19 +1,20 @@
 """Read-only queries for the mail pages and the API, behind the same permission check."""
 
+import idna
 from django.db.models import Count, Q, QuerySet
 
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
-from adminpanel.errors import Invalid, NotFound
-from adminpanel.mail.addresses import normalize_domain
+from adminpanel.errors import NotFound
 from adminpanel.mail.models import Alias, Domain, Mailbox
 
 
 def _domain_term(search: str) -> str:
-    """Let a search typed in Unicode find the stored A-label too."""
+    """Let a search typed in Unicode find the stored A-label too ("bücher" finds
+    "xn--bcher-kva.example"): whole labels, so a single word works, not only a full name."""
     try:
-        return normalize_domain(search)
-    except Invalid:
+        return idna.encode(search.strip().rstrip("."), uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
         return search
 
 

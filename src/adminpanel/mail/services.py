@@ -78,9 +78,9 @@ def _destinations(raw: object) -> list[str]:
 
 def _address_taken(local: str, domain: Domain) -> str | None:
     if Mailbox.objects.filter(domain=domain, local_part__iexact=local).exists():
-        return "mailbox"
+        return "a mailbox"
     if Alias.objects.filter(domain=domain, local_part__iexact=local).exists():
-        return "alias"
+        return "an alias"
     return None
 
 
@@ -178,7 +178,7 @@ def create_mailbox(
             domain = _existing_domain(domain_name, "address")
             taken = _address_taken(local, domain)
             if taken:
-                raise Invalid("address", f"{local}@{domain.display_name} is already a {taken}.")
+                raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
             mailbox = Mailbox.objects.create(
                 local_part=local, domain=domain, active=bool(active), **fields
             )
@@ -199,16 +199,15 @@ def update_mailbox(
     request=None,
 ) -> Mailbox:
     require(actor, "users", Level.EDIT)
-    changed: list[str] = []
-    if display_name is not None:
-        mailbox.display_name = _display_name(display_name)
-        changed.append("display_name")
-    if quota_mb is not None:
-        mailbox.quota_mb = _quota(quota_mb)
-        changed.append("quota_mb")
-    if active is not None:
-        mailbox.active = bool(active)
-        changed.append("active")
+    values = {
+        "display_name": None if display_name is None else _display_name(display_name),
+        "quota_mb": None if quota_mb is None else _quota(quota_mb),
+        "active": None if active is None else bool(active),
+    }
+    # The log names only what really changed.
+    changed = [f for f, v in values.items() if v is not None and getattr(mailbox, f) != v]
+    for field in changed:
+        setattr(mailbox, field, values[field])
     if password not in (None, ""):
         mailbox.password_hash = _password_hash(password)
         changed.append("password")
@@ -247,7 +246,7 @@ def create_alias(
             domain = _existing_domain(domain_name, "address")
             taken = _address_taken(local, domain)
             if taken:
-                raise Invalid("address", f"{local}@{domain.display_name} is already a {taken}.")
+                raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
             alias = Alias.objects.create(
                 local_part=local, domain=domain, destinations=targets, active=bool(active)
             )

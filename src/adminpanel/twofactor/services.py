@@ -107,6 +107,8 @@ def match_step(key: str, code: str, now: datetime, last_step: int | None) -> int
     current = _step_of(now)
     for offset in sorted(range(-DRIFT_STEPS, DRIFT_STEPS + 1), key=abs):
         step = current + offset
+        if step < 0:  # no step before the epoch (pyotp raises for a negative counter)
+            continue
         if not strings_equal(totp.generate_otp(step), code):
             continue
         if abs(offset) > ACCEPTED_STEPS:
@@ -175,6 +177,13 @@ def _check(
     if state.retry_at is not None and state.retry_at > now:
         seconds = (state.retry_at - now).total_seconds()
         # Refused unchecked; it does not lengthen the wait.
+        audit.record(
+            "2fa_throttled",
+            refused_unchecked=True,
+            wait_seconds=math.ceil(seconds),
+            failures=state.failures,
+            **context,
+        )
         return CodeRejected("throttled", throttled_message(seconds), math.ceil(seconds))
     device = _device(account)
     if device is None:
@@ -278,6 +287,23 @@ def format_recovery_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
+def _confirmable(
+    account: Account, setup_id: object, value: str, now: datetime, last_step: int | None
+) -> tuple[PendingSetup, int]:
+    """The pending setup this code confirms and the code's step; else SetupError/CodeRejected."""
+    if _device(account) is not None:
+        raise SetupError("already_enabled", "Two-factor authentication is already enabled.")
+    setup = PendingSetup.objects.filter(account=account).first()
+    if setup is None or str(setup.pk) != str(setup_id):
+        raise SetupError(
+            "replaced",
+            "This QR code was replaced by a newer setup. Use the newest QR code.",
+        )
+    if setup.expires_at <= now:
+        raise SetupError("expired", "This setup has expired. Get a new QR code to try again.")
+    return setup, match_step(crypto.decrypt(setup.encrypted_key), value, now, last_step)
+
+
 def confirm_setup(
     account: Account, setup_id: object, raw: object, *, now: datetime, request=None
 ) -> list[str]:
@@ -287,25 +313,21 @@ def confirm_setup(
     person is looking at the key.
     """
     _, value = normalize(raw, allow_recovery=False)
+    # A first look without the lock, so that a wrong code costs no recovery-code hashing.
+    state = CodeState.objects.filter(account=account).first()
+    _confirmable(account, setup_id, value, now, state.last_step if state else None)
     codes, hashes = _new_recovery_codes()
     with transaction.atomic():
         locked, state = _lock(account)
-        if _device(locked) is not None:
-            raise SetupError("already_enabled", "Two-factor authentication is already enabled.")
-        setup = PendingSetup.objects.filter(account=locked).first()
-        if setup is None or str(setup.pk) != str(setup_id):
-            raise SetupError(
-                "replaced",
-                "This QR code was replaced by a newer setup. Use the newest QR code.",
-            )
-        if setup.expires_at <= now:
-            raise SetupError("expired", "This setup has expired. Get a new QR code to try again.")
-        step = match_step(crypto.decrypt(setup.encrypted_key), value, now, state.last_step)
+        setup, step = _confirmable(locked, setup_id, value, now, state.last_step)  # decides
         TotpDevice.objects.create(account=locked, encrypted_key=setup.encrypted_key, created_at=now)
         setup.delete()
         _succeed(state, step)
         _store_recovery_codes(locked, hashes)
         audit.record("2fa_enabled", actor=locked, request=request)
+        from adminpanel.api.services import revoke_tokens  # api imports this module
+
+        revoke_tokens(locked, "two_factor_enabled", request=request)
     return [format_recovery_code(c) for c in codes]
 
 
@@ -327,17 +349,24 @@ def disable(account: Account, raw: object, *, now: datetime, request=None) -> No
 def regenerate_recovery_codes(
     account: Account, raw: object, *, now: datetime, request=None
 ) -> list[str]:
-    """A new set of 10 recovery codes; the old set dies only when the new one is saved."""
+    """A new set of 10 recovery codes; the old set dies only when the new one is saved.
+
+    The code is checked (and spent) first, so a wrong or throttled attempt costs no hashing;
+    the new set is hashed outside the lock and saved in a second transaction.
+    """
     _, value = normalize(raw, allow_recovery=False)
-    codes, hashes = _new_recovery_codes()
     with transaction.atomic():
         locked, state = _lock(account)
         outcome = _check(locked, state, "totp", value, now, _context(locked, request, "regenerate"))
-        if isinstance(outcome, Verdict):
-            _store_recovery_codes(locked, hashes)
-            audit.record("2fa_recovery_codes_regenerated", actor=locked, request=request)
     if isinstance(outcome, CodeRejected):
         raise outcome
+    codes, hashes = _new_recovery_codes()
+    with transaction.atomic():
+        locked, _ = _lock(account)
+        if _device(locked) is None:
+            raise CodeRejected("not_enabled", "Two-factor authentication is not enabled.")
+        _store_recovery_codes(locked, hashes)
+        audit.record("2fa_recovery_codes_regenerated", actor=locked, request=request)
     return [format_recovery_code(c) for c in codes]
 
 

@@ -30,8 +30,10 @@ def _rejected(request, template: str, context: dict, form, rejected) -> HttpResp
 def status_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     enabled = services.is_enabled(account)
+    # Bound on every POST, even an empty one, so that it says what is missing.
     form = StatusForm(
-        request.POST or None, initial={"status": "enabled" if enabled else "disabled"}
+        request.POST if request.method == "POST" else None,
+        initial={"status": "enabled" if enabled else "disabled"},
     )
     if request.method == "POST":
         if form.is_valid():
@@ -98,6 +100,8 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         return render(request, "twofactor/setup.html", {**context, "form": SetupForm()})
     form = SetupForm(request.POST)
     if not form.is_valid():
+        if form.has_error("setup"):  # a hidden field: say what it means where people look
+            form.add_error("challenge", "This setup form is out of date. Use the newest QR code.")
         return render(request, "twofactor/setup.html", {**context, "form": form})
     try:
         codes = services.confirm_setup(
@@ -122,7 +126,7 @@ def disable_view(request: HttpRequest) -> HttpResponse:
     if not services.is_enabled(request.user):
         messages.info(request, DISABLED)
         return redirect("2fa")
-    form = ChallengeForm(request.POST or None)
+    form = ChallengeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
@@ -142,7 +146,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     """A new set of recovery codes, confirmed with a current code."""
     if not services.is_enabled(request.user):
         return redirect("2fa")
-    form = ChallengeForm(request.POST or None)
+    form = ChallengeForm(request.POST if request.method == "POST" else None)
     context = {"recovery_codes_left": services.recovery_codes_left(request.user)}
     if request.method == "POST" and form.is_valid():
         try:

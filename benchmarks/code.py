@@ -1,0 +1,140 @@
+"""`code`: the code step alone (POST /login/verify with a valid code), on sessions whose
+password step is already done. Checks/s and p50/p99 at concurrency 1 and 8, and the same
+figures for a trivial endpoint of the same app, measured in the same run.
+
+    .venv/bin/python -m benchmarks.code [--workers 2] [--runs 3] [--checks 2000] [--url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import pyotp
+
+from benchmarks import harness
+from benchmarks.harness import Tab, expect, fmt, median
+
+
+def measure_code_step(target: harness.Target, key: str, n: int, concurrency: int):
+    tabs = harness.pending_sessions(target, harness.seed_accounts(target, n, key))
+    totp = pyotp.TOTP(key)
+
+    def one(tab: Tab) -> float:
+        form = {"challenge": totp.now()}
+        started = time.perf_counter()
+        answer = tab.post("/login/verify", form)
+        took = time.perf_counter() - started
+        expect(answer, 302, "/")
+        return took
+
+    return harness.run_concurrently(tabs, concurrency, one)
+
+
+def one_run(target: harness.Target, args) -> dict:
+    key = pyotp.random_base32(32)
+    trivial_1 = harness.measure_trivial(target, 300, 1)
+    trivial_8 = harness.measure_trivial(target, 1500, 8)
+    code_1 = measure_code_step(target, key, args.checks_c1, 1)
+    code_8 = measure_code_step(target, key, args.checks, 8)
+    return {
+        "c1_checks_per_s": code_1.rate,
+        "c1_p50_ms": code_1.p50_ms,
+        "c1_p99_ms": code_1.p99_ms,
+        "c8_checks_per_s": code_8.rate,
+        "c8_p50_ms": code_8.p50_ms,
+        "c8_p99_ms": code_8.p99_ms,
+        "errors": code_1.errors + code_8.errors,
+        "trivial_c1_per_s": trivial_1.rate,
+        "trivial_c1_p50_ms": trivial_1.p50_ms,
+        "trivial_c1_p99_ms": trivial_1.p99_ms,
+        "trivial_c8_per_s": trivial_8.rate,
+        "trivial_c8_p50_ms": trivial_8.p50_ms,
+        "trivial_c8_p99_ms": trivial_8.p99_ms,
+    }
+
+
+def report(runs: list[dict], target: harness.Target, args) -> None:
+    m = {name: median([r[name] for r in runs]) for name in runs[0]}
+    rows = []
+    for c in (1, 8):
+        rows.append(
+            [
+                f"code step, c{c}",
+                fmt(m[f"c{c}_checks_per_s"]),
+                fmt(m[f"c{c}_p50_ms"], 2),
+                fmt(m[f"c{c}_p99_ms"], 2),
+            ]
+        )
+        rows.append(
+            [
+                f"trivial, c{c}",
+                fmt(m[f"trivial_c{c}_per_s"]),
+                fmt(m[f"trivial_c{c}_p50_ms"], 2),
+                fmt(m[f"trivial_c{c}_p99_ms"], 2),
+            ]
+        )
+        rows.append(
+            [
+                f"ratio code/trivial, c{c}",
+                fmt(m[f"c{c}_checks_per_s"] / m[f"trivial_c{c}_per_s"], 3),
+                fmt(m[f"c{c}_p50_ms"] / m[f"trivial_c{c}_p50_ms"], 2),
+                fmt(m[f"c{c}_p99_ms"] / m[f"trivial_c{c}_p99_ms"], 2),
+            ]
+        )
+    harness.print_table(
+        f"code step (median of {len(runs)} runs) — {target.description}",
+        ["", "per s", "p50 ms", "p99 ms"],
+        rows,
+    )
+    targets = {
+        "c1_p50_ms<=5": m["c1_p50_ms"] <= 5,
+        "c8_checks_per_s>=350": m["c8_checks_per_s"] >= 350,
+    }
+    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    print(
+        "  runs: "
+        + "; ".join(
+            f"c1 p50 {fmt(r['c1_p50_ms'], 2)} ms, c8 {fmt(r['c8_checks_per_s'])}/s" for r in runs
+        )
+    )
+    harness.emit_json(
+        {
+            "benchmark": "code",
+            "target": target.description,
+            "workers": args.workers,
+            "runs": len(runs),
+            "median": {k: round(v, 3) for k, v in m.items()},
+            "ratios": {
+                "c1_p50_to_trivial": round(m["c1_p50_ms"] / m["trivial_c1_p50_ms"], 3),
+                "c8_rate_to_trivial": round(m["c8_checks_per_s"] / m["trivial_c8_per_s"], 3),
+            },
+            "targets_met": targets,
+            "each_run": runs,
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.code", description=__doc__)
+    harness.common_arguments(parser)
+    parser.add_argument("--checks", type=int, default=2000, help="code steps at concurrency 8")
+    parser.add_argument("--checks-c1", type=int, default=300, help="code steps at concurrency 1")
+    args = parser.parse_args(argv)
+    print(harness.environment_line())
+    harness.quiet_machine_warning()
+    with harness.deployment(args) as target:
+        runs = []
+        for n in range(args.runs):
+            runs.append(one_run(target, args))
+            print(
+                f"run {n + 1}: c1 p50 {fmt(runs[-1]['c1_p50_ms'], 2)} ms, "
+                f"c8 {fmt(runs[-1]['c8_checks_per_s'])} checks/s",
+                flush=True,
+            )
+        report(runs, target, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,379 @@
+"""What every benchmark needs: a deployment to measure, accounts, a lean HTTP client, and
+figures printed as a table and one JSON line.
+
+A deployment is either started here (a throwaway PostgreSQL cluster with PostgreSQL's default,
+durable settings, and `adminpanel serve --workers N`) or an existing one given by --url; then
+the driver must run with the server's ADMINPANEL_* environment (database URL, secret key,
+encryption keys), because it creates its benchmark accounts in the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import statistics
+import string
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pyotp
+
+from tests.cluster.harness import REPO, Fleet, start_instances
+from tests.postgres import ThrowawayCluster
+
+PASSWORD = "benchmark-password-horse-7"
+# The trivial endpoint: the API's liveness check (the whole middleware stack, no session, no
+# database) when the panel has one, else a static file (WhiteNoise, inside the same app).
+TRIVIAL_PATHS = ("/api/v1/health", "/static/adminpanel/favicon.svg")
+TOKEN_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+CSRF_CHARS = string.ascii_letters + string.digits
+
+
+# --- the deployment ----------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """A running panel and a way to run Django snippets against its database."""
+
+    url: str
+    run_django: Callable[[str], str]
+    fleet: Fleet | None = None
+    description: str = ""
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.hostname or "127.0.0.1", parts.port or 80
+
+    def django_json(self, code: str):
+        return json.loads(self.run_django(code).strip().splitlines()[-1])
+
+    def worker_pids(self) -> list[int]:
+        if self.fleet is None:
+            raise SystemExit("worker RSS needs a server this command started (no --url)")
+        return self.fleet.instances[0].worker_pids()
+
+
+def _django_with_environment(code: str) -> str:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "adminpanel.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"Django snippet failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def deployment(args: argparse.Namespace) -> Iterator[Target]:
+    """The panel to measure: --url, or a throwaway PostgreSQL and `adminpanel serve`."""
+    if args.url:
+        target = Target(args.url.rstrip("/"), _django_with_environment)
+        target.description = f"{target.url}; trivial = GET {trivial_path(target)}"
+        yield target
+        return
+    settings = {} if args.durable else {"synchronous_commit": "off"}
+    with ThrowawayCluster(durable=True, settings=settings) as cluster:
+        with start_instances(1, cluster.url, workers=args.workers) as fleet:
+            target = Target(fleet.urls[0], fleet.django, fleet)
+            target.description = (
+                f"adminpanel serve --workers {args.workers}, PostgreSQL 15 (throwaway, "
+                f"synchronous_commit={'on' if args.durable else 'off'}); "
+                f"trivial = GET {trivial_path(target)}"
+            )
+            yield target
+
+
+def common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="measure this running panel instead of starting one")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--runs", type=int, default=3, help="runs; the median is reported")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="keep PostgreSQL's synchronous_commit=on in the started cluster (see README)",
+    )
+
+
+# --- accounts and sessions, made in the deployment's database ------------------------------
+
+SEED = """
+import json
+from django.contrib.auth.hashers import make_password
+from adminpanel import clock, crypto
+from adminpanel.accounts.models import Account
+from adminpanel.twofactor.models import CodeState, RecoveryCode, TotpDevice
+
+prefix, n, password, key = {prefix!r}, {n!r}, {password!r}, {key!r}
+password_hash = make_password(password)
+code_hash = make_password("0" * 16)
+encrypted_key = crypto.encrypt(key)
+made = Account.objects.bulk_create(
+    [Account(username=f"{{prefix}}{{i}}", password=password_hash) for i in range(n)],
+    batch_size=500,
+)
+now = clock.now()
+TotpDevice.objects.bulk_create(
+    [TotpDevice(account=a, encrypted_key=encrypted_key, created_at=now) for a in made],
+    batch_size=500,
+)
+CodeState.objects.bulk_create([CodeState(account=a) for a in made], batch_size=500)
+RecoveryCode.objects.bulk_create(
+    [RecoveryCode(account=a, code_hash=code_hash) for a in made for _ in range(10)],
+    batch_size=1000,
+)
+print(json.dumps([a.username for a in made]))
+"""
+
+PENDING = """
+import json
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from adminpanel import clock
+from adminpanel.accounts import services
+from adminpanel.accounts.models import Account
+
+keys = []
+for account in Account.objects.filter(username__startswith={prefix!r}).order_by("id"):
+    session = SessionStore()
+    services.begin_pending_login(session, account, next_url="/", now=clock.now())
+    session.save()
+    keys.append(session.session_key)
+print(json.dumps({{"cookie": settings.SESSION_COOKIE_NAME, "keys": keys}}))
+"""
+
+
+def seed_accounts(target: Target, n: int, key: str) -> list[str]:
+    """n accounts with 2FA on (one shared TOTP key, each with its own code state).
+
+    Made in bulk, not through the setup pages: the benchmark measures logins, not setups.
+    """
+    prefix = f"bench-{secrets.token_hex(4)}-"
+    return target.django_json(SEED.format(prefix=prefix, n=n, password=PASSWORD, key=key))
+
+
+def pending_sessions(target: Target, usernames: list[str]) -> list[Tab]:
+    """A browser tab per account whose password step is already done (the 2FA pop-up is up).
+
+    The sessions are made by the product's own begin_pending_login; each tab has its own
+    CSRF cookie and sends it back in the form, as a browser does.
+    """
+    prefix = usernames[0].rsplit("-", 1)[0] + "-"
+    made = target.django_json(PENDING.format(prefix=prefix))
+    host, port = target.host_port
+    tabs = []
+    for key in made["keys"]:
+        tab = Tab(host, port)
+        tab.cookies[made["cookie"]] = key
+        secret = "".join(secrets.choice(CSRF_CHARS) for _ in range(32))
+        tab.cookies["csrftoken"] = secret
+        tab.token = secret
+        tabs.append(tab)
+    return tabs
+
+
+# --- a lean browser tab: one connection per request, as gunicorn's sync workers close them --
+
+
+@dataclass
+class Tab:
+    host: str
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    token: str = ""
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, bytes]:
+        headers = {"User-Agent": "adminpanel-benchmark", "Accept": "text/html"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.token}
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = f"http://{self.host}:{self.port}"
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value in ("", '""') or "max-age=0" in cookie.lower():
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value
+        found = TOKEN_RE.search(data)
+        if found:
+            self.token = found.group(1).decode()
+        return response.status, dict(response.headers), data
+
+    def get(self, path: str) -> tuple[int, dict, bytes]:
+        return self.request("GET", path)
+
+    def post(self, path: str, form: dict) -> tuple[int, dict, bytes]:
+        return self.request("POST", path, form)
+
+
+def expect(answer: tuple[int, dict, bytes], status: int, location: str | None = None) -> None:
+    got, headers, body = answer
+    if got != status or (location is not None and headers.get("Location") != location):
+        raise AssertionError(f"expected {status} {location or ''}, got {got} {headers}")
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    """Durations (seconds) of the timed part of each item, and the wall time of the batch."""
+
+    durations: list[float]
+    wall: float
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return len(self.durations) / self.wall if self.wall else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.durations)
+        if not ordered:
+            return float("nan")
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+        return ordered[index]
+
+    @property
+    def p50_ms(self) -> float:
+        return self.percentile(50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return self.percentile(99) * 1000
+
+
+def run_concurrently(items: list, concurrency: int, work: Callable[[object], float]) -> Measured:
+    """work(item) for every item on `concurrency` threads; work returns the timed duration."""
+    durations: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    queue = iter(items)
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            try:
+                took = work(item)
+            except Exception as failure:  # noqa: BLE001 - counted and shown, not fatal
+                with lock:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"  error: {failure}", file=sys.stderr)
+                continue
+            with lock:
+                durations.append(took)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for _ in range(concurrency):
+            pool.submit(worker)
+    return Measured(durations, time.perf_counter() - started, errors)
+
+
+def trivial_path(target: Target) -> str:
+    host, port = target.host_port
+    for path in TRIVIAL_PATHS:
+        if Tab(host, port).get(path)[0] == 200:
+            return path
+    raise RuntimeError("no trivial endpoint answers 200")
+
+
+def measure_trivial(target: Target, n: int, concurrency: int) -> Measured:
+    """The trivial endpoint: the same app, workers and driver, without session or database."""
+    host, port = target.host_port
+    path = trivial_path(target)
+
+    def one(_):
+        tab = Tab(host, port)
+        started = time.perf_counter()
+        expect(tab.get(path), 200)
+        return time.perf_counter() - started
+
+    return run_concurrently(list(range(n)), concurrency, one)
+
+
+def totp(key: str) -> pyotp.TOTP:
+    return pyotp.TOTP(key)
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def environment_line() -> str:
+    load = os.getloadavg()[0]
+    return (
+        f"{platform.node()} · {os.cpu_count()} CPUs · Python {platform.python_version()} · "
+        f"load average {load:.2f} at start"
+    )
+
+
+def print_table(title: str, header: list[str], rows: list[list[object]]) -> None:
+    cells = [[str(c) for c in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for n, row in enumerate(cells):
+        print(
+            "  "
+            + "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if n == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}"
+
+
+def emit_json(document: dict) -> None:
+    print(json.dumps(document, sort_keys=True))
+
+
+def quiet_machine_warning() -> None:
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(
+            f"note: load average {load:.2f}: other work on this machine skews the figures",
+            file=sys.stderr,
+        )

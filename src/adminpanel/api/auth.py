@@ -1,0 +1,29 @@
+"""Bearer-token authentication: parse the header, call the one service, map its refusal."""
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from adminpanel import clock
+from adminpanel.api import services
+from adminpanel.api.errors import NOT_AUTHENTICATED, ApiError
+from adminpanel.api.models import ApiToken
+from adminpanel.net import client_ip
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`; request.auth becomes the live ApiToken (with .account)."""
+
+    def __call__(self, request: HttpRequest) -> ApiToken:
+        header = request.headers.get("Authorization", "")
+        if not header.strip():
+            raise ApiError(401, "not_authenticated", NOT_AUTHENTICATED)
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "invalid_token", "Use the Bearer scheme: `Bearer <token>`.")
+        return self.authenticate(request, token.strip())
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        # TokenRefused propagates to the handler in errors.py (401 or 403).
+        return services.authenticate_token(
+            token, ip=client_ip(request), now=clock.now(), request=request
+        )

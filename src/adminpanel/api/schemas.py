@@ -1,0 +1,409 @@
+"""What the API reads and writes. Schemas check shapes and types only; rules live in services."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Path, Schema
+from pydantic import AfterValidator, ConfigDict, Field
+
+from adminpanel.accounts.models import SECTIONS, Account, Level
+from adminpanel.accounts.services import api_access
+from adminpanel.audit.models import Event
+from adminpanel.mail.models import Alias, Domain, Mailbox
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+MAX_OFFSET = 1_000_000_000
+
+LevelName = Literal["none", "view", "edit", "delete"]
+LEVEL_NAMES: dict[int, LevelName] = {
+    Level.NONE: "none",
+    Level.VIEW: "view",
+    Level.EDIT: "edit",
+    Level.DELETE: "delete",
+}
+LEVEL_VALUES: dict[str, int] = {name: value for value, name in LEVEL_NAMES.items()}
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("NUL characters are not allowed.")
+    return text
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is read as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("The date is out of range.") from None
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+# Path parameters: an object's id (the example helps the docs and the fuzzer).
+DomainId = Annotated[int, Path(description="The domain's id.", example=1)]
+UserId = Annotated[int, Path(description="The user's (mailbox's) id.", example=1)]
+AliasId = Annotated[int, Path(description="The alias's id.", example=1)]
+SubadminId = Annotated[int, Path(description="The Sub-Admin's id.", example=2)]
+
+
+class Input(Schema):
+    """A request body: unknown fields are refused, so a typo is never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors and paging -------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    error: str = Field(description="A stable code, e.g. `invalid_token`, `permission_denied`.")
+    message: str = Field(description="What a person reads.")
+    fields: dict[str, str] | None = Field(
+        None, description="For bad input: the field names and what is wrong with each."
+    )
+
+
+def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """A route's response map: its success bodies plus the error format for each status."""
+    return {**ok, **dict.fromkeys(errors, ErrorOut)}
+
+
+class PageQuery(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="At most 200.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    search: Text = Field("", max_length=200, description="Part of a name or address.")
+
+
+class MailQuery(PageQuery):
+    domain: Text = Field("", max_length=253, description="Only this domain (exact name).")
+
+
+class LogQuery(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="At most 200.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    since: UtcDatetime | None = Field(None, description="From this time (inclusive, ISO 8601).")
+    until: UtcDatetime | None = Field(None, description="Before this time (ISO 8601).")
+    actor: Text = Field("", max_length=150, description="Username of the actor.")
+    event: Text = Field("", max_length=64, description="Event type, e.g. `api_login`.")
+
+
+# --- auth and me -------------------------------------------------------------------------
+
+
+class LoginIn(Input):
+    username: str = Field(examples=["deploy-bot"])
+    password: str = Field(examples=["a-long-passphrase-for-the-bot"])
+
+
+class TokenOut(Schema):
+    token: str = Field(description="Send it as `Authorization: Bearer <token>`. Shown once.")
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the scheme's name, not a secret)
+    expires_at: datetime
+
+
+class Access(Schema):
+    admin_panel: bool
+    api: bool
+
+
+class Permissions(Schema):
+    domains: LevelName
+    users: LevelName
+    aliases: LevelName
+    logs: LevelName
+
+
+def _access(account: Account) -> Access:
+    return Access(admin_panel=account.web_access, api=api_access(account))
+
+
+def _permissions(account: Account) -> Permissions:
+    return Permissions(**{s: LEVEL_NAMES[account.level(s)] for s in SECTIONS})
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    role: Literal["Admin", "Sub-Admin"]
+    access: Access
+    permissions: Permissions
+    allowed_ips: list[str]
+
+    @classmethod
+    def of(cls, account: Account) -> "MeOut":
+        return cls(
+            id=account.pk,
+            username=account.username,
+            role=account.role,
+            access=_access(account),
+            permissions=_permissions(account),
+            allowed_ips=list(account.allowed_ips),
+        )
+
+
+class HealthOut(Schema):
+    status: Literal["ok"]
+
+
+# --- domains -----------------------------------------------------------------------------
+
+
+class DomainOut(Schema):
+    id: int
+    name: str = Field(description="Normalized (IDNA A-label, lower case).")
+    unicode_name: str
+    active: bool
+    catch_all: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, domain: Domain) -> "DomainOut":
+        return cls(
+            id=domain.pk,
+            name=domain.name,
+            unicode_name=domain.display_name,
+            active=domain.active,
+            catch_all=domain.catch_all,
+            created_at=domain.created_at,
+        )
+
+
+class DomainIn(Input):
+    name: str = Field(examples=["example.org"])
+    active: bool = True
+    catch_all: str = Field("", description="An address that receives mail for unknown users.")
+
+
+class DomainPatch(Input):
+    active: bool | None = None
+    catch_all: str | None = None
+
+
+class DomainPage(Schema):
+    items: list[DomainOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- users (mailboxes) -------------------------------------------------------------------
+
+
+class UserOut(Schema):
+    id: int
+    address: str
+    local_part: str
+    domain: str
+    display_name: str
+    quota_mb: int
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, mailbox: Mailbox) -> "UserOut":
+        return cls(
+            id=mailbox.pk,
+            address=mailbox.address,
+            local_part=mailbox.local_part,
+            domain=mailbox.domain.name,
+            display_name=mailbox.display_name,
+            quota_mb=mailbox.quota_mb,
+            active=mailbox.active,
+            created_at=mailbox.created_at,
+        )
+
+
+class UserIn(Input):
+    address: str = Field(
+        description="local@domain, on an existing domain.", examples=["bob@example.com"]
+    )
+    password: str = Field(examples=["a-long-mailbox-passphrase"])
+    display_name: str = Field("", examples=["Bob"])
+    quota_mb: int = Field(1024, examples=[2048])
+    active: bool = True
+
+
+class UserPatch(Input):
+    display_name: str | None = None
+    password: str | None = None
+    quota_mb: int | None = None
+    active: bool | None = None
+
+
+class UserPage(Schema):
+    items: list[UserOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- aliases -----------------------------------------------------------------------------
+
+
+class AliasOut(Schema):
+    id: int
+    address: str
+    domain: str
+    destinations: list[str]
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, alias: Alias) -> "AliasOut":
+        return cls(
+            id=alias.pk,
+            address=alias.address,
+            domain=alias.domain.name,
+            destinations=list(alias.destinations),
+            active=alias.active,
+            created_at=alias.created_at,
+        )
+
+
+class AliasIn(Input):
+    address: str = Field(
+        description="local@domain, on an existing domain, not a mailbox.",
+        examples=["sales@example.com"],
+    )
+    destinations: list[str] = Field(examples=[["alice@example.com"]])
+    active: bool = True
+
+
+class AliasPatch(Input):
+    destinations: list[str] | None = None
+    active: bool | None = None
+
+
+class AliasPage(Schema):
+    items: list[AliasOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- logs --------------------------------------------------------------------------------
+
+
+class EventOut(Schema):
+    id: int
+    at: datetime
+    actor: str
+    event: str
+    ip: str
+    user_agent: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event) -> "EventOut":
+        return cls(
+            id=event.pk,
+            at=event.at,
+            actor=event.actor_name,
+            event=event.event,
+            ip=event.ip,
+            user_agent=event.user_agent,
+            details=event.details if isinstance(event.details, dict) else {},
+        )
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- Sub-Admins --------------------------------------------------------------------------
+
+
+class SubadminOut(Schema):
+    id: int
+    username: str
+    active: bool
+    access: Access
+    permissions: Permissions
+    allowed_ips: list[str]
+    two_factor_enabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, account: Account, *, two_factor: bool) -> "SubadminOut":
+        return cls(
+            id=account.pk,
+            username=account.username,
+            active=account.is_active,
+            access=_access(account),
+            permissions=_permissions(account),
+            allowed_ips=list(account.allowed_ips),
+            two_factor_enabled=two_factor,
+            created_at=account.created_at,
+        )
+
+
+class SubadminSaved(SubadminOut):
+    warnings: list[str] = Field(description="What the Admin should know, e.g. API from any IP.")
+
+
+class SubadminPage(Schema):
+    items: list[SubadminOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AccessIn(Input):
+    admin_panel: bool = True
+    api: bool = False
+
+
+class AccessPatch(Input):
+    admin_panel: bool | None = None
+    api: bool | None = None
+
+
+class PermissionsIn(Input):
+    domains: LevelName = "none"
+    users: LevelName = "none"
+    aliases: LevelName = "none"
+    logs: LevelName = "none"
+
+
+class PermissionsPatch(Input):
+    domains: LevelName | None = None
+    users: LevelName | None = None
+    aliases: LevelName | None = None
+    logs: LevelName | None = None
+
+
+class SubadminIn(Input):
+    username: str = Field(examples=["deploy-bot"])
+    password: str = Field(examples=["a-long-passphrase-for-the-bot"])
+    active: bool = True
+    access: AccessIn = Field(default_factory=AccessIn)
+    permissions: PermissionsIn = Field(default_factory=PermissionsIn)
+    allowed_ips: list[str] = Field(
+        default_factory=list,
+        description="IP addresses and CIDR ranges; empty = any.",
+        examples=[["203.0.113.0/24"]],
+    )
+
+
+class SubadminPatch(Input):
+    username: str | None = None
+    password: str | None = None
+    active: bool | None = None
+    access: AccessPatch | None = None
+    permissions: PermissionsPatch | None = None
+    allowed_ips: list[str] | None = None
+
+
+def levels_in(permissions: PermissionsIn | PermissionsPatch | None) -> dict[str, int]:
+    """{"domains": 1, …} for the service, from the names the API uses; unset ones left out."""
+    if permissions is None:
+        return {}
+    chosen = permissions.model_dump(exclude_none=True)
+    return {section: LEVEL_VALUES[name] for section, name in chosen.items()}

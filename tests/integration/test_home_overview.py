@@ -1,0 +1,106 @@
+"""SPEC §9: the home page is the Admin's security overview: who has 2FA, which API accounts
+accept any IP address, recent failed logins, and a call to enable 2FA while it is off.
+"""
+
+import re
+
+import pytest
+
+from adminpanel import audit
+from tests.integration.panel import (
+    ADMIN_PASSWORD,
+    log_in,
+    log_in_admin,
+    make_admin,
+    make_subadmin,
+    text,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin():
+    return make_admin()
+
+
+def section(page: str, heading: str) -> str:
+    """The text of the card under an h2."""
+    match = re.search(rf"<h2[^>]*>{re.escape(heading)}</h2>(.*?)</section>", page, re.S)
+    assert match, f"no section {heading!r}"
+    return match.group(1)
+
+
+def row(page: str, username: str) -> str:
+    match = re.search(rf"<tr>\s*<td[^>]*>(?:<a [^>]*>)?{username}\b.*?</tr>", page, re.S)
+    assert match, f"no row for {username}"
+    return match.group(0)
+
+
+def test_an_admin_without_2fa_is_asked_to_enable_it(admin):
+    page = text(log_in_admin().get("/"))
+    assert "Protect your account with 2FA" in page
+    assert '<a class="button primary" href="/security/2fa">Enable 2FA</a>' in page
+
+
+def test_an_admin_with_2fa_is_not_asked_again(admin, enable_2fa, client):
+    two_factor = enable_2fa(admin)
+    client.post("/login", {"username": "admin", "password": ADMIN_PASSWORD})
+    client.post("/login/verify", {"challenge": two_factor.next_code()})
+    page = text(client.get("/"))
+    assert "Two-factor authentication is enabled." in page
+    assert "Enable 2FA</a>" not in page
+
+
+def test_the_overview_shows_which_accounts_have_2fa(admin, enable_2fa):
+    enable_2fa(make_subadmin(admin, "bob"))
+    make_subadmin(admin, "carol")
+    make_subadmin(admin, "robot", web_access=False, api_access=True, allowed_ips="192.0.2.1")
+    page = text(log_in_admin().get("/"))
+    accounts = section(page, "Accounts")
+    assert "Enabled" in row(accounts, "bob")
+    assert "Disabled" in row(accounts, "carol")
+    assert "n/a (API only)" in row(accounts, "robot")
+    assert "Disabled" in row(accounts, "admin")
+
+
+def test_the_overview_names_api_accounts_open_to_any_ip(admin):
+    make_subadmin(admin, "open-robot", web_access=False, api_access=True)
+    make_subadmin(admin, "fenced-robot", web_access=False, api_access=True, allowed_ips="::1")
+    page = text(log_in_admin().get("/"))
+    open_accounts = section(page, "API accounts open to any IP address")
+    assert "open-robot" in open_accounts and "fenced-robot" not in open_accounts
+
+
+def test_without_open_api_accounts_there_is_no_such_warning(admin):
+    make_subadmin(admin, "fenced-robot", web_access=False, api_access=True, allowed_ips="::1")
+    page = text(log_in_admin().get("/"))
+    assert "API accounts open to any IP address" not in page
+
+
+def test_the_overview_lists_recent_failed_logins(admin, client):
+    client.post("/login", {"username": "admin", "password": "wrong-password-1"})
+    client.post("/login", {"username": "nobody", "password": "wrong-password-2"})
+    page = text(log_in_admin().get("/"))
+    failures = section(page, "Recent failed logins")
+    # A username nobody has is not logged: it may be a password typed in the wrong field.
+    assert "nobody" not in failures
+    assert failures.index("unknown account") < failures.index("admin")  # newest first
+    assert failures.count("web_login_failed") == 2
+    assert "127.0.0.1" in failures
+
+
+def test_the_overview_shows_at_most_10_failures(admin):
+    for n in range(12):
+        audit.record("web_login_failed", actor_name=f"guess{n:02}")
+    failures = section(text(log_in_admin().get("/")), "Recent failed logins")
+    assert failures.count("web_login_failed") == 10
+    assert "guess11" in failures and "guess01" not in failures
+
+
+def test_a_sub_admin_sees_only_its_own_2fa_status(admin):
+    make_subadmin(admin, "bob")
+    make_subadmin(admin, "carol")
+    page = text(log_in("bob").get("/"))
+    assert "Protect your account with 2FA" in page
+    assert "carol" not in page and "Recent failed logins" not in page

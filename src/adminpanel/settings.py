@@ -84,6 +84,9 @@ def _database(url: str | None) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "adminpanel.sqlite3",
+        # Opening the file and running the PRAGMAs on every request would cost more than the
+        # request itself; a worker keeps its connection.
+        "CONN_MAX_AGE": 600,
         # A file, not memory, so tests can hit it from many threads at once.
         "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
         "OPTIONS": {
@@ -123,7 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions live in the database so any instance serves any request. They end after 1 hour
 # idle (the cookie/row age, refreshed by SessionLifetimeMiddleware) and 24 hours after login.
-SESSION_ENGINE = "adminpanel.sessions"  # Django's database sessions, fewer writes
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # Django's database sessions, fewer writes
 SESSION_COOKIE_AGE = 3600 + 60  # the idle limit plus the granularity of its refresh
 SESSION_IDLE_SECONDS = 3600
 SESSION_ABSOLUTE_SECONDS = 24 * 3600

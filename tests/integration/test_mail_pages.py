@@ -543,3 +543,13 @@ def test_odd_input_gets_a_saved_page_or_a_message_never_a_server_error(client, e
         assert response.status_code in (302, 400), (value, response.status_code)
         if response.status_code == 400:
             assert "Nothing was saved." in text(response)
+
+
+def test_the_lists_count_in_plain_english(admin, client, info):
+    mail.create_mailbox(admin, address="anna@example.com", password=MAILBOX_PASSWORD)
+    mail.create_alias(admin, address="team@example.com", destinations="info@example.com")
+    assert "2 mailboxes" in text(client.get("/users"))
+    assert "1 alias" in text(client.get("/aliases"))
+    mail.create_alias(admin, address="sales@example.com", destinations="info@example.com")
+    assert "2 aliases" in text(client.get("/aliases"))
+    assert "1 domain" in text(client.get("/domains"))

@@ -99,14 +99,6 @@ def _perform(client, section: str, action: str, obj) -> tuple[int, bool]:
     return status, not type(obj).objects.filter(pk=obj.pk).exists()
 
 
-@pytest.fixture(autouse=True)
-def _light_hashing(settings) -> None:
-    """Still Argon2id, at a lighter cost: this matrix is about rights, not password hashing
-    (the production cost is exercised by the login and Sub-Admin tests)."""
-    settings.ARGON2_MEMORY_KIB = 1024
-    settings.ARGON2_TIME_COST = 1
-
-
 @pytest.fixture
 def admin() -> Account:
     return make_admin()

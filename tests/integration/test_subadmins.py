@@ -425,3 +425,12 @@ def test_a_stale_form_without_a_valid_token_gets_a_clear_page_and_changes_nothin
     assert "This form has expired" in text(response)
     bob.refresh_from_db()
     assert bob.domains == Level.NONE
+
+
+def test_the_list_flags_api_accounts_open_to_any_ip(admin, admin_client):
+    make_subadmin(admin, "open-robot", web_access=False, api_access=True)
+    make_subadmin(admin, "fenced-robot", web_access=False, api_access=True, allowed_ips="::1")
+    page = text(admin_client.get("/subadmins"))
+    assert page.count("API open to any IP") == 1
+    open_row = re.search(r"<tr>\s*<td[^>]*><a [^>]*>open-robot</a>.*?</tr>", page, re.S)
+    assert open_row and "API open to any IP" in open_row.group(0)

@@ -51,8 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "adminpanel.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "adminpanel.accounts.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -126,7 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions live in the database so any instance serves any request. They end after 1 hour
 # idle (the cookie/row age, refreshed by SessionLifetimeMiddleware) and 24 hours after login.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"  # Django's database sessions, fewer writes
+SESSION_ENGINE = "adminpanel.sessions"  # Django's database sessions, fewer writes
 SESSION_COOKIE_AGE = 3600 + 60  # the idle limit plus the granularity of its refresh
 SESSION_IDLE_SECONDS = 3600
 SESSION_ABSOLUTE_SECONDS = 24 * 3600

@@ -151,3 +151,9 @@ def test_the_admins_own_allowed_ips_are_checked_on_every_request(admin):
 def test_a_session_without_its_login_time_is_ended(bob, client):
     client.force_login(bob)  # a session the login page did not make
     assert not is_logged_in(client, REMOTE_ADDR=INSIDE)
+
+
+def test_the_login_page_says_why_the_session_ended(bob):
+    client = log_in("bob", ip=INSIDE)
+    response = client.get("/", REMOTE_ADDR=OUTSIDE, follow=True)
+    assert "this account may not be used from your IP address" in text(response)

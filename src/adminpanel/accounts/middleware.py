@@ -5,6 +5,7 @@ the account loses Admin Panel access or the request comes from outside its allow
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 
 from adminpanel import audit, clock
@@ -13,6 +14,14 @@ from adminpanel.net import client_ip, ip_allowed
 # Refreshing the idle clock on every request would write the session row every time;
 # once a minute keeps the idle limit exact to the minute at a fraction of the writes.
 SEEN_GRANULARITY = 60
+
+WHY_ENDED = {
+    "session_expired": "Your session ended 24 hours after you logged in. Please log in again.",
+    "session_idle": "Your session ended after an hour without activity. Please log in again.",
+    "web_access_removed": "Your session was ended: this account no longer has access to the "
+    "Admin Panel.",
+    "ip_not_allowed": "Your session was ended: this account may not be used from your IP address.",
+}
 
 
 def _end_reason(request, now: float) -> str | None:
@@ -43,6 +52,7 @@ class SessionLifetimeMiddleware:
                         "web_session_ended", actor=request.user, request=request, reason=reason
                     )
                 logout(request)
+                messages.info(request, WHY_ENDED[reason])
             elif now - request.session.get("seen_at", 0) > SEEN_GRANULARITY:
                 request.session["seen_at"] = now
         return self.get_response(request)

@@ -84,6 +84,36 @@ def _address_taken(local: str, domain: Domain) -> str | None:
     return None
 
 
+def _create_at_address(
+    model,
+    local: str,
+    domain_name: str,
+    *,
+    actor: Account,
+    request,
+    event: str,
+    logged: dict | None = None,
+    **fields,
+):
+    """Create a mailbox or an alias at a free address of an existing domain, and log it.
+
+    One address is either a mailbox or an alias: an alias may not shadow a mailbox.
+    """
+    try:
+        with transaction.atomic():
+            domain = _existing_domain(domain_name, "address")
+            taken = _address_taken(local, domain)
+            if taken:
+                raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
+            created = model.objects.create(local_part=local, domain=domain, **fields)
+            audit.record(
+                event, actor=actor, request=request, address=created.address, **(logged or {})
+            )
+    except IntegrityError:
+        raise Invalid("address", f"{local}@{domain_name} already exists.") from None
+    return created
+
+
 # --- domains -----------------------------------------------------------------------------
 
 
@@ -173,19 +203,16 @@ def create_mailbox(
         "quota_mb": _quota(quota_mb),
         "password_hash": _password_hash(password),
     }
-    try:
-        with transaction.atomic():
-            domain = _existing_domain(domain_name, "address")
-            taken = _address_taken(local, domain)
-            if taken:
-                raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
-            mailbox = Mailbox.objects.create(
-                local_part=local, domain=domain, active=bool(active), **fields
-            )
-            audit.record("mailbox_created", actor=actor, request=request, address=mailbox.address)
-    except IntegrityError:
-        raise Invalid("address", f"{local}@{domain_name} already exists.") from None
-    return mailbox
+    return _create_at_address(
+        Mailbox,
+        local,
+        domain_name,
+        actor=actor,
+        request=request,
+        event="mailbox_created",
+        active=bool(active),
+        **fields,
+    )
 
 
 def update_mailbox(
@@ -241,25 +268,17 @@ def create_alias(
     require(actor, "aliases", Level.EDIT)
     local, domain_name = split_address(address)
     targets = _destinations(destinations)
-    try:
-        with transaction.atomic():
-            domain = _existing_domain(domain_name, "address")
-            taken = _address_taken(local, domain)
-            if taken:
-                raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
-            alias = Alias.objects.create(
-                local_part=local, domain=domain, destinations=targets, active=bool(active)
-            )
-            audit.record(
-                "alias_created",
-                actor=actor,
-                request=request,
-                address=alias.address,
-                destinations=targets,
-            )
-    except IntegrityError:
-        raise Invalid("address", f"{local}@{domain_name} already exists.") from None
-    return alias
+    return _create_at_address(
+        Alias,
+        local,
+        domain_name,
+        actor=actor,
+        request=request,
+        event="alias_created",
+        logged={"destinations": targets},
+        destinations=targets,
+        active=bool(active),
+    )
 
 
 def update_alias(

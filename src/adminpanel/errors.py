@@ -14,3 +14,15 @@ class Invalid(Exception):
 
 class NotFound(Http404):
     """No such object (or not one this account may see): the 404 page, or 404 JSON."""
+
+
+def get_by_id(query, pk: object):
+    """The object of `query` with this id, or NotFound for anything else a client may send."""
+    try:
+        number = int(str(pk))
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    found = query.filter(pk=number).first() if 0 < number < 2**63 else None
+    if found is None:
+        raise NotFound()
+    return found

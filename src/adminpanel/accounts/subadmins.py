@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from adminpanel import audit
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.permissions import require_admin
-from adminpanel.errors import Invalid, NotFound
+from adminpanel.errors import Invalid, get_by_id
 
 MAX_ALLOWED_IPS = 100
 WARN_API_ANY_IP = (
@@ -116,16 +116,7 @@ def _end_web_sessions(account: Account) -> None:
 
 def get_subadmin(actor: Account, pk: object) -> Account:
     require_admin(actor)
-    try:
-        number = int(str(pk))
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    found = (
-        Account.objects.filter(pk=number, is_owner=False).first() if 0 < number < 2**63 else None
-    )
-    if found is None:
-        raise NotFound()
-    return found
+    return get_by_id(Account.objects.filter(is_owner=False), pk)
 
 
 def list_subadmins(actor: Account, *, search: str = ""):

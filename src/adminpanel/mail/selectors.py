@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
-from adminpanel.errors import NotFound
+from adminpanel.errors import get_by_id
 from adminpanel.mail.models import Alias, Domain, Mailbox
 
 
@@ -31,7 +31,7 @@ def domains(actor: Account, *, search: str = "") -> QuerySet[Domain]:
 
 def get_domain(actor: Account, pk: object) -> Domain:
     require(actor, "domains", Level.VIEW)
-    return _get(Domain.objects.all(), pk)
+    return get_by_id(Domain.objects.all(), pk)
 
 
 def _address_filter(search: str) -> Q:
@@ -58,7 +58,7 @@ def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet
 
 def get_mailbox(actor: Account, pk: object) -> Mailbox:
     require(actor, "users", Level.VIEW)
-    return _get(Mailbox.objects.select_related("domain"), pk)
+    return get_by_id(Mailbox.objects.select_related("domain"), pk)
 
 
 def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Alias]:
@@ -73,15 +73,4 @@ def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[A
 
 def get_alias(actor: Account, pk: object) -> Alias:
     require(actor, "aliases", Level.VIEW)
-    return _get(Alias.objects.select_related("domain"), pk)
-
-
-def _get(query: QuerySet, pk: object):
-    try:
-        number = int(str(pk))
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    found = query.filter(pk=number).first() if 0 < number < 2**63 else None
-    if found is None:
-        raise NotFound()
-    return found
+    return get_by_id(Alias.objects.select_related("domain"), pk)

@@ -62,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--runs", type=int, default=3, help="runs; the median is reported")
     parser.add_argument("--logins", type=int, default=1000, help="full logins per run")
-    parser.add_argument("--durable", action="store_true", help="synchronous_commit=on")
+    parser.add_argument(
+        "--async-commit", action="store_true", help="synchronous_commit=off in the cluster"
+    )
     args = parser.parse_args(argv)
     print(harness.environment_line())
     harness.quiet_machine_warning()
-    settings = {} if args.durable else {"synchronous_commit": "off"}
     runs = []
-    with ThrowawayCluster(durable=True, settings=settings) as cluster:
+    with ThrowawayCluster(durable=True, settings=harness.cluster_settings(args)) as cluster:
         for n in range(args.runs):
             runs.append(one_run(cluster.url, args))
             r = runs[-1]

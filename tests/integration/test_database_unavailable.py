@@ -1,9 +1,10 @@
 """A database that is lost mid-request gives a calm 503, and the next request works."""
 
 import json
+from importlib import import_module
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
@@ -11,6 +12,7 @@ from django.test import Client
 from adminpanel.accounts import services as accounts
 
 PASSWORD = "correct-horse-battery-staple"
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # the engine in use
 
 
 def logged_in_client(make_account) -> Client:

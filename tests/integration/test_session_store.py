@@ -1,9 +1,10 @@
-"""adminpanel.sessions: Django's database sessions, rotated with one delete and one insert."""
+"""adminpanel.sessions: Django's database sessions, with fewer writes per login."""
 
 from datetime import timedelta
 
 import pyotp
 import pytest
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from adminpanel import clock
 from adminpanel.accounts.models import Account
+from adminpanel.audit.models import Event
 from adminpanel.sessions import SessionStore
 from adminpanel.twofactor import services as twofactor
 
@@ -24,6 +26,19 @@ def session_statements(queries) -> list[str]:
         for q in queries
         if '"django_session"' in q["sql"].split(" WHERE")[0]
     ]
+
+
+def pending_2fa_login() -> tuple[Client, str, str]:
+    """A visitor past the password step of a 2FA account: (client, session id, next code)."""
+    account = Account.objects.create_user("alice", PASSWORD)
+    now = clock.now()
+    setup = twofactor.start_setup(account, now=now)
+    key = twofactor.setup_key(setup)
+    twofactor.confirm_setup(account, setup.pk, pyotp.TOTP(key).at(now), now=now)
+    client = Client(raise_request_exception=False)
+    assert client.post("/login", {"username": "alice", "password": PASSWORD}).url == "/login"
+    next_code = pyotp.TOTP(key).at(now + timedelta(seconds=30))
+    return client, client.cookies["adminpanel_session"].value, next_code
 
 
 def test_cycling_the_key_keeps_the_data_and_ends_the_old_key_at_once():
@@ -46,6 +61,33 @@ def test_a_new_key_is_written_once_when_the_session_is_saved():
     assert session_statements(queries.captured_queries) == ["INSERT"]
 
 
+def test_a_session_saved_again_unchanged_is_not_written_again():
+    store = SessionStore()
+    store["a"] = 1
+    store.save()
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert session_statements(queries.captured_queries) == []
+    store["a"] = 2
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert session_statements(queries.captured_queries) == ["UPDATE"]
+    assert SessionStore(store.session_key)["a"] == 2
+
+
+def test_a_taken_key_draws_another(monkeypatch):
+    taken = SessionStore()
+    taken["owner"] = "someone else"
+    taken.save()
+    drawn = iter([taken.session_key, "a" * 32])
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(drawn))
+    store = SessionStore()
+    store["owner"] = "me"
+    store.save()
+    assert store.session_key == "a" * 32
+    assert SessionStore(taken.session_key)["owner"] == "someone else"
+
+
 def test_deleting_a_session_is_one_statement():
     store = SessionStore()
     store["a"] = 1
@@ -56,23 +98,35 @@ def test_deleting_a_session_is_one_statement():
     assert not Session.objects.filter(session_key=store.session_key).exists()
 
 
-def test_the_code_step_of_a_login_writes_the_session_once():
-    account = Account.objects.create_user("alice", PASSWORD)
-    now = clock.now()
-    setup = twofactor.start_setup(account, now=now)
-    key = twofactor.setup_key(setup)
-    twofactor.confirm_setup(account, setup.pk, pyotp.TOTP(key).at(now), now=now)
-    client = Client()
-    assert client.post("/login", {"username": "alice", "password": PASSWORD}).url == "/login"
-    pending = client.cookies["adminpanel_session"].value
+def test_new_keys_are_long_random_and_in_djangos_alphabet():
+    keys = {SessionStore()._get_new_session_key() for _ in range(1000)}
+    assert len(keys) == 1000
+    assert all(len(k) == 32 and set(k) <= set(VALID_KEY_CHARS) for k in keys)
 
+
+def test_the_code_step_of_a_login_writes_the_session_once():
+    client, pending, code = pending_2fa_login()
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(
-            "/login/verify", {"challenge": pyotp.TOTP(key).at(now + timedelta(seconds=30))}
-        )
+        response = client.post("/login/verify", {"challenge": code})
     assert response.status_code == 302 and response.url == "/"
     # Read once, old id deleted, new id inserted with the logged-in data: nothing else.
     assert session_statements(queries.captured_queries) == ["SELECT", "DELETE", "INSERT"]
     assert client.cookies["adminpanel_session"].value != pending
     assert not Session.objects.filter(session_key=pending).exists()
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_is_recorded_whole_or_not_at_all(monkeypatch):
+    """The new session row, the old one's removal and the log line commit together."""
+    client, pending, code = pending_2fa_login()
+
+    def disk_full(self, data, must_create):
+        raise RuntimeError("could not write the session")
+
+    monkeypatch.setattr(SessionStore, "_write", disk_full)
+    response = client.post("/login/verify", {"challenge": code})
+    assert response.status_code == 500
+    assert not Event.objects.filter(event="web_login", actor_name="alice").exists()
+    assert Session.objects.filter(session_key=pending).exists()  # still half logged in
+    assert not Session.objects.exclude(session_key=pending).exists()

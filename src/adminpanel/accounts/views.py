@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,11 +29,16 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 
 def _finish_login(request: HttpRequest, account, next_url: str, *, with_2fa: bool):
-    login(request, account)  # a new session id
-    now = clock.now().timestamp()
-    request.session["login_at"] = now
-    request.session["seen_at"] = now
-    services.record_login(account, request=request, with_2fa=with_2fa)
+    # One transaction: the old session row goes, the login is logged, the new session row is
+    # written; one commit instead of three (each waits for the database's disk), and a login
+    # is recorded whole or not at all.
+    with transaction.atomic():
+        login(request, account)  # a new session id
+        now = clock.now().timestamp()
+        request.session["login_at"] = now
+        request.session["seen_at"] = now
+        services.record_login(account, request=request, with_2fa=with_2fa)
+        request.session.save()
     return redirect(next_url)
 
 

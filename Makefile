@@ -31,14 +31,14 @@ system-packages:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
 	fi
 
-# Twice: everything on SQLite (the default database), then the integration and cluster tests on
+# Twice: everything on SQLite (the default database), then the integration, API and cluster tests on
 # a throwaway PostgreSQL cluster (tests/postgres.py). The cluster tests are PostgreSQL-only, so
 # they run in the second pass alone.
 test: $(VENV)/.test-installed system-packages
 	$(VENV)/bin/ruff check .
 	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PY) -m pytest --ignore=tests/cluster
 	env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql \
-		$(PY) -m pytest tests/integration tests/cluster
+		$(PY) -m pytest tests/integration tests/api tests/cluster
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

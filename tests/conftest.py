@@ -10,13 +10,17 @@ cluster tests start run with the production cost (19 MiB, 2 passes).
 
 import atexit
 import os
+import shutil
 import tempfile
 from datetime import datetime, timedelta
 
 import django
 import pytest
 
-os.environ.setdefault("ADMINPANEL_DATA_DIR", tempfile.mkdtemp(prefix="adminpanel-test-"))
+if "ADMINPANEL_DATA_DIR" not in os.environ:
+    _data_dir = tempfile.mkdtemp(prefix="adminpanel-test-")
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
+    os.environ["ADMINPANEL_DATA_DIR"] = _data_dir
 # ADMINPANEL_TEST_DATABASE=postgresql: the same tests on a throwaway PostgreSQL cluster (one per
 # pytest run, stopped and removed at exit), unless ADMINPANEL_DATABASE_URL names one already.
 if os.environ.get("ADMINPANEL_TEST_DATABASE") == "postgresql" and not os.environ.get(

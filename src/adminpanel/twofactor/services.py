@@ -64,7 +64,7 @@ class Verdict:
     """An accepted code: which kind, and how many recovery codes are left."""
 
     kind: str  # "totp" or "recovery"
-    recovery_codes_left: int
+    recovery_codes_left: int | None = None  # counted only when a recovery code was used
 
 
 # --- input -------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def _check(
         except CodeRejected as rejection:
             return _fail(state, rejection, now, **context)
         _succeed(state, step)
-        return Verdict("totp", _recovery_codes_left(account))
+        return Verdict("totp")
     for code in RecoveryCode.objects.filter(account=account, used_at__isnull=True):
         if check_password(value, code.code_hash):
             code.used_at = now

@@ -1,0 +1,149 @@
+"""`api`: GET /api/v1/me with a bearer token against the unauthenticated GET /api/v1/health of
+the same app, measured in the same run: requests/s, p50/p99 and the ratio (target ≥ 80 %).
+
+    .venv/bin/python -m benchmarks.api [--workers 2] [--runs 3] [--requests 3000] [--url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import secrets
+import time
+
+from benchmarks import harness
+from benchmarks.harness import fmt, median
+
+MAKE_API_ACCOUNT = """
+import json
+from adminpanel.accounts.models import Account
+Account.objects.create_user({name!r}, {password!r}, web_access=False, api_access=True)
+print(json.dumps("ok"))
+"""
+
+
+def _call(host: str, port: int, method: str, path: str, headers: dict, body: str | None = None):
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def api_token(target: harness.Target) -> str:
+    """A token of a fresh API-only account, through the real login endpoint."""
+    name = f"bench-api-{secrets.token_hex(3)}"
+    target.django_json(MAKE_API_ACCOUNT.format(name=name, password=harness.PASSWORD))
+    host, port = target.host_port
+    status, body = _call(
+        host,
+        port,
+        "POST",
+        "/api/v1/auth/login",
+        {"Content-Type": "application/json"},
+        json.dumps({"username": name, "password": harness.PASSWORD}),
+    )
+    if status != 200:
+        raise RuntimeError(f"API login failed: {status} {body[:200]!r}")
+    return json.loads(body)["token"]
+
+
+def measure(target: harness.Target, path: str, headers: dict, n: int, concurrency: int):
+    host, port = target.host_port
+
+    def one(_) -> float:
+        started = time.perf_counter()
+        status, _body = _call(host, port, "GET", path, headers)
+        took = time.perf_counter() - started
+        if status != 200:
+            raise AssertionError(f"GET {path}: {status}")
+        return took
+
+    return harness.run_concurrently(list(range(n)), concurrency, one)
+
+
+def one_run(target: harness.Target, token: str, args) -> dict:
+    plain = {"User-Agent": "adminpanel-benchmark", "Accept": "application/json"}
+    bearer = {**plain, "Authorization": f"Bearer {token}"}
+    trivial = measure(target, "/api/v1/health", plain, args.requests, 8)
+    me = measure(target, "/api/v1/me", bearer, args.requests, 8)
+    return {
+        "me_per_s": me.rate,
+        "me_p50_ms": me.p50_ms,
+        "me_p99_ms": me.p99_ms,
+        "trivial_per_s": trivial.rate,
+        "trivial_p50_ms": trivial.p50_ms,
+        "trivial_p99_ms": trivial.p99_ms,
+        "errors": me.errors + trivial.errors,
+    }
+
+
+def report(runs: list[dict], target: harness.Target, args) -> None:
+    m = {name: median([r[name] for r in runs]) for name in runs[0]}
+    ratio = m["me_per_s"] / m["trivial_per_s"]
+    harness.print_table(
+        f"api, concurrency 8 (median of {len(runs)} runs) — {target.description}",
+        ["", "per s", "p50 ms", "p99 ms"],
+        [
+            [
+                "GET /api/v1/me (token)",
+                fmt(m["me_per_s"]),
+                fmt(m["me_p50_ms"], 2),
+                fmt(m["me_p99_ms"], 2),
+            ],
+            [
+                "GET /api/v1/health",
+                fmt(m["trivial_per_s"]),
+                fmt(m["trivial_p50_ms"], 2),
+                fmt(m["trivial_p99_ms"], 2),
+            ],
+            [
+                "ratio me/health",
+                fmt(ratio, 3),
+                fmt(m["me_p50_ms"] / m["trivial_p50_ms"], 2),
+                fmt(m["me_p99_ms"] / m["trivial_p99_ms"], 2),
+            ],
+        ],
+    )
+    targets = {"me_rate_to_trivial>=0.8": ratio >= 0.8}
+    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    harness.emit_json(
+        {
+            "benchmark": "api",
+            "target": target.description,
+            "workers": args.workers,
+            "runs": len(runs),
+            "median": {k: round(v, 3) for k, v in m.items()},
+            "ratios": {"me_rate_to_trivial": round(ratio, 3)},
+            "targets_met": targets,
+            "each_run": runs,
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__)
+    harness.common_arguments(parser)
+    parser.add_argument("--requests", type=int, default=3000, help="requests per endpoint")
+    args = parser.parse_args(argv)
+    print(harness.environment_line())
+    harness.quiet_machine_warning()
+    with harness.deployment(args) as target:
+        token = api_token(target)
+        runs = []
+        for n in range(args.runs):
+            runs.append(one_run(target, token, args))
+            print(
+                f"run {n + 1}: me {fmt(runs[-1]['me_per_s'])}/s, "
+                f"health {fmt(runs[-1]['trivial_per_s'])}/s",
+                flush=True,
+            )
+        report(runs, target, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,7 +15,8 @@ def read_or_create(path: Path, make) -> str:
     which fails if the name exists: when several processes start at once, the first link wins
     and nobody ever reads a half-written file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The data dir holds keys and the database: only its owner may look inside.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:

@@ -88,7 +88,7 @@ def _database(url: str | None) -> dict:
             if options["server_side_binding"]:
                 options.setdefault("prepare_threshold", 5)
         return db
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "adminpanel.sqlite3",

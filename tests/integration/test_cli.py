@@ -155,3 +155,11 @@ def test_a_key_file_is_mode_0600_whatever_the_umask(tmp_path, no_key_environment
     finally:
         os.umask(old)
     assert mode(tmp_path / "secret_key") == 0o600
+
+
+def test_a_new_data_dir_is_private_to_its_owner(tmp_path):
+    from adminpanel import keyfiles
+
+    data_dir = tmp_path / "fresh"
+    keyfiles.secret_key(data_dir)
+    assert (data_dir.stat().st_mode & 0o777) == 0o700

@@ -13,7 +13,7 @@ import secrets
 import time
 
 from benchmarks import harness
-from benchmarks.harness import fmt, median
+from benchmarks.harness import fmt
 
 MAKE_API_ACCOUNT = """
 import json
@@ -82,7 +82,7 @@ def one_run(target: harness.Target, token: str, args) -> dict:
 
 
 def report(runs: list[dict], target: harness.Target, args) -> None:
-    m = {name: median([r[name] for r in runs]) for name in runs[0]}
+    m = harness.medians(runs)
     ratio = m["me_per_s"] / m["trivial_per_s"]
     harness.print_table(
         f"api, concurrency 8 (median of {len(runs)} runs) — {target.description}",
@@ -109,40 +109,28 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
         ],
     )
     targets = {"me_rate_to_trivial>=0.8": ratio >= 0.8}
-    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    harness.emit_json(
-        {
-            "benchmark": "api",
-            "target": target.description,
-            "workers": args.workers,
-            "runs": len(runs),
-            "median": {k: round(v, 3) for k, v in m.items()},
-            "ratios": {"me_rate_to_trivial": round(ratio, 3)},
-            "targets_met": targets,
-            "each_run": runs,
-        }
-    )
+    harness.conclude("api", target, args, runs, {"me_rate_to_trivial": round(ratio, 3)}, targets)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--requests", type=int, default=3000, help="requests per endpoint")
+
+
+def _measure(target: harness.Target, args):
+    token = api_token(target)
+    return lambda: one_run(target, token, args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__)
-    harness.common_arguments(parser)
-    parser.add_argument("--requests", type=int, default=3000, help="requests per endpoint")
-    args = parser.parse_args(argv)
-    print(harness.environment_line())
-    harness.quiet_machine_warning()
-    with harness.deployment(args) as target:
-        token = api_token(target)
-        runs = []
-        for n in range(args.runs):
-            runs.append(one_run(target, token, args))
-            print(
-                f"run {n + 1}: me {fmt(runs[-1]['me_per_s'])}/s, "
-                f"health {fmt(runs[-1]['trivial_per_s'])}/s",
-                flush=True,
-            )
-        report(runs, target, args)
-    return 0
+    return harness.run_benchmark(
+        "api",
+        __doc__,
+        _arguments,
+        _measure,
+        lambda r: f"me {fmt(r['me_per_s'])}/s, health {fmt(r['trivial_per_s'])}/s",
+        report,
+        argv,
+    )
 
 
 if __name__ == "__main__":

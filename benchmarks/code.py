@@ -13,7 +13,7 @@ import time
 import pyotp
 
 from benchmarks import harness
-from benchmarks.harness import Tab, expect, fmt, median
+from benchmarks.harness import Tab, expect, fmt
 
 
 def measure_code_step(target: harness.Target, key: str, n: int, concurrency: int):
@@ -55,7 +55,7 @@ def one_run(target: harness.Target, args) -> dict:
 
 
 def report(runs: list[dict], target: harness.Target, args) -> None:
-    m = {name: median([r[name] for r in runs]) for name in runs[0]}
+    m = harness.medians(runs)
     rows = []
     for c in (1, 8):
         rows.append(
@@ -91,49 +91,28 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
         "c1_p50_ms<=5": m["c1_p50_ms"] <= 5,
         "c8_checks_per_s>=350": m["c8_checks_per_s"] >= 350,
     }
-    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    print(
-        "  runs: "
-        + "; ".join(
-            f"c1 p50 {fmt(r['c1_p50_ms'], 2)} ms, c8 {fmt(r['c8_checks_per_s'])}/s" for r in runs
-        )
-    )
-    harness.emit_json(
-        {
-            "benchmark": "code",
-            "target": target.description,
-            "workers": args.workers,
-            "runs": len(runs),
-            "median": {k: round(v, 3) for k, v in m.items()},
-            "ratios": {
-                "c1_p50_to_trivial": round(m["c1_p50_ms"] / m["trivial_c1_p50_ms"], 3),
-                "c8_rate_to_trivial": round(m["c8_checks_per_s"] / m["trivial_c8_per_s"], 3),
-            },
-            "targets_met": targets,
-            "each_run": runs,
-        }
-    )
+    ratios = {
+        "c1_p50_to_trivial": round(m["c1_p50_ms"] / m["trivial_c1_p50_ms"], 3),
+        "c8_rate_to_trivial": round(m["c8_checks_per_s"] / m["trivial_c8_per_s"], 3),
+    }
+    harness.conclude("code", target, args, runs, ratios, targets)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checks", type=int, default=2000, help="code steps at concurrency 8")
+    parser.add_argument("--checks-c1", type=int, default=300, help="code steps at concurrency 1")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.code", description=__doc__)
-    harness.common_arguments(parser)
-    parser.add_argument("--checks", type=int, default=2000, help="code steps at concurrency 8")
-    parser.add_argument("--checks-c1", type=int, default=300, help="code steps at concurrency 1")
-    args = parser.parse_args(argv)
-    print(harness.environment_line())
-    harness.quiet_machine_warning()
-    with harness.deployment(args) as target:
-        runs = []
-        for n in range(args.runs):
-            runs.append(one_run(target, args))
-            print(
-                f"run {n + 1}: c1 p50 {fmt(runs[-1]['c1_p50_ms'], 2)} ms, "
-                f"c8 {fmt(runs[-1]['c8_checks_per_s'])} checks/s",
-                flush=True,
-            )
-        report(runs, target, args)
-    return 0
+    return harness.run_benchmark(
+        "code",
+        __doc__,
+        _arguments,
+        lambda target, args: lambda: one_run(target, args),
+        lambda r: f"c1 p50 {fmt(r['c1_p50_ms'], 2)} ms, c8 {fmt(r['c8_checks_per_s'])} checks/s",
+        report,
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -381,3 +381,69 @@ def quiet_machine_warning() -> None:
             f"note: load average {load:.2f}: other work on this machine skews the figures",
             file=sys.stderr,
         )
+
+
+# --- the shape every benchmark shares ------------------------------------------------------
+
+
+def repeat(args: argparse.Namespace, one_run: Callable[[], dict], progress: Callable) -> list:
+    """args.runs runs of one_run(), each announced with progress(run) as it ends."""
+    runs = []
+    for n in range(args.runs):
+        runs.append(one_run())
+        print(f"run {n + 1}: {progress(runs[-1])}", flush=True)
+    return runs
+
+
+def medians(runs: list[dict]) -> dict[str, float]:
+    return {name: median([r[name] for r in runs]) for name in runs[0]}
+
+
+def conclude(
+    name: str,
+    target: Target,
+    args: argparse.Namespace,
+    runs: list[dict],
+    ratios: dict,
+    targets: dict[str, bool],
+) -> None:
+    """Say which targets were met and print the one JSON line of the benchmark."""
+    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    emit_json(
+        {
+            "benchmark": name,
+            "target": target.description,
+            "workers": args.workers,
+            "runs": len(runs),
+            "median": {k: round(v, 3) for k, v in medians(runs).items()},
+            "ratios": ratios,
+            "targets_met": targets,
+            "each_run": runs,
+        }
+    )
+
+
+def run_benchmark(
+    name: str,
+    doc: str,
+    add_arguments: Callable,
+    measure: Callable,
+    progress: Callable,
+    report: Callable,
+    argv: list[str] | None,
+) -> int:
+    """Parse the common options, start (or reach) the panel, run, report.
+
+    measure(target, args) returns a zero-argument function doing one run; report(runs, target,
+    args) prints the table and calls conclude().
+    """
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc)
+    common_arguments(parser)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    print(environment_line())
+    quiet_machine_warning()
+    with deployment(args) as target:
+        runs = repeat(args, measure(target, args), progress)
+        report(runs, target, args)
+    return 0

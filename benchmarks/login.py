@@ -16,7 +16,7 @@ import time
 import pyotp
 
 from benchmarks import harness
-from benchmarks.harness import PASSWORD, Tab, expect, fmt, median
+from benchmarks.harness import PASSWORD, Tab, expect, fmt
 
 
 def login_flow(target: harness.Target, totp: pyotp.TOTP, code_times: list[float]):
@@ -73,7 +73,7 @@ def one_run(target: harness.Target, args) -> dict:
 
 
 def report(runs: list[dict], target: harness.Target, args) -> None:
-    m = {name: median([r[name] for r in runs]) for name in runs[0]}
+    m = harness.medians(runs)
     rows = []
     for c in (1, 8):
         trivial_rate = m[f"trivial_c{c}_per_s"]
@@ -111,44 +111,35 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
         rows,
     )
     targets = {"c8_flows_per_s>=15": m["c8_flows_per_s"] >= 15}
-    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    harness.emit_json(
-        {
-            "benchmark": "login",
-            "target": target.description,
-            "workers": args.workers,
-            "runs": len(runs),
-            "median": {k: round(v, 3) for k, v in m.items()},
-            "ratios": {
-                "c8_flows_to_trivial_rate": round(m["c8_flows_per_s"] / m["trivial_c8_per_s"], 4),
-                "c1_code_p50_to_trivial": round(m["c1_code_p50_ms"] / m["trivial_c1_p50_ms"], 3),
-            },
-            "targets_met": targets,
-            "each_run": runs,
-        }
+    ratios = {
+        "c8_flows_to_trivial_rate": round(m["c8_flows_per_s"] / m["trivial_c8_per_s"], 4),
+        "c1_code_p50_to_trivial": round(m["c1_code_p50_ms"] / m["trivial_c1_p50_ms"], 3),
+    }
+    harness.conclude("login", target, args, runs, ratios, targets)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flows", type=int, default=300, help="logins at concurrency 8")
+    parser.add_argument("--flows-c1", type=int, default=100, help="logins at concurrency 1")
+
+
+def _progress(r: dict) -> str:
+    return (
+        f"c1 {fmt(r['c1_flows_per_s'])} flows/s, c8 {fmt(r['c8_flows_per_s'])} flows/s, "
+        f"code step p50 c1 {fmt(r['c1_code_p50_ms'], 2)} ms"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.login", description=__doc__)
-    harness.common_arguments(parser)
-    parser.add_argument("--flows", type=int, default=300, help="logins at concurrency 8")
-    parser.add_argument("--flows-c1", type=int, default=100, help="logins at concurrency 1")
-    args = parser.parse_args(argv)
-    print(harness.environment_line())
-    harness.quiet_machine_warning()
-    with harness.deployment(args) as target:
-        runs = []
-        for n in range(args.runs):
-            runs.append(one_run(target, args))
-            print(
-                f"run {n + 1}: c1 {fmt(runs[-1]['c1_flows_per_s'])} flows/s, "
-                f"c8 {fmt(runs[-1]['c8_flows_per_s'])} flows/s, "
-                f"code step p50 c1 {fmt(runs[-1]['c1_code_p50_ms'], 2)} ms",
-                flush=True,
-            )
-        report(runs, target, args)
-    return 0
+    return harness.run_benchmark(
+        "login",
+        __doc__,
+        _arguments,
+        lambda target, args: lambda: one_run(target, args),
+        _progress,
+        report,
+        argv,
+    )
 
 
 if __name__ == "__main__":

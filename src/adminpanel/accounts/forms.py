@@ -1,6 +1,20 @@
 from django import forms
 
 
+def new_password_field(*, required: bool = True) -> forms.CharField:
+    """A new password for a Sub-Admin or a mailbox; on edit pages empty keeps the old one."""
+    return forms.CharField(
+        label="Password",
+        max_length=5000,
+        strip=False,
+        required=required,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password."
+        if required
+        else "Leave empty to keep the current password.",
+    )
+
+
 class LoginForm(forms.Form):
     username = forms.CharField(
         label="Username",

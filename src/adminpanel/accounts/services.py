@@ -9,11 +9,11 @@ from django.db import transaction
 
 from adminpanel import audit
 from adminpanel.accounts.models import Account, PasswordAttempts
+from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.net import ip_allowed
 
 PASSWORD_FAILURES_ALLOWED = 10
 PASSWORD_WINDOW = timedelta(minutes=15)
-MAX_PASSWORD_LENGTH = 4096
 
 INVALID_CREDENTIALS = "Invalid username or password."
 API_ONLY = "This account can only be used with the API."

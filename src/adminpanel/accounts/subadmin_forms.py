@@ -1,5 +1,6 @@
 from django import forms
 
+from adminpanel.accounts.forms import new_password_field
 from adminpanel.accounts.models import Level
 from adminpanel.accounts.subadmins import normalize_allowed_ips
 from adminpanel.errors import Invalid
@@ -16,13 +17,7 @@ class SubAdminForm(forms.Form):
         ),
         help_text="3–150 characters: letters, digits and . _ @ + -",
     )
-    password = forms.CharField(
-        label="Password",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 10 characters, not a common password.",
-    )
+    password = new_password_field()
     active = forms.BooleanField(
         label="Active",
         required=False,
@@ -69,11 +64,4 @@ class SubAdminForm(forms.Form):
 
 
 class SubAdminEditForm(SubAdminForm):
-    password = forms.CharField(
-        label="Password",
-        max_length=5000,
-        strip=False,
-        required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep the current password.",
-    )
+    password = new_password_field(required=False)

@@ -2,12 +2,12 @@
 
 import ipaddress
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from adminpanel import audit
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
+from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.errors import Invalid, get_by_id
 
@@ -64,18 +64,6 @@ def _username(raw: object) -> str:
     except ValidationError:
         raise Invalid("username", "Use only letters A-Z, digits and . _ @ + -") from None
     return name
-
-
-def _password(raw: object, account: Account) -> str:
-    if not isinstance(raw, str) or not raw:
-        raise Invalid("password", "Enter a password.")
-    if len(raw) > 4096:
-        raise Invalid("password", "The password is too long.")
-    try:
-        validate_password(raw, account)
-    except ValidationError as error:
-        raise Invalid("password", " ".join(error.messages)) from None
-    return raw
 
 
 def _levels(raw: dict | None) -> dict[str, int]:
@@ -164,7 +152,7 @@ def create_subadmin(
             **_levels(levels),
         },
     )
-    account.set_password(_password(password, account))
+    account.set_password(checked_new_password(password, account))
     try:
         with transaction.atomic():
             if Account.objects.filter(username__iexact=account.username).exists():
@@ -212,7 +200,7 @@ def update_subadmin(
     }
     changed = _apply(account, changes)
     if password not in (None, ""):
-        account.set_password(_password(password, account))
+        account.set_password(checked_new_password(password, account))
         changed.append("password")
     try:
         with transaction.atomic():

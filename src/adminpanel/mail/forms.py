@@ -1,5 +1,7 @@
 from django import forms
 
+from adminpanel.accounts.forms import new_password_field
+
 TEXT = {"autocapitalize": "none", "spellcheck": "false"}
 
 
@@ -32,13 +34,7 @@ class MailboxForm(forms.Form):
         help_text="name@domain, on a domain you have added.",
     )
     display_name = forms.CharField(label="Display name", max_length=200, required=False)
-    password = forms.CharField(
-        label="Password",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 10 characters, not a common password.",
-    )
+    password = new_password_field()
     quota_mb = forms.IntegerField(
         label="Quota (MB)", min_value=1, max_value=10 * 1024 * 1024, initial=1024
     )
@@ -47,14 +43,7 @@ class MailboxForm(forms.Form):
 
 class MailboxEditForm(MailboxForm):
     address = None
-    password = forms.CharField(
-        label="Password",
-        max_length=5000,
-        strip=False,
-        required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep the current password.",
-    )
+    password = new_password_field(required=False)
 
 
 class AliasForm(forms.Form):

@@ -5,12 +5,11 @@ transaction and records the change in the audit log.
 """
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from adminpanel import audit
 from adminpanel.accounts.models import Account, Level
+from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import normalize_address, normalize_domain, split_address
@@ -46,15 +45,7 @@ def _display_name(raw: object) -> str:
 
 
 def _password_hash(raw: object) -> str:
-    if not isinstance(raw, str) or not raw:
-        raise Invalid("password", "Enter a password.")
-    if len(raw) > 4096:
-        raise Invalid("password", "The password is too long.")
-    try:
-        validate_password(raw)
-    except ValidationError as error:
-        raise Invalid("password", " ".join(error.messages)) from None
-    return make_password(raw)
+    return make_password(checked_new_password(raw))
 
 
 def _destinations(raw: object) -> list[str]:

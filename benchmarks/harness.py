@@ -18,7 +18,6 @@ import re
 import secrets
 import statistics
 import string
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 
 import pyotp
 
-from tests.cluster.harness import REPO, Fleet, start_instances
+from tests.cluster.harness import Fleet, run_django_snippet, start_instances
 from tests.postgres import ThrowawayCluster
 
 PASSWORD = "benchmark-password-horse-7"
@@ -68,18 +67,7 @@ class Target:
 
 
 def _django_with_environment(code: str) -> str:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "adminpanel.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"Django snippet failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+    return run_django_snippet(code, dict(os.environ))
 
 
 @contextmanager

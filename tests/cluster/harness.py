@@ -66,6 +66,22 @@ def shared_environment(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_django_snippet(code: str, env: dict[str, str], timeout: float = 300) -> str:
+    """Run code after django.setup() in a fresh interpreter with env; return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "adminpanel.settings"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"Django snippet failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 @dataclass
 class Instance:
     """One `adminpanel serve` (a gunicorn master and its workers) in its own process group."""
@@ -174,20 +190,7 @@ class Fleet:
     def django(self, code: str, timeout: float = 300) -> str:
         """Run a Python snippet after django.setup() with the deployment's environment."""
         env = {**self.env, "ADMINPANEL_DATA_DIR": str(self.root / "snippets")}
-        env["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
-        prologue = "import django\ndjango.setup()\n"
-        done = subprocess.run(
-            [sys.executable, "-c", prologue + code],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"Django snippet failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
+        return run_django_snippet(code, env, timeout)
 
     def django_json(self, code: str, timeout: float = 300):
         """Run a snippet that prints one JSON document last; return it parsed."""

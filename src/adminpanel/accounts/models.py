@@ -79,6 +79,11 @@ class Account(AbstractBaseUser):
         return Level(getattr(self, section))
 
     @property
+    def api_allowed(self) -> bool:
+        """The Admin always has API access (SPEC §2); a Sub-Admin when its API box is ticked."""
+        return self.is_owner or self.api_access
+
+    @property
     def role(self) -> str:
         return "Admin" if self.is_owner else "Sub-Admin"
 

@@ -100,7 +100,7 @@ def check_password_step(
         )
         audit.record("web_login_refused", request=request, actor=account, reason=reason)
         raise LoginRefused(reason, message)
-    if channel == "api" and not api_access(account):
+    if channel == "api" and not account.api_allowed:
         audit.record(
             "api_login_refused", request=request, actor=account, reason="api_access_denied"
         )
@@ -111,11 +111,6 @@ def check_password_step(
         )
         raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
     return account
-
-
-def api_access(account: Account) -> bool:
-    """The Admin always has API access (SPEC §2); a Sub-Admin when its API box is ticked."""
-    return account.is_owner or account.api_access
 
 
 def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:

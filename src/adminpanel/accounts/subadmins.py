@@ -83,9 +83,9 @@ def warnings_for(account: Account) -> list[str]:
     from adminpanel.twofactor.services import is_enabled
 
     warnings = []
-    if account.api_access and not account.allowed_ips:
+    if account.api_allowed and not account.allowed_ips:
         warnings.append(WARN_API_ANY_IP)
-    if account.api_access and account.pk and is_enabled(account):
+    if account.api_allowed and account.pk and is_enabled(account):
         warnings.append(WARN_API_WITH_2FA)
     return warnings
 

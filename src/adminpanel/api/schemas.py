@@ -7,7 +7,6 @@ from ninja import Path, Schema
 from pydantic import AfterValidator, ConfigDict, Field
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
-from adminpanel.accounts.services import api_access
 from adminpanel.audit.models import Event
 from adminpanel.mail.models import Alias, Domain, Mailbox
 
@@ -120,7 +119,7 @@ class Permissions(Schema):
 # Built from a loaded account, whose fields are already valid: the response is validated once,
 # on the way out, instead of once more here.
 def _access(account: Account) -> Access:
-    return Access.model_construct(admin_panel=account.web_access, api=api_access(account))
+    return Access.model_construct(admin_panel=account.web_access, api=account.api_allowed)
 
 
 def _permissions(account: Account) -> Permissions:

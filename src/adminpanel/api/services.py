@@ -19,10 +19,10 @@ from django.http import HttpRequest
 from adminpanel import audit, clock
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.services import (
+    API_DENIED,
     INVALID_CREDENTIALS,
     IP_NOT_ALLOWED,
     LoginRefused,
-    api_access,
     check_password_step,
     record_login,
 )
@@ -41,7 +41,6 @@ TWO_FACTOR_ENABLED = (
     "(a script cannot type a code). Create a Sub-Admin with API access, restricted to your "
     "integration's IP addresses, instead."
 )
-API_ACCESS_DENIED = "This account has no access to the API."
 INVALID_TOKEN = "The token is invalid, expired or revoked. Log in again for a new one."  # noqa: S105
 
 # Changes to an account (field names as accounts.subadmins reports them) that end its tokens.
@@ -105,7 +104,7 @@ def login(
         locked = Account.objects.select_for_update().get(pk=account.pk)
         # Re-checked under the lock: a password change or deactivation that committed since the
         # password step revoked tokens already and must not be undone by this one.
-        if locked.password != account.password or not locked.is_active or not api_access(locked):
+        if locked.password != account.password or not locked.is_active or not locked.api_allowed:
             refusal = LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
         elif is_enabled(locked):
             refusal = LoginRefused("two_factor_enabled", TWO_FACTOR_ENABLED)
@@ -185,8 +184,8 @@ def authenticate_token(token: str, *, ip: str, now: datetime, request=None) -> A
     if not record.is_live(now) or not record.account.is_active:
         raise TokenRefused("invalid_token", INVALID_TOKEN)
     account = record.account
-    if not api_access(account):
-        refusal = TokenRefused("api_access_denied", API_ACCESS_DENIED)
+    if not account.api_allowed:
+        refusal = TokenRefused("api_access_denied", API_DENIED)
     elif not ip_allowed(ip, account.allowed_ips):
         refusal = TokenRefused("ip_not_allowed", IP_NOT_ALLOWED)
     else:

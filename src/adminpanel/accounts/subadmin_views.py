@@ -26,7 +26,11 @@ def list_view(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")[:200]
     page = paginate(request, subadmins.list_subadmins(request.user, search=search))
     rows = [
-        {"account": a, "two_factor": is_enabled(a), "warnings": subadmins.warnings_for(a)}
+        {
+            "account": a,
+            "two_factor": a.two_factor,
+            "warnings": subadmins.warnings_for(a, two_factor=a.two_factor),
+        }
         for a in page.object_list
     ]
     return render(request, "accounts/subadmin_list.html", {"page": page, "rows": rows, "q": search})

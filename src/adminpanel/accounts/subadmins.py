@@ -4,6 +4,7 @@ import ipaddress
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from adminpanel import audit
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
@@ -78,14 +79,19 @@ def _levels(raw: dict | None) -> dict[str, int]:
     return cleaned
 
 
-def warnings_for(account: Account) -> list[str]:
-    """What the Admin should know about an account's API exposure."""
+def warnings_for(account: Account, *, two_factor: bool | None = None) -> list[str]:
+    """What the Admin should know about an account's API exposure.
+
+    two_factor, when the caller already knows it (a list annotates it), saves a query.
+    """
     from adminpanel.twofactor.services import is_enabled
 
     warnings = []
     if account.api_allowed and not account.allowed_ips:
         warnings.append(WARN_API_ANY_IP)
-    if account.api_allowed and account.pk and is_enabled(account):
+    if two_factor is None:
+        two_factor = bool(account.pk) and is_enabled(account)
+    if account.api_allowed and two_factor:
         warnings.append(WARN_API_WITH_2FA)
     return warnings
 
@@ -102,14 +108,22 @@ def _end_web_sessions(account: Account) -> None:
             session.delete()
 
 
+def _subadmins():
+    """Sub-Admins, each with `two_factor` (has a device) loaded in the same query."""
+    from adminpanel.twofactor.models import TotpDevice
+
+    has_device = TotpDevice.objects.filter(account=OuterRef("pk"))
+    return Account.objects.filter(is_owner=False).annotate(two_factor=Exists(has_device))
+
+
 def get_subadmin(actor: Account, pk: object) -> Account:
     require_admin(actor)
-    return get_by_id(Account.objects.filter(is_owner=False), pk)
+    return get_by_id(_subadmins(), pk)
 
 
 def list_subadmins(actor: Account, *, search: str = ""):
     require_admin(actor)
-    query = Account.objects.filter(is_owner=False)
+    query = _subadmins()
     if search.strip():
         query = query.filter(username__icontains=search.strip())
     return query.order_by("username")
@@ -249,3 +263,4 @@ def reset_subadmin_2fa(actor: Account, account: Account, *, request=None) -> Non
     if account.is_owner:
         raise Invalid("", "The Admin's 2FA is reset with `adminpanel reset-2fa` on the server.")
     reset(account, actor=actor, request=request)
+    account.two_factor = False  # keeps an object loaded by _subadmins() truthful

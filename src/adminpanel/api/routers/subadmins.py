@@ -23,7 +23,8 @@ router = Router(tags=["subadmins"])
 
 
 def _out(account: Account) -> SubadminOut:
-    return SubadminOut.of(account, two_factor=is_enabled(account))
+    known = getattr(account, "two_factor", None)  # loaded with the list or the lookup
+    return SubadminOut.of(account, two_factor=is_enabled(account) if known is None else known)
 
 
 def _saved(account: Account, warnings: list[str]) -> SubadminSaved:

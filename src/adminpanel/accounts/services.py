@@ -32,15 +32,26 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
+def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
+    """The (username, IP) row, created if missing and locked until the transaction ends.
+
+    INSERT … ON CONFLICT DO NOTHING, then SELECT … FOR UPDATE: two first attempts at once
+    never race to insert (get_or_create's IntegrityError path re-read a row that a login had
+    just deleted, and answered 500). Logins reset the row instead of deleting it.
+    """
+    PasswordAttempts.objects.bulk_create(
+        [PasswordAttempts(username=username, ip=ip, window_started=now)], ignore_conflicts=True
+    )
+    return PasswordAttempts.objects.select_for_update().get(username=username, ip=ip)
+
+
 def _take_password_slot(username: str, ip: str, now: datetime) -> None:
     """Reserve one attempt in the (username, IP) window before any password is hashed.
 
     Reserving first means concurrent guesses cannot all slip past the check together.
     """
     with transaction.atomic():
-        attempts, _ = PasswordAttempts.objects.select_for_update().get_or_create(
-            username=username, ip=ip, defaults={"window_started": now}
-        )
+        attempts = _locked_attempts(username, ip, now)
         if attempts.window_started + PASSWORD_WINDOW <= now:
             attempts.failures = 0
             attempts.window_started = now
@@ -58,7 +69,7 @@ def _take_password_slot(username: str, ip: str, now: datetime) -> None:
 
 
 def _release_password_slots(username: str, ip: str) -> None:
-    PasswordAttempts.objects.filter(username=username, ip=ip).delete()
+    PasswordAttempts.objects.filter(username=username, ip=ip).update(failures=0)
 
 
 def check_password_step(

@@ -53,8 +53,8 @@ def _pending(request: HttpRequest):
         return None
 
 
-def _login_page(request, form, *, challenge=None, status=200):
-    context = {"form": form, "challenge": challenge}
+def _login_page(request, form, *, challenge=None, status=200, wait_seconds=None):
+    context = {"form": form, "challenge": challenge, "wait_seconds": wait_seconds}
     return render(request, "accounts/login.html", context, status=status)
 
 
@@ -115,7 +115,13 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         except twofactor.CodeRejected as rejected:
             form.add_error("challenge", rejected.message)
             status = 429 if rejected.reason == "throttled" else 200
-            response = _login_page(request, LoginForm(), challenge=form, status=status)
+            response = _login_page(
+                request,
+                LoginForm(),
+                challenge=form,
+                status=status,
+                wait_seconds=rejected.retry_after,
+            )
             if rejected.retry_after:
                 response["Retry-After"] = str(rejected.retry_after)
             return response

@@ -75,6 +75,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
     return {
         "setup": setup,
         "qr_svg": qr_svg(uri),
+        "otpauth_uri": uri,
         "key_grouped": grouped(key),
         "expired": setup.expires_at <= now,
         "seconds_left": max(0, int((setup.expires_at - now).total_seconds())),

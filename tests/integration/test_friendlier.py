@@ -67,3 +67,20 @@ def test_the_pop_up_has_no_countdown_before_a_wait(pending_client, alice_2fa):
     page = text(verify(pending_client, alice_2fa.wrong_code()))
     assert "Invalid code." in page
     assert "wait-countdown" not in page
+
+
+# --- Home's "Enable 2FA" ------------------------------------------------------------------
+
+
+def test_homes_enable_2fa_lands_with_enabled_selected(logged_in):
+    home = text(logged_in.get("/"))
+    link = re.search(r'<a class="button primary" href="([^"]+)">Enable 2FA</a>', home)
+    assert link and link.group(1) == "/security/2fa?status=enabled"
+    page = text(logged_in.get(link.group(1)))
+    assert '<option value="enabled" selected>Enabled</option>' in page
+    assert "Two-factor authentication is disabled." in page  # the status itself is unchanged
+
+
+def test_the_2fa_page_selects_the_current_status_by_default(logged_in):
+    page = text(logged_in.get("/security/2fa"))
+    assert '<option value="disabled" selected>Disabled</option>' in page

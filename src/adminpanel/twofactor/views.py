@@ -31,9 +31,12 @@ def status_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     enabled = services.is_enabled(account)
     # Bound on every POST, even an empty one, so that it says what is missing.
+    # A link may choose what is selected (Home's "Enable 2FA": ?status=enabled).
+    wanted = request.GET.get("status")
+    selected = wanted if wanted in ("enabled", "disabled") else None
     form = StatusForm(
         request.POST if request.method == "POST" else None,
-        initial={"status": "enabled" if enabled else "disabled"},
+        initial={"status": selected or ("enabled" if enabled else "disabled")},
     )
     if request.method == "POST":
         if form.is_valid():

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from adminpanel.accounts import profile_views
 from adminpanel.accounts import security_views as security
 from adminpanel.accounts import subadmin_views as subadmins
 from adminpanel.accounts import views as accounts
@@ -23,6 +24,7 @@ urlpatterns = [
         security.end_other_sessions_view,
         name="sessions-end-others",
     ),
+    path("security/profile", profile_views.profile_view, name="profile"),
     path("security/2fa", twofactor.status_view, name="2fa"),
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),

@@ -33,7 +33,7 @@ def record_signed_in_sessions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_password_guessing"),
+        ("accounts", "0003_account_email"),
         ("sessions", "0001_initial"),
     ]
 

@@ -5,7 +5,10 @@ import re
 
 import pytest
 
+from adminpanel.accounts import subadmins
+from adminpanel.twofactor import services as twofactor
 from tests.integration.conftest import text, verify
+from tests.integration.panel import log_in_admin, make_admin, make_subadmin
 from tests.integration.test_twofactor_pages import begin_setup, code_for, save_setup
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +87,59 @@ def test_homes_enable_2fa_lands_with_enabled_selected(logged_in):
 def test_the_2fa_page_selects_the_current_status_by_default(logged_in):
     page = text(logged_in.get("/security/2fa"))
     assert '<option value="disabled" selected>Disabled</option>' in page
+
+
+# --- the Logs in people's words ------------------------------------------------------------
+
+
+def logs_row(page: str, event: str) -> str:
+    row = re.search(
+        rf"<tr>(?:(?!</tr>).)*<code class=\"event muted\">{event}</code>.*?</tr>", page, re.S
+    )
+    assert row, f"no {event} row"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0))).strip()
+
+
+@pytest.fixture
+def admin_logs():
+    """The Admin's browser; the log holds a Sub-Admin's creation and an edit of it."""
+    admin = make_admin()
+    bob = make_subadmin(admin, "bob", levels={"domains": 1})
+    subadmins.update_subadmin(admin, bob, levels={"domains": 2}, allowed_ips="10.0.0.0/8")
+    return log_in_admin()
+
+
+def test_events_are_named_in_peoples_words(admin_logs, alice_2fa):
+    with pytest.raises(twofactor.CodeRejected):
+        twofactor.verify_code(alice_2fa.account, alice_2fa.wrong_code(), now=alice_2fa.clock())
+    page = text(admin_logs.get("/logs"))
+    assert "2FA code refused" in logs_row(page, "2fa_failed")
+    assert "Reason: wrong code" in logs_row(page, "2fa_failed")
+    assert "While: signing in" in logs_row(page, "2fa_failed")
+
+
+def test_edits_are_shown_as_old_to_new(admin_logs):
+    row = logs_row(text(admin_logs.get("/logs")), "subadmin_updated")
+    assert "Sub-Admin changed" in row
+    assert "Domains: View → Edit" in row
+    assert "Allowed IPs: none → 10.0.0.0/8" in row
+
+
+def test_booleans_and_lists_are_formatted(admin_logs):
+    row = logs_row(text(admin_logs.get("/logs")), "subadmin_created")
+    assert "Admin Panel: Yes" in row and "API: No" in row
+    assert "Allowed IPs: none" in row
+    assert "True" not in row and "[]" not in row
+
+
+def test_the_log_can_be_searched_by_text(admin_logs):
+    page = text(admin_logs.get("/logs", {"text": "10.0.0.0/8"}))
+    assert "1 event, newest first" in page
+    assert "Sub-Admin changed" in page
+    words = text(admin_logs.get("/logs", {"text": "sub-admin added"}))  # the event's words
+    assert "1 event, newest first" in words
+    assert "Sub-Admin added" in words
+
+
+def test_a_search_that_matches_nothing_says_so(admin_logs):
+    assert "No events match." in text(admin_logs.get("/logs", {"text": "nothing-like-this"}))

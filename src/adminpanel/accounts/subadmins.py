@@ -11,6 +11,7 @@ from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
+from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
 
 MAX_ALLOWED_IPS = 100
@@ -141,6 +142,15 @@ def _apply(account: Account, changes: dict) -> list[str]:
     return changed
 
 
+def _loggable(account: Account) -> dict:
+    """The fields an edit may change, as the log shows them (levels by name; no password)."""
+    fields = ("username", "is_active", "web_access", "api_access", "allowed_ips")
+    return {
+        **{field: getattr(account, field) for field in fields},
+        **{section: account.level(section).label for section in SECTIONS},
+    }
+
+
 def create_subadmin(
     actor: Account,
     *,
@@ -212,6 +222,7 @@ def update_subadmin(
         "allowed_ips": None if allowed_ips is None else normalize_allowed_ips(allowed_ips),
         **_levels(levels),
     }
+    before = _loggable(account)
     changed = _apply(account, changes)
     if password not in (None, ""):
         account.set_password(checked_new_password(password, account))
@@ -234,6 +245,7 @@ def update_subadmin(
                 request=request,
                 subadmin=account.username,
                 changed=changed,
+                edits=edits(before, _loggable(account)),
             )
             from adminpanel.api.services import revoke_tokens_after_change
 

@@ -7,29 +7,18 @@ from datetime import datetime, timedelta
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from adminpanel import audit
+from adminpanel import audit, clock
+from adminpanel.accounts import access
 from adminpanel.accounts.models import Account, PasswordAttempts
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
-from adminpanel.net import ip_allowed
+from adminpanel.api.tokens import revoke_tokens
+from adminpanel.errors import Refused
+from adminpanel.twofactor import interface as twofactor
 
 PASSWORD_FAILURES_ALLOWED = 10
 PASSWORD_WINDOW = timedelta(minutes=15)
 
 INVALID_CREDENTIALS = "Invalid username or password."
-API_ONLY = "This account can only be used with the API."
-IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
-WEB_DENIED = "This account has no access to the Admin Panel."
-API_DENIED = "This account has no access to the API."
-
-
-class LoginRefused(Exception):
-    """The password step refused; `reason` is a stable code, `message` what a person reads."""
-
-    def __init__(self, reason: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retry_after = retry_after
 
 
 def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
@@ -57,11 +46,9 @@ def _take_password_slot(username: str, ip: str, now: datetime) -> None:
             attempts.window_started = now
         if attempts.failures >= PASSWORD_FAILURES_ALLOWED:
             seconds = (attempts.window_started + PASSWORD_WINDOW - now).total_seconds()
-            minutes = max(1, math.ceil(seconds / 60))
-            unit = "minute" if minutes == 1 else "minutes"
-            raise LoginRefused(
+            raise Refused(
                 "too_many_attempts",
-                f"Too many attempts. Try again in {minutes} {unit}.",
+                f"Too many attempts. Try again in {clock.minutes(seconds)}.",
                 retry_after=math.ceil(seconds),
             )
         attempts.failures += 1
@@ -75,18 +62,18 @@ def _release_password_slots(username: str, ip: str) -> None:
 def check_password_step(
     username: object, password: object, *, ip: str, channel: str, now: datetime, request=None
 ) -> Account:
-    """The account whose password this is, or LoginRefused (one message for both mistakes).
+    """The account whose password this is, or Refused (one message for both mistakes).
 
-    channel is "web" or "api": each refuses accounts without access to it.
+    channel is "web" or "api": each refuses accounts without access to it (accounts.access).
     """
     if not isinstance(username, str) or not isinstance(password, str):
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     name = username.strip().lower()[:150]
     if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     try:
         _take_password_slot(name, ip, now)
-    except LoginRefused:
+    except Refused:
         known = Account.objects.filter(username__iexact=name).first()
         audit.record(
             f"{channel}_login_throttled",
@@ -100,28 +87,23 @@ def check_password_step(
         make_password(password)  # the same work as a real check, so timing tells nothing
         # What was typed is not logged: it may be a password entered in the wrong field.
         audit.record(f"{channel}_login_failed", request=request, account="unknown")
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     if not account.check_password(password) or not account.is_active:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     _release_password_slots(name, ip)
-    if channel == "web" and not account.web_access:
-        reason, message = (
-            ("api_only", API_ONLY) if account.api_access else ("web_denied", WEB_DENIED)
-        )
-        audit.record("web_login_refused", request=request, actor=account, reason=reason)
-        raise LoginRefused(reason, message)
-    if channel == "api" and not account.api_allowed:
+    refusal = access.refusal(account, channel=channel, ip=ip)
+    if refusal is not None:
         audit.record(
-            "api_login_refused", request=request, actor=account, reason="api_access_denied"
+            f"{channel}_login_refused", request=request, actor=account, reason=refusal.reason
         )
-        raise LoginRefused("api_access_denied", API_DENIED)
-    if not ip_allowed(ip, account.allowed_ips):
-        audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
-        )
-        raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
+        raise refusal
     return account
+
+
+def needs_second_step(account: Account) -> bool:
+    """A login of this account is complete only after its second factor (SPEC §3, §6)."""
+    return twofactor.is_enabled(account)
 
 
 def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
@@ -166,9 +148,7 @@ def pending_login(session, *, now: datetime, pending_seconds: int) -> tuple[Acco
         return None
     if now.timestamp() - pending["at"] > pending_seconds:
         del session[PENDING_KEY]
-        raise LoginRefused(
-            "pending_expired", "The sign-in took too long. Enter your password again."
-        )
+        raise Refused("pending_expired", "The sign-in took too long. Enter your password again.")
     account = Account.objects.filter(pk=pending["account"], is_active=True).first()
     if account is None:
         del session[PENDING_KEY]
@@ -186,6 +166,4 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         account.set_password(new)
         account.save(update_fields=["password"])
         audit.record("password_changed", actor=account, request=request)
-        from adminpanel.api.services import revoke_tokens  # api imports this module
-
         revoke_tokens(account, "password_changed", request=request)

@@ -11,7 +11,7 @@ from adminpanel.accounts.permissions import require_admin
 from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
 from adminpanel.errors import Invalid
 from adminpanel.pages import paginate, show_invalid
-from adminpanel.twofactor.services import is_enabled
+from adminpanel.twofactor import interface as twofactor
 
 
 def _saved(request: HttpRequest, account, warnings: list[str], verb: str) -> HttpResponse:
@@ -28,8 +28,8 @@ def list_view(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "account": a,
-            "two_factor": a.two_factor,
-            "warnings": subadmins.warnings_for(a, two_factor=a.two_factor),
+            "two_factor": twofactor.is_enabled(a),
+            "warnings": subadmins.warnings_for(a),
         }
         for a in page.object_list
     ]
@@ -86,7 +86,7 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "logs": account.logs,
             }
         )
-    context = {"form": form, "subadmin": account, "two_factor": is_enabled(account)}
+    context = {"form": form, "subadmin": account, "two_factor": twofactor.is_enabled(account)}
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "accounts/subadmin_form.html", context, status=status)
 

@@ -10,6 +10,8 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connections
 
+from adminpanel.notices import sender
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminpanel.settings")
@@ -41,6 +43,7 @@ def serve(args: argparse.Namespace) -> int:
         "10",
     ]
     connections.close_all()  # the workers open their own; none leaks through exec
+    sender.start()  # notices by e-mail: a child process that ends with the server
     # Each Argon2id hash takes 19 MiB. After the first is freed, glibc raises its mmap threshold
     # and keeps the next ones in the heap for good (+19 MiB RSS per worker); a fixed threshold
     # makes every hash's memory go back to the system when it is done.

@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from adminpanel import audit
-from adminpanel.accounts import access, guessing
+from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.api.tokens import revoke_tokens
@@ -146,4 +146,5 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         account.set_password(new)
         account.save(update_fields=["password"])
         audit.record("password_changed", actor=account, request=request)
+        web_sessions.end_other_sessions(account, reason="password_changed", request=request)
         revoke_tokens(account, "password_changed", request=request)

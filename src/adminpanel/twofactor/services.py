@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from adminpanel import audit, crypto
+from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.api.tokens import revoke_tokens
 from adminpanel.errors import Refused
@@ -181,6 +182,8 @@ def confirm_setup(
         state.succeed(code_state, step)
         recovery.store(locked, hashes)
         audit.record("2fa_enabled", actor=locked, request=request)
+        # A session from before 2FA must not keep access it never proved (SPEC §12).
+        web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
         revoke_tokens(locked, "two_factor_enabled", request=request)
     return recovery.formatted(codes)
 
@@ -196,6 +199,7 @@ def disable(account: Account, raw: object, *, now: datetime, request=None) -> No
             TotpDevice.objects.filter(account=locked).delete()
             recovery.remove(locked)
             audit.record("2fa_disabled", actor=locked, request=request)
+            web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
     if isinstance(outcome, Refused):
         raise outcome
 
@@ -242,3 +246,4 @@ def reset(
             request=request,
             account=locked.username,
         )
+        web_sessions.end_other_sessions(locked, reason="2fa_reset", request=request, actor=actor)

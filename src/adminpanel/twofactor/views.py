@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
+from adminpanel.accounts import web_sessions
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused
 from adminpanel.twofactor import interface, recovery, services
@@ -112,6 +113,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if refused.reason == "replaced":
             context = _setup_context(request, services.pending_setup(account) or setup)
         return _rejected(request, "twofactor/setup.html", context, form, refused)
+    web_sessions.mark_two_factor(request)  # it has just shown a code
     return render(request, "twofactor/recovery_codes.html", {"codes": codes, "just_enabled": True})
 
 

@@ -1,9 +1,11 @@
-"""The `adminpanel` command: serve, reset-2fa, manage (SPEC §9)."""
+"""The `adminpanel` command: serve, reset-2fa, mailserver-*, manage (SPEC §9, §10)."""
 
 import argparse
 import os
 import sys
 from contextlib import contextmanager
+
+from adminpanel.mailserver import commands as mailserver_commands
 
 # Any constant will do: it names the lock that instances take while they migrate.
 STARTUP_LOCK = 0x41444D494E  # "ADMIN"
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     reset_parser = commands.add_parser("reset-2fa", help="turn off 2FA for a locked-out account")
     reset_parser.add_argument("username")
     reset_parser.set_defaults(run=reset_2fa)
+    mailserver_commands.add_parsers(commands, _setup_django)
     commands.add_parser("manage", help="any Django management command")
     args = parser.parse_args(argv)
     return args.run(args)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "adminpanel.twofactor",
     "adminpanel.audit",
     "adminpanel.mail",
+    "adminpanel.mailserver",
     "adminpanel.api",
     "ninja",  # its bundled Swagger UI assets: the API docs are served locally, no CDN
 ]

@@ -31,10 +31,15 @@ MAP_QUERIES = {
         "SELECT address FROM mailserver_mailboxes "
         "WHERE local_part = '%u' AND domain = '%d' AND active"
     ),
+    # An inactive mailbox is refused outright (a catch-all must not take its mail either).
+    "inactive": (
+        "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
+        "WHERE local_part = '%u' AND domain = '%d' AND NOT active"
+    ),
 }
 
 # Dovecot: `%n`/`%d` come from the user name lower-cased by auth_username_format = %Lu.
-PASSWORD_QUERY = (
+PASSDB_QUERY = (
     "SELECT address AS user, password FROM mailserver_mailboxes "
     "WHERE local_part = '%n' AND domain = '%d' AND active AND password IS NOT NULL"
 )
@@ -138,9 +143,10 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "virtual_mailbox_maps": tables["mailboxes"],
         "virtual_alias_maps": f"{tables['aliases']}, {tables['mailbox-self']}",
         "virtual_transport": layout.lmtp_for_postfix,
-        # Unknown recipients get 550 at RCPT TO; a full mailbox 552 (Dovecot's quota-status).
+        # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
+        # 552 (Dovecot's quota-status).
         "smtpd_recipient_restrictions": (
-            "reject_unlisted_recipient, "
+            f"check_recipient_access {tables['inactive']}, reject_unlisted_recipient, "
             f"check_policy_service {layout.quota_status_for_postfix}"
         ),
     }
@@ -161,7 +167,7 @@ def _sql_conf(db: Database, mail_root: Path) -> str:
         "# Written by `adminpanel mailserver-config`: Dovecot's passdb and userdb.\n"
         f"driver = {'pgsql' if db.vendor == 'postgresql' else 'sqlite'}\n"
         f"connect = {db.dovecot_connect()}\n"
-        f"password_query = {PASSWORD_QUERY}\n"
+        f"password_query = {PASSDB_QUERY}\n"
         f"user_query = {USER_QUERY.format(mail_root=mail_root)}\n"
         f"iterate_query = {ITERATE_QUERY}\n"
     )

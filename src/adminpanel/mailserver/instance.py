@@ -43,10 +43,10 @@ def ensure_vmail_user() -> int:
     try:
         grp.getgrnam(VMAIL)
     except KeyError:
-        subprocess.run(["groupadd", "-g", str(VMAIL_ID), VMAIL], check=True)
-    subprocess.run(
+        subprocess.run(["/usr/sbin/groupadd", "-g", str(VMAIL_ID), VMAIL], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603 - fixed arguments
         [
-            "useradd", "-r", "-u", str(VMAIL_ID), "-g", VMAIL,
+            "/usr/sbin/useradd", "-r", "-u", str(VMAIL_ID), "-g", VMAIL,
             "-d", "/nonexistent", "-M", "-s", "/usr/sbin/nologin", VMAIL,
         ],
         check=True,
@@ -54,9 +54,13 @@ def ensure_vmail_user() -> int:
     return pwd.getpwnam(VMAIL).pw_uid
 
 
+def program(name: str) -> str | None:
+    """The absolute path of a Postfix/Dovecot program (they live in /usr/sbin)."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
+
+
 def missing_programs() -> list[str]:
-    found = {name: shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin") for name in REQUIRED}
-    return [name for name, path in found.items() if path is None]
+    return [name for name in REQUIRED if program(name) is None]
 
 
 def _master_cf(smtp_port: int) -> str:
@@ -92,7 +96,9 @@ class PrivateMailServer:
     """Postfix (SMTP on 127.0.0.1:smtp_port) and Dovecot (IMAP on 127.0.0.1:imap_port, LMTP
     delivery) reading the panel's database; on SQLite also the lookup server for Postfix."""
 
-    def __init__(self, directory: Path, database: config.Database, *, smtp_port: int, imap_port: int):
+    def __init__(
+        self, directory: Path, database: config.Database, *, smtp_port: int, imap_port: int
+    ):
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
@@ -221,6 +227,10 @@ service imap-login {{
             if path.stat().st_mode & 0o077 == 0:
                 os.chown(path, 0, postfix_gid)
                 path.chmod(0o640)
+        # Dovecot's dict process (user dovecot) reads the usage dict's file; it holds a password.
+        usage_dict = self.dir / "dovecot" / "usage-dict.conf.ext"
+        os.chown(usage_dict, 0, grp.getgrnam("dovecot").gr_gid)
+        usage_dict.chmod(0o640)
         for name in ["spool", "log", "state"]:
             (self.dir / name).mkdir(mode=0o755, exist_ok=True)
         shutil.rmtree(self.dir / "run", ignore_errors=True)  # stale sockets break Dovecot
@@ -240,8 +250,12 @@ service imap-login {{
         # Output to a file, not a pipe: the daemons inherit it and would hold a pipe open.
         with (self.log_dir / "commands.log").open("a+") as output:
             start = output.tell()
-            done = subprocess.run(
-                argv, stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False
+            done = subprocess.run(  # noqa: S603 - our own commands, no shell
+                [program(argv[0]) or argv[0], *argv[1:]],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
             )
             output.seek(start)
             said = output.read()

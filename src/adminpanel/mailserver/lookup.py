@@ -27,8 +27,17 @@ QUERIES = {
     "mailbox-self": (
         "SELECT address FROM mailserver_mailboxes WHERE local_part = ? AND domain = ? AND active"
     ),
+    "inactive": (
+        "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
+        "WHERE local_part = ? AND domain = ? AND NOT active"
+    ),
 }
-SPLIT = {"mailboxes", "mailbox-self"}  # looked up by (local part, domain)
+ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domain = ?"
+# Postfix asks a socketmap table only for the full address (it is a "pattern" table, like
+# regexp:), never for "@domain": the catch-all is looked up here, after the address proved to
+# be neither an alias nor a mailbox.
+CATCH_ALL = "SELECT destination FROM mailserver_aliases WHERE address = ? AND active"
+SPLIT = {"mailboxes", "mailbox-self", "inactive"}  # looked up by (local part, domain)
 
 
 class ProtocolError(Exception):
@@ -109,13 +118,23 @@ class Lookups:
         else:
             params = (key,)
         try:
-            rows = self._connection().execute(QUERIES[name], params).fetchall()
+            rows = self._rows(name, key, params)
         except sqlite3.Error as error:
             self.close()
             return f"TEMP {type(error).__name__}"
         if not rows:
             return "NOTFOUND "
         return "OK " + ",".join(str(row[0]) for row in rows)
+
+    def _rows(self, name: str, key: str, params: tuple[str, ...]) -> list:
+        connection = self._connection()
+        rows = connection.execute(QUERIES[name], params).fetchall()
+        local, at, domain = key.rpartition("@")
+        if rows or name != "aliases" or not (local and at and domain):
+            return rows
+        if connection.execute(ANY_MAILBOX, (local, domain)).fetchall():
+            return []
+        return connection.execute(CATCH_ALL, ("@" + domain,)).fetchall()
 
 
 class _Handler(socketserver.StreamRequestHandler):

@@ -32,19 +32,23 @@ def send(server: PrivateMailServer, to: str, subject: str, *, size: int = 0) -> 
 
 
 def rcpt(server: PrivateMailServer, address: str) -> tuple[int, str]:
-    """Postfix's answer to RCPT TO:<address> (nothing is sent)."""
+    """Postfix's answer to RCPT TO:<address> (nothing is sent), the address sent as UTF-8
+    bytes whatever it holds."""
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
         smtp.ehlo()
         smtp.mail(SENDER)
-        code, reply = smtp.rcpt(address)
+        smtp.send(b"RCPT TO:<" + address.encode("utf-8", "surrogateescape") + b">\r\n")
+        code, reply = smtp.getreply()
         smtp.rset()
     return code, reply.decode(errors="replace")
 
 
 def can_log_in(server: PrivateMailServer, address: str, password: str) -> bool:
+    """Whether IMAP accepts the login (AUTHENTICATE PLAIN, so any bytes can be tried)."""
     imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
+    plain = b"\0" + address.encode("utf-8") + b"\0" + password.encode("utf-8")
     try:
-        imap.login(address, password)
+        imap.authenticate("PLAIN", lambda _: plain)
     except imaplib.IMAP4.error:
         return False
     finally:
@@ -92,3 +96,13 @@ def eventually(read):
         if value is not None or time.monotonic() > deadline:
             return value
         time.sleep(0.1)
+
+
+def wait_until(check) -> bool:
+    """Whether check() came true, waiting as for a delivery."""
+    deadline = time.monotonic() + DELIVERY_WAIT
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

@@ -111,6 +111,9 @@ class Layout:
     quota_status_for_postfix: str  # check_policy_service target
     quota_status_listener: str  # Dovecot's quota-status socket path
     lookup_address: str = "127.0.0.1:7520"  # the lookup server (SQLite only)
+    # SQLite only: Postfix reads the file itself (`sqlite:`), for benchmarks/mailserver.py to
+    # show why the lookup server exists. Stalls mail while the panel writes.
+    postfix_reads_sqlite: bool = False
     vmail_uid: int = 5000
     listener_owner: tuple[str, str] = ("postfix", "postfix")
 
@@ -132,6 +135,8 @@ def _postfix_tables(db: Database, layout: Layout) -> dict[str, str]:
     """main.cf value for each lookup, by name."""
     if db.vendor == "postgresql":
         return {name: f"pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
+    if layout.postfix_reads_sqlite:
+        return {name: f"sqlite:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
     return {name: f"socketmap:inet:{layout.lookup_address}:{name}" for name in MAP_QUERIES}
 
 
@@ -153,9 +158,11 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
 
 
 def _postfix_map(db: Database, query: str) -> str:
+    header = "# Written by `adminpanel mailserver-config`: reads the view, never a table.\n"
+    if db.vendor == "sqlite":
+        return header + f"dbpath = {db.name}\nquery = {query}\n"
     return (
-        "# Written by `adminpanel mailserver-config`: reads the view, never a table.\n"
-        f"hosts = {db.postfix_uri()}\n"
+        header + f"hosts = {db.postfix_uri()}\n"
         # Postfix insists on dbname even when the URI names it.
         f"dbname = {db.name}\n"
         f"query = {query}\n"
@@ -258,7 +265,7 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     main_cf = "# Written by `adminpanel mailserver-config`: add these to Postfix's main.cf.\n"
     main_cf += "".join(f"{name} = {value}\n" for name, value in settings.items())
     files: dict[str, tuple[str, int]] = {"postfix/main.cf": (main_cf, PUBLIC)}
-    if db.vendor == "postgresql":
+    if db.vendor == "postgresql" or layout.postfix_reads_sqlite:
         for name, query in MAP_QUERIES.items():
             files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
     files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)

@@ -97,12 +97,23 @@ class PrivateMailServer:
     delivery) reading the panel's database; on SQLite also the lookup server for Postfix."""
 
     def __init__(
-        self, directory: Path, database: config.Database, *, smtp_port: int, imap_port: int
+        self,
+        directory: Path,
+        database: config.Database,
+        *,
+        smtp_port: int,
+        imap_port: int,
+        auth_cache_size: str = "0",
+        postfix_reads_sqlite: bool = False,
     ):
+        """`auth_cache_size` and `postfix_reads_sqlite` exist for benchmarks/mailserver.py:
+        an auth cache keeps old passwords working, Postfix's sqlite: stalls under writes."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
         self.imap_port = imap_port
+        self.auth_cache_size = auth_cache_size
+        self.postfix_reads_sqlite = postfix_reads_sqlite
         self.lookup: LookupServer | None = None
         self.postfix_started = False
         self.dovecot_started = False
@@ -137,6 +148,7 @@ class PrivateMailServer:
             quota_status_for_postfix=f"unix:{run}/adminpanel-quota-status",
             quota_status_listener="adminpanel-quota-status",
             vmail_uid=pwd.getpwnam(VMAIL).pw_uid,
+            postfix_reads_sqlite=self.postfix_reads_sqlite,
         )
 
     # --- files -----------------------------------------------------------------------------
@@ -206,11 +218,16 @@ service imap-login {{
   }}
 }}
 !include {self.dir}/dovecot/adminpanel.conf
+auth_cache_size = {self.auth_cache_size}
 """
 
     def write_files(self) -> None:
         ensure_vmail_user()
-        if self.database.vendor == "sqlite" and self.lookup is None:
+        if (
+            self.database.vendor == "sqlite"
+            and not self.postfix_reads_sqlite
+            and self.lookup is None
+        ):
             self.lookup = LookupServer(self.database.name)
         layout = self.layout()
         if self.lookup is not None:

@@ -1,4 +1,4 @@
-"""The `adminpanel` command: serve, reset-2fa, manage (SPEC §9)."""
+"""The `adminpanel` command: serve, reset-2fa, mailserver-*, manage (SPEC §9, §10)."""
 
 import argparse
 import os
@@ -10,6 +10,7 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connections
 
+from adminpanel.mailserver import commands as mailserver_commands
 from adminpanel.notices import sender
 
 
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     reset_parser = commands.add_parser("reset-2fa", help="turn off 2FA for a locked-out account")
     reset_parser.add_argument("username")
     reset_parser.set_defaults(run=reset_2fa)
+    mailserver_commands.add_parsers(commands, _setup_django)
     commands.add_parser("manage", help="any Django management command")
     args = parser.parse_args(argv)
     return args.run(args)

@@ -201,6 +201,10 @@ class UserOut(Schema):
     domain: str
     display_name: str
     quota_mb: int
+    storage_used_bytes: int | None = Field(
+        description="Storage used, as the mail server (Dovecot) last reported it; "
+        "null until it has stored mail for this mailbox."
+    )
     active: bool
     created_at: datetime
 
@@ -213,6 +217,7 @@ class UserOut(Schema):
             domain=mailbox.domain.name,
             display_name=mailbox.display_name,
             quota_mb=mailbox.quota_mb,
+            storage_used_bytes=getattr(mailbox, "storage_used_bytes", None),
             active=mailbox.active,
             created_at=mailbox.created_at,
         )

@@ -11,6 +11,7 @@ from adminpanel.accounts.permissions import require_admin
 from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
 from adminpanel.errors import Invalid
 from adminpanel.pages import paginate, search_query, show_invalid
+from adminpanel.sections import SECTIONS
 from adminpanel.twofactor import interface as twofactor
 
 
@@ -21,6 +22,11 @@ def _saved(request: HttpRequest, account, warnings: list[str], verb: str) -> Htt
     return redirect("subadmin-edit", pk=account.pk)
 
 
+def _levels(account) -> list[str]:
+    """ "Domains: View", … for each section the account may see at all."""
+    return [f"{s.label}: {account.level(s.key).label}" for s in SECTIONS if getattr(account, s.key)]
+
+
 @login_required
 def list_view(request: HttpRequest) -> HttpResponse:
     search = search_query(request)
@@ -29,6 +35,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
         {
             "account": a,
             "two_factor": twofactor.is_enabled(a),
+            "levels": _levels(a),
             "warnings": subadmins.warnings_for(a),
         }
         for a in page.object_list
@@ -80,10 +87,7 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "web_access": account.web_access,
                 "api_access": account.api_access,
                 "allowed_ips": "\n".join(account.allowed_ips),
-                "domains": account.domains,
-                "users": account.users,
-                "aliases": account.aliases,
-                "logs": account.logs,
+                **{s.key: getattr(account, s.key) for s in SECTIONS},
             }
         )
     context = {"form": form, "subadmin": account, "two_factor": twofactor.is_enabled(account)}

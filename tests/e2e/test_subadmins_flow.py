@@ -236,7 +236,7 @@ def walk_through_every_data_page(page: Page, device: str, shot: Shot, server: Li
 
     # Users: a quota of 0 is refused by its field, then a mailbox is added.
     open_section(page, "Users")
-    page.get_by_role("link", name="Add User").click()
+    page.get_by_role("link", name="Add Mailbox").click()
     page.get_by_label("Address").fill(f"anna@{tag}.example")
     page.get_by_label("Display name").fill("Anna Müller")
     page.get_by_label("Password").fill("Mailbox-Cobalt-Harbor-27")

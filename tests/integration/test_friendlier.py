@@ -6,9 +6,17 @@ import re
 import pytest
 
 from adminpanel.accounts import subadmins
+from adminpanel.errors import Refused
+from adminpanel.mail.models import Alias, Mailbox
 from adminpanel.twofactor import services as twofactor
-from tests.integration.conftest import text, verify
-from tests.integration.panel import log_in_admin, make_admin, make_subadmin
+from tests.integration.conftest import PASSWORD, text, verify
+from tests.integration.panel import (
+    field_error,
+    log_in_admin,
+    make_admin,
+    make_subadmin,
+    seed_mail,
+)
 from tests.integration.test_twofactor_pages import begin_setup, code_for, save_setup
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +118,7 @@ def admin_logs():
 
 
 def test_events_are_named_in_peoples_words(admin_logs, alice_2fa):
-    with pytest.raises(twofactor.CodeRejected):
+    with pytest.raises(Refused):
         twofactor.verify_code(alice_2fa.account, alice_2fa.wrong_code(), now=alice_2fa.clock())
     page = text(admin_logs.get("/logs"))
     assert "2FA code refused" in logs_row(page, "2fa_failed")
@@ -143,3 +151,107 @@ def test_the_log_can_be_searched_by_text(admin_logs):
 
 def test_a_search_that_matches_nothing_says_so(admin_logs):
     assert "No events match." in text(admin_logs.get("/logs", {"text": "nothing-like-this"}))
+
+
+# --- Security → Password ---------------------------------------------------------------------
+
+
+def change_password(client, current: str, new: str, again: str):
+    data = {"old_password": current, "new_password1": new, "new_password2": again}
+    return client.post("/security/password", data)
+
+
+def test_the_password_page_speaks_our_words(logged_in):
+    page = text(logged_in.get("/security/password"))
+    for label in ("Current password", "New password", "New password again"):
+        assert f">{label}</label>" in page
+    assert "At least 10 characters, not a common password." in page
+    assert "Old password" not in page and "confirmation" not in page
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "again", "field", "message"),
+    [
+        (
+            "wrong-password-here",
+            "Fresh-Lantern-2026",
+            "Fresh-Lantern-2026",
+            "old_password",
+            "This is not your current password.",
+        ),
+        (PASSWORD, "short-1", "short-1", "new_password1", "at least 10 characters"),
+        (
+            PASSWORD,
+            "Fresh-Lantern-2026",
+            "Fresh-Lantern-2027",
+            "new_password2",
+            "The two new passwords are not the same.",
+        ),
+    ],
+)
+def test_each_password_error_is_under_its_field(
+    logged_in, alice, current, new, again, field, message
+):
+    response = change_password(logged_in, current, new, again)
+    assert response.status_code == 400
+    assert message in field_error(response, field)
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+def test_a_good_new_password_is_saved(logged_in, alice):
+    response = change_password(logged_in, PASSWORD, "Fresh-Lantern-2026", "Fresh-Lantern-2026")
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("Fresh-Lantern-2026")
+
+
+# --- one name for mailboxes, and a domain picker -----------------------------------------------
+
+
+@pytest.fixture
+def mail_admin():
+    admin = make_admin()
+    seed_mail(admin)
+    return log_in_admin()
+
+
+def test_the_users_page_speaks_of_mailboxes(mail_admin):
+    page = text(mail_admin.get("/users"))
+    assert (
+        '<a href="/users">Users</a>' in page or 'href="/users" aria-current="page">Users<' in page
+    )
+    assert ">Add Mailbox</a>" in page
+    assert 'placeholder="Search mailboxes"' in page
+    assert "No mailboxes match your search." in text(mail_admin.get("/users", {"q": "zzz"}))
+
+
+@pytest.mark.parametrize("section", ["users", "aliases"])
+def test_adding_offers_a_domain_picker(mail_admin, section):
+    page = text(mail_admin.get(f"/{section}/add"))
+    assert '<label for="id_domain">Domain</label>' in page
+    options = re.findall(r'<option value="([^"]*)"', page)
+    assert options[:3] == ["", "example.com", "spare.example"]
+
+
+def test_a_mailbox_is_added_from_its_name_and_the_picked_domain(mail_admin):
+    data = {"address": "anna", "domain": "spare.example", "password": "Mailbox-Cobalt-Harbor-27"}
+    response = mail_admin.post("/users/add", {**data, "quota_mb": "1024", "active": "on"})
+    assert response.status_code == 302
+    assert Mailbox.objects.filter(local_part="anna", domain__name="spare.example").exists()
+
+
+def test_an_alias_is_added_from_its_name_and_the_picked_domain(mail_admin):
+    data = {"address": "team", "domain": "example.com", "destinations": "info@example.com"}
+    assert mail_admin.post("/aliases/add", {**data, "active": "on"}).status_code == 302
+    assert Alias.objects.filter(local_part="team", domain__name="example.com").exists()
+
+
+def test_a_name_without_a_domain_is_refused(mail_admin):
+    data = {"address": "anna", "domain": "", "password": "Mailbox-Cobalt-Harbor-27"}
+    response = mail_admin.post("/users/add", {**data, "quota_mb": "1024"})
+    assert response.status_code == 400
+    assert field_error(response, "address").endswith(
+        "Or type the part before @ and choose its domain."
+    )
+    assert not Mailbox.objects.filter(local_part="anna").exists()

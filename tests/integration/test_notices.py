@@ -98,7 +98,7 @@ def test_enabling_2fa_is_mailed_with_what_when_ip_browser_and_what_to_do(browser
     assert "Two-factor authentication was turned on for your account alice." in mail.text
     assert f"When:     {clock():%Y-%m-%d %H:%M:%S} UTC" in mail.text
     assert f"IP:       {HOME_IP}" in mail.text
-    assert f"Browser:  {FIREFOX}" in mail.text
+    assert f"Browser:  Firefox on Linux\r\n            ({FIREFOX})" in mail.text
     assert "If it was not you: Someone who knows your password" in mail.text
     assert "Ask the Admin of this panel to reset two-factor authentication" in mail.text
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
+from adminpanel.accounts.browsers import describe
 from adminpanel.notices.catalogue import REGAIN_ADMIN, REGAIN_SUBADMIN, Kind, kind_of
 
 NEW_ADDRESS_DAYS = 90
@@ -36,7 +37,8 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
         "what": kind.what.format(**facts),
         "advice": kind.advice.format(**facts),
         "when": instance.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "browser": instance.user_agent or "none (not from a browser)",
+        "browser": describe(instance.user_agent) if instance.user_agent else "none",
+        "user_agent": instance.user_agent,
         "issuer": settings.TOTP_ISSUER,
     }
     apps.get_model("notices", "Notice").objects.create(

@@ -6,26 +6,37 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format system-packages clean
+.PHONY: run test lint format lock system-packages clean
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies come from the lock files, every file checked against its hash; the project itself
+# is installed on top without resolving anything. `make lock` refreshes both locks from
+# pyproject.toml (the test lock first, so that both agree on every shared package).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-test.lock
 	touch $@
+
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet
+lock: $(VENV)/.test-installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test $(LOCK_OPTIONS) -o requirements-test.lock
+	$(VENV)/bin/uv pip compile pyproject.toml -c requirements-test.lock $(LOCK_OPTIONS) \
+		-o requirements.lock
 
 run: $(VENV)/.installed
 	$(VENV)/bin/adminpanel serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# Debian's Chromium (browser tests) and PostgreSQL 15 (throwaway test clusters), when missing.
+# Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters) and nginx (the
+# reverse-proxy test), when missing.
 system-packages:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need="$$need postgresql"; \
+	[ -x /usr/sbin/nginx ] || need="$$need nginx-light"; \
 	if [ -n "$$need" ]; then \
 		echo "Installing Debian packages:$$need"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \

@@ -56,6 +56,8 @@ class Account(AbstractBaseUser):
     logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
+    # Where notices about this account's security go (SPEC §12); empty: none are sent.
+    email = models.EmailField("E-mail", max_length=254, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
 
     USERNAME_FIELD = "username"
@@ -89,14 +91,42 @@ class Account(AbstractBaseUser):
 
 
 class PasswordAttempts(models.Model):
-    """Failed passwords per username and client IP within the current 15-minute window."""
+    """Failed passwords per username and client IP within the current 15-minute window.
+
+    Unknown usernames share one row per IP, under the username "" (no account has it).
+    """
 
     username = models.CharField(max_length=150)
     ip = models.CharField(max_length=64)
     failures = models.PositiveIntegerField(default=0)
-    window_started = models.DateTimeField()
+    window_started = models.DateTimeField(db_index=True)  # expired rows are purged by it
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["username", "ip"], name="password_attempts_key")
         ]
+
+
+class PasswordFailures(models.Model):
+    """Consecutive failed passwords of one account from any address, and the wait they earned."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="password_failures"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+
+class WebSession(models.Model):
+    """A signed-in web session of an account, beside Django's session row of the same key.
+
+    Django's table knows only a key and opaque data; this row says whose session it is, so
+    that an account's sessions can be listed and ended with indexed queries on any instance.
+    """
+
+    session_key = models.CharField(max_length=40, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="web_sessions")
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    signed_in_at = models.DateTimeField()
+    two_factor = models.BooleanField(default=False)  # signed in (or since confirmed) with 2FA

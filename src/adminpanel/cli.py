@@ -1,4 +1,4 @@
-"""The `adminpanel` command: serve, reset-2fa, manage (SPEC §9)."""
+"""The `adminpanel` command: serve, reset-2fa, backup, restore, manage (SPEC §9, §13)."""
 
 import argparse
 import os
@@ -146,6 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     reset_parser = commands.add_parser("reset-2fa", help="turn off 2FA for a locked-out account")
     reset_parser.add_argument("username")
     reset_parser.set_defaults(run=reset_2fa)
+    backup_parser = commands.add_parser(
+        "backup", help="write the database and the data dir's keys into one archive"
+    )
+    backup_parser.add_argument("file")
+    backup_parser.set_defaults(run=lambda args: manage(["backup", args.file]))
+    restore_parser = commands.add_parser(
+        "restore", help="bring a backup back (--force to replace a database holding data)"
+    )
+    restore_parser.add_argument("file")
+    restore_parser.add_argument("--force", action="store_true")
+    restore_parser.set_defaults(
+        run=lambda args: manage(["restore", args.file, *(["--force"] if args.force else [])])
+    )
     commands.add_parser("manage", help="any Django management command")
     args = parser.parse_args(argv)
     return args.run(args)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "adminpanel.twofactor",
     "adminpanel.audit",
     "adminpanel.mail",
+    "adminpanel.mailserver",
     "adminpanel.api",
     "adminpanel.notices",
     "adminpanel.ops",

@@ -1,8 +1,10 @@
 """Small helpers the web views share: pagination and showing a service's Invalid by its field."""
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from adminpanel.errors import Invalid
 
@@ -14,6 +16,15 @@ def search_query(request: HttpRequest) -> str:
     """The list's search box (`?q=`): NUL characters dropped (no stored text holds one, and
     PostgreSQL refuses them in a query), at most 200 characters."""
     return request.GET.get("q", "").replace("\x00", "")[:MAX_SEARCH]
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """Where to go after a form: `candidate` when it is on this site, else home."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
 
 
 def paginate(request: HttpRequest, query) -> Page:

@@ -1,14 +1,19 @@
-"""Security → Sessions (SPEC §12). Thin: the rules are in accounts.web_sessions."""
+"""Security → Sessions and Confirm access (SPEC §12). Thin: the rules are in accounts.web_sessions
+and accounts.confirm."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import web_sessions
+from adminpanel.accounts import confirm, web_sessions
 from adminpanel.accounts.browsers import describe
+from adminpanel.accounts.forms import ConfirmAccessForm
+from adminpanel.accounts.services import LoginRefused
+from adminpanel.pages import safe_next
+from adminpanel.twofactor.services import CodeRejected
 
 
 @login_required
@@ -38,3 +43,38 @@ def end_other_sessions_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, "There were no other sessions.")
     return redirect("sessions")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm.confirm_access(
+                request,
+                form.cleaned_data["password"],
+                form.cleaned_data["challenge"],
+                now=clock.now(),
+            )
+        except LoginRefused as refused:
+            form.add_error("password", refused.message)
+            refusal = refused
+        except CodeRejected as rejected:
+            form.add_error("challenge", rejected.message)
+            refusal = rejected
+        else:
+            return redirect(next_url)
+    context = {
+        "form": form,
+        "next": next_url,
+        "two_factor": confirm.needs_second_factor(request.user),
+    }
+    wait = refusal.retry_after if refusal is not None else None
+    status = 429 if wait else 400 if form.errors and refusal is None else 200
+    response = render(request, "accounts/confirm.html", context, status=status)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response

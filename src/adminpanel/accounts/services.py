@@ -40,6 +40,17 @@ def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request
     return LoginRefused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
 
 
+def _channel_refusal(account: Account, channel: str) -> LoginRefused | None:
+    """Why the account may not use this channel at all ("web" or "api"), or None."""
+    if channel == "web" and not account.web_access:
+        if account.api_access:
+            return LoginRefused("api_only", API_ONLY)
+        return LoginRefused("web_denied", WEB_DENIED)
+    if channel == "api" and not account.api_allowed:
+        return LoginRefused("api_access_denied", API_DENIED)
+    return None
+
+
 def check_password_step(
     username: object, password: object, *, ip: str, channel: str, now: datetime, request=None
 ) -> Account:
@@ -70,30 +81,21 @@ def check_password_step(
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
     right = account.check_password(password) and account.is_active
     allowed = ip_allowed(ip, account.allowed_ips)
+    no_access = _channel_refusal(account, channel)
     if not right:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
-    elif not allowed:
-        audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
-        )
+    elif no_access is not None or not allowed:
+        reason = no_access.reason if no_access is not None else "ip_not_allowed"
+        audit.record(f"{channel}_login_refused", request=request, actor=account, reason=reason)
     if not allowed:
         # The same answer for a right and a wrong password: outsiders cannot test guesses.
-        # The log still tells them apart (failed, or refused by IP), for the Admin.
-        raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
+        # The log still tells them apart (failed, or refused), for the Admin.
+        raise no_access or LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
     if not right:
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.release_slots(account, name, ip)
-    if channel == "web" and not account.web_access:
-        reason, message = (
-            ("api_only", API_ONLY) if account.api_access else ("web_denied", WEB_DENIED)
-        )
-        audit.record("web_login_refused", request=request, actor=account, reason=reason)
-        raise LoginRefused(reason, message)
-    if channel == "api" and not account.api_allowed:
-        audit.record(
-            "api_login_refused", request=request, actor=account, reason="api_access_denied"
-        )
-        raise LoginRefused("api_access_denied", API_DENIED)
+    if no_access is not None:
+        raise no_access
     return account
 
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
-from adminpanel.twofactor import services as twofactor
+from adminpanel.twofactor import interface as twofactor
 from tests.integration.conftest import PASSWORD, log_in, text, verify
 
 pytestmark = pytest.mark.django_db

@@ -17,11 +17,13 @@ from django.shortcuts import redirect
 from adminpanel import audit, clock
 from adminpanel.accounts import guessing, web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.accounts.services import INVALID_CREDENTIALS, LoginRefused
+from adminpanel.accounts.services import INVALID_CREDENTIALS
+from adminpanel.errors import Refused
 from adminpanel.net import client_ip
-from adminpanel.twofactor import services as twofactor
+from adminpanel.twofactor import interface as twofactor
 
 CONFIRM_SECONDS = 10 * 60
+PASSWORD_REASONS = ("invalid_credentials", "too_many_attempts")  # the rest concern the code
 WRONG_PASSWORD = "Wrong password."  # noqa: S105 - a message, not a password
 
 
@@ -43,10 +45,10 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
         guessing.take_account_slot(account, now)
     except guessing.TooManyAttempts as refusal:
         audit.record("access_confirm_throttled", actor=account, request=request)
-        raise LoginRefused("too_many_attempts", refusal.message, refusal.retry_after) from None
+        raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
     if not account.check_password(password):
         audit.record("access_confirm_failed", actor=account, request=request, reason="password")
-        raise LoginRefused("invalid_credentials", WRONG_PASSWORD)
+        raise Refused("invalid_credentials", WRONG_PASSWORD)
     guessing.release_slots(account, name, ip)
 
 
@@ -54,14 +56,15 @@ def confirm_access(
     request: HttpRequest, password: object, answer: object, *, now: datetime
 ) -> None:
     """Check the password and (when 2FA is on) the second-factor answer; then the session
-    counts as freshly authenticated for 10 minutes. Raises LoginRefused or CodeRejected."""
+    counts as freshly authenticated for 10 minutes. Raises Refused."""
     account = request.user
     if not isinstance(password, str) or not password:
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     _check_password(account, password, ip=client_ip(request), now=now, request=request)
     two_factor = needs_second_factor(account)
     if two_factor:
-        twofactor.verify_code(account, answer, now=now, request=request, purpose="confirm")
+        # Whatever the account's second factor accepts answers here (interface.verify).
+        twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
         web_sessions.mark_two_factor(request)
     request.session[web_sessions.CONFIRMED_AT] = now.timestamp()
     audit.record("access_confirmed", actor=account, request=request, two_factor=two_factor)

@@ -11,9 +11,8 @@ from adminpanel import clock
 from adminpanel.accounts import confirm, web_sessions
 from adminpanel.accounts.browsers import describe
 from adminpanel.accounts.forms import ConfirmAccessForm
-from adminpanel.accounts.services import LoginRefused
-from adminpanel.pages import safe_next
-from adminpanel.twofactor.services import CodeRejected
+from adminpanel.errors import Refused
+from adminpanel.pages import render_refused, safe_next
 
 
 @login_required
@@ -45,12 +44,19 @@ def end_other_sessions_view(request: HttpRequest) -> HttpResponse:
     return redirect("sessions")
 
 
+TEMPLATE = "accounts/confirm.html"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def confirm_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
-    refusal = None
+    context = {
+        "form": form,
+        "next": next_url,
+        "two_factor": confirm.needs_second_factor(request.user),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             confirm.confirm_access(
@@ -59,22 +65,9 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["challenge"],
                 now=clock.now(),
             )
-        except LoginRefused as refused:
-            form.add_error("password", refused.message)
-            refusal = refused
-        except CodeRejected as rejected:
-            form.add_error("challenge", rejected.message)
-            refusal = rejected
-        else:
-            return redirect(next_url)
-    context = {
-        "form": form,
-        "next": next_url,
-        "two_factor": confirm.needs_second_factor(request.user),
-    }
-    wait = refusal.retry_after if refusal is not None else None
-    status = 429 if wait else 400 if form.errors and refusal is None else 200
-    response = render(request, "accounts/confirm.html", context, status=status)
-    if wait:
-        response["Retry-After"] = str(wait)
-    return response
+        except Refused as refused:
+            field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            return render_refused(request, TEMPLATE, context, refused, form=form, field=field)
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render(request, TEMPLATE, context, status=status)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Path, Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, create_model
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
@@ -109,11 +109,10 @@ class Access(Schema):
     api: bool
 
 
-class Permissions(Schema):
-    domains: LevelName
-    users: LevelName
-    aliases: LevelName
-    logs: LevelName
+# One field per section, from adminpanel.sections (as the Account's level fields are).
+Permissions = create_model(
+    "Permissions", __base__=Schema, **{s: (LevelName, ...) for s in SECTIONS}
+)
 
 
 # Built from a loaded account, whose fields are already valid: the response is validated once,
@@ -201,6 +200,10 @@ class UserOut(Schema):
     domain: str
     display_name: str
     quota_mb: int
+    storage_used_bytes: int | None = Field(
+        description="Storage used, as the mail server (Dovecot) last reported it; "
+        "null until it has stored mail for this mailbox."
+    )
     active: bool
     created_at: datetime
 
@@ -213,6 +216,7 @@ class UserOut(Schema):
             domain=mailbox.domain.name,
             display_name=mailbox.display_name,
             quota_mb=mailbox.quota_mb,
+            storage_used_bytes=getattr(mailbox, "storage_used_bytes", None),
             active=mailbox.active,
             created_at=mailbox.created_at,
         )
@@ -366,18 +370,12 @@ class AccessPatch(Input):
     api: bool | None = None
 
 
-class PermissionsIn(Input):
-    domains: LevelName = "none"
-    users: LevelName = "none"
-    aliases: LevelName = "none"
-    logs: LevelName = "none"
-
-
-class PermissionsPatch(Input):
-    domains: LevelName | None = None
-    users: LevelName | None = None
-    aliases: LevelName | None = None
-    logs: LevelName | None = None
+PermissionsIn = create_model(
+    "PermissionsIn", __base__=Input, **{s: (LevelName, "none") for s in SECTIONS}
+)
+PermissionsPatch = create_model(
+    "PermissionsPatch", __base__=Input, **{s: (LevelName | None, None) for s in SECTIONS}
+)
 
 
 class SubadminIn(Input):

@@ -15,9 +15,10 @@ from adminpanel import clock
 from adminpanel.accounts import services, web_sessions
 from adminpanel.accounts.forms import LoginForm
 from adminpanel.accounts.overview import security_overview
+from adminpanel.errors import Refused
 from adminpanel.net import client_ip
-from adminpanel.twofactor import services as twofactor
-from adminpanel.twofactor.forms import ChallengeForm
+from adminpanel.pages import render_refused
+from adminpanel.twofactor import interface as twofactor
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -45,14 +46,17 @@ def _pending(request: HttpRequest):
         return services.pending_login(
             request.session, now=clock.now(), pending_seconds=settings.PENDING_LOGIN_SECONDS
         )
-    except services.LoginRefused as refused:
+    except Refused as refused:
         messages.error(request, refused.message)
         return None
 
 
+LOGIN_TEMPLATE = "accounts/login.html"
+
+
 def _login_page(request, form, *, challenge=None, status=200):
     context = {"form": form, "challenge": challenge}
-    return render(request, "accounts/login.html", context, status=status)
+    return render(request, LOGIN_TEMPLATE, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +65,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, request.GET.get("next")))
     if request.method == "GET":
         pending = _pending(request)
-        challenge = ChallengeForm() if pending else None
+        challenge = twofactor.challenge_form() if pending else None
         return _login_page(request, LoginForm(initial={}), challenge=challenge)
     form = LoginForm(request.POST)
     if not form.is_valid():
@@ -77,19 +81,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             now=now,
             request=request,
         )
-    except services.LoginRefused as refused:
-        messages.error(request, refused.message)
-        status = 429 if refused.reason == "too_many_attempts" else 200
-        response = _login_page(
-            request,
-            LoginForm(initial={"username": request.POST.get("username", "")[:150]}),
-            status=status,
-        )
-        if refused.retry_after:
-            response["Retry-After"] = str(refused.retry_after)
-        return response
+    except Refused as refused:
+        form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
+        return render_refused(request, LOGIN_TEMPLATE, {"form": form, "challenge": None}, refused)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if not twofactor.is_enabled(account):
+    if not services.needs_second_step(account):
         return _finish_login(request, account, next_url, with_2fa=False)
     services.begin_pending_login(request.session, account, next_url=next_url, now=now)
     return redirect("login")
@@ -103,19 +99,19 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Enter your username and password first.")
         return redirect("login")
     account, next_url = pending
-    form = ChallengeForm(request.POST)
+    form = twofactor.challenge_form(request.POST)
     if form.is_valid():
         try:
-            twofactor.verify_code(
-                account, form.cleaned_data["challenge"], now=clock.now(), request=request
+            twofactor.verify(
+                account,
+                form.cleaned_data["challenge"],
+                purpose="login",
+                now=clock.now(),
+                request=request,
             )
-        except twofactor.CodeRejected as rejected:
-            form.add_error("challenge", rejected.message)
-            status = 429 if rejected.reason == "throttled" else 200
-            response = _login_page(request, LoginForm(), challenge=form, status=status)
-            if rejected.retry_after:
-                response["Retry-After"] = str(rejected.retry_after)
-            return response
+        except Refused as refused:
+            context = {"form": LoginForm(), "challenge": form}
+            return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(request, account, next_url, with_2fa=True)
     return _login_page(request, LoginForm(), challenge=form)

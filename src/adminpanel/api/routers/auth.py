@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from adminpanel import clock
-from adminpanel.api import services
+from adminpanel.api import services, tokens
 from adminpanel.api.routers import ANY, actor
 from adminpanel.api.schemas import HealthOut, LoginIn, MeOut, TokenOut, responses
 from adminpanel.net import client_ip
@@ -28,7 +28,7 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
 @router.post("/auth/logout", response=responses({204: None}, *ANY))
 def logout(request: HttpRequest) -> Status:
     """Revoke the bearer token of this request."""
-    services.revoke_token(request.auth, now=clock.now(), request=request)  # type: ignore[attr-defined]
+    tokens.revoke_token(request.auth, now=clock.now(), request=request)  # type: ignore[attr-defined]
     return Status(204, None)
 
 

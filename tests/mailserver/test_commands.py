@@ -94,8 +94,14 @@ def test_the_files_fit_debians_stock_postfix_and_dovecot_as_the_readme_installs_
     postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
     shutil.copytree("/etc/postfix", postfix)
     shutil.copytree("/etc/dovecot", dovecot)
+    # The lookup files go where main.cf names them (the copy's adminpanel/ here).
+    (postfix / "adminpanel").mkdir()
+    for path in (tmp_path / "out" / "postfix").glob("*.cf"):
+        if path.name != "main.cf":
+            shutil.copy(path, postfix / "adminpanel" / path.name)
     for line in (tmp_path / "out" / "postfix" / "main.cf").read_text().splitlines():
         if not line.startswith("#"):
+            line = line.replace("/etc/postfix/adminpanel/", f"{postfix}/adminpanel/")
             subprocess.run([program("postconf"), "-c", str(postfix), "-e", line], check=True)
     conf_d = dovecot / "conf.d" / "10-auth.conf"
     conf_d.write_text(conf_d.read_text().replace("!include auth-system", "#!include auth-system"))

@@ -21,6 +21,7 @@ urlpatterns = [
     path("login/cancel", accounts.cancel_view, name="login-cancel"),
     path("logout", accounts.logout_view, name="logout"),
     path("security/password", accounts.password_view, name="password"),
+    path("security/confirm", security.confirm_view, name="confirm-access"),
     path("security/sessions", security.sessions_view, name="sessions"),
     path("security/sessions/<int:pk>/sign-out", security.end_session_view, name="session-end"),
     path(

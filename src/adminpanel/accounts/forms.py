@@ -92,3 +92,15 @@ class OwnPasswordForm(forms.Form):
         if new and again is not None and new != again:
             self.add_error("new_password2", "The two new passwords are not the same.")
         return data
+
+
+class ConfirmAccessForm(forms.Form):
+    """Confirm access: the password, and the second factor's answer when 2FA is on."""
+
+    password = forms.CharField(
+        label="Password",
+        max_length=5000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    challenge = forms.CharField(label="Challenge", max_length=100, required=False)

@@ -424,3 +424,18 @@ def test_senders_running_at_once_send_each_notice_once(inbox, make_account):
         assert len(inbox.to(f"user{i}@example.com")) == 1
     assert Event.objects.filter(event="notice_sent").count() == 12
     assert set(Notice.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_new_email_address_is_told_to_the_old_one(browser, inbox):
+    browser.post("/security/profile", {"email": "mallory@example.net"})
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] Your notices now go to another address"
+    assert "was changed to mallory@example.net" in mail.text
+    assert not inbox.to("mallory@example.net")
+
+
+def test_a_first_email_address_gets_no_such_notice(alice, inbox):
+    profile.update_profile(alice, email=ALICE, ip=HOME_IP)
+    deliver()
+    assert not inbox.received()

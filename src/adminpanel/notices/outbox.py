@@ -12,7 +12,14 @@ from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
 from adminpanel.accounts.browsers import describe
-from adminpanel.notices.catalogue import REGAIN_ADMIN, REGAIN_SUBADMIN, Kind, kind_of
+from adminpanel.notices.catalogue import (
+    REGAIN_ADMIN,
+    REGAIN_SUBADMIN,
+    Kind,
+    kind_of,
+    new_email,
+    previous_email,
+)
 
 NEW_ADDRESS_DAYS = 90
 SIGN_INS = ("web_login", "api_login")
@@ -27,7 +34,10 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
     if kind is None:
         return
     account = _recipient(instance, kind)
-    if account is None or not account.email:
+    if account is None:
+        return
+    to = previous_email(instance.details) if kind.to_previous_email else account.email
+    if not to:
         return
     if kind.new_address_only and _address_seen(instance, account):
         return
@@ -43,7 +53,7 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
     }
     apps.get_model("notices", "Notice").objects.create(
         account=account,
-        to=account.email,
+        to=to,
         event=instance.event,
         subject=f"[{settings.TOTP_ISSUER}] {kind.subject.format(**facts)}",
         body=render_to_string("notices/notice.txt", context),
@@ -100,6 +110,7 @@ def _facts(event, account) -> dict:
         by = f"The Admin ({event.actor_name})"
     return {
         "account": account.username,
+        "new_email": new_email(details),
         "ip": event.ip or "none (the server's command line)",
         "by": by,
         "key_name": f" “{key_name}”" if isinstance(key_name, str) and key_name else "",

@@ -4,11 +4,13 @@ The notices go through the outbox and the sender to a real SMTP server (aiosmtpd
 port), and the tests read what arrived.
 """
 
+import io
 import threading
 from datetime import timedelta
 
 import pyotp
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client
 
@@ -439,3 +441,18 @@ def test_a_first_email_address_gets_no_such_notice(alice, inbox):
     profile.update_profile(alice, email=ALICE, ip=HOME_IP)
     deliver()
     assert not inbox.received()
+
+
+def test_the_sender_command_sends_what_is_due(alice, inbox):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    out = io.StringIO()
+    call_command("send_notices", "--once", stdout=out)
+    assert out.getvalue().strip() == "1 notice(s) tried."
+    assert subjects(inbox) == ["[Admin Panel] Your password was changed"]
+
+
+def test_the_sender_command_refuses_without_an_smtp_server(settings):
+    settings.NOTICES_ENABLED = False
+    with pytest.raises(CommandError, match="set ADMINPANEL_SMTP_URL"):
+        call_command("send_notices", "--once")

@@ -152,6 +152,7 @@ def create_subadmin(
     api_access: bool = False,
     levels: dict | None = None,
     allowed_ips: object = None,
+    require_2fa: bool = False,
     request=None,
 ) -> tuple[Account, list[str]]:
     """A new Sub-Admin; returns it with the warnings the Admin should see."""
@@ -164,6 +165,7 @@ def create_subadmin(
             "web_access": bool(web_access),
             "api_access": bool(api_access),
             "allowed_ips": normalize_allowed_ips(allowed_ips),
+            "require_2fa": bool(require_2fa),
             **_levels(levels),
         },
     )
@@ -181,6 +183,7 @@ def create_subadmin(
                 web_access=account.web_access,
                 api_access=account.api_access,
                 allowed_ips=account.allowed_ips,
+                require_2fa=account.require_2fa,
                 levels={s: account.level(s).label for s in SECTIONS},
             )
     except IntegrityError:
@@ -199,6 +202,7 @@ def update_subadmin(
     api_access: bool | None = None,
     levels: dict | None = None,
     allowed_ips: object = None,
+    require_2fa: bool | None = None,
     request=None,
 ) -> tuple[Account, list[str]]:
     """Change a Sub-Admin; an empty password keeps the old one."""
@@ -211,6 +215,7 @@ def update_subadmin(
         "web_access": None if web_access is None else bool(web_access),
         "api_access": None if api_access is None else bool(api_access),
         "allowed_ips": None if allowed_ips is None else normalize_allowed_ips(allowed_ips),
+        "require_2fa": None if require_2fa is None else bool(require_2fa),
         **_levels(levels),
     }
     before = _loggable(account)

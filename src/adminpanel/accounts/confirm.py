@@ -24,6 +24,7 @@ from adminpanel.twofactor import interface as twofactor
 
 CONFIRM_SECONDS = 10 * 60
 PASSWORD_REASONS = ("invalid_credentials", "too_many_attempts")  # the rest concern the code
+STALE_LOGIN = "This change needs a login made in the last 10 minutes: log in again for a new token."
 WRONG_PASSWORD = "Wrong password."  # noqa: S105 - a message, not a password
 
 
@@ -31,6 +32,13 @@ def is_recent(request: HttpRequest, now: datetime) -> bool:
     """Did this session authenticate (log in or confirm access) in the last 10 minutes?"""
     confirmed = request.session.get(web_sessions.CONFIRMED_AT)
     return isinstance(confirmed, int | float) and now.timestamp() - confirmed <= CONFIRM_SECONDS
+
+
+def require_recent_login(logged_in_at: datetime, now: datetime) -> None:
+    """For the API, whose token comes from a password login: a token older than 10 minutes
+    may not make the changes that ask a web session to confirm access (Refused)."""
+    if (now - logged_in_at).total_seconds() > CONFIRM_SECONDS:
+        raise Refused("reauthentication_required", STALE_LOGIN)
 
 
 def needs_second_factor(account: Account) -> bool:

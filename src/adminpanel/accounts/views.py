@@ -17,7 +17,8 @@ from adminpanel.accounts.forms import LoginForm
 from adminpanel.accounts.overview import security_overview
 from adminpanel.net import client_ip
 from adminpanel.twofactor import services as twofactor
-from adminpanel.twofactor.forms import ChallengeForm
+from adminpanel.twofactor import webauthn
+from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -53,9 +54,30 @@ def _pending(request: HttpRequest):
         return None
 
 
-def _login_page(request, form, *, challenge=None, status=200):
-    context = {"form": form, "challenge": challenge}
+def _login_page(request, form, *, challenge=None, account=None, key_error="", status=200):
+    context = {"form": form, "challenge": challenge, "key_error": key_error}
+    if account is not None:
+        context["has_app"] = twofactor.has_app(account)
+        context["has_keys"] = webauthn.has_keys(account)
     return render(request, "accounts/login.html", context, status=status)
+
+
+def _refused_page(request, refused, *, account=None, challenge=None, key_error="") -> HttpResponse:
+    """The login page (with the pop-up when a second step is pending) saying why."""
+    status = 429 if refused.reason in ("throttled", "too_many_attempts") else 200
+    if challenge is None:
+        messages.error(request, refused.message)
+    response = _login_page(
+        request,
+        LoginForm(),
+        challenge=challenge,
+        account=account,
+        key_error=key_error,
+        status=status,
+    )
+    if refused.retry_after:
+        response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,7 +87,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         pending = _pending(request)
         challenge = ChallengeForm() if pending else None
-        return _login_page(request, LoginForm(initial={}), challenge=challenge)
+        account = pending[0] if pending else None
+        return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
     form = LoginForm(request.POST)
     if not form.is_valid():
         messages.error(request, services.INVALID_CREDENTIALS)
@@ -114,14 +137,65 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             )
         except twofactor.CodeRejected as rejected:
             form.add_error("challenge", rejected.message)
-            status = 429 if rejected.reason == "throttled" else 200
-            response = _login_page(request, LoginForm(), challenge=form, status=status)
-            if rejected.retry_after:
-                response["Retry-After"] = str(rejected.retry_after)
-            return response
+            return _refused_page(request, rejected, account=account, challenge=form)
         services.cancel_pending_login(request.session)
         return _finish_login(request, account, next_url, with_2fa=True)
-    return _login_page(request, LoginForm(), challenge=form)
+    return _login_page(request, LoginForm(), challenge=form, account=account)
+
+
+@require_POST
+def verify_key_view(request: HttpRequest) -> HttpResponse:
+    """The pop-up's Use security key: the second step answered by a key."""
+    pending = _pending(request)
+    if pending is None:
+        if not messages.get_messages(request):
+            messages.error(request, "Enter your username and password first.")
+        return redirect("login")
+    account, next_url = pending
+    form = KeyAnswerForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise twofactor.CodeRejected("malformed", form.errors["credential"][0])
+        webauthn.verify_key(
+            account,
+            form.cleaned_data["credential"],
+            session=request.session,
+            rp=webauthn.relying_party(request),
+            now=clock.now(),
+            request=request,
+        )
+    except twofactor.CodeRejected as rejected:
+        return _refused_page(
+            request,
+            rejected,
+            account=account,
+            challenge=ChallengeForm(),
+            key_error=rejected.message,
+        )
+    services.cancel_pending_login(request.session)
+    return _finish_login(request, account, next_url, with_2fa=True)
+
+
+@require_POST
+def passkey_view(request: HttpRequest) -> HttpResponse:
+    """Sign in with a passkey: a discoverable key with user verification, no password."""
+    form = KeyAnswerForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise twofactor.CodeRejected("malformed", form.errors["credential"][0])
+        account = webauthn.sign_in_with_passkey(
+            form.cleaned_data["credential"],
+            session=request.session,
+            rp=webauthn.relying_party(request),
+            ip=client_ip(request),
+            now=clock.now(),
+            request=request,
+        )
+    except (twofactor.CodeRejected, services.LoginRefused) as refused:
+        return _refused_page(request, refused)
+    services.cancel_pending_login(request.session)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    return _finish_login(request, account, next_url, with_2fa=True)
 
 
 @require_POST

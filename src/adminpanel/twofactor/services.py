@@ -20,7 +20,13 @@ from pyotp.utils import strings_equal
 
 from adminpanel import audit, crypto
 from adminpanel.accounts.models import Account
-from adminpanel.twofactor.models import CodeState, PendingSetup, RecoveryCode, TotpDevice
+from adminpanel.twofactor.models import (
+    CodeState,
+    PendingSetup,
+    RecoveryCode,
+    TotpDevice,
+    WebAuthnKey,
+)
 
 STEP_SECONDS = 30
 ACCEPTED_STEPS = 1  # RFC 6238's allowance for delay: one step either side
@@ -38,6 +44,7 @@ MALFORMED = "Enter the 6-digit code from your authenticator app."
 MALFORMED_OR_RECOVERY = "Enter the 6-digit code from your authenticator app, or a recovery code."
 INVALID = "Invalid code."
 REPLAYED = "This code has already been used. Wait for the next code."
+NO_APP = "This account has no authenticator app. Use your security key or a recovery code."
 
 
 class CodeRejected(Exception):
@@ -170,23 +177,32 @@ def _succeed(state: CodeState, step: int | None) -> None:
     state.save(update_fields=["last_step", "failures", "retry_at"])
 
 
+def _waiting(state: CodeState, now: datetime, context: dict) -> CodeRejected | None:
+    """The refusal while a wait runs: unchecked, and it does not lengthen the wait."""
+    if state.retry_at is None or state.retry_at <= now:
+        return None
+    seconds = (state.retry_at - now).total_seconds()
+    audit.record(
+        "2fa_throttled",
+        refused_unchecked=True,
+        wait_seconds=math.ceil(seconds),
+        failures=state.failures,
+        **context,
+    )
+    return CodeRejected("throttled", throttled_message(seconds), math.ceil(seconds))
+
+
 def _check(
     account: Account, state: CodeState, kind: str, value: str, now: datetime, context: dict
 ) -> Verdict | CodeRejected:
     """Check a normalized code against the locked account; record the outcome."""
-    if state.retry_at is not None and state.retry_at > now:
-        seconds = (state.retry_at - now).total_seconds()
-        # Refused unchecked; it does not lengthen the wait.
-        audit.record(
-            "2fa_throttled",
-            refused_unchecked=True,
-            wait_seconds=math.ceil(seconds),
-            failures=state.failures,
-            **context,
-        )
-        return CodeRejected("throttled", throttled_message(seconds), math.ceil(seconds))
+    waiting = _waiting(state, now, context)
+    if waiting is not None:
+        return waiting
     device = _device(account)
-    if device is None:
+    if device is None and not (kind == "recovery" and _has_keys(account)):
+        if kind == "totp" and _has_keys(account):
+            return CodeRejected("no_app", NO_APP)
         return CodeRejected("not_enabled", "Two-factor authentication is not enabled.")
     if kind == "totp":
         if state.failures >= LOCK_AFTER:
@@ -222,8 +238,17 @@ def _context(account: Account, request, purpose: str) -> dict:
 # --- public services ---------------------------------------------------------------------
 
 
-def is_enabled(account: Account) -> bool:
+def _has_keys(account: Account) -> bool:
+    return WebAuthnKey.objects.filter(account=account).exists()
+
+
+def has_app(account: Account) -> bool:
     return TotpDevice.objects.filter(account=account).exists()
+
+
+def is_enabled(account: Account) -> bool:
+    """2FA is on with an authenticator app, at least one security key, or both (SPEC §11)."""
+    return has_app(account) or _has_keys(account)
 
 
 def recovery_codes_left(account: Account) -> int:
@@ -309,8 +334,9 @@ def confirm_setup(
 ) -> list[str]:
     """Turn the newest pending setup into the account's device when the code verifies.
 
-    Returns the 10 recovery codes, to be shown once. Failures here are not counted: the
-    person is looking at the key.
+    Returns the 10 recovery codes, to be shown once, when the app is the account's first
+    second factor; an empty list when it has security keys already (their codes stay).
+    Failures here are not counted: the person is looking at the key.
     """
     _, value = normalize(raw, allow_recovery=False)
     # A first look without the lock, so that a wrong code costs no recovery-code hashing.
@@ -320,15 +346,26 @@ def confirm_setup(
     with transaction.atomic():
         locked, state = _lock(account)
         setup, step = _confirmable(locked, setup_id, value, now, state.last_step)  # decides
+        first = not _has_keys(locked)
         TotpDevice.objects.create(account=locked, encrypted_key=setup.encrypted_key, created_at=now)
         setup.delete()
         _succeed(state, step)
+        if not first:
+            audit.record("2fa_app_added", actor=locked, request=request)
+            return []
         _store_recovery_codes(locked, hashes)
         audit.record("2fa_enabled", actor=locked, request=request)
         from adminpanel.api.services import revoke_tokens  # api imports this module
 
         revoke_tokens(locked, "two_factor_enabled", request=request)
     return [format_recovery_code(c) for c in codes]
+
+
+def turn_off(locked: Account) -> None:
+    """No app, no security keys, no recovery codes: 2FA is off. Under the account's lock."""
+    TotpDevice.objects.filter(account=locked).delete()
+    WebAuthnKey.objects.filter(account=locked).delete()
+    RecoveryCode.objects.filter(account=locked).delete()
 
 
 def disable(account: Account, raw: object, *, now: datetime, request=None) -> None:
@@ -339,8 +376,7 @@ def disable(account: Account, raw: object, *, now: datetime, request=None) -> No
         context = _context(locked, request, "disable")
         outcome = _check(locked, state, kind, value, now, context)
         if isinstance(outcome, Verdict):
-            TotpDevice.objects.filter(account=locked).delete()
-            RecoveryCode.objects.filter(account=locked).delete()
+            turn_off(locked)
             audit.record("2fa_disabled", actor=locked, request=request)
     if isinstance(outcome, CodeRejected):
         raise outcome
@@ -376,9 +412,8 @@ def reset(
     """The Admin's or operator's way back in: no device, no codes, no failure streak."""
     with transaction.atomic():
         locked, state = _lock(account)
-        TotpDevice.objects.filter(account=locked).delete()
+        turn_off(locked)
         PendingSetup.objects.filter(account=locked).delete()
-        RecoveryCode.objects.filter(account=locked).delete()
         state.failures = 0
         state.retry_at = None
         state.save(update_fields=["failures", "retry_at"])

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
-from adminpanel.twofactor import services
+from adminpanel.twofactor import services, webauthn
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 
@@ -50,6 +50,8 @@ def status_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "enabled": enabled,
+        "has_app": services.has_app(account),
+        "keys": webauthn.keys_of(account),
         "recovery_codes_left": services.recovery_codes_left(account) if enabled else 0,
     }
     return render(request, "twofactor/status.html", context, status=status)
@@ -59,7 +61,7 @@ def status_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def enable_view(request: HttpRequest) -> HttpResponse:
     """Requirements, then Next: a new pending setup (replacing any earlier one)."""
-    if services.is_enabled(request.user):
+    if services.has_app(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
     if request.method == "POST":
@@ -87,7 +89,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
     account = request.user
-    if services.is_enabled(account):
+    if services.has_app(account):
         messages.info(request, ENABLED)
         return redirect("2fa")
     setup = services.pending_setup(account)
@@ -117,6 +119,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if error.reason == "replaced":
             context = _setup_context(request, services.pending_setup(account) or setup)
         return _rejected(request, "twofactor/setup.html", context, form, error)
+    if not codes:  # 2FA was on already, with a security key: its recovery codes stay
+        messages.success(request, "Authenticator app added.")
+        return redirect("2fa")
     return render(request, "twofactor/recovery_codes.html", {"codes": codes, "just_enabled": True})
 
 
@@ -127,17 +132,18 @@ def disable_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, DISABLED)
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
+    context = {"has_keys": webauthn.has_keys(request.user)}
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
                 request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
             )
         except services.CodeRejected as rejected:
-            return _rejected(request, "twofactor/disable.html", {}, form, rejected)
+            return _rejected(request, "twofactor/disable.html", context, form, rejected)
         messages.success(request, DISABLED)
         messages.info(request, "You can now delete the entry from your 2FA app.")
         return redirect("2fa")
-    return render(request, "twofactor/disable.html", {"form": form})
+    return render(request, "twofactor/disable.html", {**context, "form": form})
 
 
 @login_required

@@ -1,0 +1,146 @@
+"""Security → 2FA → Security keys, and the WebAuthn options every ceremony starts with (SPEC §11).
+
+Thin: the rules are in twofactor.webauthn.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from adminpanel import clock
+from adminpanel.accounts import services as accounts
+from adminpanel.errors import Invalid
+from adminpanel.twofactor import webauthn
+from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
+from adminpanel.twofactor.services import CodeRejected
+
+DISABLED = "Two-factor authentication is disabled."
+DELETE_ENTRY = "You can now delete the entry from your 2FA app."
+
+
+def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": reason, "message": message}, status=status)
+
+
+def _options_for(request: HttpRequest, purpose: str, rp: webauthn.RelyingParty) -> str:
+    now = clock.now()
+    if purpose == webauthn.PASSKEY:
+        return webauthn.authentication_options(
+            None, purpose=purpose, session=request.session, rp=rp, now=now
+        )
+    if purpose == webauthn.LOGIN:
+        pending = accounts.pending_login(
+            request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS
+        )
+        if pending is None:
+            raise CodeRejected("no_pending_login", "Enter your username and password first.")
+        return webauthn.authentication_options(
+            pending[0], purpose=purpose, session=request.session, rp=rp, now=now
+        )
+    if not request.user.is_authenticated:
+        raise CodeRejected("not_authenticated", "Log in first.")
+    if purpose == webauthn.REGISTER:
+        webauthn.clean_key_name(request.POST.get("name"))
+        return webauthn.registration_options(request.user, session=request.session, rp=rp, now=now)
+    return webauthn.authentication_options(
+        request.user, purpose=purpose, session=request.session, rp=rp, now=now
+    )
+
+
+@require_POST
+def options_view(request: HttpRequest) -> HttpResponse:
+    """The options for navigator.credentials.create()/get(), as JSON; a fresh challenge."""
+    purpose = request.POST.get("purpose")
+    if purpose not in webauthn.PURPOSES:
+        return _refused("malformed", "Unknown request.")
+    try:
+        rp = webauthn.relying_party(request)
+        options = _options_for(request, purpose, rp)
+    except Invalid as invalid:
+        return _refused("invalid_name", invalid.message)
+    except (CodeRejected, accounts.LoginRefused) as refused:
+        return _refused(refused.reason, refused.message, 403)
+    return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
+
+
+@login_required
+@require_POST
+def add_view(request: HttpRequest) -> HttpResponse:
+    """Add security key: the Key name and the browser's signed answer."""
+    form = KeyForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("2fa")
+    try:
+        codes = webauthn.add_key(
+            request.user,
+            form.cleaned_data["credential"],
+            form.cleaned_data["name"],
+            session=request.session,
+            rp=webauthn.relying_party(request),
+            now=clock.now(),
+            request=request,
+        )
+    except Invalid as invalid:
+        messages.error(request, invalid.message)
+        return redirect("2fa")
+    except CodeRejected as refused:
+        messages.error(request, refused.message)
+        return redirect("2fa")
+    name = webauthn.clean_key_name(form.cleaned_data["name"])
+    if codes:
+        return render(
+            request,
+            "twofactor/recovery_codes.html",
+            {"codes": codes, "just_enabled": True, "key_name": name},
+        )
+    messages.success(request, f"Security key “{name}” added.")
+    return redirect("2fa")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove one key; the last second factor is removed by disabling 2FA instead."""
+    key = webauthn.get_key(request.user, pk)
+    if webauthn.removes_last_factor(request.user):
+        messages.info(request, webauthn.LAST_FACTOR)
+        return redirect("2fa-disable")
+    if request.method == "GET":
+        return render(request, "twofactor/remove_key.html", {"key": key})
+    try:
+        webauthn.remove_key(request.user, pk, request=request)
+    except CodeRejected as refused:
+        messages.info(request, refused.message)
+        return redirect("2fa-disable")
+    messages.success(request, f"Security key “{key.name}” removed.")
+    return redirect("2fa")
+
+
+@login_required
+@require_POST
+def disable_with_key_view(request: HttpRequest) -> HttpResponse:
+    """Disable 2FA, confirmed with one of the account's keys."""
+    form = KeyAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["credential"][0])
+        return redirect("2fa-disable")
+    try:
+        webauthn.disable_with_key(
+            request.user,
+            form.cleaned_data["credential"],
+            session=request.session,
+            rp=webauthn.relying_party(request),
+            now=clock.now(),
+            request=request,
+        )
+    except CodeRejected as refused:
+        messages.error(request, refused.message)
+        return redirect("2fa-disable")
+    messages.success(request, DISABLED)
+    messages.info(request, DELETE_ENTRY)
+    return redirect("2fa")

@@ -30,6 +30,19 @@ def read_or_create(path: Path, make) -> str:
     return path.read_text().strip()
 
 
+def private_file(path: Path) -> Path:
+    """The path of a file only its owner may read or write (created empty if missing).
+
+    For the SQLite database: SQLite would create it with the umask's mode (usually 0644), and
+    gives its -wal and -shm files the mode of the database file.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # made by an earlier version, or by hand
+    return path
+
+
 def secret_key(data_dir: Path) -> str:
     return os.environ.get("ADMINPANEL_SECRET_KEY") or read_or_create(
         data_dir / "secret_key", lambda: secrets.token_urlsafe(64)

@@ -7,6 +7,13 @@ from django.http import HttpRequest
 from adminpanel.errors import Invalid
 
 PAGE_SIZE = 25
+MAX_SEARCH = 200
+
+
+def search_query(request: HttpRequest) -> str:
+    """The list's search box (`?q=`): NUL characters dropped (no stored text holds one, and
+    PostgreSQL refuses them in a query), at most 200 characters."""
+    return request.GET.get("q", "").replace("\x00", "")[:MAX_SEARCH]
 
 
 def paginate(request: HttpRequest, query) -> Page:

@@ -95,10 +95,9 @@ def _database(url: str | None) -> dict:
             if options["server_side_binding"]:
                 options.setdefault("prepare_threshold", 5)
         return db
-    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "adminpanel.sqlite3",
+        "NAME": keyfiles.private_file(DATA_DIR / "adminpanel.sqlite3"),
         # Opening the file and running the PRAGMAs on every request would cost more than the
         # request itself; a worker keeps its connection.
         "CONN_MAX_AGE": 600,

@@ -2,6 +2,9 @@
 
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -163,3 +166,32 @@ def test_a_new_data_dir_is_private_to_its_owner(tmp_path):
     data_dir = tmp_path / "fresh"
     keyfiles.secret_key(data_dir)
     assert (data_dir.stat().st_mode & 0o777) == 0o700
+
+
+# --- the data dir ------------------------------------------------------------------------
+
+
+def test_the_sqlite_database_file_is_private_to_its_owner(tmp_path):
+    """The database holds password hashes and encrypted keys: mode 0600, like the key files."""
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADMINPANEL_DATABASE")}
+    env.update(ADMINPANEL_DATA_DIR=str(data_dir), ADMINPANEL_TEST_DATABASE="")
+    adminpanel = Path(sys.executable).with_name("adminpanel")
+    subprocess.run([adminpanel, "manage", "migrate", "-v0"], env=env, check=True, timeout=120)
+    files = [p for p in data_dir.iterdir() if p.name.startswith("adminpanel.sqlite3")]
+    assert files
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_an_existing_database_file_readable_by_others_is_made_private(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    database = data_dir / "adminpanel.sqlite3"
+    database.touch(mode=0o644)
+    database.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADMINPANEL_DATABASE")}
+    env.update(ADMINPANEL_DATA_DIR=str(data_dir), ADMINPANEL_TEST_DATABASE="")
+    adminpanel = Path(sys.executable).with_name("adminpanel")
+    subprocess.run([adminpanel, "manage", "migrate", "-v0"], env=env, check=True, timeout=120)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

@@ -89,14 +89,27 @@ class Account(AbstractBaseUser):
 
 
 class PasswordAttempts(models.Model):
-    """Failed passwords per username and client IP within the current 15-minute window."""
+    """Failed passwords per username and client IP within the current 15-minute window.
+
+    Unknown usernames share one row per IP, under the username "" (no account has it).
+    """
 
     username = models.CharField(max_length=150)
     ip = models.CharField(max_length=64)
     failures = models.PositiveIntegerField(default=0)
-    window_started = models.DateTimeField()
+    window_started = models.DateTimeField(db_index=True)  # expired rows are purged by it
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["username", "ip"], name="password_attempts_key")
         ]
+
+
+class PasswordFailures(models.Model):
+    """Consecutive failed passwords of one account from any address, and the wait they earned."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="password_failures"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)

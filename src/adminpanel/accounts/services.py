@@ -1,19 +1,16 @@
 """Accounts and the password step of a login (SPEC §2, §3, §5)."""
 
-import math
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from adminpanel import audit
-from adminpanel.accounts.models import Account, PasswordAttempts
+from adminpanel.accounts import guessing
+from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.net import ip_allowed
-
-PASSWORD_FAILURES_ALLOWED = 10
-PASSWORD_WINDOW = timedelta(minutes=15)
 
 INVALID_CREDENTIALS = "Invalid username or password."
 API_ONLY = "This account can only be used with the API."
@@ -32,44 +29,15 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
-def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
-    """The (username, IP) row, created if missing and locked until the transaction ends.
-
-    INSERT … ON CONFLICT DO NOTHING, then SELECT … FOR UPDATE: two first attempts at once
-    never race to insert (get_or_create's IntegrityError path re-read a row that a login had
-    just deleted, and answered 500). Logins reset the row instead of deleting it.
-    """
-    PasswordAttempts.objects.bulk_create(
-        [PasswordAttempts(username=username, ip=ip, window_started=now)], ignore_conflicts=True
+def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> LoginRefused:
+    audit.record(
+        f"{channel}_login_throttled",
+        request=request,
+        actor=account,
+        account="known" if account else "unknown",
+        scope=refusal.scope,
     )
-    return PasswordAttempts.objects.select_for_update().get(username=username, ip=ip)
-
-
-def _take_password_slot(username: str, ip: str, now: datetime) -> None:
-    """Reserve one attempt in the (username, IP) window before any password is hashed.
-
-    Reserving first means concurrent guesses cannot all slip past the check together.
-    """
-    with transaction.atomic():
-        attempts = _locked_attempts(username, ip, now)
-        if attempts.window_started + PASSWORD_WINDOW <= now:
-            attempts.failures = 0
-            attempts.window_started = now
-        if attempts.failures >= PASSWORD_FAILURES_ALLOWED:
-            seconds = (attempts.window_started + PASSWORD_WINDOW - now).total_seconds()
-            minutes = max(1, math.ceil(seconds / 60))
-            unit = "minute" if minutes == 1 else "minutes"
-            raise LoginRefused(
-                "too_many_attempts",
-                f"Too many attempts. Try again in {minutes} {unit}.",
-                retry_after=math.ceil(seconds),
-            )
-        attempts.failures += 1
-        attempts.save(update_fields=["failures", "window_started"])
-
-
-def _release_password_slots(username: str, ip: str) -> None:
-    PasswordAttempts.objects.filter(username=username, ip=ip).update(failures=0)
+    return LoginRefused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
 
 
 def check_password_step(
@@ -77,34 +45,44 @@ def check_password_step(
 ) -> Account:
     """The account whose password this is, or LoginRefused (one message for both mistakes).
 
-    channel is "web" or "api": each refuses accounts without access to it.
+    channel is "web" or "api": each refuses accounts without access to it. Every attempt is
+    counted (accounts.guessing) before any password is hashed. From outside the account's
+    allowed IPs the answer is the same whether the password is right or not.
     """
     if not isinstance(username, str) or not isinstance(password, str):
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
     name = username.strip().lower()[:150]
     if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
-    try:
-        _take_password_slot(name, ip, now)
-    except LoginRefused:
-        known = Account.objects.filter(username__iexact=name).first()
-        audit.record(
-            f"{channel}_login_throttled",
-            request=request,
-            actor=known,
-            account="known" if known else "unknown",
-        )
-        raise
+    guessing.purge_expired(now)
     account = Account.objects.filter(username__iexact=name).first()
+    try:
+        guessing.take_address_slot(name if account else guessing.UNKNOWN_USERNAMES, ip, now)
+        if account is not None and ip_allowed(ip, account.allowed_ips):
+            # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
+            guessing.take_account_slot(account, now)
+    except guessing.TooManyAttempts as refusal:
+        raise _throttled(refusal, channel, account, request) from None
     if account is None:
         make_password(password)  # the same work as a real check, so timing tells nothing
         # What was typed is not logged: it may be a password entered in the wrong field.
         audit.record(f"{channel}_login_failed", request=request, account="unknown")
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
-    if not account.check_password(password) or not account.is_active:
+    right = account.check_password(password) and account.is_active
+    allowed = ip_allowed(ip, account.allowed_ips)
+    if not right:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
+    elif not allowed:
+        audit.record(
+            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+        )
+    if not allowed:
+        # The same answer for a right and a wrong password: outsiders cannot test guesses.
+        # The log still tells them apart (failed, or refused by IP), for the Admin.
+        raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
+    if not right:
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
-    _release_password_slots(name, ip)
+    guessing.release_slots(account, name, ip)
     if channel == "web" and not account.web_access:
         reason, message = (
             ("api_only", API_ONLY) if account.api_access else ("web_denied", WEB_DENIED)
@@ -116,11 +94,6 @@ def check_password_step(
             "api_login_refused", request=request, actor=account, reason="api_access_denied"
         )
         raise LoginRefused("api_access_denied", API_DENIED)
-    if not ip_allowed(ip, account.allowed_ips):
-        audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
-        )
-        raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
     return account
 
 

@@ -10,7 +10,7 @@ from adminpanel.accounts import subadmins
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
 from adminpanel.errors import Invalid
-from adminpanel.pages import paginate, show_invalid
+from adminpanel.pages import paginate, search_query, show_invalid
 from adminpanel.twofactor.services import is_enabled
 
 
@@ -23,7 +23,7 @@ def _saved(request: HttpRequest, account, warnings: list[str], verb: str) -> Htt
 
 @login_required
 def list_view(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "")[:200]
+    search = search_query(request)
     page = paginate(request, subadmins.list_subadmins(request.user, search=search))
     rows = [
         {

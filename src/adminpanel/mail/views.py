@@ -15,7 +15,7 @@ from adminpanel.accounts.permissions import can, require
 from adminpanel.errors import Invalid
 from adminpanel.mail import forms as mail_forms
 from adminpanel.mail import selectors, services
-from adminpanel.pages import paginate, show_invalid
+from adminpanel.pages import paginate, search_query, show_invalid
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _context(request: HttpRequest, section: Section, **extra) -> dict:
 @login_required
 def list_view(request: HttpRequest, key: str) -> HttpResponse:
     section = SECTIONS[key]
-    search = request.GET.get("q", "")[:200]
+    search = search_query(request)
     page = paginate(request, section.search(request.user, search=search))
     context = _context(request, section, page=page, q=search)
     return render(request, f"mail/{key}_list.html", context)

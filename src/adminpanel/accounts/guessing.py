@@ -1,0 +1,119 @@
+"""Limits on password guessing (SPEC §5, §12), decided in the database before any hash.
+
+Three counters, each reserved before the password is checked so that concurrent guesses
+cannot all slip past a check together:
+- per (username, client IP): 10 failures in a 15-minute window (§5);
+- per client IP for usernames that do not exist: the same window, one row per IP, so a spray
+  of invented names is limited and adds no row per name;
+- per account, from any number of addresses: after 100 consecutive failures each further
+  attempt waits, 1 minute doubling up to 1 hour; a success resets it (§12).
+Rows of expired windows are purged as logins go by.
+"""
+
+import math
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from adminpanel.accounts.models import Account, PasswordAttempts, PasswordFailures
+
+WINDOW_FAILURES_ALLOWED = 10
+WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES_ALLOWED = 100
+FIRST_WAIT_SECONDS = 60
+MAX_WAIT_SECONDS = 3600
+UNKNOWN_USERNAMES = ""  # the username of the per-IP row shared by names no account has
+PURGE_BATCH = 100
+
+
+class TooManyAttempts(Exception):
+    """A limit is reached: `scope` is "address" or "account"; wait `retry_after` seconds."""
+
+    def __init__(self, scope: str, seconds: float):
+        self.scope = scope
+        self.retry_after = max(1, math.ceil(seconds))
+        minutes = max(1, math.ceil(seconds / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        self.message = f"Too many attempts. Try again in {minutes} {unit}."
+        super().__init__(self.message)
+
+
+def account_wait(failures: int) -> int:
+    """Seconds to wait after this many consecutive failures of one account."""
+    if failures < ACCOUNT_FAILURES_ALLOWED:
+        return 0
+    doublings = failures - ACCOUNT_FAILURES_ALLOWED
+    return min(FIRST_WAIT_SECONDS * 2 ** min(doublings, 16), MAX_WAIT_SECONDS)
+
+
+def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
+    """The (username, IP) row, created if missing and locked until the transaction ends.
+
+    INSERT … ON CONFLICT DO NOTHING, then SELECT … FOR UPDATE: two first attempts at once
+    never race to insert. A purge may delete an expired row between the two statements; the
+    second round inserts a fresh one, which no purge touches (its window has not expired).
+    """
+    for _ in range(2):
+        PasswordAttempts.objects.bulk_create(
+            [PasswordAttempts(username=username, ip=ip, window_started=now)],
+            ignore_conflicts=True,
+        )
+        row = PasswordAttempts.objects.select_for_update().filter(username=username, ip=ip).first()
+        if row is not None:
+            return row
+    raise RuntimeError("the attempt row vanished twice")  # pragma: no cover - see docstring
+
+
+def take_address_slot(username: str, ip: str, now: datetime) -> None:
+    """Reserve one attempt in the (username, IP) window, or TooManyAttempts."""
+    with transaction.atomic():
+        attempts = _locked_attempts(username, ip, now)
+        if attempts.window_started + WINDOW <= now:
+            attempts.failures = 0
+            attempts.window_started = now
+        if attempts.failures >= WINDOW_FAILURES_ALLOWED:
+            ends = attempts.window_started + WINDOW
+            raise TooManyAttempts("address", (ends - now).total_seconds())
+        attempts.failures += 1
+        attempts.save(update_fields=["failures", "window_started"])
+
+
+def take_account_slot(account: Account, now: datetime) -> None:
+    """Reserve one attempt of the account, under the lock of its row; or TooManyAttempts.
+
+    The attempt counts as a failure until release_slots() says it was not: the wait it would
+    earn starts now. An attempt made while waiting is refused unchecked and changes nothing.
+    """
+    with transaction.atomic():
+        Account.objects.select_for_update().filter(pk=account.pk).first()
+        state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
+        if state.retry_at is not None and state.retry_at > now:
+            raise TooManyAttempts("account", (state.retry_at - now).total_seconds())
+        state.failures += 1
+        wait = account_wait(state.failures)
+        state.retry_at = now + timedelta(seconds=wait) if wait else None
+        state.save(update_fields=["failures", "retry_at"])
+
+
+def release_slots(account: Account, username: str, ip: str) -> None:
+    """A right password: the (username, IP) window and the account's streak start again."""
+    PasswordAttempts.objects.filter(username=username, ip=ip).update(failures=0)
+    PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
+
+
+def purge_expired(now: datetime) -> int:
+    """Delete rows whose window has ended (they hold nothing a new row would not).
+
+    Rows another transaction holds locked are skipped; a login that finds its row gone
+    takes a new one (_locked_attempts).
+    """
+    expired = PasswordAttempts.objects.filter(window_started__lte=now - WINDOW)
+    if not expired.exists():  # the usual case costs one indexed read and no write lock
+        return 0
+    with transaction.atomic():
+        ids = list(
+            expired.select_for_update(skip_locked=True).values_list("pk", flat=True)[:PURGE_BATCH]
+        )
+        if not ids:
+            return 0
+        return expired.filter(pk__in=ids).delete()[0]

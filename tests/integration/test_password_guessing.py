@@ -1,0 +1,194 @@
+"""SPEC §12 "Password guessing": limits beyond the per-(username, IP) window of §5."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from adminpanel.accounts.models import PasswordAttempts
+from adminpanel.audit.models import Event
+from tests.integration.conftest import PASSWORD, is_logged_in, log_in, text
+
+pytestmark = pytest.mark.django_db
+
+WRONG = "wrong-password-123"
+INVALID = "Invalid username or password."
+
+
+def guess(username: str, password: str, ip: str):
+    """One password step from a fresh browser at this address."""
+    return log_in(Client(), username, password, REMOTE_ADDR=ip)
+
+
+def api_login(username: str, password: str, ip: str):
+    body = json.dumps({"username": username, "password": password})
+    response = Client().post(
+        "/api/v1/auth/login", body, content_type="application/json", REMOTE_ADDR=ip
+    )
+    return response, json.loads(response.content)
+
+
+def spread_failures(username: str, count: int, *, first_ip: int = 1) -> None:
+    """`count` wrong passwords, 5 per address, so no (username, IP) window fills up."""
+    for n in range(count):
+        response = guess(username, WRONG, f"198.51.{first_ip + n // 5}.{n % 5 + 1}")
+        assert response.status_code == 200, n
+
+
+# --- per account, from any number of addresses --------------------------------------------
+
+
+def test_100_failures_from_many_addresses_make_the_account_wait(alice):
+    spread_failures("alice", 100)
+    response = guess("alice", PASSWORD, "192.0.2.200")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert "Too many attempts. Try again in 1 minute." in text(response)
+
+
+def test_99_failures_from_many_addresses_still_let_the_right_password_in(alice):
+    spread_failures("alice", 99)
+    assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
+
+
+def test_the_account_wait_doubles_after_each_further_failure(alice, clock):
+    spread_failures("alice", 100)
+    clock.advance(seconds=61)
+    assert guess("alice", WRONG, "192.0.2.200").status_code == 200  # failure 101
+    response = guess("alice", PASSWORD, "192.0.2.201")
+    assert response.status_code == 429 and response["Retry-After"] == "120"
+    assert "Try again in 2 minutes." in text(response)
+
+
+def test_an_attempt_during_the_wait_is_refused_unchecked_and_does_not_lengthen_it(alice, clock):
+    spread_failures("alice", 100)
+    clock.advance(seconds=30)
+    assert guess("alice", WRONG, "192.0.2.200").status_code == 429
+    clock.advance(seconds=31)
+    assert guess("alice", PASSWORD, "192.0.2.201").url == "/"
+
+
+def test_a_success_resets_the_account_count(alice):
+    spread_failures("alice", 99)
+    assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
+    spread_failures("alice", 99, first_ip=100)
+    assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
+
+
+def test_the_api_answers_too_many_attempts_with_retry_after(alice):
+    alice.api_access = True
+    alice.save()
+    spread_failures("alice", 100)
+    response, body = api_login("alice", PASSWORD, "192.0.2.200")
+    assert response.status_code == 429
+    assert body["error"] == "too_many_attempts"
+    assert body["message"] == "Too many attempts. Try again in 1 minute."
+    assert response["Retry-After"] == "60"
+
+
+def test_the_account_wait_is_logged(alice):
+    spread_failures("alice", 100)
+    guess("alice", PASSWORD, "192.0.2.200")
+    throttled = Event.objects.filter(event="web_login_throttled", actor_name="alice").get()
+    assert throttled.details["scope"] == "account"
+
+
+# --- unknown usernames --------------------------------------------------------------------
+
+
+def test_unknown_usernames_are_limited_per_address(db):
+    for n in range(10):
+        assert INVALID in text(guess(f"nobody{n}", WRONG, "203.0.113.9"))
+    response = guess("somebody-else", WRONG, "203.0.113.9")
+    assert response.status_code == 429
+    assert "Too many attempts. Try again in 15 minutes." in text(response)
+
+
+def test_the_limit_for_unknown_usernames_does_not_touch_other_addresses(alice):
+    for n in range(10):
+        guess(f"nobody{n}", WRONG, "203.0.113.9")
+    assert guess("alice", PASSWORD, "203.0.113.10").url == "/"
+
+
+def test_unknown_usernames_add_no_record_per_name(db):
+    for n in range(10):
+        guess(f"nobody{n}", WRONG, "203.0.113.9")
+    assert PasswordAttempts.objects.count() == 1
+
+
+# --- expired records ----------------------------------------------------------------------
+
+
+def test_attempt_records_are_purged_when_they_expire(alice, clock):
+    for n in range(5):
+        guess("alice", WRONG, f"203.0.113.{n + 1}")
+        guess(f"nobody{n}", WRONG, f"203.0.113.{n + 1}")
+    assert PasswordAttempts.objects.count() == 10
+    clock.advance(minutes=15, seconds=1)
+    guess("alice", PASSWORD, "192.0.2.1")
+    assert list(PasswordAttempts.objects.values_list("ip", flat=True)) == ["192.0.2.1"]
+
+
+def test_a_record_purged_between_its_insert_and_its_lock_does_not_fail_the_login(alice, clock):
+    """A purge on another instance may delete the row a login has just found: the login
+    takes a new one instead of answering 500."""
+    guess("alice", WRONG, "203.0.113.1")
+    clock.advance(minutes=16)  # the row has expired: any purge may delete it
+    table = PasswordAttempts._meta.db_table
+    deleted = []
+
+    def purge_first(execute, sql, params, many, context):
+        if not deleted and sql.startswith("SELECT") and table in sql and "FOR UPDATE" in sql:
+            deleted.append(True)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our table name
+        return execute(sql, params, many, context)
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite serializes writers with BEGIN IMMEDIATE: no row lock to race")
+    with connection.execute_wrapper(purge_first):
+        response = guess("alice", PASSWORD, "203.0.113.1")
+    assert deleted and response.url == "/"
+
+
+# --- from outside the allowed IPs, the answer does not depend on the password ---------------
+
+
+@pytest.fixture
+def bob(make_account):
+    return make_account("bob", allowed_ips=["10.0.0.0/8"], api_access=True)
+
+
+def test_outside_the_allowed_ips_a_wrong_and_a_right_password_get_the_same_page(bob):
+    right = guess("bob", PASSWORD, "192.0.2.5")
+    wrong = guess("bob", WRONG, "192.0.2.5")
+    assert right.status_code == wrong.status_code
+    assert right.context["messages"] and [str(m) for m in right.context["messages"]] == [
+        str(m) for m in wrong.context["messages"]
+    ]
+
+
+def test_outside_the_allowed_ips_a_wrong_and_a_right_password_get_the_same_api_answer(bob):
+    right, right_body = api_login("bob", PASSWORD, "192.0.2.5")
+    wrong, wrong_body = api_login("bob", WRONG, "192.0.2.5")
+    assert right.status_code == wrong.status_code == 403
+    assert right_body == wrong_body
+    assert right_body["error"] == "ip_not_allowed"
+
+
+def test_the_log_still_tells_a_right_password_from_outside_from_a_wrong_one(bob):
+    guess("bob", PASSWORD, "192.0.2.5")
+    guess("bob", WRONG, "192.0.2.5")
+    events = Event.objects.filter(actor_name="bob").order_by("id")
+    assert [(e.event, e.details.get("reason")) for e in events] == [
+        ("web_login_refused", "ip_not_allowed"),
+        ("web_login_failed", None),
+    ]
+
+
+def test_guesses_from_outside_the_allowed_ips_do_not_make_the_owner_wait(bob):
+    spread_failures("bob", 100)
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    assert log_in(client, "bob").url == "/"
+    assert is_logged_in(client)

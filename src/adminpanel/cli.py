@@ -5,6 +5,8 @@ import os
 import sys
 from contextlib import contextmanager
 
+from adminpanel.notices import sender
+
 # Any constant will do: it names the lock that instances take while they migrate.
 STARTUP_LOCK = 0x41444D494E  # "ADMIN"
 
@@ -76,6 +78,7 @@ def serve(args: argparse.Namespace) -> int:
     from django.db import connections
 
     connections.close_all()  # the workers open their own; none leaks through exec
+    sender.start()  # notices by e-mail: a child process that ends with the server
     # Each Argon2id hash takes 19 MiB. After the first is freed, glibc raises its mmap threshold
     # and keeps the next ones in the heap for good (+19 MiB RSS per worker); a fixed threshold
     # makes every hash's memory go back to the system when it is done.

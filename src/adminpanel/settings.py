@@ -2,8 +2,10 @@
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from adminpanel import keyfiles
 
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "adminpanel.audit",
     "adminpanel.mail",
     "adminpanel.api",
+    "adminpanel.notices",
     "ninja",  # its bundled Swagger UI assets: the API docs are served locally, no CDN
 ]
 
@@ -168,6 +171,45 @@ CONTENT_SECURITY_POLICY = (
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+
+def _smtp(url: str) -> dict:
+    """Django's e-mail settings from ADMINPANEL_SMTP_URL: smtp://user:pass@host:587 (STARTTLS
+    whenever the server offers it) or smtps://user:pass@host:465 (TLS from the first byte)."""
+    if not url:
+        return {}
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == -1:
+        raise ImproperlyConfigured(
+            "ADMINPANEL_SMTP_URL must look like smtp://user:password@host:587 "
+            "or smtps://user:password@host:465."
+        )
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+    }
+
+
+# Notices by e-mail (SPEC §12): off until the operator names an SMTP server.
+_mail = _smtp(os.environ.get("ADMINPANEL_SMTP_URL", "").strip())
+NOTICES_ENABLED = bool(_mail)
+EMAIL_BACKEND = "adminpanel.notices.mailer.SmtpBackend"
+EMAIL_HOST = _mail.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _mail.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _mail.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _mail.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = _mail.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("ADMINPANEL_MAIL_FROM", "").strip() or (
+    "Admin Panel <adminpanel@localhost>"
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

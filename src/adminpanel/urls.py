@@ -1,5 +1,6 @@
 from django.urls import path
 
+from adminpanel.accounts import profile_views
 from adminpanel.accounts import subadmin_views as subadmins
 from adminpanel.accounts import views as accounts
 from adminpanel.api.main import api
@@ -19,6 +20,7 @@ urlpatterns = [
     path("webauthn/options", keys.options_view, name="webauthn-options"),
     path("logout", accounts.logout_view, name="logout"),
     path("security/password", accounts.password_view, name="password"),
+    path("security/profile", profile_views.profile_view, name="profile"),
     path("security/2fa", twofactor.status_view, name="2fa"),
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),

@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pyotp
@@ -23,18 +24,27 @@ PASSWORD = "cluster-password-horse-9"
 WORKERS = 2  # per instance: 4 processes in all contend for each account's row
 
 
+@contextmanager
+def new_database(url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database on the server of `url`; dropped afterwards."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """An empty PostgreSQL database that only the cluster tests use."""
     url = os.environ.get("ADMINPANEL_DATABASE_URL", "")
     if url.startswith("postgres"):
-        name = f"adminpanel_cluster_{secrets.token_hex(4)}"
-        admin_url = url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        yield url.rsplit("/", 1)[0] + "/" + name
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with new_database(url, "adminpanel_cluster") as database:
+            yield database
         return
     with ThrowawayCluster() as cluster:
         yield cluster.url

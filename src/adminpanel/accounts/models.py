@@ -56,6 +56,8 @@ class Account(AbstractBaseUser):
     logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
+    # Where notices about this account's security go (SPEC §12); empty: none are sent.
+    email = models.EmailField("E-mail", max_length=254, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
 
     USERNAME_FIELD = "username"

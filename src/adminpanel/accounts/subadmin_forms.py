@@ -8,6 +8,17 @@ from adminpanel.errors import Invalid
 LEVELS = [(level.value, level.label) for level in Level]
 
 
+def allowed_ips_field() -> forms.CharField:
+    """The Allowed IPs text area, for a Sub-Admin's form and the Admin's own profile."""
+    return forms.CharField(
+        label="Allowed IPs",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One IP address or CIDR range per line, IPv4 or IPv6. Empty: any address.",
+    )
+
+
 class SubAdminForm(forms.Form):
     username = forms.CharField(
         label="Username",
@@ -36,13 +47,7 @@ class SubAdminForm(forms.Form):
         help_text="Logs in to /api/v1 for a token. An API login cannot use 2FA: "
         "restrict it to known IP addresses.",
     )
-    allowed_ips = forms.CharField(
-        label="Allowed IPs",
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text="One IP address or CIDR range per line, IPv4 or IPv6. Empty: any address.",
-    )
+    allowed_ips = allowed_ips_field()
     domains = forms.TypedChoiceField(label="Domains", choices=LEVELS, coerce=int, initial=0)
     users = forms.TypedChoiceField(label="Users", choices=LEVELS, coerce=int, initial=0)
     aliases = forms.TypedChoiceField(label="Aliases", choices=LEVELS, coerce=int, initial=0)

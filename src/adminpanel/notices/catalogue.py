@@ -1,0 +1,125 @@
+"""Which audit events are mailed to the account they concern, and what each notice says.
+
+One catalogue instead of a call in every service: a service records its event as it always
+has, and the outbox turns the events named here into notices in the same transaction.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of notice. Texts are str.format templates over the facts of outbox._facts."""
+
+    subject: str
+    what: str
+    advice: str  # what to do if it was not you
+    # The details key that names the account the notice is for; None: the event's actor.
+    target: str | None = None
+    # Only for a sign-in from an IP address this account has not used in the last 90 days.
+    new_address_only: bool = False
+
+
+REGAIN_SUBADMIN = "Ask the Admin of this panel to reset two-factor authentication for your account"
+REGAIN_ADMIN = (
+    "The server's operator can turn it off with `adminpanel reset-2fa {account}` on the server"
+)
+
+KINDS: dict[str, Kind] = {
+    "2fa_enabled": Kind(
+        "Two-factor authentication was turned on",
+        "Two-factor authentication was turned on for your account {account}. Signing in now "
+        "needs a code from the authenticator app (or the security key) that was set up.",
+        "Someone who knows your password has tied your account to their own device. {regain}, "
+        "then change your password.",
+    ),
+    "2fa_disabled": Kind(
+        "Two-factor authentication was turned off",
+        "Two-factor authentication was turned off for your account {account}. Signing in now "
+        "needs only the password.",
+        "Sign in at once, change your password (Security → Password) and turn two-factor "
+        "authentication on again (Security → 2FA).",
+    ),
+    "2fa_reset": Kind(
+        "Your two-factor authentication was reset",
+        "{by} reset two-factor authentication for your account {account}: its authenticator "
+        "app, security keys and recovery codes no longer work, and signing in needs only the "
+        "password until you set it up again (Security → 2FA).",
+        "If you did not ask for this, tell the Admin, change your password and set up "
+        "two-factor authentication again.",
+        target="account",
+    ),
+    "webauthn_key_added": Kind(
+        "A security key was added",
+        "A security key{key_name} was added to your account {account}. It can now be used to "
+        "sign in.",
+        "Someone signed in as you has added their own key: sign in, remove it (Security → 2FA) "
+        "and change your password.",
+    ),
+    "webauthn_key_removed": Kind(
+        "A security key was removed",
+        "The security key{key_name} was removed from your account {account}. It can no longer "
+        "be used to sign in.",
+        "Sign in, change your password and check the keys left under Security → 2FA.",
+    ),
+    "2fa_recovery_code_used": Kind(
+        "A recovery code was used",
+        "One of the recovery codes of your account {account} was used{purpose}. Each works "
+        "only once: {codes_left} left.",
+        "Someone has your password and one of your recovery codes. Sign in, change your "
+        "password and generate new recovery codes (Security → 2FA).",
+    ),
+    "2fa_recovery_codes_regenerated": Kind(
+        "New recovery codes were generated",
+        "A new set of 10 recovery codes was generated for your account {account}. The earlier "
+        "codes no longer work.",
+        "Someone has your password and your second factor. {regain}, then change your password.",
+    ),
+    "password_changed": Kind(
+        "Your password was changed",
+        "The password of your account {account} was changed.",
+        "Someone has signed in as you. {regain}, ask for a new password, and check that two-"
+        "factor authentication is still yours.",
+    ),
+    "subadmin_updated": Kind(
+        "Your password was changed",
+        "{by} set a new password for your account {account}.",
+        "If you did not ask for this, tell the Admin.",
+        target="subadmin",
+    ),
+    "2fa_throttled": Kind(
+        "Wrong codes were entered for your account",
+        "{failures} wrong codes in a row were entered for your account {account}, so codes are "
+        "refused for {wait}. Recovery codes wait too.",
+        "Someone knows your password and is guessing codes: change your password now "
+        "(Security → Password).",
+    ),
+    "web_login": Kind(
+        "New sign-in from {ip}",
+        "Your account {account} signed in to the Admin Panel from an IP address it has not "
+        "used in the last 90 days.",
+        "Change your password at once and make sure two-factor authentication is on "
+        "(Security → 2FA).",
+        new_address_only=True,
+    ),
+    "api_login": Kind(
+        "New API sign-in from {ip}",
+        "Your account {account} logged in to the API from an IP address it has not used in "
+        "the last 90 days.",
+        "Someone has this account's password: ask the Admin to change it, and to restrict the "
+        "account's Allowed IPs.",
+        new_address_only=True,
+    ),
+}
+
+
+def kind_of(event: str, details: dict) -> Kind | None:
+    """The notice an event calls for, or None."""
+    kind = KINDS.get(event)
+    if kind is None:
+        return None
+    if event == "2fa_throttled" and details.get("refused_unchecked"):
+        return None  # an attempt while waiting starts no new wait: one notice per wait
+    if event == "subadmin_updated" and "password" not in details.get("changed", []):
+        return None
+    return kind

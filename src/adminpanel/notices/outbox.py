@@ -1,0 +1,111 @@
+"""Events become notices: the outbox row is written in the transaction that records the event.
+
+Connected to the audit Event's post_save by NoticesConfig.ready. Models are looked up in the
+app registry because this module is imported while Django loads its apps.
+"""
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+
+from adminpanel.notices.catalogue import REGAIN_ADMIN, REGAIN_SUBADMIN, Kind, kind_of
+
+NEW_ADDRESS_DAYS = 90
+SIGN_INS = ("web_login", "api_login")
+PURPOSES = {"login": " to sign in", "disable": " to turn off two-factor authentication"}
+
+
+def queue_notice(sender, instance, created: bool = False, raw: bool = False, **kwargs) -> None:
+    """post_save of an audit Event: the notice it calls for, if its account has an e-mail."""
+    if not created or raw or not settings.NOTICES_ENABLED:
+        return
+    kind = kind_of(instance.event, instance.details)
+    if kind is None:
+        return
+    account = _recipient(instance, kind)
+    if account is None or not account.email:
+        return
+    if kind.new_address_only and _address_seen(instance, account):
+        return
+    facts = _facts(instance, account)
+    context = {
+        **facts,
+        "what": kind.what.format(**facts),
+        "advice": kind.advice.format(**facts),
+        "when": instance.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "browser": instance.user_agent or "none (not from a browser)",
+        "issuer": settings.TOTP_ISSUER,
+    }
+    apps.get_model("notices", "Notice").objects.create(
+        account=account,
+        to=account.email,
+        event=instance.event,
+        subject=f"[{settings.TOTP_ISSUER}] {kind.subject.format(**facts)}",
+        body=render_to_string("notices/notice.txt", context),
+        created_at=instance.at,
+        next_attempt_at=instance.at,
+    )
+
+
+def _recipient(event, kind: Kind):
+    """The account the notice is for: the one the details name, or the event's actor."""
+    if kind.target is None:
+        return event.actor
+    name = event.details.get(kind.target)
+    if not isinstance(name, str) or not name:
+        return None
+    return get_user_model().objects.filter(username__iexact=name).first()
+
+
+def _address_seen(event, account) -> bool:
+    """Whether the account signed in from this IP address in the last 90 days (before now)."""
+    if not event.ip:
+        return True
+    return (
+        type(event)
+        .objects.filter(
+            actor=account,
+            event__in=SIGN_INS,
+            ip=event.ip,
+            at__gte=event.at - timedelta(days=NEW_ADDRESS_DAYS),
+        )
+        .exclude(pk=event.pk)
+        .exists()
+    )
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int) or seconds <= 0:
+        return "a while"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return "1 hour" if minutes == 60 else f"{minutes // 60} hours"
+
+
+def _facts(event, account) -> dict:
+    """What a notice's texts may name. Never a secret: the details of an event hold none."""
+    details = event.details
+    key_name = details.get("name") or details.get("key_name")
+    if event.actor_id is None:
+        by = "The server's operator"
+    elif event.actor_id == account.pk:
+        by = "You"
+    else:
+        by = f"The Admin ({event.actor_name})"
+    return {
+        "account": account.username,
+        "ip": event.ip or "none (the server's command line)",
+        "by": by,
+        "key_name": f" “{key_name}”" if isinstance(key_name, str) and key_name else "",
+        "purpose": PURPOSES.get(details.get("purpose"), ""),
+        "codes_left": details.get("codes_left", "some"),
+        "failures": details.get("failures", "Several"),
+        "wait": _duration(details.get("wait_seconds")),
+        "regain": (REGAIN_ADMIN if account.is_owner else REGAIN_SUBADMIN).format(
+            account=account.username
+        ),
+    }

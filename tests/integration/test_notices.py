@@ -1,0 +1,425 @@
+"""SPEC §12 Notices by e-mail: what is mailed, when, to whom, and what a mail failure changes.
+
+The notices go through the outbox and the sender to a real SMTP server (aiosmtpd on a loopback
+port), and the tests read what arrived.
+"""
+
+import threading
+from datetime import timedelta
+
+import pyotp
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+
+from adminpanel import audit
+from adminpanel.accounts import profile, services
+from adminpanel.accounts.subadmins import reset_subadmin_2fa, update_subadmin
+from adminpanel.audit.models import Event
+from adminpanel.notices import services as sender
+from adminpanel.notices.models import Notice
+from adminpanel.twofactor import services as twofactor
+from tests.integration.conftest import PASSWORD, log_in, verify
+from tests.integration.panel import make_admin, make_subadmin
+from tests.integration.test_twofactor_pages import begin_setup, save_setup
+from tests.postgres import free_port
+from tests.smtp import SmtpServer
+
+pytestmark = pytest.mark.django_db
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+HOME_IP = "203.0.113.7"
+ALICE = "alice@example.com"
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    with SmtpServer() as server:
+        yield server
+
+
+def use_mail_server(settings, host: str, port: int, user: str = "", password: str = "") -> None:
+    """What ADMINPANEL_SMTP_URL sets (pytest-django swaps in a memory backend: undone here)."""
+    settings.NOTICES_ENABLED = True
+    settings.EMAIL_BACKEND = "adminpanel.notices.mailer.SmtpBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = host, port
+    settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = user, password
+    settings.EMAIL_USE_SSL = False
+    settings.DEFAULT_FROM_EMAIL = "Admin Panel <panel@example.com>"
+
+
+@pytest.fixture
+def inbox(settings, smtp_server) -> SmtpServer:
+    use_mail_server(settings, "127.0.0.1", smtp_server.port)
+    smtp_server.mails.clear()
+    smtp_server.answer = None
+    return smtp_server
+
+
+def deliver() -> None:
+    sender.send_due()
+
+
+def subjects(server: SmtpServer, address: str = ALICE) -> list[str]:
+    return [m.subject for m in server.to(address)]
+
+
+def with_email(account, address: str = ALICE):
+    profile.update_profile(account, email=address, ip=HOME_IP)
+    return account
+
+
+@pytest.fixture
+def browser(alice, inbox) -> Client:
+    """Alice's browser at home, logged in (before she set her e-mail)."""
+    client = Client(REMOTE_ADDR=HOME_IP, HTTP_USER_AGENT=FIREFOX)
+    assert log_in(client).url == "/"
+    with_email(alice)
+    return client
+
+
+def enable_on_pages(client: Client, clock) -> str:
+    """Security → 2FA → Enabled → Next → the code: 2FA on. Returns the key."""
+    _, key, setup = begin_setup(client)
+    assert save_setup(client, setup, pyotp.TOTP(key).at(clock())).status_code == 200
+    return key
+
+
+# --- what a notice says -----------------------------------------------------------------------
+
+
+def test_enabling_2fa_is_mailed_with_what_when_ip_browser_and_what_to_do(browser, inbox, clock):
+    enable_on_pages(browser, clock)
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] Two-factor authentication was turned on"
+    assert mail.message["From"] == "Admin Panel <panel@example.com>"
+    assert "Two-factor authentication was turned on for your account alice." in mail.text
+    assert f"When:     {clock():%Y-%m-%d %H:%M:%S} UTC" in mail.text
+    assert f"IP:       {HOME_IP}" in mail.text
+    assert f"Browser:  {FIREFOX}" in mail.text
+    assert "If it was not you: Someone who knows your password" in mail.text
+    assert "Ask the Admin of this panel to reset two-factor authentication" in mail.text
+
+
+def test_a_notice_holds_no_secret(browser, inbox, clock, alice):
+    key = enable_on_pages(browser, clock)
+    clock.advance(seconds=30)
+    codes = twofactor.regenerate_recovery_codes(alice, pyotp.TOTP(key).at(clock()), now=clock())
+    deliver()
+    mails = inbox.to(ALICE)
+    assert len(mails) == 2
+    for mail in mails:
+        raw = mail.message.as_string()
+        assert key not in raw and key.lower() not in raw
+        assert PASSWORD not in raw
+        for code in codes:
+            assert code not in raw and code.replace("-", "") not in raw
+
+
+def test_disabling_2fa_is_mailed(alice_2fa, inbox, clock):
+    with_email(alice_2fa.account)
+    twofactor.disable(alice_2fa.account, alice_2fa.code(), now=clock())
+    deliver()
+    assert subjects(inbox) == ["[Admin Panel] Two-factor authentication was turned off"]
+
+
+def test_the_admins_reset_of_2fa_is_mailed_to_the_subadmin(inbox, enable_2fa):
+    admin = make_admin()
+    sub = with_email(make_subadmin(admin, "sub"), "sub@example.com")
+    enable_2fa(sub)
+    Notice.objects.all().delete()
+    reset_subadmin_2fa(admin, sub)
+    deliver()
+    [mail] = inbox.to("sub@example.com")
+    assert mail.subject == "[Admin Panel] Your two-factor authentication was reset"
+    assert "The Admin (admin) reset two-factor authentication for your account sub" in mail.text
+
+
+def test_the_operators_reset_of_2fa_is_mailed_too(alice_2fa, inbox):
+    with_email(alice_2fa.account)
+    twofactor.reset(alice_2fa.account, actor_name="operator (command line)")
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert "The server's operator reset two-factor authentication" in mail.text
+    assert "IP:       none (the server's command line)" in mail.text
+
+
+def test_a_used_recovery_code_is_mailed_with_how_many_are_left(alice_2fa, inbox, clock):
+    with_email(alice_2fa.account)
+    twofactor.verify_code(alice_2fa.account, alice_2fa.recovery_codes[0], now=clock())
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] A recovery code was used"
+    assert "was used to sign in. Each works only once: 9 left." in mail.text
+
+
+def test_regenerated_recovery_codes_are_mailed(alice_2fa, inbox, clock):
+    with_email(alice_2fa.account)
+    twofactor.regenerate_recovery_codes(alice_2fa.account, alice_2fa.code(), now=clock())
+    deliver()
+    assert subjects(inbox) == ["[Admin Panel] New recovery codes were generated"]
+
+
+def test_a_password_change_is_mailed(alice, inbox):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    deliver()
+    assert subjects(inbox) == ["[Admin Panel] Your password was changed"]
+
+
+def test_a_password_set_by_the_admin_is_mailed_to_the_subadmin(inbox):
+    admin = make_admin()
+    sub = with_email(make_subadmin(admin, "sub"), "sub@example.com")
+    update_subadmin(admin, sub, password="a-new-long-passphrase-9")
+    update_subadmin(admin, sub, active=False)  # no password: no notice
+    deliver()
+    [mail] = inbox.to("sub@example.com")
+    assert "The Admin (admin) set a new password for your account sub." in mail.text
+
+
+def test_throttled_codes_are_mailed_once_per_wait(alice_2fa, inbox, clock):
+    with_email(alice_2fa.account)
+    for _ in range(5):
+        with pytest.raises(twofactor.CodeRejected):
+            twofactor.verify_code(alice_2fa.account, alice_2fa.wrong_code(), now=clock())
+    for _ in range(3):  # refused unchecked while waiting: no new wait, no new notice
+        with pytest.raises(twofactor.CodeRejected):
+            twofactor.verify_code(alice_2fa.account, alice_2fa.code(), now=clock())
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] Wrong codes were entered for your account"
+    assert "5 wrong codes in a row" in mail.text
+    assert "refused for 1 minute. Recovery codes wait too." in mail.text
+
+
+def test_a_sign_in_from_an_ip_not_seen_in_90_days_is_mailed(alice, inbox, clock):
+    with_email(alice)
+    assert log_in(Client(REMOTE_ADDR="198.51.100.20")).url == "/"
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] New sign-in from 198.51.100.20"
+    assert "has not used in the last 90 days" in mail.text
+
+
+@pytest.mark.parametrize(("days", "notices"), [(89, 1), (91, 2)])
+def test_a_sign_in_from_an_ip_seen_in_the_last_90_days_is_not_mailed_again(
+    alice, inbox, clock, days, notices
+):
+    with_email(alice)
+    assert log_in(Client(REMOTE_ADDR="198.51.100.20")).url == "/"
+    clock.advance(days=days)
+    assert log_in(Client(REMOTE_ADDR="198.51.100.20")).url == "/"
+    deliver()
+    assert len(inbox.to(ALICE)) == notices
+
+
+def test_a_2fa_sign_in_from_a_new_ip_is_mailed_once(alice_2fa, inbox, clock):
+    with_email(alice_2fa.account)
+    client = Client(REMOTE_ADDR="198.51.100.21")
+    assert log_in(client).url == "/login"
+    assert verify(client, alice_2fa.code()).url == "/"
+    deliver()
+    assert subjects(inbox) == ["[Admin Panel] New sign-in from 198.51.100.21"]
+
+
+@pytest.mark.parametrize(
+    ("event", "subject", "sentence"),
+    [
+        ("webauthn_key_added", "A security key was added", "A security key “YubiKey 5” was added"),
+        (
+            "webauthn_key_removed",
+            "A security key was removed",
+            "The security key “YubiKey 5” was removed",
+        ),
+    ],
+)
+def test_security_key_events_are_mailed(alice, inbox, event, subject, sentence):
+    with_email(alice)
+    with transaction.atomic():  # as the WebAuthn service records them
+        audit.record(event, actor=alice, name="YubiKey 5")
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == f"[Admin Panel] {subject}"
+    assert sentence in mail.text
+
+
+# --- to whom, and when not -----------------------------------------------------------------
+
+
+def test_an_account_without_an_email_gets_no_notice(alice, inbox):
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    assert not Notice.objects.exists()
+
+
+def test_without_an_smtp_server_no_notice_is_queued(alice, settings):
+    with_email(alice)
+    settings.NOTICES_ENABLED = False
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    assert not Notice.objects.exists()
+
+
+def test_a_notice_is_written_in_the_same_transaction_as_the_change(alice, inbox):
+    with_email(alice)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+        assert Notice.objects.count() == 1
+        raise RuntimeError("the change fails after it was recorded")
+    assert not Notice.objects.exists()
+
+
+def test_a_notice_is_sent_once(alice, inbox):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    deliver()
+    deliver()
+    assert len(inbox.to(ALICE)) == 1
+    notice = Notice.objects.get()
+    assert (notice.status, notice.attempts) == ("sent", 1)
+    [sent] = Event.objects.filter(event="notice_sent")
+    assert sent.details["to"] == ALICE
+    assert sent.details["about"] == "password_changed"
+
+
+# --- a mail server that is down or refuses ------------------------------------------------
+
+
+def closed_port() -> int:
+    return free_port()  # nothing listens there
+
+
+def test_a_mail_server_that_is_down_changes_nothing_but_the_logged_fate(
+    alice, settings, clock, smtp_server
+):
+    use_mail_server(settings, "127.0.0.1", closed_port())
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    deliver()
+    alice.refresh_from_db()
+    assert alice.check_password("another-long-passphrase-7")  # the change stands
+    [deferred] = Event.objects.filter(event="notice_deferred")
+    assert "Connection refused" in deferred.details["error"]
+    assert Notice.objects.get().status == "pending"
+
+
+def test_a_failed_notice_is_retried_with_backoff_until_it_is_sent(
+    alice, settings, clock, smtp_server
+):
+    use_mail_server(settings, "127.0.0.1", closed_port())
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    start = clock()
+    deliver()  # attempt 1 fails: the next in 1 minute
+    clock.advance(seconds=59)
+    deliver()  # not due yet
+    clock.advance(seconds=1)
+    deliver()  # attempt 2 fails: the next in 2 minutes
+    waits = [
+        e.details["retry_at"] for e in Event.objects.filter(event="notice_deferred").order_by("id")
+    ]
+    assert waits == [
+        (start + timedelta(minutes=1)).isoformat(),
+        (start + timedelta(minutes=3)).isoformat(),
+    ]
+    use_mail_server(settings, "127.0.0.1", smtp_server.port)
+    smtp_server.mails.clear()
+    smtp_server.answer = None
+    clock.advance(minutes=2)
+    deliver()
+    assert subjects(smtp_server) == ["[Admin Panel] Your password was changed"]
+    assert Notice.objects.get().attempts == 3
+
+
+def test_a_temporary_refusal_is_retried(alice, inbox, clock):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    inbox.answer = "451 4.3.0 Mailbox busy, try again later"
+    deliver()
+    [deferred] = Event.objects.filter(event="notice_deferred")
+    assert deferred.details["error"] == "451 4.3.0 Mailbox busy, try again later"
+    inbox.answer = None
+    clock.advance(minutes=1)
+    deliver()
+    assert len(inbox.to(ALICE)) == 1
+
+
+def test_a_permanent_refusal_is_given_up_at_once_and_logged(alice, inbox, clock):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    inbox.answer = "550 5.7.1 Message rejected"
+    deliver()
+    clock.advance(hours=2)
+    deliver()
+    assert Notice.objects.get().status == "failed"
+    [failed] = Event.objects.filter(event="notice_failed")
+    assert failed.details["error"] == "550 5.7.1 Message rejected"
+    assert not Event.objects.filter(event="notice_deferred").exists()
+
+
+def test_a_notice_is_given_up_after_10_attempts(alice, settings, clock):
+    use_mail_server(settings, "127.0.0.1", closed_port())
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    for _ in range(12):
+        deliver()
+        clock.advance(hours=1)
+    notice = Notice.objects.get()
+    assert (notice.status, notice.attempts) == ("failed", 10)
+    assert Event.objects.filter(event="notice_deferred").count() == 9
+    assert Event.objects.filter(event="notice_failed").count() == 1
+
+
+# --- encryption and login -------------------------------------------------------------------
+
+
+def test_starttls_is_used_when_offered_and_then_the_login(alice, settings, monkeypatch):
+    with SmtpServer(tls=True, login=("notices", "smtp-secret-Walrus-42")) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))  # trust its certificate
+        use_mail_server(settings, server.host, server.port, "notices", "smtp-secret-Walrus-42")
+        with_email(alice)
+        services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+        deliver()
+        [mail] = server.to(ALICE)
+    assert mail.over_tls
+    assert mail.login == "notices"
+    logged = " ".join(str(e.details) for e in Event.objects.all())
+    assert "smtp-secret-Walrus-42" not in logged
+
+
+def test_a_certificate_that_does_not_verify_is_refused_and_retried(alice, settings):
+    with SmtpServer(tls=True) as server:  # its certificate is trusted by nobody
+        use_mail_server(settings, server.host, server.port)
+        with_email(alice)
+        services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+        deliver()
+        assert not server.received()
+    [deferred] = Event.objects.filter(event="notice_deferred")
+    assert "CERTIFICATE_VERIFY_FAILED" in deferred.details["error"]
+
+
+# --- many senders ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_senders_running_at_once_send_each_notice_once(inbox, make_account):
+    people = [with_email(make_account(f"user{i}"), f"user{i}@example.com") for i in range(12)]
+    for person in people:
+        twofactor.reset(person, actor_name="operator (command line)")
+    barrier = threading.Barrier(4)
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            sender.send_due()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i in range(12):
+        assert len(inbox.to(f"user{i}@example.com")) == 1
+    assert Event.objects.filter(event="notice_sent").count() == 12
+    assert set(Notice.objects.values_list("attempts", flat=True)) == {1}

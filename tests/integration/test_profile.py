@@ -1,0 +1,121 @@
+"""SPEC §12 and §2: Security → Profile, with the E-mail for notices and the Admin's Allowed IPs."""
+
+import pytest
+from django.test import Client
+
+from adminpanel.accounts.models import Account
+from adminpanel.audit.models import Event
+from tests.integration.panel import (
+    ADMIN_PASSWORD,
+    field_error,
+    is_logged_in,
+    log_in,
+    log_in_admin,
+    make_admin,
+    make_subadmin,
+    text,
+    try_log_in,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin() -> Account:
+    return make_admin()
+
+
+def save(client: Client, **data):
+    return client.post("/security/profile", data)
+
+
+def test_the_menu_has_security_with_the_entry_profile(admin):
+    page = text(log_in_admin().get("/"))
+    assert '<a href="/security/profile">Profile</a>' in page
+
+
+def test_the_profile_page_has_e_mail_allowed_ips_and_save(admin):
+    page = text(log_in_admin().get("/security/profile"))
+    assert '<label for="id_email">E-mail</label>' in page
+    assert '<label for="id_allowed_ips">Allowed IPs</label>' in page
+    assert "Your current IP address is <strong>127.0.0.1</strong>" in page
+    assert ">Save</button>" in page
+
+
+def test_an_email_is_saved_and_logged(admin):
+    client = log_in_admin()
+    response = save(client, email="  Owner@Example.COM ", allowed_ips="")
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.email == "Owner@example.com"
+    [event] = Event.objects.filter(event="profile_updated")
+    assert event.details == {"email": {"from": "", "to": "Owner@example.com"}}
+    assert "Your profile was saved." in text(client.get("/security/profile"))
+
+
+def test_a_wrong_email_is_refused_under_its_field_and_nothing_changes(admin):
+    response = save(log_in_admin(), email="owner@", allowed_ips="")
+    assert response.status_code == 400
+    assert field_error(response, "email") == "Enter an e-mail address such as name@example.com."
+    admin.refresh_from_db()
+    assert admin.email == ""
+    assert not Event.objects.filter(event="profile_updated").exists()
+
+
+def test_the_admin_restricts_its_own_ips(admin):
+    response = save(log_in_admin(), email="", allowed_ips="127.0.0.1\n10.0.0.0/8\n2001:db8::/32")
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.allowed_ips == ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]
+    assert try_log_in("admin", ADMIN_PASSWORD, ip="10.1.2.3").url == "/"
+    refused = try_log_in("admin", ADMIN_PASSWORD, ip="192.0.2.1")
+    assert "Logins to this account are not allowed from your IP address." in text(refused)
+
+
+def test_a_list_without_the_current_ip_is_refused_so_the_admin_cannot_lock_itself_out(admin):
+    client = log_in_admin()
+    response = save(client, email="", allowed_ips="10.0.0.0/8")
+    assert response.status_code == 400
+    message = field_error(response, "allowed_ips")
+    assert message.startswith("Your current IP address 127.0.0.1 is not in this list")
+    admin.refresh_from_db()
+    assert admin.allowed_ips == []
+    assert is_logged_in(client)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("not-an-ip", "'not-an-ip' is not an IP address or CIDR range."),
+        ("10.0.0.0/33", "'10.0.0.0/33' is not an IP address or CIDR range."),
+        ("fe80::1%eth0", "'fe80::1%eth0' is not an IP address or CIDR range."),
+    ],
+)
+def test_bad_allowed_ips_get_the_same_messages_as_the_subadmin_form(admin, entry, message):
+    response = save(log_in_admin(), email="", allowed_ips=f"127.0.0.1\n{entry}")
+    assert response.status_code == 400
+    assert field_error(response, "allowed_ips") == message
+    admin.refresh_from_db()
+    assert admin.allowed_ips == []
+
+
+def test_a_subadmin_sets_its_email_but_not_its_allowed_ips(admin):
+    make_subadmin(admin, "sub", allowed_ips="127.0.0.1")
+    client = log_in("sub")
+    page = text(client.get("/security/profile"))
+    assert 'name="allowed_ips"' not in page
+    assert "Your account may log in only from: 127.0.0.1. The Admin sets this list." in page
+    assert save(client, email="sub@example.com", allowed_ips="0.0.0.0/0").status_code == 302
+    sub = Account.objects.get(username="sub")
+    assert (sub.email, sub.allowed_ips) == ("sub@example.com", ["127.0.0.1"])
+
+
+def test_the_page_says_when_notices_are_off(admin, settings):
+    settings.NOTICES_ENABLED = False
+    page = text(log_in_admin().get("/security/profile"))
+    assert "E-mail notices are off on this server" in page
+
+
+def test_the_profile_page_needs_a_login(admin):
+    response = Client().get("/security/profile")
+    assert response.status_code == 302 and response.url.startswith("/login")

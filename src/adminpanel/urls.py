@@ -1,6 +1,7 @@
 from django.urls import path
 
 from adminpanel.accounts import profile_views
+from adminpanel.accounts import security_views as security
 from adminpanel.accounts import subadmin_views as subadmins
 from adminpanel.accounts import views as accounts
 from adminpanel.api.main import api
@@ -20,6 +21,13 @@ urlpatterns = [
     path("webauthn/options", keys.options_view, name="webauthn-options"),
     path("logout", accounts.logout_view, name="logout"),
     path("security/password", accounts.password_view, name="password"),
+    path("security/sessions", security.sessions_view, name="sessions"),
+    path("security/sessions/<int:pk>/sign-out", security.end_session_view, name="session-end"),
+    path(
+        "security/sessions/sign-out-others",
+        security.end_other_sessions_view,
+        name="sessions-end-others",
+    ),
     path("security/profile", profile_views.profile_view, name="profile"),
     path("security/2fa", twofactor.status_view, name="2fa"),
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),

@@ -9,9 +9,12 @@ import json
 import pytest
 from django.test import Client
 
+from adminpanel.api.models import ApiToken
 from adminpanel.audit.models import Event
+from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import RecoveryCode, WebAuthnChallenge, WebAuthnKey
 from tests.integration.conftest import (
+    PASSWORD,
     RECOVERY_CODE,
     failures,
     is_logged_in,
@@ -355,9 +358,7 @@ def test_disabling_with_a_recovery_code_removes_the_keys(logged_in, key, alice):
 
 
 def test_reset_2fa_removes_the_keys(alice_key, alice):
-    from adminpanel.twofactor import services
-
-    services.reset(alice, actor_name="operator")
+    twofactor.reset(alice, actor_name="operator")
     assert not WebAuthnKey.objects.filter(account=alice).exists()
 
 
@@ -442,3 +443,46 @@ def test_a_panel_reached_by_ip_address_says_keys_need_a_host_name(logged_in):
     assert response.status_code == 403
     assert "not by an IP address" in response.json()["message"]
     assert not WebAuthnChallenge.objects.exists()
+
+
+def test_adding_the_first_key_ends_the_other_sessions(logged_in, key, alice):
+    other = Client()
+    assert log_in(other).url == "/"
+    add_key(logged_in, key)
+    assert is_logged_in(logged_in)
+    assert not is_logged_in(other)
+
+
+def test_disabling_with_a_key_ends_the_other_sessions(logged_in, alice_key):
+    other = Client()
+    log_in(other)
+    use_key(other, alice_key.get(options(other, "login")))
+    assert is_logged_in(other)
+    answer = alice_key.get(options(logged_in, "disable"))
+    logged_in.post("/security/2fa/disable/key", {"credential": json.dumps(answer)})
+    assert is_logged_in(logged_in)
+    assert not is_logged_in(other)
+
+
+def test_adding_the_first_key_revokes_the_api_tokens(alice, key):
+    alice.api_access = True
+    alice.save()
+    api = Client()
+    login = api.post(
+        "/api/v1/auth/login",
+        {"username": "alice", "password": PASSWORD},
+        content_type="application/json",
+    )
+    token = login.json()["token"]
+    web = Client()
+    log_in(web)
+    add_key(web, key)
+    assert ApiToken.objects.filter(account=alice, revoked_at__isnull=True).count() == 0
+    me = api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert me.status_code == 401
+    refused = api.post(
+        "/api/v1/auth/login",
+        {"username": "alice", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "two_factor_enabled"

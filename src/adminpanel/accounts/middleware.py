@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 
 from adminpanel import audit, clock
+from adminpanel.accounts import web_sessions
 from adminpanel.net import client_ip, ip_allowed
 
 # Refreshing the idle clock on every request would write the session row every time;
@@ -27,9 +28,9 @@ WHY_ENDED = {
 def _end_reason(request, now: float) -> str | None:
     account = request.user
     session = request.session
-    if now - session.get("login_at", 0) > settings.SESSION_ABSOLUTE_SECONDS:
+    if now - session.get(web_sessions.LOGIN_AT, 0) > settings.SESSION_ABSOLUTE_SECONDS:
         return "session_expired"
-    if now - session.get("seen_at", 0) > settings.SESSION_IDLE_SECONDS:
+    if now - session.get(web_sessions.SEEN_AT, 0) > settings.SESSION_IDLE_SECONDS:
         return "session_idle"
     if not account.web_access:
         return "web_access_removed"
@@ -51,8 +52,9 @@ class SessionLifetimeMiddleware:
                     audit.record(
                         "web_session_ended", actor=request.user, request=request, reason=reason
                     )
+                web_sessions.forget(request)
                 logout(request)
                 messages.info(request, WHY_ENDED[reason])
-            elif now - request.session.get("seen_at", 0) > SEEN_GRANULARITY:
-                request.session["seen_at"] = now
+            elif now - request.session.get(web_sessions.SEEN_AT, 0) > SEEN_GRANULARITY:
+                request.session[web_sessions.SEEN_AT] = now
         return self.get_response(request)

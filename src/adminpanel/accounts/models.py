@@ -115,3 +115,18 @@ class PasswordFailures(models.Model):
     )
     failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
+
+
+class WebSession(models.Model):
+    """A signed-in web session of an account, beside Django's session row of the same key.
+
+    Django's table knows only a key and opaque data; this row says whose session it is, so
+    that an account's sessions can be listed and ended with indexed queries on any instance.
+    """
+
+    session_key = models.CharField(max_length=40, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="web_sessions")
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    signed_in_at = models.DateTimeField()
+    two_factor = models.BooleanField(default=False)  # signed in (or since confirmed) with 2FA

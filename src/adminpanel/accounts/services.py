@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from adminpanel import audit
-from adminpanel.accounts import guessing
+from adminpanel.accounts import guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.net import ip_allowed
@@ -159,6 +159,7 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         account.set_password(new)
         account.save(update_fields=["password"])
         audit.record("password_changed", actor=account, request=request)
+        web_sessions.end_other_sessions(account, reason="password_changed", request=request)
         from adminpanel.api.services import revoke_tokens  # api imports this module
 
         revoke_tokens(account, "password_changed", request=request)

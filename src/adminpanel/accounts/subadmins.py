@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
 from adminpanel import audit
+from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
@@ -96,24 +97,23 @@ def warnings_for(account: Account, *, two_factor: bool | None = None) -> list[st
     return warnings
 
 
-def _end_web_sessions(account: Account) -> None:
-    """Delete the account's web sessions (they live in the database): a deactivated account
-    stays logged out even if it is activated again, instead of resuming its old session."""
-    from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get(SESSION_KEY) == str(account.pk):
-            session.delete()
-
-
 def _subadmins():
     """Sub-Admins, each with `two_factor` (has a device) loaded in the same query."""
     from adminpanel.twofactor.models import TotpDevice
 
     has_device = TotpDevice.objects.filter(account=OuterRef("pk"))
     return Account.objects.filter(is_owner=False).annotate(two_factor=Exists(has_device))
+
+
+def _session_ending_change(account: Account, changed: list[str]) -> str | None:
+    """Why a change ends the account's web sessions (SPEC §12), or None."""
+    if "is_active" in changed and not account.is_active:
+        return "deactivated"
+    if "web_access" in changed and not account.web_access:
+        return "web_access_removed"
+    if "password" in changed:
+        return "password_changed"
+    return None
 
 
 def get_subadmin(actor: Account, pk: object) -> Account:
@@ -225,10 +225,9 @@ def update_subadmin(
             ):
                 raise IntegrityError
             account.save()
-            if ("is_active" in changed and not account.is_active) or (
-                "web_access" in changed and not account.web_access
-            ):
-                _end_web_sessions(account)
+            ending = _session_ending_change(account, changed)
+            if ending:
+                web_sessions.end_all_sessions(account, reason=ending, actor=actor, request=request)
             audit.record(
                 "subadmin_updated",
                 actor=actor,
@@ -250,7 +249,7 @@ def delete_subadmin(actor: Account, account: Account, *, request=None) -> None:
         raise Invalid("", "The Admin cannot be deleted.")
     with transaction.atomic():
         name = account.username
-        _end_web_sessions(account)
+        web_sessions.end_all_sessions(account, reason="deleted", actor=actor, request=request)
         account.delete()
         audit.record("subadmin_deleted", actor=actor, request=request, subadmin=name)
 

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import services
+from adminpanel.accounts import services, web_sessions
 from adminpanel.accounts.forms import LoginForm
 from adminpanel.accounts.overview import security_overview
 from adminpanel.net import client_ip
@@ -35,11 +35,8 @@ def _finish_login(request: HttpRequest, account, next_url: str, *, with_2fa: boo
     # is recorded whole or not at all.
     with transaction.atomic():
         login(request, account)  # a new session id
-        now = clock.now().timestamp()
-        request.session["login_at"] = now
-        request.session["seen_at"] = now
+        web_sessions.start(request, account, two_factor=with_2fa, now=clock.now())
         services.record_login(account, request=request, with_2fa=with_2fa)
-        request.session.save()
     return redirect(next_url)
 
 
@@ -208,6 +205,7 @@ def cancel_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.record_logout(request.user, request=request)
+        web_sessions.forget(request)
     logout(request)  # flushes the session row: the session ends on every instance
     messages.info(request, "You have been logged out.")
     return redirect("login")
@@ -235,7 +233,9 @@ def password_view(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["new_password1"],
             request=request,
         )
+        old_key = request.session.session_key
         update_session_auth_hash(request, request.user)  # this session stays, others end
+        web_sessions.follow_new_key(request, old_key)
         messages.success(request, "Your password was changed. Other sessions were logged out.")
         return redirect("password")
     status = 400 if form.is_bound and form.errors else 200

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
 from adminpanel.accounts import services as accounts
+from adminpanel.accounts import web_sessions
 from adminpanel.errors import Invalid
 from adminpanel.twofactor import webauthn
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
@@ -92,6 +93,7 @@ def add_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, refused.message)
         return redirect("2fa")
     name = webauthn.clean_key_name(form.cleaned_data["name"])
+    web_sessions.mark_two_factor(request)  # it has just shown a key
     if codes:
         return render(
             request,

@@ -19,6 +19,7 @@ from django.db import transaction
 from pyotp.utils import strings_equal
 
 from adminpanel import audit, crypto
+from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.twofactor.models import (
     CodeState,
@@ -355,6 +356,8 @@ def confirm_setup(
             return []
         _store_recovery_codes(locked, hashes)
         audit.record("2fa_enabled", actor=locked, request=request)
+        # A session from before 2FA must not keep access it never proved (SPEC §12).
+        web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
         from adminpanel.api.services import revoke_tokens  # api imports this module
 
         revoke_tokens(locked, "two_factor_enabled", request=request)
@@ -378,6 +381,7 @@ def disable(account: Account, raw: object, *, now: datetime, request=None) -> No
         if isinstance(outcome, Verdict):
             turn_off(locked)
             audit.record("2fa_disabled", actor=locked, request=request)
+            web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
     if isinstance(outcome, CodeRejected):
         raise outcome
 
@@ -424,3 +428,4 @@ def reset(
             request=request,
             account=locked.username,
         )
+        web_sessions.end_other_sessions(locked, reason="2fa_reset", request=request, actor=actor)

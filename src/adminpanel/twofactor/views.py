@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
+from adminpanel.accounts import web_sessions
 from adminpanel.twofactor import services, webauthn
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
@@ -119,6 +120,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if error.reason == "replaced":
             context = _setup_context(request, services.pending_setup(account) or setup)
         return _rejected(request, "twofactor/setup.html", context, form, error)
+    web_sessions.mark_two_factor(request)  # it has just shown a code
     if not codes:  # 2FA was on already, with a security key: its recovery codes stay
         messages.success(request, "Authenticator app added.")
         return redirect("2fa")

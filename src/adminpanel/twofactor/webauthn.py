@@ -40,6 +40,7 @@ from webauthn.helpers.structs import (
 )
 
 from adminpanel import audit
+from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.services import API_ONLY, IP_NOT_ALLOWED, WEB_DENIED, LoginRefused
 from adminpanel.api.services import revoke_tokens
@@ -473,6 +474,8 @@ def add_key(
                 codes, hashes = prepared or twofactor._new_recovery_codes()
                 twofactor._store_recovery_codes(locked, hashes)
                 audit.record("2fa_enabled", actor=locked, request=request, method="key")
+                # A session from before 2FA must not keep access it never proved (SPEC §12).
+                web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
                 revoke_tokens(locked, "two_factor_enabled", request=request)
     if refused is not None:
         raise refused
@@ -634,5 +637,6 @@ def disable_with_key(
         if isinstance(outcome, twofactor.Verdict):
             twofactor.turn_off(locked)
             audit.record("2fa_disabled", actor=locked, request=request, method="key")
+            web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
     if isinstance(outcome, CodeRejected):
         raise outcome

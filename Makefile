@@ -6,7 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format system-packages clean
+SMTP_PORT ?= 2525
+IMAP_PORT ?= 1143
+
+.PHONY: run mailserver test lint format system-packages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,24 +24,39 @@ $(VENV)/.test-installed: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/adminpanel serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# Debian's Chromium (browser tests) and PostgreSQL 15 (throwaway test clusters), when missing.
+# A private Postfix (SMTP) and Dovecot (IMAP) reading the panel's database, until Ctrl-C.
+mailserver: $(VENV)/.installed
+	$(VENV)/bin/adminpanel mailserver-run --smtp-port $(SMTP_PORT) --imap-port $(IMAP_PORT)
+
+# Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), Postfix and
+# Dovecot with their SQL drivers (tests/mailserver), when missing; and the vmail user (uid 5000)
+# that owns the maildirs.
+MAIL_PACKAGES := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-lmtpd \
+	dovecot-pgsql dovecot-sqlite
 system-packages:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need="$$need postgresql"; \
+	for package in $(MAIL_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" \
+			|| need="$$need $$package"; \
+	done; \
 	if [ -n "$$need" ]; then \
 		echo "Installing Debian packages:$$need"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
 	fi
+	@getent group vmail >/dev/null || groupadd -g 5000 vmail
+	@getent passwd vmail >/dev/null || useradd -r -u 5000 -g vmail -d /nonexistent -M \
+		-s /usr/sbin/nologin vmail 2>/dev/null
 
-# Twice: everything on SQLite (the default database), then the integration, API and cluster tests on
-# a throwaway PostgreSQL cluster (tests/postgres.py). The cluster tests are PostgreSQL-only, so
+# Twice: everything on SQLite (the default database), then the integration, API, mail server and
+# cluster tests on a throwaway PostgreSQL cluster (tests/postgres.py). The cluster tests are PostgreSQL-only, so
 # they run in the second pass alone.
 test: $(VENV)/.test-installed system-packages
 	$(VENV)/bin/ruff check .
 	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PY) -m pytest --ignore=tests/cluster
 	env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql \
-		$(PY) -m pytest tests/integration tests/api tests/cluster
+		$(PY) -m pytest tests/integration tests/api tests/mailserver tests/cluster
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

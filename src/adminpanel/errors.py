@@ -1,6 +1,29 @@
-"""Exceptions services raise for input a person can fix; translated at the edge."""
+"""The product's own exceptions, raised by services and translated at the edge.
+
+`Refused` is the one answer "no" of every rule (password step, code check, setup, token):
+the web renders it with `adminpanel.pages.render_refused`, the API with one handler in
+`adminpanel.api.errors`.
+"""
 
 from django.http import Http404
+
+# Reasons that mean "wait": the web answers 429 for them (the API's statuses are in api.errors).
+THROTTLED = frozenset({"too_many_attempts", "throttled"})
+
+
+class Refused(Exception):
+    """A rule said no. `reason` is a stable code (the API's `error`), `message` what a person
+    reads, `retry_after` the seconds to wait when the refusal earned a wait."""
+
+    def __init__(self, reason: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def throttled(self) -> bool:
+        return self.reason in THROTTLED
 
 
 class Invalid(Exception):

@@ -1,10 +1,12 @@
-"""Small helpers the web views share: pagination and showing a service's Invalid by its field."""
+"""Small helpers the web views share: pagination, and showing a service's Invalid or Refused."""
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from adminpanel.errors import Invalid
+from adminpanel.errors import Invalid, Refused
 
 PAGE_SIZE = 25
 MAX_SEARCH = 200
@@ -22,3 +24,25 @@ def paginate(request: HttpRequest, query) -> Page:
 
 def show_invalid(form: forms.Form, error: Invalid) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def render_refused(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    refused: Refused,
+    *,
+    form: forms.Form | None = None,
+    field: str = "challenge",
+) -> HttpResponse:
+    """The page again with the refusal's message: under `field` of `form` when given, else at
+    the top. 429 when it says wait (200 otherwise: the form is shown again), and Retry-After
+    whenever a wait was earned. The one web answer to Refused."""
+    if form is not None:
+        form.add_error(field, refused.message)
+    else:
+        messages.error(request, refused.message)
+    response = render(request, template, context, status=429 if refused.throttled else 200)
+    if refused.retry_after:
+        response["Retry-After"] = str(refused.retry_after)
+    return response

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "adminpanel.twofactor",
     "adminpanel.audit",
     "adminpanel.mail",
+    "adminpanel.mailserver",
     "adminpanel.api",
     "adminpanel.notices",
     "ninja",  # its bundled Swagger UI assets: the API docs are served locally, no CDN

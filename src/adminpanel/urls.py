@@ -45,7 +45,7 @@ urlpatterns = [
     path("logs", audit.logs_view, name="logs"),
     path("logs.csv", audit.logs_csv_view, name="logs-csv"),
 ]
-for key in ("domains", "users", "aliases"):
+for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.sections
     urlpatterns += [
         path(key, mail.list_view, {"key": key}, name=f"{key}"),
         path(f"{key}/add", mail.add_view, {"key": key}, name=f"{key}-add"),

@@ -8,7 +8,7 @@ from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.mail.models import Alias, Domain, Mailbox
-from adminpanel.twofactor.services import is_enabled
+from adminpanel.twofactor.interface import is_enabled
 from tests.api.conftest import API_IP, PASSWORD, Api
 
 pytestmark = pytest.mark.django_db

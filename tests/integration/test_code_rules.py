@@ -6,9 +6,10 @@ from django.test import Client
 
 from adminpanel import cli
 from adminpanel.audit.models import Event
+from adminpanel.errors import Refused
+from adminpanel.twofactor import interface
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import CodeState
-from adminpanel.twofactor.services import CodeRejected
 from tests.integration.conftest import (
     SETUP_ID,
     failures,
@@ -30,13 +31,13 @@ def check(tfa, code: str, purpose: str = "login"):
     return twofactor.verify_code(tfa.account, code, now=tfa.clock(), purpose=purpose)
 
 
-def refusal(tfa, code: str) -> CodeRejected:
-    with pytest.raises(CodeRejected) as refused:
+def refusal(tfa, code: str) -> Refused:
+    with pytest.raises(Refused) as refused:
         check(tfa, code)
     return refused.value
 
 
-def fail(tfa, times: int = 1) -> CodeRejected:
+def fail(tfa, times: int = 1) -> Refused:
     """Wrong, well-formed codes; returns the last refusal."""
     for _ in range(times):
         rejection = refusal(tfa, tfa.wrong_code())
@@ -127,7 +128,7 @@ def test_a_code_used_to_log_in_cannot_disable_2fa(alice_2fa):
     code = alice_2fa.code()
     verify(client, code)
     assert REPLAYED in text(client.post("/security/2fa/disable", {"challenge": code}))
-    assert twofactor.is_enabled(alice_2fa.account)
+    assert interface.is_enabled(alice_2fa.account)
 
 
 def test_a_code_used_to_log_in_cannot_make_new_recovery_codes(alice_2fa):
@@ -137,7 +138,7 @@ def test_a_code_used_to_log_in_cannot_make_new_recovery_codes(alice_2fa):
     verify(client, code)
     response = client.post("/security/2fa/recovery-codes", {"challenge": code})
     assert REPLAYED in text(response)
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 10
+    assert interface.recovery_codes_left(alice_2fa.account) == 10
 
 
 def test_a_step_used_on_the_account_cannot_confirm_a_new_setup(alice_2fa):
@@ -146,7 +147,7 @@ def test_a_step_used_on_the_account_cannot_confirm_a_new_setup(alice_2fa):
     verify(client, alice_2fa.code())
     alice_2fa.clock.advance(seconds=30)
     client.post("/security/2fa/disable", {"challenge": alice_2fa.code()})  # spends this step
-    assert not twofactor.is_enabled(alice_2fa.account)
+    assert not interface.is_enabled(alice_2fa.account)
     client.post("/security/2fa/enable")
     page = text(client.get("/security/2fa/setup"))
     setup = SETUP_ID.search(page).group(1)
@@ -154,7 +155,7 @@ def test_a_step_used_on_the_account_cannot_confirm_a_new_setup(alice_2fa):
     code = pyotp.TOTP(new_key).at(alice_2fa.clock())
     response = client.post("/security/2fa/setup", {"setup": setup, "challenge": code})
     assert REPLAYED in text(response)
-    assert not twofactor.is_enabled(alice_2fa.account)
+    assert not interface.is_enabled(alice_2fa.account)
 
 
 # --- failures and the wait that follows ------------------------------------------------------
@@ -261,7 +262,7 @@ def test_failures_at_disable_and_regeneration_count_too(logged_in_2fa, alice_2fa
     assert "Too many failed attempts. Try again in 1 minute." in text(response)
     response = logged_in_2fa.post("/security/2fa/disable", {"challenge": alice_2fa.code()})
     assert response.status_code == 429
-    assert twofactor.is_enabled(alice_2fa.account)
+    assert interface.is_enabled(alice_2fa.account)
 
 
 def test_failures_while_confirming_a_setup_do_not_count(logged_in, alice, clock):
@@ -331,7 +332,7 @@ def test_the_operators_reset_2fa_command_unlocks_the_account(alice_2fa, capsys):
     assert cli.main(["reset-2fa", "ALICE"]) == 0
     assert "2FA reset for alice" in capsys.readouterr().out
     assert failures(alice_2fa.account) == 0
-    assert not twofactor.is_enabled(alice_2fa.account)
+    assert not interface.is_enabled(alice_2fa.account)
     assert log_in(Client()).url == "/"
     assert Event.objects.filter(event="2fa_reset", actor_name="operator (command line)").exists()
 
@@ -347,8 +348,8 @@ def test_the_reset_service_clears_the_failures_and_the_device(alice_2fa, make_ac
     twofactor.reset(alice_2fa.account, actor=admin)
     assert failures(alice_2fa.account) == 0
     assert CodeState.objects.get(account=alice_2fa.account).retry_at is None
-    assert not twofactor.is_enabled(alice_2fa.account)
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 0
+    assert not interface.is_enabled(alice_2fa.account)
+    assert interface.recovery_codes_left(alice_2fa.account) == 0
     assert Event.objects.get(event="2fa_reset").details["account"] == "alice"
 
 

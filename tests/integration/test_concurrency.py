@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from adminpanel.errors import Refused
+from adminpanel.twofactor import interface
 from adminpanel.twofactor import services as twofactor
-from adminpanel.twofactor.services import CodeRejected
 from tests.integration.conftest import failures, is_logged_in, log_in, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,13 +64,13 @@ def test_of_10_simultaneous_logins_with_one_recovery_code_exactly_one_succeeds(a
     responses = all_at_once([lambda c=c: verify(c, recovery) for c in clients])
     assert not [r for r in responses if isinstance(r, Exception)]
     assert sum(r.status_code == 302 and r.url == "/" for r in responses) == 1
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 9
+    assert interface.recovery_codes_left(alice_2fa.account) == 9
 
 
 def test_simultaneous_wrong_codes_cannot_slip_past_the_wait(alice_2fa):
     now, wrong = alice_2fa.clock(), alice_2fa.wrong_code()
     results = all_at_once([lambda: twofactor.verify_code(alice_2fa.account, wrong, now=now)] * 12)
-    assert all(isinstance(r, CodeRejected) for r in results)
+    assert all(isinstance(r, Refused) for r in results)
     assert failures(alice_2fa.account) == 5
     assert sum(r.reason == "throttled" for r in results) == 7
 
@@ -79,5 +80,5 @@ def test_simultaneous_disables_with_one_code_disable_once(alice_2fa):
     now = alice_2fa.clock()
     results = all_at_once([lambda: twofactor.disable(alice_2fa.account, code, now=now)] * 8)
     assert sum(r is None for r in results) == 1
-    assert all(isinstance(r, CodeRejected) for r in results if r is not None)
-    assert not twofactor.is_enabled(alice_2fa.account)
+    assert all(isinstance(r, Refused) for r in results if r is not None)
+    assert not interface.is_enabled(alice_2fa.account)

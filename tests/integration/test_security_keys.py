@@ -5,6 +5,7 @@ origin `http://testserver` (the defaults: the host the panel is reached by).
 """
 
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -13,6 +14,7 @@ from adminpanel.api.models import ApiToken
 from adminpanel.audit.models import Event
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import RecoveryCode, WebAuthnChallenge, WebAuthnKey
+from tests.integration import panel
 from tests.integration.conftest import (
     PASSWORD,
     RECOVERY_CODE,
@@ -486,3 +488,40 @@ def test_adding_the_first_key_revokes_the_api_tokens(alice, key):
         content_type="application/json",
     )
     assert refused.status_code == 403 and refused.json()["error"] == "two_factor_enabled"
+
+
+# --- where the methods show ---------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_and_keyed_subadmin(clock):
+    """The Admin (no 2FA) and a Sub-Admin "carol" whose 2FA is a security key."""
+    admin = panel.make_admin()
+    panel.make_subadmin(admin, "carol")
+    carol = panel.log_in("carol")
+    add_key(carol, SoftKey(ORIGIN))
+    return admin
+
+
+def test_the_subadmin_list_and_the_overview_show_the_methods(admin_and_keyed_subadmin):
+    browser = panel.log_in_admin()
+    for url in ("/subadmins", "/"):
+        row = re.search(
+            r"<tr>(?:(?!</tr>).)*carol(?:(?!</tr>).)*</tr>", text(browser.get(url)), re.S
+        )
+        assert row and "Enabled" in row.group(0) and "Security key" in row.group(0), url
+
+
+def test_the_api_shows_the_methods(admin_and_keyed_subadmin):
+    api = Client()
+    login = api.post(
+        "/api/v1/auth/login",
+        {"username": "admin", "password": panel.ADMIN_PASSWORD},
+        content_type="application/json",
+    )
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {login.json()['token']}"}
+    listed = api.get("/api/v1/subadmins", **bearer).json()["items"]
+    assert [(s["username"], s["two_factor_enabled"], s["two_factor_methods"]) for s in listed] == [
+        ("carol", True, ["key"])
+    ]
+    assert api.get("/api/v1/me", **bearer).json()["two_factor_methods"] == []

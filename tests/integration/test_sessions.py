@@ -11,7 +11,7 @@ from django.test import Client
 from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account, WebSession
 from adminpanel.audit.models import Event
-from adminpanel.twofactor import services as twofactor
+from adminpanel.twofactor import interface as twofactor
 from tests.integration.conftest import (
     MANUAL_KEY,
     PASSWORD,

@@ -8,7 +8,7 @@ import pytest
 
 from adminpanel.accounts.models import Account, Level
 from adminpanel.audit.models import Event
-from adminpanel.twofactor import services as twofactor
+from adminpanel.twofactor import interface
 from tests.integration.conftest import TwoFactor, csrf_log_in
 from tests.integration.panel import (
     ADMIN_PASSWORD,
@@ -364,7 +364,7 @@ def test_the_edit_page_says_whether_2fa_is_enabled(admin_client, bob_2fa):
 def test_reset_2fa_turns_2fa_off_so_the_password_alone_logs_in(admin, admin_client, bob_2fa):
     response = admin_client.post(f"/subadmins/{bob_2fa.account.pk}/reset-2fa", follow=True)
     assert "2FA of bob was reset" in text(response)
-    assert not twofactor.is_enabled(bob_2fa.account)
+    assert not interface.is_enabled(bob_2fa.account)
     assert is_logged_in(log_in("bob"))
     (event,) = events("2fa_reset")
     assert event.actor == admin and event.details == {"account": "bob"}
@@ -372,7 +372,7 @@ def test_reset_2fa_turns_2fa_off_so_the_password_alone_logs_in(admin, admin_clie
 
 def test_reset_2fa_needs_a_post(admin_client, bob_2fa):
     assert admin_client.get(f"/subadmins/{bob_2fa.account.pk}/reset-2fa").status_code == 405
-    assert twofactor.is_enabled(bob_2fa.account)
+    assert interface.is_enabled(bob_2fa.account)
 
 
 def test_delete_asks_for_confirmation_first(admin, admin_client):

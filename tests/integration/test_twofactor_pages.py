@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from adminpanel.audit.models import Event
+from adminpanel.twofactor import interface, recovery
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import PendingSetup, RecoveryCode, TotpDevice
 from tests.integration.conftest import (
@@ -119,7 +120,7 @@ def test_a_valid_code_enables_2fa_and_shows_10_recovery_codes(logged_in, alice, 
     assert len(codes) == 10 and len(set(codes)) == 10
     for action in (">Copy</button>", "Download (.txt)", ">Print</button>"):
         assert action in page
-    assert twofactor.is_enabled(alice)
+    assert interface.is_enabled(alice)
 
 
 def test_the_recovery_codes_are_shown_only_once(logged_in, clock):
@@ -150,7 +151,7 @@ def test_nothing_about_the_account_changes_until_the_code_verifies(logged_in, al
     begin_setup(logged_in)
     assert not TotpDevice.objects.filter(account=alice).exists()
     assert not RecoveryCode.objects.filter(account=alice).exists()
-    assert not twofactor.is_enabled(alice)
+    assert not interface.is_enabled(alice)
     assert DISABLED in text(logged_in.get("/security/2fa"))
     assert log_in(Client()).url == "/"  # the password alone still logs in
 
@@ -170,8 +171,8 @@ def test_a_wrong_setup_code_is_refused_before_any_recovery_code_is_made(
 ):
     _, key, setup = begin_setup(logged_in)
     hashed = []
-    real = twofactor.make_password
-    monkeypatch.setattr(twofactor, "make_password", lambda code: hashed.append(code) or real(code))
+    real = recovery.make_password
+    monkeypatch.setattr(recovery, "make_password", lambda code: hashed.append(code) or real(code))
     assert "Invalid code." in text(save_setup(logged_in, setup, wrong_code_for(key, clock())))
     assert hashed == []
 
@@ -249,7 +250,7 @@ def test_a_current_code_disables_2fa(logged_in_2fa, alice_2fa):
     page = text(response)
     assert DISABLED in page
     assert "You can now delete the entry from your 2FA app." in page
-    assert not twofactor.is_enabled(alice_2fa.account)
+    assert not interface.is_enabled(alice_2fa.account)
     assert not RecoveryCode.objects.filter(account=alice_2fa.account).exists()
     assert log_in(Client()).url == "/"
 
@@ -258,13 +259,13 @@ def test_a_recovery_code_disables_2fa(logged_in_2fa, alice_2fa):
     challenge = alice_2fa.recovery_codes[3]
     response = logged_in_2fa.post("/security/2fa/disable", {"challenge": challenge}, follow=True)
     assert DISABLED in text(response)
-    assert not twofactor.is_enabled(alice_2fa.account)
+    assert not interface.is_enabled(alice_2fa.account)
 
 
 def test_a_wrong_code_leaves_2fa_on(logged_in_2fa, alice_2fa):
     response = logged_in_2fa.post("/security/2fa/disable", {"challenge": alice_2fa.wrong_code()})
     assert "Invalid code." in text(response)
-    assert twofactor.is_enabled(alice_2fa.account)
+    assert interface.is_enabled(alice_2fa.account)
     assert RecoveryCode.objects.filter(account=alice_2fa.account).count() == 10
 
 
@@ -290,7 +291,7 @@ def test_a_recovery_code_cannot_confirm_new_recovery_codes(logged_in_2fa, alice_
     page = text(regenerate(logged_in_2fa, alice_2fa.recovery_codes[0]))
     assert MALFORMED in page
     assert not RECOVERY_CODE.findall(page)
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 10
+    assert interface.recovery_codes_left(alice_2fa.account) == 10
 
 
 def test_a_current_code_gives_10_new_recovery_codes(logged_in_2fa, alice_2fa):
@@ -362,7 +363,7 @@ def test_bad_input_in_the_disable_challenge_gets_a_clear_message(logged_in_2fa, 
         response = logged_in_2fa.post("/security/2fa/disable", {"challenge": value})
         assert response.status_code == 200, name
         assert MALFORMED in text(response), name
-    assert twofactor.is_enabled(alice_2fa.account)
+    assert interface.is_enabled(alice_2fa.account)
     assert failures(alice_2fa.account) == 0
 
 
@@ -372,7 +373,7 @@ def test_bad_input_in_the_regenerate_challenge_gets_a_clear_message(logged_in_2f
         assert response.status_code == 200, name
         assert MALFORMED in text(response), name
         assert not RECOVERY_CODE.findall(text(response)), name
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 10
+    assert interface.recovery_codes_left(alice_2fa.account) == 10
     assert failures(alice_2fa.account) == 0
 
 
@@ -464,8 +465,8 @@ def test_a_megabyte_of_text_is_a_bad_request_not_an_error(logged_in_2fa, alice_2
         response = logged_in_2fa.post(url, {field: ONE_MEGABYTE})
         assert response.status_code == 400, url
         assert "Bad request" in text(response), url
-    assert twofactor.is_enabled(alice_2fa.account)
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 10
+    assert interface.is_enabled(alice_2fa.account)
+    assert interface.recovery_codes_left(alice_2fa.account) == 10
     assert failures(alice_2fa.account) == 0
 
 
@@ -509,8 +510,8 @@ def test_the_code_forms_are_refused_without_a_csrf_token(alice_2fa, url):
     response = client.post(url, {"challenge": alice_2fa.next_code()})
     assert response.status_code == 403
     assert "This form has expired" in text(response)
-    assert twofactor.is_enabled(alice_2fa.account)
-    assert twofactor.recovery_codes_left(alice_2fa.account) == 10
+    assert interface.is_enabled(alice_2fa.account)
+    assert interface.recovery_codes_left(alice_2fa.account) == 10
     assert failures(alice_2fa.account) == 0
 
 

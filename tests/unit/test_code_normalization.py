@@ -4,7 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adminpanel.twofactor.services import RECOVERY_ALPHABET, CodeRejected, normalize
+from adminpanel.errors import Refused
+from adminpanel.twofactor.recovery import RECOVERY_ALPHABET
+from adminpanel.twofactor.services import normalize
 
 MALFORMED = "Enter the 6-digit code from your authenticator app."
 
@@ -40,7 +42,7 @@ def test_leading_zeros_are_kept():
     ],
 )
 def test_anything_else_is_malformed(typed):
-    with pytest.raises(CodeRejected) as refused:
+    with pytest.raises(Refused) as refused:
         normalize(typed)
     assert refused.value.reason == "malformed"
     assert refused.value.message.startswith(MALFORMED[:-1])
@@ -48,7 +50,7 @@ def test_anything_else_is_malformed(typed):
 
 @pytest.mark.parametrize("value", [None, 123456, b"123456", ["123456"]])
 def test_a_value_that_is_not_text_is_malformed(value):
-    with pytest.raises(CodeRejected) as refused:
+    with pytest.raises(Refused) as refused:
         normalize(value)
     assert refused.value.reason == "malformed"
 
@@ -64,7 +66,7 @@ def test_a_recovery_code_in_capitals_is_the_same_code():
 
 def test_only_a_six_digit_code_is_accepted_where_recovery_codes_are_not():
     assert normalize("123-456", allow_recovery=False) == ("totp", "123456")
-    with pytest.raises(CodeRejected) as refused:
+    with pytest.raises(Refused) as refused:
         normalize("abcd-efgh-jkmn-pqrs", allow_recovery=False)
     assert refused.value.message == MALFORMED
 
@@ -74,7 +76,7 @@ def test_any_text_is_a_code_a_recovery_code_or_malformed(typed):
     for allow_recovery in (True, False):
         try:
             kind, value = normalize(typed, allow_recovery=allow_recovery)
-        except CodeRejected as refused:
+        except Refused as refused:
             assert refused.reason == "malformed"
             continue
         if kind == "totp":
@@ -88,5 +90,5 @@ def test_any_text_is_a_code_a_recovery_code_or_malformed(typed):
 def test_any_mix_of_text_never_raises_anything_but_code_rejected(prefix, digits):
     try:
         normalize(prefix + digits)
-    except CodeRejected:
+    except Refused:
         pass

@@ -2,7 +2,7 @@
 
 import pytest
 
-from adminpanel.twofactor.services import throttled_message, wait_after
+from adminpanel.twofactor.state import throttled_message, wait_after
 
 
 @pytest.mark.parametrize("failures", [0, 1, 2, 3, 4])

@@ -2,13 +2,7 @@
 
 from adminpanel.accounts.models import Level
 from adminpanel.accounts.permissions import can
-
-MENU = [
-    ("domains", "Domains", "/domains"),
-    ("users", "Users", "/users"),
-    ("aliases", "Aliases", "/aliases"),
-    ("logs", "Logs", "/logs"),
-]
+from adminpanel.sections import SECTIONS
 
 
 def menu(request) -> dict:
@@ -16,9 +10,9 @@ def menu(request) -> dict:
     if account is None or not account.is_authenticated:
         return {}
     entries = [
-        {"label": label, "url": url, "current": request.path.startswith(url)}
-        for section, label, url in MENU
-        if can(account, section, Level.VIEW)
+        {"label": s.label, "url": s.url, "current": request.path.startswith(s.url)}
+        for s in SECTIONS
+        if can(account, s.key, Level.VIEW)
     ]
     if account.is_owner:
         entries.append(

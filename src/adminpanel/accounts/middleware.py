@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 
 from adminpanel import audit, clock
-from adminpanel.accounts import web_sessions
-from adminpanel.net import client_ip, ip_allowed
+from adminpanel.accounts import access, web_sessions
+from adminpanel.net import client_ip
 
 # Refreshing the idle clock on every request would write the session row every time;
 # once a minute keeps the idle limit exact to the minute at a fraction of the writes.
@@ -32,11 +32,10 @@ def _end_reason(request, now: float) -> str | None:
         return "session_expired"
     if now - session.get(web_sessions.SEEN_AT, 0) > settings.SESSION_IDLE_SECONDS:
         return "session_idle"
-    if not account.web_access:
-        return "web_access_removed"
-    if not ip_allowed(client_ip(request), account.allowed_ips):
-        return "ip_not_allowed"
-    return None
+    refusal = access.refusal(account, channel="web", ip=client_ip(request))
+    if refusal is None:
+        return None
+    return "ip_not_allowed" if refusal.reason == "ip_not_allowed" else "web_access_removed"
 
 
 class SessionLifetimeMiddleware:

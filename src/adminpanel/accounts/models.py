@@ -6,8 +6,9 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from adminpanel import clock
+from adminpanel import sections as panel_sections
 
-SECTIONS = ("domains", "users", "aliases", "logs")
+SECTIONS = panel_sections.KEYS
 
 username_validator = RegexValidator(
     r"\A[A-Za-z0-9._@+-]+\Z",
@@ -50,10 +51,7 @@ class Account(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     web_access = models.BooleanField("Admin Panel", default=True)
     api_access = models.BooleanField("API", default=False)
-    domains = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
-    users = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
-    aliases = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
-    logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    # One permission level per section (domains, users, aliases, logs): added below, from SECTIONS.
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
     # Where notices about this account's security go (SPEC §12); empty: none are sent.
@@ -88,6 +86,12 @@ class Account(AbstractBaseUser):
     @property
     def role(self) -> str:
         return "Admin" if self.is_owner else "Sub-Admin"
+
+
+for _section in panel_sections.SECTIONS:
+    Account.add_to_class(
+        _section.key, models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    )
 
 
 class PasswordAttempts(models.Model):

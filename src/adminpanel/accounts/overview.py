@@ -2,7 +2,7 @@
 
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
-from adminpanel.twofactor.models import TotpDevice
+from adminpanel.twofactor import interface as twofactor
 
 FAILURE_EVENTS = (
     "web_login_failed",
@@ -19,10 +19,12 @@ def security_overview(actor: Account) -> dict:
     """Which accounts have 2FA, which API accounts accept any IP, recent failures (Admin)."""
     if not actor.is_owner:
         return {}
-    with_2fa = set(TotpDevice.objects.values_list("account_id", flat=True))
-    accounts = list(Account.objects.order_by("-is_owner", "username"))
+    accounts = list(twofactor.with_two_factor(Account.objects.order_by("-is_owner", "username")))
     return {
-        "accounts": [{"account": a, "two_factor": a.pk in with_2fa} for a in accounts],
+        "accounts": [
+            {"account": a, "two_factor": a.two_factor, "methods": twofactor.method_names(a)}
+            for a in accounts
+        ],
         "open_api_accounts": [
             a
             for a in accounts

@@ -7,29 +7,17 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from adminpanel import audit
-from adminpanel.accounts import guessing, web_sessions
+from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
-from adminpanel.net import ip_allowed
+from adminpanel.api.tokens import revoke_tokens
+from adminpanel.errors import Refused
+from adminpanel.twofactor import interface as twofactor
 
 INVALID_CREDENTIALS = "Invalid username or password."
-API_ONLY = "This account can only be used with the API."
-IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
-WEB_DENIED = "This account has no access to the Admin Panel."
-API_DENIED = "This account has no access to the API."
 
 
-class LoginRefused(Exception):
-    """The password step refused; `reason` is a stable code, `message` what a person reads."""
-
-    def __init__(self, reason: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retry_after = retry_after
-
-
-def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> LoginRefused:
+def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> Refused:
     audit.record(
         f"{channel}_login_throttled",
         request=request,
@@ -37,28 +25,30 @@ def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request
         account="known" if account else "unknown",
         scope=refusal.scope,
     )
-    return LoginRefused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
+    return Refused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
 
 
 def check_password_step(
     username: object, password: object, *, ip: str, channel: str, now: datetime, request=None
 ) -> Account:
-    """The account whose password this is, or LoginRefused (one message for both mistakes).
+    """The account whose password this is, or Refused (one message for both mistakes).
 
-    channel is "web" or "api": each refuses accounts without access to it. Every attempt is
+    channel is "web" or "api": each refuses accounts without access to it (accounts.access,
+    like every other request). Every attempt is
     counted (accounts.guessing) before any password is hashed. From outside the account's
     allowed IPs the answer is the same whether the password is right or not.
     """
     if not isinstance(username, str) or not isinstance(password, str):
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     name = username.strip().lower()[:150]
     if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.purge_expired(now)
     account = Account.objects.filter(username__iexact=name).first()
+    outside = access.ip_refusal(account, ip) if account is not None else None
     try:
         guessing.take_address_slot(name if account else guessing.UNKNOWN_USERNAMES, ip, now)
-        if account is not None and ip_allowed(ip, account.allowed_ips):
+        if account is not None and outside is None:
             # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
             guessing.take_account_slot(account, now)
     except guessing.TooManyAttempts as refusal:
@@ -67,34 +57,33 @@ def check_password_step(
         make_password(password)  # the same work as a real check, so timing tells nothing
         # What was typed is not logged: it may be a password entered in the wrong field.
         audit.record(f"{channel}_login_failed", request=request, account="unknown")
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     right = account.check_password(password) and account.is_active
-    allowed = ip_allowed(ip, account.allowed_ips)
     if not right:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
-    elif not allowed:
+    elif outside is not None:
         audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+            f"{channel}_login_refused", request=request, actor=account, reason=outside.reason
         )
-    if not allowed:
+    if outside is not None:
         # The same answer for a right and a wrong password: outsiders cannot test guesses.
         # The log still tells them apart (failed, or refused by IP), for the Admin.
-        raise LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
+        raise outside
     if not right:
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.release_slots(account, name, ip)
-    if channel == "web" and not account.web_access:
-        reason, message = (
-            ("api_only", API_ONLY) if account.api_access else ("web_denied", WEB_DENIED)
-        )
-        audit.record("web_login_refused", request=request, actor=account, reason=reason)
-        raise LoginRefused(reason, message)
-    if channel == "api" and not account.api_allowed:
+    refusal = access.channel_refusal(account, channel)
+    if refusal is not None:
         audit.record(
-            "api_login_refused", request=request, actor=account, reason="api_access_denied"
+            f"{channel}_login_refused", request=request, actor=account, reason=refusal.reason
         )
-        raise LoginRefused("api_access_denied", API_DENIED)
+        raise refusal
     return account
+
+
+def needs_second_step(account: Account) -> bool:
+    """A login of this account is complete only after its second factor (SPEC §3, §6)."""
+    return twofactor.is_enabled(account)
 
 
 def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
@@ -139,9 +128,7 @@ def pending_login(session, *, now: datetime, pending_seconds: int) -> tuple[Acco
         return None
     if now.timestamp() - pending["at"] > pending_seconds:
         del session[PENDING_KEY]
-        raise LoginRefused(
-            "pending_expired", "The sign-in took too long. Enter your password again."
-        )
+        raise Refused("pending_expired", "The sign-in took too long. Enter your password again.")
     account = Account.objects.filter(pk=pending["account"], is_active=True).first()
     if account is None:
         del session[PENDING_KEY]
@@ -160,6 +147,4 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         account.save(update_fields=["password"])
         audit.record("password_changed", actor=account, request=request)
         web_sessions.end_other_sessions(account, reason="password_changed", request=request)
-        from adminpanel.api.services import revoke_tokens  # api imports this module
-
         revoke_tokens(account, "password_changed", request=request)

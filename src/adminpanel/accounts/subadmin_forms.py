@@ -4,6 +4,7 @@ from adminpanel.accounts.forms import new_password_field
 from adminpanel.accounts.models import Level
 from adminpanel.accounts.subadmins import normalize_allowed_ips
 from adminpanel.errors import Invalid
+from adminpanel.sections import SECTIONS
 
 LEVELS = [(level.value, level.label) for level in Level]
 
@@ -48,10 +49,16 @@ class SubAdminForm(forms.Form):
         "restrict it to known IP addresses.",
     )
     allowed_ips = allowed_ips_field()
-    domains = forms.TypedChoiceField(label="Domains", choices=LEVELS, coerce=int, initial=0)
-    users = forms.TypedChoiceField(label="Users", choices=LEVELS, coerce=int, initial=0)
-    aliases = forms.TypedChoiceField(label="Aliases", choices=LEVELS, coerce=int, initial=0)
-    logs = forms.TypedChoiceField(label="Logs", choices=LEVELS, coerce=int, initial=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for section in SECTIONS:  # one level per section, after the fields above
+            self.fields[section.key] = forms.TypedChoiceField(
+                label=section.label, choices=LEVELS, coerce=int, initial=0
+            )
+
+    def level_fields(self) -> list[forms.BoundField]:
+        return [self[section.key] for section in SECTIONS]
 
     def clean_allowed_ips(self) -> str:
         """The service's own check, early, so its message shows with the form's other ones."""
@@ -64,7 +71,7 @@ class SubAdminForm(forms.Form):
 
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)
-        data["levels"] = {s: data.pop(s) for s in ("domains", "users", "aliases", "logs")}
+        data["levels"] = {s.key: data.pop(s.key) for s in SECTIONS}
         return data
 
 

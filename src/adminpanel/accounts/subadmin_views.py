@@ -11,7 +11,8 @@ from adminpanel.accounts.permissions import require_admin
 from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
 from adminpanel.errors import Invalid
 from adminpanel.pages import paginate, search_query, show_invalid
-from adminpanel.twofactor.services import is_enabled
+from adminpanel.sections import SECTIONS
+from adminpanel.twofactor import interface as twofactor
 
 
 def _saved(request: HttpRequest, account, warnings: list[str], verb: str) -> HttpResponse:
@@ -21,6 +22,11 @@ def _saved(request: HttpRequest, account, warnings: list[str], verb: str) -> Htt
     return redirect("subadmin-edit", pk=account.pk)
 
 
+def _levels(account) -> list[str]:
+    """ "Domains: View", … for each section the account may see at all."""
+    return [f"{s.label}: {account.level(s.key).label}" for s in SECTIONS if getattr(account, s.key)]
+
+
 @login_required
 def list_view(request: HttpRequest) -> HttpResponse:
     search = search_query(request)
@@ -28,8 +34,10 @@ def list_view(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "account": a,
-            "two_factor": a.two_factor,
-            "warnings": subadmins.warnings_for(a, two_factor=a.two_factor),
+            "two_factor": twofactor.is_enabled(a),
+            "methods": twofactor.method_names(a),
+            "levels": _levels(a),
+            "warnings": subadmins.warnings_for(a),
         }
         for a in page.object_list
     ]
@@ -80,13 +88,10 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "web_access": account.web_access,
                 "api_access": account.api_access,
                 "allowed_ips": "\n".join(account.allowed_ips),
-                "domains": account.domains,
-                "users": account.users,
-                "aliases": account.aliases,
-                "logs": account.logs,
+                **{s.key: getattr(account, s.key) for s in SECTIONS},
             }
         )
-    context = {"form": form, "subadmin": account, "two_factor": is_enabled(account)}
+    context = {"form": form, "subadmin": account, "two_factor": twofactor.is_enabled(account)}
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "accounts/subadmin_form.html", context, status=status)
 

@@ -4,14 +4,15 @@ import ipaddress
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 
 from adminpanel import audit
 from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
+from adminpanel.api.tokens import revoke_tokens_after_change
 from adminpanel.errors import Invalid, get_by_id
+from adminpanel.twofactor import interface as twofactor
 
 MAX_ALLOWED_IPS = 100
 WARN_API_ANY_IP = (
@@ -80,29 +81,19 @@ def _levels(raw: dict | None) -> dict[str, int]:
     return cleaned
 
 
-def warnings_for(account: Account, *, two_factor: bool | None = None) -> list[str]:
-    """What the Admin should know about an account's API exposure.
-
-    two_factor, when the caller already knows it (a list annotates it), saves a query.
-    """
-    from adminpanel.twofactor.services import is_enabled
-
+def warnings_for(account: Account) -> list[str]:
+    """What the Admin should know about an account's API exposure."""
     warnings = []
     if account.api_allowed and not account.allowed_ips:
         warnings.append(WARN_API_ANY_IP)
-    if two_factor is None:
-        two_factor = bool(account.pk) and is_enabled(account)
-    if account.api_allowed and two_factor:
+    if account.api_allowed and twofactor.is_enabled(account):
         warnings.append(WARN_API_WITH_2FA)
     return warnings
 
 
 def _subadmins():
-    """Sub-Admins, each with `two_factor` (has a device) loaded in the same query."""
-    from adminpanel.twofactor.models import TotpDevice
-
-    has_device = TotpDevice.objects.filter(account=OuterRef("pk"))
-    return Account.objects.filter(is_owner=False).annotate(two_factor=Exists(has_device))
+    """Sub-Admins, each with its 2FA state (`two_factor`) loaded in the same query."""
+    return twofactor.with_two_factor(Account.objects.filter(is_owner=False))
 
 
 def _session_ending_change(account: Account, changed: list[str]) -> str | None:
@@ -235,8 +226,6 @@ def update_subadmin(
                 subadmin=account.username,
                 changed=changed,
             )
-            from adminpanel.api.services import revoke_tokens_after_change
-
             revoke_tokens_after_change(account, changed, actor=actor, request=request)
     except IntegrityError:
         raise Invalid("username", f"The username {account.username} is already taken.") from None
@@ -256,10 +245,7 @@ def delete_subadmin(actor: Account, account: Account, *, request=None) -> None:
 
 def reset_subadmin_2fa(actor: Account, account: Account, *, request=None) -> None:
     """For a Sub-Admin who lost the phone: 2FA off, so it logs in with its password."""
-    from adminpanel.twofactor.services import reset
-
     require_admin(actor)
     if account.is_owner:
         raise Invalid("", "The Admin's 2FA is reset with `adminpanel reset-2fa` on the server.")
-    reset(account, actor=actor, request=request)
-    account.two_factor = False  # keeps an object loaded by _subadmins() truthful
+    twofactor.reset(account, actor=actor, request=request)

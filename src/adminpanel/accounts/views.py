@@ -15,10 +15,10 @@ from adminpanel import clock
 from adminpanel.accounts import services, web_sessions
 from adminpanel.accounts.forms import LoginForm
 from adminpanel.accounts.overview import security_overview
+from adminpanel.errors import Refused
 from adminpanel.net import client_ip
-from adminpanel.twofactor import services as twofactor
-from adminpanel.twofactor import webauthn
-from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm
+from adminpanel.pages import render_refused
+from adminpanel.twofactor import interface as twofactor
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -46,35 +46,25 @@ def _pending(request: HttpRequest):
         return services.pending_login(
             request.session, now=clock.now(), pending_seconds=settings.PENDING_LOGIN_SECONDS
         )
-    except services.LoginRefused as refused:
+    except Refused as refused:
         messages.error(request, refused.message)
         return None
 
 
-def _login_page(request, form, *, challenge=None, account=None, key_error="", status=200):
-    context = {"form": form, "challenge": challenge, "key_error": key_error}
-    if account is not None:
-        context["has_app"] = twofactor.has_app(account)
-        context["has_keys"] = webauthn.has_keys(account)
-    return render(request, "accounts/login.html", context, status=status)
+LOGIN_TEMPLATE = "accounts/login.html"
 
 
-def _refused_page(request, refused, *, account=None, challenge=None, key_error="") -> HttpResponse:
-    """The login page (with the pop-up when a second step is pending) saying why."""
-    status = 429 if refused.reason in ("throttled", "too_many_attempts") else 200
-    if challenge is None:
-        messages.error(request, refused.message)
-    response = _login_page(
-        request,
-        LoginForm(),
-        challenge=challenge,
-        account=account,
-        key_error=key_error,
-        status=status,
-    )
-    if refused.retry_after:
-        response["Retry-After"] = str(refused.retry_after)
-    return response
+def _popup(account) -> dict:
+    """What the 2FA pop-up offers this account: Use security key, the Challenge, or both."""
+    if account is None:
+        return {}
+    methods = twofactor.methods(account)
+    return {"has_app": "totp" in methods, "has_keys": "key" in methods}
+
+
+def _login_page(request, form, *, challenge=None, account=None, status=200):
+    context = {"form": form, "challenge": challenge, **_popup(account)}
+    return render(request, LOGIN_TEMPLATE, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -83,7 +73,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, request.GET.get("next")))
     if request.method == "GET":
         pending = _pending(request)
-        challenge = ChallengeForm() if pending else None
+        challenge = twofactor.challenge_form() if pending else None
         account = pending[0] if pending else None
         return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
     form = LoginForm(request.POST)
@@ -100,19 +90,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             now=now,
             request=request,
         )
-    except services.LoginRefused as refused:
-        messages.error(request, refused.message)
-        status = 429 if refused.reason == "too_many_attempts" else 200
-        response = _login_page(
-            request,
-            LoginForm(initial={"username": request.POST.get("username", "")[:150]}),
-            status=status,
-        )
-        if refused.retry_after:
-            response["Retry-After"] = str(refused.retry_after)
-        return response
+    except Refused as refused:
+        form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
+        return render_refused(request, LOGIN_TEMPLATE, {"form": form, "challenge": None}, refused)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if not twofactor.is_enabled(account):
+    if not services.needs_second_step(account):
         return _finish_login(request, account, next_url, with_2fa=False)
     services.begin_pending_login(request.session, account, next_url=next_url, now=now)
     return redirect("login")
@@ -126,15 +108,19 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Enter your username and password first.")
         return redirect("login")
     account, next_url = pending
-    form = ChallengeForm(request.POST)
+    form = twofactor.challenge_form(request.POST)
     if form.is_valid():
         try:
-            twofactor.verify_code(
-                account, form.cleaned_data["challenge"], now=clock.now(), request=request
+            twofactor.verify(
+                account,
+                form.cleaned_data["challenge"],
+                purpose="login",
+                now=clock.now(),
+                request=request,
             )
-        except twofactor.CodeRejected as rejected:
-            form.add_error("challenge", rejected.message)
-            return _refused_page(request, rejected, account=account, challenge=form)
+        except Refused as refused:
+            context = {"form": LoginForm(), "challenge": form, **_popup(account)}
+            return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(request, account, next_url, with_2fa=True)
     return _login_page(request, LoginForm(), challenge=form, account=account)
@@ -149,25 +135,27 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Enter your username and password first.")
         return redirect("login")
     account, next_url = pending
-    form = KeyAnswerForm(request.POST)
+    form = twofactor.key_answer_form(request.POST)
     try:
         if not form.is_valid():
-            raise twofactor.CodeRejected("malformed", form.errors["credential"][0])
-        webauthn.verify_key(
+            raise Refused("malformed", form.errors["credential"][0])
+        twofactor.verify_key(
             account,
             form.cleaned_data["credential"],
-            session=request.session,
-            rp=webauthn.relying_party(request),
+            purpose="login",
             now=clock.now(),
             request=request,
         )
-    except twofactor.CodeRejected as rejected:
-        return _refused_page(
-            request,
-            rejected,
-            account=account,
-            challenge=ChallengeForm(),
-            key_error=rejected.message,
+    except Refused as refused:
+        context = {
+            "form": LoginForm(),
+            "challenge": twofactor.challenge_form(),
+            "key_error": refused.message,
+            **_popup(account),
+        }
+        # said beside Use security key (the form's field is hidden), not above the pop-up
+        return render_refused(
+            request, LOGIN_TEMPLATE, context, refused, form=form, field="credential"
         )
     services.cancel_pending_login(request.session)
     return _finish_login(request, account, next_url, with_2fa=True)
@@ -176,20 +164,15 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def passkey_view(request: HttpRequest) -> HttpResponse:
     """Sign in with a passkey: a discoverable key with user verification, no password."""
-    form = KeyAnswerForm(request.POST)
+    form = twofactor.key_answer_form(request.POST)
     try:
         if not form.is_valid():
-            raise twofactor.CodeRejected("malformed", form.errors["credential"][0])
-        account = webauthn.sign_in_with_passkey(
-            form.cleaned_data["credential"],
-            session=request.session,
-            rp=webauthn.relying_party(request),
-            ip=client_ip(request),
-            now=clock.now(),
-            request=request,
+            raise Refused("malformed", form.errors["credential"][0])
+        account = twofactor.sign_in_with_passkey(
+            form.cleaned_data["credential"], ip=client_ip(request), now=clock.now(), request=request
         )
-    except (twofactor.CodeRejected, services.LoginRefused) as refused:
-        return _refused_page(request, refused)
+    except Refused as refused:
+        return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)
     services.cancel_pending_login(request.session)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     return _finish_login(request, account, next_url, with_2fa=True)

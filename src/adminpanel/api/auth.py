@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from adminpanel import clock
-from adminpanel.api import services
+from adminpanel.api import tokens
 from adminpanel.api.errors import NOT_AUTHENTICATED, ApiError
 from adminpanel.api.models import ApiToken
 from adminpanel.net import client_ip
@@ -23,7 +23,7 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
-        # TokenRefused propagates to the handler in errors.py (401 or 403).
-        return services.authenticate_token(
+        # Refused propagates to the handler in errors.py (401 or 403).
+        return tokens.authenticate_token(
             token, ip=client_ip(request), now=clock.now(), request=request
         )

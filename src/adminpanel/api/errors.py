@@ -11,21 +11,20 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from adminpanel.accounts.permissions import NotPermitted
-from adminpanel.accounts.services import LoginRefused
-from adminpanel.api.services import TokenRefused
-from adminpanel.errors import Invalid, NotFound
+from adminpanel.errors import Invalid, NotFound, Refused
 
 logger = logging.getLogger("adminpanel.api")
 
-# Login refusals (accounts.services / api.services reasons) and their HTTP statuses.
-LOGIN_STATUS = {
+# The HTTP status of each reason a service's Refused may carry to the API (403 for others).
+REFUSED_STATUS = {
     "invalid_credentials": 401,
+    "invalid_token": 401,
     "too_many_attempts": 429,
+    "throttled": 429,
     "ip_not_allowed": 403,
     "api_access_denied": 403,
     "two_factor_enabled": 403,
 }
-TOKEN_STATUS = {"invalid_token": 401, "api_access_denied": 403, "ip_not_allowed": 403}
 NOT_AUTHENTICATED = "Send the header `Authorization: Bearer <token>` with a token from /auth/login."
 NOT_FOUND = "There is nothing at this address."
 
@@ -100,16 +99,12 @@ def install(api: NinjaAPI) -> None:
             exc.status, exc.error, exc.message, fields=exc.fields, headers=exc.headers
         )
 
-    @api.exception_handler(LoginRefused)
-    def _login_refused(request: HttpRequest, exc: LoginRefused) -> JsonResponse:
+    @api.exception_handler(Refused)
+    def _refused(request: HttpRequest, exc: Refused) -> JsonResponse:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
         return error_response(
-            LOGIN_STATUS.get(exc.reason, 403), exc.reason, exc.message, headers=headers
+            REFUSED_STATUS.get(exc.reason, 403), exc.reason, exc.message, headers=headers
         )
-
-    @api.exception_handler(TokenRefused)
-    def _token_refused(request: HttpRequest, exc: TokenRefused) -> JsonResponse:
-        return error_response(TOKEN_STATUS.get(exc.reason, 401), exc.reason, exc.message)
 
     @api.exception_handler(NotPermitted)
     def _not_permitted(request: HttpRequest, exc: NotPermitted) -> JsonResponse:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Path, Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, create_model
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
@@ -109,11 +109,10 @@ class Access(Schema):
     api: bool
 
 
-class Permissions(Schema):
-    domains: LevelName
-    users: LevelName
-    aliases: LevelName
-    logs: LevelName
+# One field per section, from adminpanel.sections (as the Account's level fields are).
+Permissions = create_model(
+    "Permissions", __base__=Schema, **{s: (LevelName, ...) for s in SECTIONS}
+)
 
 
 # Built from a loaded account, whose fields are already valid: the response is validated once,
@@ -126,6 +125,13 @@ def _permissions(account: Account) -> Permissions:
     return Permissions.model_construct(**{s: LEVEL_NAMES[account.level(s)] for s in SECTIONS})
 
 
+TwoFactorMethod = Literal["totp", "key"]
+METHODS_FIELD = Field(
+    description="The account's second factors: `totp` (an authenticator app), `key` (security "
+    "keys or passkeys); empty when 2FA is off."
+)
+
+
 class MeOut(Schema):
     id: int
     username: str
@@ -133,9 +139,10 @@ class MeOut(Schema):
     access: Access
     permissions: Permissions
     allowed_ips: list[str]
+    two_factor_methods: list[TwoFactorMethod] = METHODS_FIELD
 
     @classmethod
-    def of(cls, account: Account) -> "MeOut":
+    def of(cls, account: Account, *, methods: list[str]) -> "MeOut":
         return cls.model_construct(
             id=account.pk,
             username=account.username,
@@ -143,6 +150,7 @@ class MeOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
+            two_factor_methods=methods,
         )
 
 
@@ -201,6 +209,10 @@ class UserOut(Schema):
     domain: str
     display_name: str
     quota_mb: int
+    storage_used_bytes: int | None = Field(
+        description="Storage used, as the mail server (Dovecot) last reported it; "
+        "null until it has stored mail for this mailbox."
+    )
     active: bool
     created_at: datetime
 
@@ -213,6 +225,7 @@ class UserOut(Schema):
             domain=mailbox.domain.name,
             display_name=mailbox.display_name,
             quota_mb=mailbox.quota_mb,
+            storage_used_bytes=getattr(mailbox, "storage_used_bytes", None),
             active=mailbox.active,
             created_at=mailbox.created_at,
         )
@@ -329,10 +342,11 @@ class SubadminOut(Schema):
     permissions: Permissions
     allowed_ips: list[str]
     two_factor_enabled: bool
+    two_factor_methods: list[TwoFactorMethod] = METHODS_FIELD
     created_at: datetime
 
     @classmethod
-    def of(cls, account: Account, *, two_factor: bool) -> "SubadminOut":
+    def of(cls, account: Account, *, methods: list[str]) -> "SubadminOut":
         return cls(
             id=account.pk,
             username=account.username,
@@ -340,7 +354,8 @@ class SubadminOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
-            two_factor_enabled=two_factor,
+            two_factor_enabled=bool(methods),
+            two_factor_methods=methods,
             created_at=account.created_at,
         )
 
@@ -366,18 +381,12 @@ class AccessPatch(Input):
     api: bool | None = None
 
 
-class PermissionsIn(Input):
-    domains: LevelName = "none"
-    users: LevelName = "none"
-    aliases: LevelName = "none"
-    logs: LevelName = "none"
-
-
-class PermissionsPatch(Input):
-    domains: LevelName | None = None
-    users: LevelName | None = None
-    aliases: LevelName | None = None
-    logs: LevelName | None = None
+PermissionsIn = create_model(
+    "PermissionsIn", __base__=Input, **{s: (LevelName, "none") for s in SECTIONS}
+)
+PermissionsPatch = create_model(
+    "PermissionsPatch", __base__=Input, **{s: (LevelName | None, None) for s in SECTIONS}
+)
 
 
 class SubadminIn(Input):

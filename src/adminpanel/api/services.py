@@ -1,90 +1,26 @@
-"""The rules of API access (SPEC §6): login, bearer tokens, revocation. The only writer of tokens.
+"""The API login (SPEC §6): a bearer token for a password, never for an account with 2FA."""
 
-A token is 256 random bits shown once; the database keeps only its SHA-256, so checking one is
-one indexed lookup and never a password hash. Issuing and revoking happen under the lock of the
-account's row, the one lock of ARCHITECTURE.md, so a token can never outlive the change that
-revoked the account's tokens (2FA enabled, password changed, deactivated, API access removed).
-"""
+from datetime import datetime
 
-import functools
-import hashlib
-import re
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest
 
-from adminpanel import audit, clock
+from adminpanel import audit
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.services import (
-    API_DENIED,
     INVALID_CREDENTIALS,
-    IP_NOT_ALLOWED,
-    LoginRefused,
     check_password_step,
+    needs_second_step,
     record_login,
 )
-from adminpanel.api.models import ApiToken
-from adminpanel.net import ip_allowed
-from adminpanel.twofactor.services import is_enabled
-
-TOKEN_LIFETIME = timedelta(hours=1)
-TOKEN_BYTES = 32  # 256 random bits
-TOKEN_SHAPE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")  # secrets.token_urlsafe(32)
-# Expired and revoked rows are kept this long (what "last used from" tells), then swept.
-KEEP_DEAD_TOKENS = timedelta(days=1)
+from adminpanel.api.tokens import IssuedToken, issue_token
+from adminpanel.errors import Refused
 
 TWO_FACTOR_ENABLED = (
     "Two-factor authentication is on for this account, so it cannot log in to the API "
     "(a script cannot type a code). Create a Sub-Admin with API access, restricted to your "
     "integration's IP addresses, instead."
 )
-INVALID_TOKEN = "The token is invalid, expired or revoked. Log in again for a new one."  # noqa: S105
-
-# Changes to an account (field names as accounts.subadmins reports them) that end its tokens.
-REVOKING_CHANGES = {
-    "password": "password_changed",
-    "is_active": "deactivated",
-    "api_access": "api_access_removed",
-}
-
-
-class TokenRefused(Exception):
-    """A presented token does not authenticate; `reason` is a stable code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    """A new token: `token` is shown once and never stored."""
-
-    token: str
-    expires_at: datetime
-    record: ApiToken
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def issue_token(account: Account, *, now: datetime, ip: str = "") -> IssuedToken:
-    """A new 1-hour token for the account. Call inside a transaction holding the account's lock."""
-    ApiToken.objects.filter(account=account, expires_at__lt=now - KEEP_DEAD_TOKENS).delete()
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    record = ApiToken.objects.create(
-        account=account,
-        token_hash=hash_token(token),
-        created_at=now,
-        expires_at=now + TOKEN_LIFETIME,
-        last_used_ip=ip,
-    )
-    return IssuedToken(token=token, expires_at=record.expires_at, record=record)
 
 
 def login(
@@ -92,22 +28,22 @@ def login(
 ) -> IssuedToken:
     """A token for a correct password of an account with API access and without 2FA.
 
-    Raises LoginRefused: invalid_credentials, too_many_attempts, api_access_denied,
+    Raises Refused: invalid_credentials, too_many_attempts, api_access_denied,
     ip_not_allowed (all from the password step) or two_factor_enabled (only once the password
     is right, so the refusal tells nothing to someone who does not know it).
     """
     account = check_password_step(
         username, password, ip=ip, channel="api", now=now, request=request
     )
-    refusal: LoginRefused | None = None
+    refusal: Refused | None = None
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
         # Re-checked under the lock: a password change or deactivation that committed since the
         # password step revoked tokens already and must not be undone by this one.
         if locked.password != account.password or not locked.is_active or not locked.api_allowed:
-            refusal = LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
-        elif is_enabled(locked):
-            refusal = LoginRefused("two_factor_enabled", TWO_FACTOR_ENABLED)
+            refusal = Refused("invalid_credentials", INVALID_CREDENTIALS)
+        elif needs_second_step(locked):
+            refusal = Refused("two_factor_enabled", TWO_FACTOR_ENABLED)
         else:
             issued = issue_token(locked, now=now, ip=ip)
             record_login(locked, request=request, with_2fa=False, channel="api")
@@ -116,120 +52,3 @@ def login(
         audit.record("api_login_refused", actor=account, request=request, reason=refusal.reason)
         raise refusal
     return issued
-
-
-@functools.cache
-def _token_lookup() -> tuple[str, list[str], list[str], list[tuple[int, list, object]]]:
-    """The token-and-account SELECT, the attribute names and the column converters.
-
-    Built from the models once per process: the ORM would compile the same two-table SELECT
-    and look up the same converters on every API request, which cost more than running it.
-    """
-    quote = connection.ops.quote_name
-    token_fields = list(ApiToken._meta.concrete_fields)
-    account_fields = list(Account._meta.concrete_fields)
-    columns = [f"t.{quote(f.column)}" for f in token_fields]
-    columns += [f"a.{quote(f.column)}" for f in account_fields]
-    # Only quoted names from the models go into the text; the hash is a parameter.
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608
-        f"JOIN {quote(Account._meta.db_table)} a ON a.{quote(Account._meta.pk.column)} = "
-        f"t.{quote(ApiToken._meta.get_field('account').column)} "
-        f"WHERE t.{quote(ApiToken._meta.get_field('token_hash').column)} = %s"
-    )
-    converters = []
-    for index, field in enumerate(token_fields + account_fields):
-        expression = field.get_col(field.model._meta.db_table)
-        found = connection.ops.get_db_converters(expression)
-        found += expression.get_db_converters(connection)
-        if found:
-            converters.append((index, found, expression))
-    return (
-        sql,
-        [f.attname for f in token_fields],
-        [f.attname for f in account_fields],
-        converters,
-    )
-
-
-def _token_with_account(token_hash: str) -> ApiToken | None:
-    """One indexed lookup by the token's hash, with its account loaded."""
-    sql, token_names, account_names, converters = _token_lookup()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, functions, expression in converters:
-        for convert in functions:
-            values[index] = convert(values[index], expression, connection)
-    split = len(token_names)
-    record = ApiToken.from_db(connection.alias, token_names, values[:split])
-    record.account = Account.from_db(connection.alias, account_names, values[split:])
-    return record
-
-
-def authenticate_token(token: str, *, ip: str, now: datetime, request=None) -> ApiToken:
-    """The live token (with its account) for a presented bearer token, or TokenRefused.
-
-    One indexed lookup by SHA-256. The account must still be active, have API access and
-    allow the client's IP address.
-    """
-    if not TOKEN_SHAPE.match(token):
-        raise TokenRefused("invalid_token", INVALID_TOKEN)
-    record = _token_with_account(hash_token(token))
-    if record is None:
-        raise TokenRefused("invalid_token", INVALID_TOKEN)
-    if not record.is_live(now) or not record.account.is_active:
-        raise TokenRefused("invalid_token", INVALID_TOKEN)
-    account = record.account
-    if not account.api_allowed:
-        refusal = TokenRefused("api_access_denied", API_DENIED)
-    elif not ip_allowed(ip, account.allowed_ips):
-        refusal = TokenRefused("ip_not_allowed", IP_NOT_ALLOWED)
-    else:
-        if record.last_used_ip != ip:
-            # Written only when it changes, so a steady client costs no write per request.
-            ApiToken.objects.filter(pk=record.pk).update(last_used_ip=ip)
-            record.last_used_ip = ip
-        return record
-    audit.record("api_token_refused", actor=account, request=request, reason=refusal.reason)
-    raise refusal
-
-
-def revoke_token(record: ApiToken, *, now: datetime, request=None) -> None:
-    """Log out: this token stops working at once."""
-    with transaction.atomic():
-        ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_reason="logout"
-        )
-        audit.record("api_logout", actor=record.account, request=request, token_id=record.pk)
-
-
-def revoke_tokens(account: Account, reason: str, *, actor=None, request=None) -> int:
-    """End every live token of the account at once; returns how many. Logged when any."""
-    now = clock.now()
-    count = ApiToken.objects.filter(
-        account=account, revoked_at__isnull=True, expires_at__gt=now
-    ).update(revoked_at=now, revoked_reason=reason[:64])
-    if count:
-        audit.record(
-            "api_token_revoked",
-            actor=actor or account,
-            request=request,
-            account=account.username,
-            reason=reason,
-            tokens=count,
-        )
-    return count
-
-
-def revoke_tokens_after_change(
-    account: Account, changed: list[str], *, actor=None, request=None
-) -> int:
-    """Revoke the account's tokens when a change ends its API use (see REVOKING_CHANGES)."""
-    for field, reason in REVOKING_CHANGES.items():
-        if field in changed and (field == "password" or not getattr(account, field)):
-            return revoke_tokens(account, reason, actor=actor, request=request)
-    return 0

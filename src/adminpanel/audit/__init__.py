@@ -1,8 +1,28 @@
 """The audit log. Services call `record`; views never do."""
 
+from django.apps import apps as app_registry  # not `apps`: that is also our submodule
+from django.http import HttpRequest
 
-def record(event: str, *, actor=None, request=None, actor_name: str = "", **details):
-    """Append one event. Secrets, codes and passwords must never be passed as details."""
-    from adminpanel.audit.services import record as _record
+from adminpanel import clock
+from adminpanel.net import client_ip
 
-    return _record(event, actor=actor, request=request, actor_name=actor_name, **details)
+
+def record(
+    event: str, *, actor=None, request: HttpRequest | None = None, actor_name: str = "", **details
+):
+    """Append one event with time (UTC), actor, client IP, user agent and details.
+
+    Secrets, codes and passwords must never be passed as details. The model is looked up in
+    the app registry because this package is imported while Django loads its apps.
+    """
+    ip = client_ip(request) if request is not None else ""
+    agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
+    return app_registry.get_model("audit", "Event").objects.create(
+        at=clock.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=(actor.username if actor is not None else actor_name)[:150],
+        event=event,
+        ip=ip,
+        user_agent=agent,
+        details=details,
+    )

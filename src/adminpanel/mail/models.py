@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from adminpanel import clock
+from adminpanel.mail.addresses import domain_to_unicode
 
 
 class Domain(models.Model):
@@ -21,8 +22,6 @@ class Domain(models.Model):
 
     @property
     def display_name(self) -> str:
-        from adminpanel.mail.addresses import domain_to_unicode
-
         return domain_to_unicode(self.name)
 
 

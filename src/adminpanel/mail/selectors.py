@@ -1,12 +1,14 @@
 """Read-only queries for the mail pages and the API, behind the same permission check."""
 
 import idna
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat, Lower
 
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.errors import get_by_id
 from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mailserver.models import MailboxUsage
 
 
 def _domain_term(search: str) -> str:
@@ -46,9 +48,16 @@ def _address_filter(search: str) -> Q:
     )
 
 
+def _with_storage_used(query: QuerySet[Mailbox]) -> QuerySet[Mailbox]:
+    """Each mailbox's storage in bytes as Dovecot last reported it (None: nothing yet)."""
+    address = Concat(Lower("local_part"), Value("@"), "domain__name", output_field=CharField())
+    used = MailboxUsage.objects.filter(address=OuterRef("mailserver_address")).values("bytes")
+    return query.annotate(mailserver_address=address, storage_used_bytes=Subquery(used[:1]))
+
+
 def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Mailbox]:
     require(actor, "users", Level.VIEW)
-    query = Mailbox.objects.select_related("domain")
+    query = _with_storage_used(Mailbox.objects.select_related("domain"))
     if search.strip():
         query = query.filter(_address_filter(search) | Q(display_name__icontains=search.strip()))
     if domain:
@@ -58,7 +67,7 @@ def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet
 
 def get_mailbox(actor: Account, pk: object) -> Mailbox:
     require(actor, "users", Level.VIEW)
-    return get_by_id(Mailbox.objects.select_related("domain"), pk)
+    return get_by_id(_with_storage_used(Mailbox.objects.select_related("domain")), pk)
 
 
 def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Alias]:

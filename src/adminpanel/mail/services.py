@@ -45,7 +45,9 @@ def _display_name(raw: object) -> str:
 
 
 def _password_hash(raw: object) -> str:
-    return make_password(checked_new_password(raw))
+    # Always Argon2id, whatever else PASSWORD_HASHERS may list: Dovecot verifies this very
+    # hash (the view mailserver_mailboxes hands it over as {ARGON2ID}).
+    return make_password(checked_new_password(raw), hasher="argon2")
 
 
 def _destinations(raw: object) -> list[str]:

@@ -16,16 +16,14 @@ from adminpanel.errors import Invalid
 from adminpanel.mail import forms as mail_forms
 from adminpanel.mail import selectors, services
 from adminpanel.pages import paginate, search_query, show_invalid
+from adminpanel.sections import BY_KEY, Section
 
 
 @dataclass(frozen=True)
-class Section:
-    """What differs between the three pages of managed data."""
+class SectionPages:
+    """What differs between the three pages of managed data; names and URL from sections."""
 
-    key: str  # the permission section
-    title: str
-    noun: str
-    url: str
+    section: Section
     search: Callable
     get: Callable
     create: Callable
@@ -35,17 +33,35 @@ class Section:
     edit_form: type[forms.Form]
     initial: Callable  # object -> initial values of the edit form
 
+    # What the templates read: the permission section's key, title, nouns and URL.
+    @property
+    def key(self) -> str:
+        return self.section.key
+
+    @property
+    def title(self) -> str:
+        return self.section.label
+
+    @property
+    def noun(self) -> str:
+        return self.section.noun
+
+    @property
+    def plural(self) -> str:
+        return self.section.plural
+
+    @property
+    def url(self) -> str:
+        return self.section.url
+
 
 def _alias_initial(alias):
     return {"destinations": "\n".join(alias.destinations), "active": alias.active}
 
 
 SECTIONS = {
-    "domains": Section(
-        "domains",
-        "Domains",
-        "domain",
-        "/domains",
+    "domains": SectionPages(
+        BY_KEY["domains"],
         selectors.domains,
         selectors.get_domain,
         services.create_domain,
@@ -55,11 +71,8 @@ SECTIONS = {
         mail_forms.DomainEditForm,
         lambda d: {"catch_all": d.catch_all, "active": d.active},
     ),
-    "users": Section(
-        "users",
-        "Users",
-        "mailbox",
-        "/users",
+    "users": SectionPages(
+        BY_KEY["users"],
         selectors.mailboxes,
         selectors.get_mailbox,
         services.create_mailbox,
@@ -69,11 +82,8 @@ SECTIONS = {
         mail_forms.MailboxEditForm,
         lambda m: {"display_name": m.display_name, "quota_mb": m.quota_mb, "active": m.active},
     ),
-    "aliases": Section(
-        "aliases",
-        "Aliases",
-        "alias",
-        "/aliases",
+    "aliases": SectionPages(
+        BY_KEY["aliases"],
         selectors.aliases,
         selectors.get_alias,
         services.create_alias,

@@ -13,10 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminpanel import clock
 from adminpanel.accounts import services as accounts
 from adminpanel.accounts import web_sessions
-from adminpanel.errors import Invalid
+from adminpanel.errors import Invalid, Refused
 from adminpanel.twofactor import webauthn
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
-from adminpanel.twofactor.services import CodeRejected
 
 DISABLED = "Two-factor authentication is disabled."
 DELETE_ENTRY = "You can now delete the entry from your 2FA app."
@@ -37,12 +36,12 @@ def _options_for(request: HttpRequest, purpose: str, rp: webauthn.RelyingParty) 
             request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS
         )
         if pending is None:
-            raise CodeRejected("no_pending_login", "Enter your username and password first.")
+            raise Refused("no_pending_login", "Enter your username and password first.")
         return webauthn.authentication_options(
             pending[0], purpose=purpose, session=request.session, rp=rp, now=now
         )
     if not request.user.is_authenticated:
-        raise CodeRejected("not_authenticated", "Log in first.")
+        raise Refused("not_authenticated", "Log in first.")
     if purpose == webauthn.REGISTER:
         webauthn.clean_key_name(request.POST.get("name"))
         return webauthn.registration_options(request.user, session=request.session, rp=rp, now=now)
@@ -62,7 +61,7 @@ def options_view(request: HttpRequest) -> HttpResponse:
         options = _options_for(request, purpose, rp)
     except Invalid as invalid:
         return _refused("invalid_name", invalid.message)
-    except (CodeRejected, accounts.LoginRefused) as refused:
+    except Refused as refused:
         return _refused(refused.reason, refused.message, 403)
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
 
@@ -89,7 +88,7 @@ def add_view(request: HttpRequest) -> HttpResponse:
     except Invalid as invalid:
         messages.error(request, invalid.message)
         return redirect("2fa")
-    except CodeRejected as refused:
+    except Refused as refused:
         messages.error(request, refused.message)
         return redirect("2fa")
     name = webauthn.clean_key_name(form.cleaned_data["name"])
@@ -116,7 +115,7 @@ def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "twofactor/remove_key.html", {"key": key})
     try:
         webauthn.remove_key(request.user, pk, request=request)
-    except CodeRejected as refused:
+    except Refused as refused:
         messages.info(request, refused.message)
         return redirect("2fa-disable")
     messages.success(request, f"Security key “{key.name}” removed.")
@@ -140,7 +139,7 @@ def disable_with_key_view(request: HttpRequest) -> HttpResponse:
             now=clock.now(),
             request=request,
         )
-    except CodeRejected as refused:
+    except Refused as refused:
         messages.error(request, refused.message)
         return redirect("2fa-disable")
     messages.success(request, DISABLED)

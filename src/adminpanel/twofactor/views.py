@@ -9,7 +9,9 @@ from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
 from adminpanel.accounts import web_sessions
-from adminpanel.twofactor import services, webauthn
+from adminpanel.errors import Refused
+from adminpanel.pages import render_refused
+from adminpanel.twofactor import interface, recovery, services, webauthn
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 
@@ -17,20 +19,15 @@ ENABLED = "Two-factor authentication is enabled."
 DISABLED = "Two-factor authentication is disabled."
 
 
-def _rejected(request, template: str, context: dict, form, rejected) -> HttpResponse:
-    form.add_error("challenge", rejected.message)
-    status = 429 if rejected.reason == "throttled" else 200
-    response = render(request, template, {**context, "form": form}, status=status)
-    if rejected.retry_after:
-        response["Retry-After"] = str(rejected.retry_after)
-    return response
+def _rejected(request, template: str, context: dict, form, refused: Refused) -> HttpResponse:
+    return render_refused(request, template, {**context, "form": form}, refused, form=form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def status_view(request: HttpRequest) -> HttpResponse:
     account = request.user
-    enabled = services.is_enabled(account)
+    enabled = interface.is_enabled(account)
     # Bound on every POST, even an empty one, so that it says what is missing.
     form = StatusForm(
         request.POST if request.method == "POST" else None,
@@ -53,7 +50,7 @@ def status_view(request: HttpRequest) -> HttpResponse:
         "enabled": enabled,
         "has_app": services.has_app(account),
         "keys": webauthn.keys_of(account),
-        "recovery_codes_left": services.recovery_codes_left(account) if enabled else 0,
+        "recovery_codes_left": recovery.left(account) if enabled else 0,
     }
     return render(request, "twofactor/status.html", context, status=status)
 
@@ -61,7 +58,9 @@ def status_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def enable_view(request: HttpRequest) -> HttpResponse:
-    """Requirements, then Next: a new pending setup (replacing any earlier one)."""
+    """Requirements, then Next: a new pending setup (replacing any earlier one).
+
+    An account whose 2FA is on with security keys may add the app as well."""
     if services.has_app(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
@@ -114,12 +113,10 @@ def setup_view(request: HttpRequest) -> HttpResponse:
             now=clock.now(),
             request=request,
         )
-    except services.CodeRejected as rejected:
-        return _rejected(request, "twofactor/setup.html", context, form, rejected)
-    except services.SetupError as error:
-        if error.reason == "replaced":
+    except Refused as refused:
+        if refused.reason == "replaced":
             context = _setup_context(request, services.pending_setup(account) or setup)
-        return _rejected(request, "twofactor/setup.html", context, form, error)
+        return _rejected(request, "twofactor/setup.html", context, form, refused)
     web_sessions.mark_two_factor(request)  # it has just shown a code
     if not codes:  # 2FA was on already, with a security key: its recovery codes stay
         messages.success(request, "Authenticator app added.")
@@ -130,18 +127,18 @@ def setup_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def disable_view(request: HttpRequest) -> HttpResponse:
-    if not services.is_enabled(request.user):
+    if not interface.is_enabled(request.user):
         messages.info(request, DISABLED)
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
-    context = {"has_keys": webauthn.has_keys(request.user)}
+    context = {"has_keys": services.has_keys(request.user)}
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
                 request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
             )
-        except services.CodeRejected as rejected:
-            return _rejected(request, "twofactor/disable.html", context, form, rejected)
+        except Refused as refused:
+            return _rejected(request, "twofactor/disable.html", context, form, refused)
         messages.success(request, DISABLED)
         messages.info(request, "You can now delete the entry from your 2FA app.")
         return redirect("2fa")
@@ -152,16 +149,16 @@ def disable_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     """A new set of recovery codes, confirmed with a current code."""
-    if not services.is_enabled(request.user):
+    if not interface.is_enabled(request.user):
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
-    context = {"recovery_codes_left": services.recovery_codes_left(request.user)}
+    context = {"recovery_codes_left": recovery.left(request.user)}
     if request.method == "POST" and form.is_valid():
         try:
             codes = services.regenerate_recovery_codes(
                 request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
             )
-        except services.CodeRejected as rejected:
-            return _rejected(request, "twofactor/regenerate.html", context, form, rejected)
+        except Refused as refused:
+            return _rejected(request, "twofactor/regenerate.html", context, form, refused)
         return render(request, "twofactor/recovery_codes.html", {"codes": codes})
     return render(request, "twofactor/regenerate.html", {**context, "form": form})

@@ -40,15 +40,13 @@ from webauthn.helpers.structs import (
 )
 
 from adminpanel import audit
-from adminpanel.accounts import web_sessions
+from adminpanel.accounts import access, web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.accounts.services import API_ONLY, IP_NOT_ALLOWED, WEB_DENIED, LoginRefused
-from adminpanel.api.services import revoke_tokens
-from adminpanel.errors import Invalid, get_by_id
-from adminpanel.net import ip_allowed
-from adminpanel.twofactor import services as twofactor
+from adminpanel.api.tokens import revoke_tokens
+from adminpanel.errors import Invalid, Refused, get_by_id
+from adminpanel.twofactor import recovery, services, state
 from adminpanel.twofactor.models import WebAuthnChallenge, WebAuthnKey
-from adminpanel.twofactor.services import CodeRejected
+from adminpanel.twofactor.services import Verdict
 
 # Purposes a challenge can be made for; an answer is accepted only for its own.
 REGISTER = "register"
@@ -91,7 +89,7 @@ def relying_party(request) -> RelyingParty:
     except ValueError:
         is_ip = False
     if is_ip or not rp_id:
-        raise CodeRejected(
+        raise Refused(
             "unavailable",
             "Security keys need the panel to be opened by its host name (for example "
             "http://localhost:8000), not by an IP address.",
@@ -136,12 +134,12 @@ class _Answer:
 
 def _parse(raw: object, *, registration: bool) -> _Answer:
     if not isinstance(raw, str | dict) or (isinstance(raw, str) and len(raw) > MAX_ANSWER):
-        raise CodeRejected("malformed", UNREADABLE)
+        raise Refused("malformed", UNREADABLE)
     try:
         if isinstance(raw, str):
             raw = json.loads(raw)
         if not isinstance(raw, dict):
-            raise CodeRejected("malformed", UNREADABLE)
+            raise Refused("malformed", UNREADABLE)
         parse = (
             parse_registration_credential_json
             if registration
@@ -150,12 +148,12 @@ def _parse(raw: object, *, registration: bool) -> _Answer:
         credential = parse(raw)
         client = parse_client_data_json(credential.response.client_data_json)
         if not isinstance(client.origin, str):
-            raise CodeRejected("malformed", UNREADABLE)
+            raise Refused("malformed", UNREADABLE)
         challenge = bytes_to_base64url(client.challenge)
     except _MALFORMED:
-        raise CodeRejected("malformed", UNREADABLE) from None
+        raise Refused("malformed", UNREADABLE) from None
     if not isinstance(credential.id, str) or len(credential.id) > 1400 or not challenge:
-        raise CodeRejected("malformed", UNREADABLE)
+        raise Refused("malformed", UNREADABLE)
     return _Answer(credential, challenge, client.origin[:200], credential.id)
 
 
@@ -185,31 +183,31 @@ def _new_challenge(
 def _take_challenge(
     answer: _Answer, *, binding: str, purpose: str, account: Account | None, now: datetime
 ) -> WebAuthnChallenge:
-    """The challenge this answer signs, spent now; CodeRejected when it may not be used.
+    """The challenge this answer signs, spent now; Refused when it may not be used.
 
     Called under the account's lock, so of simultaneous answers exactly one spends it.
     """
     found = WebAuthnChallenge.objects.filter(challenge=answer.challenge).first()
     if found is None:
-        raise CodeRejected("unknown_challenge", f"This request was replaced or has ended. {AGAIN}")
+        raise Refused("unknown_challenge", f"This request was replaced or has ended. {AGAIN}")
     if found.binding != binding:
-        raise CodeRejected("other_session", f"This answer belongs to another session. {AGAIN}")
+        raise Refused("other_session", f"This answer belongs to another session. {AGAIN}")
     account_id = account.pk if account is not None else None
     if found.purpose != purpose or found.account_id != account_id:
-        raise CodeRejected("other_purpose", f"This answer was made for another step. {AGAIN}")
+        raise Refused("other_purpose", f"This answer was made for another step. {AGAIN}")
     if found.used_at is not None:
-        raise CodeRejected("replayed", f"This security key answer has already been used. {AGAIN}")
+        raise Refused("replayed", f"This security key answer has already been used. {AGAIN}")
     if found.expires_at <= now:
-        raise CodeRejected("expired", f"The security key request expired (5 minutes). {AGAIN}")
+        raise Refused("expired", f"The security key request expired (5 minutes). {AGAIN}")
     spent = WebAuthnChallenge.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now)
     if spent != 1:
-        raise CodeRejected("replayed", f"This security key answer has already been used. {AGAIN}")
+        raise Refused("replayed", f"This security key answer has already been used. {AGAIN}")
     return found
 
 
 def _check_origin(answer: _Answer, rp: RelyingParty) -> None:
     if answer.origin not in rp.origins:
-        raise CodeRejected(
+        raise Refused(
             "wrong_origin",
             "This answer was made for another web address, not this panel. Sign in only at "
             "the panel's own address.",
@@ -255,14 +253,14 @@ def authentication_options(
 ) -> str:
     """The JSON for navigator.credentials.get(): this account's keys, or any passkey."""
     if purpose not in (LOGIN, PASSKEY, DISABLE):
-        raise CodeRejected("malformed", UNREADABLE)
+        raise Refused("malformed", UNREADABLE)
     if purpose == PASSKEY:
         account, allowed = None, []
         verification = UserVerificationRequirement.REQUIRED
     else:
         allowed = _descriptors(WebAuthnKey.objects.filter(account=account))
         if not allowed:
-            raise CodeRejected("no_keys", "This account has no security key.")
+            raise Refused("no_keys", "This account has no security key.")
         verification = UserVerificationRequirement.DISCOURAGED
     challenge = _new_challenge(session_binding(session), purpose, account, now)
     options = generate_authentication_options(
@@ -282,10 +280,6 @@ def keys_of(account: Account) -> list[WebAuthnKey]:
     return list(WebAuthnKey.objects.filter(account=account))
 
 
-def has_keys(account: Account) -> bool:
-    return WebAuthnKey.objects.filter(account=account).exists()
-
-
 def get_key(account: Account, pk: object) -> WebAuthnKey:
     """One of this account's keys, or NotFound."""
     return get_by_id(WebAuthnKey.objects.filter(account=account), pk)
@@ -303,7 +297,7 @@ def _register(
 ) -> WebAuthnKey:
     """Verify a new key's answer and store it; call under the account's lock.
 
-    Raises CodeRejected (nothing stored) when the answer is not for this session's registration
+    Raises Refused (nothing stored) when the answer is not for this session's registration
     challenge, was made at another origin, or does not verify.
     """
     challenge = _take_challenge(answer, binding=binding, purpose=REGISTER, account=locked, now=now)
@@ -316,10 +310,10 @@ def _register(
             expected_origin=list(rp.origins),
         )
     except _MALFORMED:
-        raise CodeRejected("invalid", NOT_VERIFIED) from None
+        raise Refused("invalid", NOT_VERIFIED) from None
     credential_id = bytes_to_base64url(verified.credential_id)
     if WebAuthnKey.objects.filter(credential_id=credential_id).exists():
-        raise CodeRejected("already_registered", "This security key is already registered.")
+        raise Refused("already_registered", "This security key is already registered.")
     try:
         with transaction.atomic():  # a savepoint: a concurrent twin insert stays clean
             key = WebAuthnKey.objects.create(
@@ -332,9 +326,7 @@ def _register(
                 created_at=now,
             )
     except IntegrityError:
-        raise CodeRejected(
-            "already_registered", "This security key is already registered."
-        ) from None
+        raise Refused("already_registered", "This security key is already registered.") from None
     audit.record("webauthn_key_added", actor=locked, request=request, key=key.pk, name=name)
     return key
 
@@ -351,7 +343,7 @@ def _check_assertion(
 ) -> WebAuthnKey:
     """Verify a signed answer of one of this account's keys; call under its lock.
 
-    Spends the challenge whatever the outcome. Raises CodeRejected; a counter that does not grow
+    Spends the challenge whatever the outcome. Raises Refused; a counter that does not grow
     is refused and logged as a possible cloned key.
     """
     challenge_account = None if purpose == PASSKEY else locked
@@ -362,11 +354,11 @@ def _check_assertion(
     key = WebAuthnKey.objects.filter(credential_id=answer.credential_id).first()
     if key is None or key.account_id != locked.pk:
         reason = "unknown_key" if key is None else "other_account"
-        raise CodeRejected(reason, NOT_REGISTERED)
+        raise Refused(reason, NOT_REGISTERED)
     if purpose == PASSKEY:
         handle = answer.credential.response.user_handle
         if handle is None or bytes_to_base64url(handle) != key.user_handle:
-            raise CodeRejected("other_account", NOT_REGISTERED)
+            raise Refused("other_account", NOT_REGISTERED)
     try:
         verified = verify_authentication_response(
             credential=answer.credential,
@@ -380,7 +372,7 @@ def _check_assertion(
             require_user_verification=purpose == PASSKEY,
         )
     except _MALFORMED:
-        raise CodeRejected("invalid", NOT_VERIFIED) from None
+        raise Refused("invalid", NOT_VERIFIED) from None
     received = verified.new_sign_count
     if (received or key.sign_count) and received <= key.sign_count:
         audit.record(
@@ -392,7 +384,7 @@ def _check_assertion(
             stored=key.sign_count,
             received=received,
         )
-        raise CodeRejected(
+        raise Refused(
             "counter_regressed",
             "This security key's signature counter went backwards, so it may have been "
             "copied. It was refused: use another key or a recovery code, and remove this key.",
@@ -450,19 +442,19 @@ def add_key(
 
     When it is the account's first second factor, 2FA is now on: its API tokens are revoked and
     the 10 recovery codes are returned, to be shown once. Otherwise returns None. Raises
-    Invalid (the name) or CodeRejected; either way nothing is stored.
+    Invalid (the name) or Refused; either way nothing is stored.
     """
     clean = clean_key_name(name)
     answer = _parse(raw, registration=True)
     binding = session_binding(session)
     # Recovery codes are hashed outside the lock, when they will probably be needed.
-    prepared = twofactor._new_recovery_codes() if not twofactor.is_enabled(account) else None
+    prepared = recovery.new_codes() if not _enabled(account) else None
     with transaction.atomic():
-        locked, _ = twofactor._lock(account)
-        first = not twofactor.is_enabled(locked)
+        locked, _ = state.lock(account)
+        first = not _enabled(locked)
         try:
             _register(locked, answer, clean, binding=binding, rp=rp, now=now, request=request)
-        except CodeRejected as rejection:
+        except Refused as rejection:
             # The spent challenge is committed with the log line; no key is stored.
             audit.record(
                 "webauthn_key_refused", actor=locked, request=request, reason=rejection.reason
@@ -471,20 +463,20 @@ def add_key(
         else:
             refused = None
             if first:
-                codes, hashes = prepared or twofactor._new_recovery_codes()
-                twofactor._store_recovery_codes(locked, hashes)
+                codes, hashes = prepared or recovery.new_codes()
+                recovery.store(locked, hashes)
                 audit.record("2fa_enabled", actor=locked, request=request, method="key")
                 # A session from before 2FA must not keep access it never proved (SPEC §12).
                 web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
                 revoke_tokens(locked, "two_factor_enabled", request=request)
     if refused is not None:
         raise refused
-    return [twofactor.format_recovery_code(c) for c in codes] if first else None
+    return recovery.formatted(codes) if first else None
 
 
 def _check_key(
     locked: Account,
-    state,
+    code_state,
     answer: _Answer,
     *,
     binding: str,
@@ -492,24 +484,24 @@ def _check_key(
     rp: RelyingParty,
     now: datetime,
     request,
-) -> twofactor.Verdict | CodeRejected:
+) -> Verdict | Refused:
     """A signed answer checked under the lock, in the same throttle as codes."""
     context = _context(locked, request, purpose)
-    waiting = twofactor._waiting(state, now, context)
+    waiting = state.waiting(code_state, now, context)
     if waiting is not None:
         return waiting
-    if state.failures >= twofactor.LOCK_AFTER:
-        return CodeRejected(
+    if state.locked_out(code_state):
+        return Refused(
             "locked", "Too many failed attempts: only a recovery code can unlock this account now."
         )
     try:
         _check_assertion(
             locked, answer, binding=binding, purpose=purpose, rp=rp, now=now, request=request
         )
-    except CodeRejected as rejection:
-        return twofactor._fail(state, rejection, now, **context)
-    twofactor._succeed(state, None)
-    return twofactor.Verdict("key")
+    except Refused as rejection:
+        return state.fail(code_state, rejection, now, **context)
+    state.succeed(code_state, None)
+    return Verdict("key")
 
 
 def verify_key(
@@ -521,15 +513,15 @@ def verify_key(
     rp: RelyingParty,
     now: datetime,
     request=None,
-) -> twofactor.Verdict:
+) -> Verdict:
     """Accept a signed answer of one of the account's keys, once, for this session's purpose."""
     answer = _parse(raw, registration=False)
     binding = session_binding(session)
     with transaction.atomic():
-        locked, state = twofactor._lock(account)
+        locked, code_state = state.lock(account)
         outcome = _check_key(
             locked,
-            state,
+            code_state,
             answer,
             binding=binding,
             purpose=purpose,
@@ -537,21 +529,20 @@ def verify_key(
             now=now,
             request=request,
         )
-    if isinstance(outcome, CodeRejected):
+    if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
 
-def _access_refusal(account: Account, ip: str) -> LoginRefused | None:
+def _enabled(account: Account) -> bool:
+    return services.has_app(account) or services.has_keys(account)
+
+
+def _access_refusal(account: Account, ip: str) -> Refused | None:
+    """The one access rule (accounts.access) for a passkey sign-in: web channel, this IP."""
     if not account.is_active:
-        return LoginRefused("unknown_key", PASSKEY_UNKNOWN)
-    if not account.web_access:
-        if account.api_access:
-            return LoginRefused("api_only", API_ONLY)
-        return LoginRefused("web_denied", WEB_DENIED)
-    if not ip_allowed(ip, account.allowed_ips):
-        return LoginRefused("ip_not_allowed", IP_NOT_ALLOWED)
-    return None
+        return Refused("unknown_key", PASSKEY_UNKNOWN)
+    return access.refusal(account, channel="web", ip=ip)
 
 
 def sign_in_with_passkey(
@@ -559,16 +550,16 @@ def sign_in_with_passkey(
 ) -> Account:
     """The account whose passkey signed this answer (with user verification): both factors.
 
-    Raises CodeRejected (the answer) or LoginRefused (the account may not log in here).
+    Raises Refused: the answer is not accepted, or the account may not log in here.
     """
     answer = _parse(raw, registration=False)
     key = WebAuthnKey.objects.filter(credential_id=answer.credential_id).first()
     if key is None:
         audit.record("passkey_login_failed", request=request, reason="unknown_key")
-        raise CodeRejected("unknown_key", PASSKEY_UNKNOWN)
+        raise Refused("unknown_key", PASSKEY_UNKNOWN)
     binding = session_binding(session)
     with transaction.atomic():
-        locked, state = twofactor._lock(key.account)
+        locked, code_state = state.lock(key.account)
         outcome = _access_refusal(locked, ip)
         if outcome is not None:
             audit.record(
@@ -581,7 +572,7 @@ def sign_in_with_passkey(
         else:
             outcome = _check_key(
                 locked,
-                state,
+                code_state,
                 answer,
                 binding=binding,
                 purpose=PASSKEY,
@@ -589,11 +580,11 @@ def sign_in_with_passkey(
                 now=now,
                 request=request,
             )
-        if isinstance(outcome, twofactor.Verdict):
+        if isinstance(outcome, Verdict):
             audit.record(
                 "passkey_sign_in", actor=locked, request=request, key=key.pk, name=key.name
             )
-    if not isinstance(outcome, twofactor.Verdict):
+    if not isinstance(outcome, Verdict):
         raise outcome
     return locked
 
@@ -601,17 +592,17 @@ def sign_in_with_passkey(
 def removes_last_factor(account: Account) -> bool:
     """Would removing one key turn 2FA off? (no app, and this is the only key)"""
     return (
-        not twofactor.has_app(account) and WebAuthnKey.objects.filter(account=account).count() <= 1
+        not services.has_app(account) and WebAuthnKey.objects.filter(account=account).count() <= 1
     )
 
 
 def remove_key(account: Account, pk: object, *, request=None) -> WebAuthnKey:
     """Remove one of the account's keys; the last second factor goes only by disabling 2FA."""
     with transaction.atomic():
-        locked, _ = twofactor._lock(account)
+        locked, _ = state.lock(account)
         key = get_key(locked, pk)
         if removes_last_factor(locked):
-            raise CodeRejected("last_factor", LAST_FACTOR)
+            raise Refused("last_factor", LAST_FACTOR)
         _remove_key_row(locked, key, request=request)
     return key
 
@@ -623,10 +614,10 @@ def disable_with_key(
     answer = _parse(raw, registration=False)
     binding = session_binding(session)
     with transaction.atomic():
-        locked, state = twofactor._lock(account)
+        locked, code_state = state.lock(account)
         outcome = _check_key(
             locked,
-            state,
+            code_state,
             answer,
             binding=binding,
             purpose=DISABLE,
@@ -634,9 +625,9 @@ def disable_with_key(
             now=now,
             request=request,
         )
-        if isinstance(outcome, twofactor.Verdict):
-            twofactor.turn_off(locked)
+        if isinstance(outcome, Verdict):
+            services.turn_off(locked)
             audit.record("2fa_disabled", actor=locked, request=request, method="key")
             web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
-    if isinstance(outcome, CodeRejected):
+    if isinstance(outcome, Refused):
         raise outcome

@@ -4,10 +4,11 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from adminpanel import clock
-from adminpanel.api import services
+from adminpanel.api import services, tokens
 from adminpanel.api.routers import ANY, actor
 from adminpanel.api.schemas import HealthOut, LoginIn, MeOut, TokenOut, responses
 from adminpanel.net import client_ip
+from adminpanel.twofactor import interface as twofactor
 
 router = Router(tags=["auth"])
 
@@ -28,14 +29,15 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
 @router.post("/auth/logout", response=responses({204: None}, *ANY))
 def logout(request: HttpRequest) -> Status:
     """Revoke the bearer token of this request."""
-    services.revoke_token(request.auth, now=clock.now(), request=request)  # type: ignore[attr-defined]
+    tokens.revoke_token(request.auth, now=clock.now(), request=request)  # type: ignore[attr-defined]
     return Status(204, None)
 
 
 @router.get("/me", response=responses({200: MeOut}, *ANY))
 def me(request: HttpRequest) -> MeOut:
     """The account of the token: its access and permissions."""
-    return MeOut.of(actor(request))
+    account = actor(request)
+    return MeOut.of(account, methods=twofactor.methods(account))
 
 
 @router.get("/health", auth=None, response=responses({200: HealthOut}, 400, 413))

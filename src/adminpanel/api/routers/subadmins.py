@@ -17,14 +17,13 @@ from adminpanel.api.schemas import (
     levels_in,
     responses,
 )
-from adminpanel.twofactor.services import is_enabled
+from adminpanel.twofactor import interface as twofactor
 
 router = Router(tags=["subadmins"])
 
 
 def _out(account: Account) -> SubadminOut:
-    known = getattr(account, "two_factor", None)  # loaded with the list or the lookup
-    return SubadminOut.of(account, two_factor=is_enabled(account) if known is None else known)
+    return SubadminOut.of(account, methods=twofactor.methods(account))
 
 
 def _saved(account: Account, warnings: list[str]) -> SubadminSaved:

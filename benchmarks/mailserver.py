@@ -1,0 +1,75 @@
+"""What the mail servers' lookups cost, and why Postfix does not read SQLite itself.
+
+    .venv/bin/python -m benchmarks.mailserver                  # both databases
+    .venv/bin/python -m benchmarks.mailserver --database sqlite
+
+For each database: a private Postfix + Dovecot (`adminpanel mailserver-run`'s code) on a panel
+database holding --mailboxes mailboxes and as many aliases, then
+  1. Postfix table lookups per second (`postmap -q -`: one process, many keys, as a Postfix
+     daemon does them): the mailbox and the alias table, half the keys unknown;
+  2. recipient checks per second over SMTP (RCPT TO, 4 sessions): every lookup smtpd makes;
+  3. IMAP logins per second (LOGIN + LOGOUT, 4 clients), Argon2id at the panel's cost, with
+     Dovecot's auth cache off (as configured) and on;
+  4. 200 messages over 4 SMTP sessions while the panel commits edits in a loop: stalls
+     (a 4xx or a 10 s timeout), messages lost, and Postfix `fatal:` lines. On SQLite this
+     runs twice: with the lookup server (as configured) and with Postfix's own `sqlite:`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+def _prepare_environment(database: str) -> object | None:
+    """A throwaway data dir (and PostgreSQL cluster) before Django is set up."""
+    data_dir = tempfile.mkdtemp(prefix="adminpanel-bench-mail-")
+    os.environ["ADMINPANEL_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
+    os.environ.pop("ADMINPANEL_DATABASE_URL", None)
+    if database == "postgresql":
+        from tests.postgres import ThrowawayCluster
+
+        cluster = ThrowawayCluster(durable=True).start()
+        os.environ["ADMINPANEL_DATABASE_URL"] = cluster.url
+        return cluster
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--mailboxes", type=int, default=2000)
+    parser.add_argument("--lookups", type=int, default=4000)
+    parser.add_argument("--logins", type=int, default=200)
+    args = parser.parse_args()
+    if args.database == "both":
+        for database in ("sqlite", "postgresql"):
+            argv = [sys.executable, "-m", "benchmarks.mailserver", "--database", database]
+            argv += ["--mailboxes", str(args.mailboxes), "--lookups", str(args.lookups)]
+            argv += ["--logins", str(args.logins)]
+            if subprocess.run(argv, check=False).returncode:
+                return 1
+        return 0
+    cluster = _prepare_environment(args.database)
+    try:
+        import django
+
+        django.setup()
+        from benchmarks.mailserver_run import run
+
+        print(json.dumps(run(args)), flush=True)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(os.environ["ADMINPANEL_DATA_DIR"], ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

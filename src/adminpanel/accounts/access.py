@@ -1,0 +1,37 @@
+"""May this account use this channel from this IP address? (SPEC §2, §3, §6)
+
+The one place of that rule: the password step of both logins, every API token check and
+every request of a web session ask it.
+"""
+
+from adminpanel.accounts.models import Account
+from adminpanel.errors import Refused
+from adminpanel.net import ip_allowed
+
+API_ONLY = "This account can only be used with the API."
+IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
+WEB_DENIED = "This account has no access to the Admin Panel."
+API_DENIED = "This account has no access to the API."
+
+
+def channel_refusal(account: Account, channel: str) -> Refused | None:
+    """Why the account may not use `channel` ("web" or "api"), or None if it may."""
+    if channel == "web" and not account.web_access:
+        if account.api_access:
+            return Refused("api_only", API_ONLY)
+        return Refused("web_denied", WEB_DENIED)
+    if channel == "api" and not account.api_allowed:
+        return Refused("api_access_denied", API_DENIED)
+    return None
+
+
+def ip_refusal(account: Account, ip: str) -> Refused | None:
+    """Refused("ip_not_allowed") when `ip` is outside the account's allowed IPs, else None."""
+    if ip_allowed(ip, account.allowed_ips):
+        return None
+    return Refused("ip_not_allowed", IP_NOT_ALLOWED)
+
+
+def refusal(account: Account, *, channel: str, ip: str) -> Refused | None:
+    """Why the account may not use `channel` from `ip`, or None if it may."""
+    return channel_refusal(account, channel) or ip_refusal(account, ip)

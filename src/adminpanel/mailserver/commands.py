@@ -1,0 +1,131 @@
+"""The `adminpanel mailserver-*` commands (SPEC §10). cli.py parses; these run."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from adminpanel.mailserver import config
+from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
+from adminpanel.mailserver.lookup import LookupServer
+from adminpanel.mailserver.roles import RoleError, ensure_role
+
+
+def _wait_for_stop_signal() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+
+
+def mailserver_config(args: argparse.Namespace) -> int:
+    """Write the Postfix and Dovecot files for the configured database into --out."""
+    settings = connection.settings_dict
+    database = config.Database.of(settings)
+    if args.role:
+        if database.vendor != "postgresql":
+            print("--role needs PostgreSQL (ADMINPANEL_DATABASE_URL).", file=sys.stderr)
+            return 2
+        try:
+            with transaction.atomic():
+                password = ensure_role(connection, args.role)
+        except RoleError as error:
+            print(error, file=sys.stderr)
+            return 2
+        database = config.Database.of(settings, user=args.role, password=password)
+    out = Path(args.out).resolve()
+    layout = config.debian_layout()
+    written = config.write(config.render(database, layout), out)
+    for path in written:
+        print(path)
+    if args.role:
+        print(f"Role {args.role}: may read the three mailserver_* views (password in the files).")
+    if database.vendor == "sqlite":
+        print(
+            "Postfix looks up through `adminpanel mailserver-lookup` "
+            f"({layout.lookup_address}): run it as a service (README: Connect your mail server)."
+        )
+    return 0
+
+
+def mailserver_run(args: argparse.Namespace) -> int:
+    """A private Postfix + Dovecot on 127.0.0.1 until Ctrl-C or SIGTERM."""
+    call_command("migrate", interactive=False, verbosity=0)
+    database = config.Database.of(connection.settings_dict)
+    directory = Path(tempfile.mkdtemp(prefix="adminpanel-mail-"))
+    server = PrivateMailServer(
+        directory, database, smtp_port=args.smtp_port, imap_port=args.imap_port
+    )
+    try:
+        server.start()
+        print(
+            f"Mail servers of the panel ({database.vendor}) in {directory}\n"
+            f"  SMTP (Postfix): 127.0.0.1:{args.smtp_port}   IMAP (Dovecot): "
+            f"127.0.0.1:{args.imap_port}\n  logs: {server.log_dir}\n  Ctrl-C stops both.",
+            flush=True,
+        )
+        _wait_for_stop_signal()
+        print("Stopping the mail servers…", flush=True)
+    except MailServerError as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    return 0
+
+
+def mailserver_lookup(args: argparse.Namespace) -> int:
+    """Serve Postfix's socketmap lookups from the SQLite database until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    if database.vendor != "sqlite":
+        print("On PostgreSQL Postfix reads the views itself (pgsql:).", file=sys.stderr)
+        return 2
+    host, _, port = args.listen.rpartition(":")
+    server = LookupServer(database.name, host or "127.0.0.1", int(port)).start()
+    print(f"Postfix lookups on {server.address} from {database.name}", flush=True)
+    try:
+        _wait_for_stop_signal()
+    finally:
+        server.stop()
+    return 0
+
+
+def add_parsers(commands, setup: Callable[[], None]) -> None:
+    """The three sub-commands; `setup` configures Django before each runs."""
+
+    def after_setup(run):
+        def wrapped(args):
+            setup()
+            return run(args)
+
+        return wrapped
+
+    parser = commands.add_parser(
+        "mailserver-config", help="write the Postfix and Dovecot files for this database"
+    )
+    parser.add_argument("--out", required=True, help="directory for the files")
+    parser.add_argument("--role", help="PostgreSQL: create/update this read-only login role")
+    parser.set_defaults(run=after_setup(mailserver_config))
+    parser = commands.add_parser(
+        "mailserver-run", help="a private Postfix and Dovecot on 127.0.0.1 (a local trial)"
+    )
+    parser.add_argument("--smtp-port", type=int, default=2525)
+    parser.add_argument("--imap-port", type=int, default=1143)
+    parser.set_defaults(run=after_setup(mailserver_run))
+    parser = commands.add_parser(
+        "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
+    )
+    parser.add_argument("--listen", default="127.0.0.1:7520", help="HOST:PORT")
+    parser.set_defaults(run=after_setup(mailserver_lookup))

@@ -1,0 +1,289 @@
+"""The Postfix and Dovecot files that make the mail servers read the contract views (SPEC §10).
+
+One function renders them for any layout: the operator's (Debian paths, `mailserver-config`)
+and a private instance's (`mailserver-run`, the tests). Every query reads only the three views
+(and Dovecot writes only `mailserver_usage`), compares with `=` (never LIKE, so `%` and `_`
+in an address are plain characters) and gets its key quoted by Postfix or Dovecot themselves,
+or bound as a parameter by our lookup server.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+# Postfix looks a recipient up in these tables. On PostgreSQL they are `pgsql:` queries; on
+# SQLite they are served by the lookup server (lookup.py), because Postfix's `sqlite:` client
+# sets no busy timeout and dies when the panel commits during a lookup (README: "Why a lookup
+# server on SQLite").
+MAP_QUERIES = {
+    "domains": "SELECT domain FROM mailserver_domains WHERE domain = '%s' AND active",
+    "mailboxes": (
+        "SELECT maildir FROM mailserver_mailboxes "
+        "WHERE local_part = '%u' AND domain = '%d' AND active"
+    ),
+    "aliases": "SELECT destination FROM mailserver_aliases WHERE address = '%s' AND active",
+    # Identity rows: without them a catch-all would swallow the domain's real mailboxes
+    # (virtual(5), "catch-all").
+    "mailbox-self": (
+        "SELECT address FROM mailserver_mailboxes "
+        "WHERE local_part = '%u' AND domain = '%d' AND active"
+    ),
+    # An inactive mailbox is refused outright (a catch-all must not take its mail either).
+    "inactive": (
+        "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
+        "WHERE local_part = '%u' AND domain = '%d' AND NOT active"
+    ),
+}
+
+# Dovecot: `%n`/`%d` come from the user name lower-cased by auth_username_format = %Lu.
+PASSDB_QUERY = (
+    "SELECT address AS user, password FROM mailserver_mailboxes "
+    "WHERE local_part = '%n' AND domain = '%d' AND active AND password IS NOT NULL"
+)
+USER_QUERY = (
+    "SELECT '{mail_root}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule "
+    "FROM mailserver_mailboxes WHERE local_part = '%n' AND domain = '%d' AND active"
+)
+ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
+
+SECRET = 0o600  # files holding the database password
+PUBLIC = 0o644
+
+
+@dataclass(frozen=True)
+class Database:
+    """How the mail servers reach the panel's database."""
+
+    vendor: str  # "postgresql" or "sqlite"
+    name: str  # database name, or the SQLite file's absolute path
+    host: str = ""
+    port: int | str = ""
+    user: str = ""
+    password: str = ""
+
+    @classmethod
+    def of(cls, settings: dict, *, user: str = "", password: str = "") -> Database:
+        """From a Django DATABASES entry; `user`/`password` replace its login (a mail role)."""
+        vendor = "postgresql" if "postgresql" in settings["ENGINE"] else "sqlite"
+        if vendor == "sqlite":
+            return cls("sqlite", str(Path(settings["NAME"]).resolve()))
+        return cls(
+            "postgresql",
+            settings["NAME"],
+            host=settings.get("HOST") or "localhost",
+            port=settings.get("PORT") or 5432,
+            user=user or settings.get("USER") or "",
+            password=password if user else settings.get("PASSWORD") or "",
+        )
+
+    def postfix_uri(self) -> str:
+        login = quote(self.user, safe="")
+        if self.password:
+            login += ":" + quote(self.password, safe="")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"postgresql://{login}@{host}:{self.port}/{quote(self.name, safe='')}"
+
+    def dovecot_connect(self) -> str:
+        if self.vendor == "sqlite":
+            return self.name
+        parts = {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.name,
+            "user": self.user,
+            "password": self.password,
+        }
+        return " ".join(f"{k}={v}" for k, v in parts.items() if v != "")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things live on the mail host, as Postfix and Dovecot each name them."""
+
+    postfix_dir: Path  # where the lookup files are installed
+    dovecot_dir: Path  # where the Dovecot files are installed
+    mail_root: Path  # maildirs: mail_root/domain/local_part/
+    lmtp_for_postfix: str  # virtual_transport target
+    lmtp_listener: str  # Dovecot's LMTP socket path
+    quota_status_for_postfix: str  # check_policy_service target
+    quota_status_listener: str  # Dovecot's quota-status socket path
+    lookup_address: str = "127.0.0.1:7520"  # the lookup server (SQLite only)
+    # SQLite only: Postfix reads the file itself (`sqlite:`), for benchmarks/mailserver.py to
+    # show why the lookup server exists. Stalls mail while the panel writes.
+    postfix_reads_sqlite: bool = False
+    vmail_uid: int = 5000
+    listener_owner: tuple[str, str] = ("postfix", "postfix")
+
+
+def debian_layout() -> Layout:
+    """Debian's Postfix (daemons chrooted to /var/spool/postfix) and Dovecot."""
+    return Layout(
+        postfix_dir=Path("/etc/postfix/adminpanel"),
+        dovecot_dir=Path("/etc/dovecot/adminpanel"),
+        mail_root=Path("/var/vmail"),
+        lmtp_for_postfix="lmtp:unix:private/dovecot-lmtp",
+        lmtp_listener="/var/spool/postfix/private/dovecot-lmtp",
+        quota_status_for_postfix="unix:private/dovecot-quota-status",
+        quota_status_listener="/var/spool/postfix/private/dovecot-quota-status",
+    )
+
+
+def _postfix_tables(db: Database, layout: Layout) -> dict[str, str]:
+    """main.cf value for each lookup, by name."""
+    if db.vendor == "postgresql":
+        return {name: f"pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
+    if layout.postfix_reads_sqlite:
+        return {name: f"sqlite:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
+    return {name: f"socketmap:inet:{layout.lookup_address}:{name}" for name in MAP_QUERIES}
+
+
+def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
+    """The main.cf settings that hand recipients to the views and mail to Dovecot."""
+    tables = _postfix_tables(db, layout)
+    return {
+        "virtual_mailbox_domains": tables["domains"],
+        "virtual_mailbox_maps": tables["mailboxes"],
+        "virtual_alias_maps": f"{tables['aliases']}, {tables['mailbox-self']}",
+        "virtual_transport": layout.lmtp_for_postfix,
+        # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
+        # 552 (Dovecot's quota-status).
+        "smtpd_recipient_restrictions": (
+            f"check_recipient_access {tables['inactive']}, reject_unlisted_recipient, "
+            f"check_policy_service {layout.quota_status_for_postfix}"
+        ),
+    }
+
+
+def _postfix_map(db: Database, query: str) -> str:
+    header = "# Written by `adminpanel mailserver-config`: reads the view, never a table.\n"
+    if db.vendor == "sqlite":
+        return header + f"dbpath = {db.name}\nquery = {query}\n"
+    return (
+        header + f"hosts = {db.postfix_uri()}\n"
+        # Postfix insists on dbname even when the URI names it.
+        f"dbname = {db.name}\n"
+        f"query = {query}\n"
+    )
+
+
+def _sql_conf(db: Database, mail_root: Path) -> str:
+    return (
+        "# Written by `adminpanel mailserver-config`: Dovecot's passdb and userdb.\n"
+        f"driver = {'pgsql' if db.vendor == 'postgresql' else 'sqlite'}\n"
+        f"connect = {db.dovecot_connect()}\n"
+        f"password_query = {PASSDB_QUERY}\n"
+        f"user_query = {USER_QUERY.format(mail_root=mail_root)}\n"
+        f"iterate_query = {ITERATE_QUERY}\n"
+    )
+
+
+def _usage_dict_conf(db: Database) -> str:
+    maps = "".join(
+        "map {\n"
+        f"  pattern = priv/quota/{key}\n"
+        "  table = mailserver_usage\n"
+        "  username_field = address\n"
+        f"  value_field = {column}\n"
+        "  value_type = uint\n"
+        "}\n"
+        for key, column in (("storage", "bytes"), ("messages", "messages"))
+    )
+    return (
+        "# Written by `adminpanel mailserver-config`: where Dovecot's quota_clone writes\n"
+        "# each mailbox's storage, for the panel to show.\n"
+        f"connect = {db.dovecot_connect()}\n" + maps
+    )
+
+
+def _dovecot_conf(db: Database, layout: Layout) -> str:
+    driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
+    user, group = layout.listener_owner
+    # On SQLite the dict process writes the panel's database file, which belongs to the panel's
+    # user; Dovecot's default dict user (dovecot) may not.
+    dict_user = "" if db.vendor == "postgresql" else "service dict {\n  user = root\n}\n"
+    return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot.
+protocols = $protocols lmtp
+auth_mechanisms = plain login
+# Addresses are looked up in lower case, like Postfix does.
+auth_username_format = %Lu
+# No auth cache: a password change or a deactivation must count at the next login.
+auth_cache_size = 0
+passdb {{
+  driver = sql
+  args = {layout.dovecot_dir}/sql.conf.ext
+}}
+userdb {{
+  driver = sql
+  args = {layout.dovecot_dir}/sql.conf.ext
+}}
+mail_uid = vmail
+mail_gid = vmail
+first_valid_uid = {layout.vmail_uid}
+last_valid_uid = {layout.vmail_uid}
+mail_location = maildir:~
+mail_plugins = $mail_plugins quota quota_clone
+protocol imap {{
+  mail_plugins = $mail_plugins imap_quota
+}}
+plugin {{
+  quota = count:Mailbox
+  quota_vsizes = yes
+  quota_rule = *:storage=0
+  quota_clone_dict = proxy::adminpanel_usage
+  quota_status_success = DUNNO
+  quota_status_nouser = DUNNO
+  quota_status_overquota = 552 5.2.2 Mailbox is full
+}}
+dict {{
+  adminpanel_usage = {driver}:{layout.dovecot_dir}/usage-dict.conf.ext
+}}
+{dict_user}service lmtp {{
+  unix_listener {layout.lmtp_listener} {{
+    mode = 0600
+    user = {user}
+    group = {group}
+  }}
+}}
+service quota-status {{
+  executable = quota-status -p postfix
+  unix_listener {layout.quota_status_listener} {{
+    mode = 0600
+    user = {user}
+    group = {group}
+  }}
+  client_limit = 1
+}}
+"""
+
+
+def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
+    """Every file, by its path under the output dir: (text, mode)."""
+    settings = postfix_settings(db, layout)
+    main_cf = "# Written by `adminpanel mailserver-config`: add these to Postfix's main.cf.\n"
+    main_cf += "".join(f"{name} = {value}\n" for name, value in settings.items())
+    files: dict[str, tuple[str, int]] = {"postfix/main.cf": (main_cf, PUBLIC)}
+    if db.vendor == "postgresql" or layout.postfix_reads_sqlite:
+        for name, query in MAP_QUERIES.items():
+            files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
+    files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
+    files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
+    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
+    return files
+
+
+def write(files: dict[str, tuple[str, int]], out: Path) -> list[Path]:
+    """Write the files under `out` (secrets created 0600 from the start); returns their paths."""
+    written = []
+    for relative, (text, mode) in files.items():
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        os.fchmod(fd, mode)  # whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        written.append(path)
+    return written

@@ -1,0 +1,353 @@
+"""A private Postfix and Dovecot on loopback, in one directory, from the generated files
+(`adminpanel mailserver-run`, and the tests). Never touches the system's instances: own config
+dirs, own queue, own sockets, logs in files (there may be no syslog).
+
+Layout of the instance directory (0755 throughout: postfix, dovecot and vmail traverse it):
+    postfix/   main.cf, master.cf (+ the pgsql: lookup files)   owned by root
+    spool/     Postfix's queue            pfdata/  Postfix's data (owned by postfix)
+    dovecot/   dovecot.conf, adminpanel.conf, sql.conf.ext, usage-dict.conf.ext
+    run/       Dovecot's base_dir (sockets)   state/  Dovecot's state_dir
+    mail/      the maildirs (owned by vmail)  log/     postfix.log, dovecot.log
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from adminpanel.mailserver import config
+from adminpanel.mailserver.lookup import LookupServer
+
+VMAIL = "vmail"
+VMAIL_ID = 5000
+REQUIRED = ["postfix", "postconf", "dovecot", "doveadm"]
+
+
+class MailServerError(Exception):
+    pass
+
+
+def ensure_vmail_user() -> int:
+    """The vmail user and group (uid/gid 5000) that own the maildirs; created when missing."""
+    try:
+        return pwd.getpwnam(VMAIL).pw_uid
+    except KeyError:
+        pass
+    try:
+        grp.getgrnam(VMAIL)
+    except KeyError:
+        subprocess.run(["/usr/sbin/groupadd", "-g", str(VMAIL_ID), VMAIL], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            "/usr/sbin/useradd", "-r", "-u", str(VMAIL_ID), "-g", VMAIL,
+            "-d", "/nonexistent", "-M", "-s", "/usr/sbin/nologin", VMAIL,
+        ],
+        check=True,
+    )  # fmt: skip
+    return pwd.getpwnam(VMAIL).pw_uid
+
+
+def program(name: str) -> str | None:
+    """The absolute path of a Postfix/Dovecot program (they live in /usr/sbin)."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
+
+
+def missing_programs() -> list[str]:
+    return [name for name in REQUIRED if program(name) is None]
+
+
+def _master_cf(smtp_port: int) -> str:
+    # Every daemon unchrooted ("n" in column 5): the database, the lookup server and
+    # Dovecot's sockets must be reachable; postlog because there may be no syslog.
+    services = [
+        f"127.0.0.1:{smtp_port} inet n - n - - smtpd",
+        "pickup unix n - n 60 1 pickup",
+        "cleanup unix n - n - 0 cleanup",
+        "qmgr unix n - n 300 1 qmgr",
+        "rewrite unix - - n - - trivial-rewrite",
+        "bounce unix - - n - 0 bounce",
+        "defer unix - - n - 0 bounce",
+        "trace unix - - n - 0 bounce",
+        "verify unix - - n - 1 verify",
+        "flush unix n - n 1000? 0 flush",
+        "proxymap unix - - n - - proxymap",
+        "smtp unix - - n - - smtp",
+        "relay unix - - n - - smtp",
+        "showq unix n - n - - showq",
+        "error unix - - n - - error",
+        "retry unix - - n - - error",
+        "discard unix - - n - - discard",
+        "lmtp unix - - n - - lmtp",
+        "anvil unix - - n - 1 anvil",
+        "scache unix - - n - 1 scache",
+        "postlog unix-dgram n - n - 1 postlogd",
+    ]
+    return "\n".join(services) + "\n"
+
+
+class PrivateMailServer:
+    """Postfix (SMTP on 127.0.0.1:smtp_port) and Dovecot (IMAP on 127.0.0.1:imap_port, LMTP
+    delivery) reading the panel's database; on SQLite also the lookup server for Postfix."""
+
+    def __init__(
+        self,
+        directory: Path,
+        database: config.Database,
+        *,
+        smtp_port: int,
+        imap_port: int,
+        auth_cache_size: str = "0",
+        postfix_reads_sqlite: bool = False,
+    ):
+        """`auth_cache_size` and `postfix_reads_sqlite` exist for benchmarks/mailserver.py:
+        an auth cache keeps old passwords working, Postfix's sqlite: stalls under writes."""
+        self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
+        self.database = database
+        self.smtp_port = smtp_port
+        self.imap_port = imap_port
+        self.auth_cache_size = auth_cache_size
+        self.postfix_reads_sqlite = postfix_reads_sqlite
+        self.lookup: LookupServer | None = None
+        self.postfix_started = False
+        self.dovecot_started = False
+
+    # --- paths -----------------------------------------------------------------------------
+
+    @property
+    def postfix_dir(self) -> Path:
+        return self.dir / "postfix"
+
+    @property
+    def dovecot_conf(self) -> Path:
+        return self.dir / "dovecot" / "dovecot.conf"
+
+    @property
+    def mail_root(self) -> Path:
+        return self.dir / "mail"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.dir / "log"
+
+    def layout(self) -> config.Layout:
+        run = self.dir / "run"
+        return config.Layout(
+            postfix_dir=self.postfix_dir,
+            dovecot_dir=self.dir / "dovecot",
+            mail_root=self.mail_root,
+            # Relative listener names live in Dovecot's base_dir (run/).
+            lmtp_for_postfix=f"lmtp:unix:{run}/adminpanel-lmtp",
+            lmtp_listener="adminpanel-lmtp",
+            quota_status_for_postfix=f"unix:{run}/adminpanel-quota-status",
+            quota_status_listener="adminpanel-quota-status",
+            vmail_uid=pwd.getpwnam(VMAIL).pw_uid,
+            postfix_reads_sqlite=self.postfix_reads_sqlite,
+        )
+
+    # --- files -----------------------------------------------------------------------------
+
+    def _main_cf(self, layout: config.Layout) -> str:
+        name = self.dir.name.replace("_", "-").lower()
+        instance = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.dir / "spool",
+            "data_directory": self.dir / "pfdata",
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "maillog_file": self.log_dir / "postfix.log",
+            "maillog_file_prefixes": self.dir,
+            "myhostname": f"mx.{name}.test",
+            "mydomain": f"{name}.test",
+            "myorigin": "$myhostname",
+            "mydestination": "",
+            "local_recipient_maps": "",
+            "alias_maps": "",
+            "alias_database": "",
+            "relayhost": "",
+            "relay_domains": "",
+            "inet_interfaces": "loopback-only",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.1/32",
+            # No permit_mynetworks: the loopback client must not relay anywhere.
+            "smtpd_relay_restrictions": "reject_unauth_destination",
+            "smtpd_banner": "$myhostname ESMTP",
+            # A trial (and the tests) sends many refused RCPTs: no tarpit, no disconnect.
+            "smtpd_error_sleep_time": "0",
+            "smtpd_soft_error_limit": "1000",
+            "smtpd_hard_error_limit": "1000",
+            "smtpd_junk_command_limit": "1000",
+            "biff": "no",
+        }
+        lines = [f"{key} = {value}" for key, value in instance.items()]
+        settings = config.postfix_settings(self.database, layout)
+        lines += [f"{key} = {value}" for key, value in settings.items()]
+        return "\n".join(lines) + "\n"
+
+    def _dovecot_conf(self) -> str:
+        return f"""instance_name = adminpanel-{self.dir.name}
+base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.log_dir}/dovecot.log
+info_log_path = {self.log_dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_verbose = yes
+# Refused logins answer at once (no 2 s delay, no per-IP penalty): a trial, not the internet.
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+!include {self.dir}/dovecot/adminpanel.conf
+auth_cache_size = {self.auth_cache_size}
+"""
+
+    def write_files(self) -> None:
+        ensure_vmail_user()
+        if (
+            self.database.vendor == "sqlite"
+            and not self.postfix_reads_sqlite
+            and self.lookup is None
+        ):
+            self.lookup = LookupServer(self.database.name)
+        layout = self.layout()
+        if self.lookup is not None:
+            layout = replace(layout, lookup_address=self.lookup.address)
+        self.dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.dir.chmod(0o755)
+        config.write(config.render(self.database, layout), self.dir)
+        (self.postfix_dir / "main.cf").write_text(self._main_cf(layout))
+        (self.postfix_dir / "master.cf").write_text(_master_cf(self.smtp_port))
+        self.dovecot_conf.write_text(self._dovecot_conf())
+        # Postfix daemons (user postfix) read the pgsql: files; they hold a password.
+        postfix_gid = grp.getgrnam("postfix").gr_gid
+        for path in self.postfix_dir.glob("*.cf"):
+            if path.stat().st_mode & 0o077 == 0:
+                os.chown(path, 0, postfix_gid)
+                path.chmod(0o640)
+        # Dovecot's dict process (user dovecot) reads the usage dict's file; it holds a password.
+        usage_dict = self.dir / "dovecot" / "usage-dict.conf.ext"
+        os.chown(usage_dict, 0, grp.getgrnam("dovecot").gr_gid)
+        usage_dict.chmod(0o640)
+        for name in ["spool", "log", "state"]:
+            (self.dir / name).mkdir(mode=0o755, exist_ok=True)
+        shutil.rmtree(self.dir / "run", ignore_errors=True)  # stale sockets break Dovecot
+        (self.dir / "run").mkdir(mode=0o755)
+        pfdata = self.dir / "pfdata"
+        pfdata.mkdir(mode=0o700, exist_ok=True)
+        shutil.chown(pfdata, "postfix", "postfix")
+        self.mail_root.mkdir(mode=0o755, exist_ok=True)
+        shutil.chown(self.mail_root, VMAIL, VMAIL)
+        for path in [self.dir, *self.dir.iterdir()]:
+            if path.is_dir() and path.name != "pfdata":
+                path.chmod(0o755)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _run(self, *argv: str) -> None:
+        # Output to a file, not a pipe: the daemons inherit it and would hold a pipe open.
+        with (self.log_dir / "commands.log").open("a+") as output:
+            start = output.tell()
+            done = subprocess.run(  # noqa: S603 - our own commands, no shell
+                [program(argv[0]) or argv[0], *argv[1:]],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
+            )
+            output.seek(start)
+            said = output.read()
+        if done.returncode != 0:
+            raise MailServerError(
+                f"{' '.join(argv)} failed ({done.returncode}): {said}\n{self.log_tail()}"
+            )
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = []
+        for log in sorted(self.log_dir.glob("*.log")) if self.log_dir.exists() else []:
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            text.append(f"--- {log.name}\n" + "\n".join(tail))
+        return "\n".join(text)
+
+    def start(self) -> PrivateMailServer:
+        """Write the files and start everything; stops what started if a part fails."""
+        missing = missing_programs()
+        if missing:
+            raise MailServerError(
+                "Not installed: " + ", ".join(missing) + ". Install Debian's postfix "
+                "postfix-pgsql postfix-sqlite dovecot-imapd dovecot-lmtpd dovecot-pgsql "
+                "dovecot-sqlite (see README: Connect your mail server)."
+            )
+        try:
+            self.write_files()
+            if self.lookup is not None:
+                self.lookup.start()
+            self._run("dovecot", "-c", str(self.dovecot_conf))
+            self.dovecot_started = True
+            self._run("postfix", "-c", str(self.postfix_dir), "start")
+            self.postfix_started = True
+            self._wait_for(self.smtp_port, b"220 ")
+            self._wait_for(self.imap_port, b"* OK")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_for(self, port: int, banner: bytes, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                    if conn.recv(200).startswith(banner):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise MailServerError(f"nothing answers on 127.0.0.1:{port}\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop Postfix, Dovecot and the lookup server; safe to call twice."""
+        errors = []
+        if self.postfix_started:
+            try:
+                self._run("postfix", "-c", str(self.postfix_dir), "stop")
+            except MailServerError as error:
+                errors.append(str(error))
+            self.postfix_started = False
+        if self.dovecot_started:
+            try:
+                self._run("doveadm", "-c", str(self.dovecot_conf), "stop")
+            except MailServerError as error:
+                errors.append(str(error))
+            self.dovecot_started = False
+        if self.lookup is not None:
+            self.lookup.stop()
+            self.lookup = None
+        if errors:
+            raise MailServerError("\n".join(errors))
+
+    def __enter__(self) -> PrivateMailServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,185 @@
+"""Postfix's lookups on SQLite, answered by the panel: a socketmap server (Postfix's
+`socketmap:` protocol, netstrings over TCP) reading the contract views.
+
+Postfix's own `sqlite:` client sets no busy timeout: when the panel commits while it looks up,
+the Postfix daemon doing the lookup dies ("database is locked" is fatal there) and the master
+throttles that service, so SMTP stalls. This server waits for the lock like any SQLite reader
+(a busy timeout), so edits in the panel never stall mail. The keys are bound as parameters,
+compared with `=`, and anything that is not a plain address gets NOTFOUND.
+"""
+
+from __future__ import annotations
+
+import socketserver
+import sqlite3
+import threading
+
+MAX_REQUEST = 10_000
+BUSY_TIMEOUT_SECONDS = 30
+
+# name -> (query, how the key becomes its parameters)
+QUERIES = {
+    "domains": "SELECT domain FROM mailserver_domains WHERE domain = ? AND active",
+    "mailboxes": (
+        "SELECT maildir FROM mailserver_mailboxes WHERE local_part = ? AND domain = ? AND active"
+    ),
+    "aliases": "SELECT destination FROM mailserver_aliases WHERE address = ? AND active",
+    "mailbox-self": (
+        "SELECT address FROM mailserver_mailboxes WHERE local_part = ? AND domain = ? AND active"
+    ),
+    "inactive": (
+        "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
+        "WHERE local_part = ? AND domain = ? AND NOT active"
+    ),
+}
+ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domain = ?"
+# Postfix asks a socketmap table only for the full address (it is a "pattern" table, like
+# regexp:), never for "@domain": the catch-all is looked up here, after the address proved to
+# be neither an alias nor a mailbox.
+CATCH_ALL = "SELECT destination FROM mailserver_aliases WHERE address = ? AND active"
+SPLIT = {"mailboxes", "mailbox-self", "inactive"}  # looked up by (local part, domain)
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def netstring(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return str(len(data)).encode() + b":" + data + b","
+
+
+def read_netstring(stream) -> bytes | None:
+    """One netstring from a binary stream; None at a clean end of stream."""
+    digits = b""
+    while True:
+        char = stream.read(1)
+        if not char:
+            if digits:
+                raise ProtocolError("truncated length")
+            return None
+        if char == b":":
+            break
+        if not char.isdigit() or len(digits) > 5:
+            raise ProtocolError("bad length")
+        digits += char
+    length = int(digits)
+    if length > MAX_REQUEST:
+        raise ProtocolError("request too long")
+    data = stream.read(length)
+    if len(data) != length or stream.read(1) != b",":
+        raise ProtocolError("truncated request")
+    return data
+
+
+def _plain(key: str) -> bool:
+    return bool(key) and key.isprintable() and " " not in key
+
+
+class Lookups:
+    """Answers one table lookup from the views, on one connection per thread."""
+
+    def __init__(self, database_path: str):
+        self.database_path = database_path
+        self.local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.database_path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
+            connection.execute("PRAGMA query_only = ON")
+            self.local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self.local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self.local.connection = None
+
+    def answer(self, request: bytes) -> str:
+        """The socketmap reply ("OK value", "NOTFOUND ", "TEMP reason", "PERM reason")."""
+        try:
+            name, _, key = request.decode("utf-8").partition(" ")
+        except UnicodeDecodeError:
+            return "NOTFOUND "
+        if name not in QUERIES:
+            return f"PERM unknown table {name[:40]!r}"
+        key = key.lower()
+        if not _plain(key):
+            return "NOTFOUND "
+        if name in SPLIT:
+            local, at, domain = key.rpartition("@")
+            if not at or not local or not domain:
+                return "NOTFOUND "
+            params: tuple[str, ...] = (local, domain)
+        else:
+            params = (key,)
+        try:
+            rows = self._rows(name, key, params)
+        except sqlite3.Error as error:
+            self.close()
+            return f"TEMP {type(error).__name__}"
+        if not rows:
+            return "NOTFOUND "
+        return "OK " + ",".join(str(row[0]) for row in rows)
+
+    def _rows(self, name: str, key: str, params: tuple[str, ...]) -> list:
+        connection = self._connection()
+        rows = connection.execute(QUERIES[name], params).fetchall()
+        local, at, domain = key.rpartition("@")
+        if rows or name != "aliases" or not (local and at and domain):
+            return rows
+        if connection.execute(ANY_MAILBOX, (local, domain)).fetchall():
+            return []
+        return connection.execute(CATCH_ALL, ("@" + domain,)).fetchall()
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        lookups: Lookups = self.server.lookups  # type: ignore[attr-defined]
+        try:
+            while True:
+                try:
+                    request = read_netstring(self.rfile)
+                except ProtocolError:
+                    return
+                if request is None:
+                    return
+                self.wfile.write(netstring(lookups.answer(request)))
+                self.wfile.flush()
+        except OSError:
+            return
+        finally:
+            lookups.close()
+
+
+class LookupServer(socketserver.ThreadingTCPServer):
+    """The socketmap server, one thread per Postfix connection (Postfix keeps them open)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, database_path: str, host: str = "127.0.0.1", port: int = 0):
+        super().__init__((host, port), _Handler)
+        self.lookups = Lookups(database_path)
+        self.serving = False
+
+    @property
+    def address(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> LookupServer:
+        """Serve in a background thread (mailserver-run, the tests)."""
+        threading.Thread(target=self.serve_forever, name="socketmap", daemon=True).start()
+        self.serving = True
+        return self
+
+    def stop(self) -> None:
+        if self.serving:
+            self.shutdown()
+            self.serving = False
+        self.server_close()

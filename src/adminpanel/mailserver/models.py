@@ -1,0 +1,15 @@
+"""The one table the mail servers write: each mailbox's storage, cloned by Dovecot's quota_clone
+plugin whenever its quota changes. The panel only reads it."""
+
+from django.db import models
+
+
+class MailboxUsage(models.Model):
+    # The mailbox's address as Dovecot names it (lower case, A-label domain).
+    address = models.CharField(max_length=320, primary_key=True)
+    # Dovecot inserts rows naming only the value it sets: the others need a database default.
+    bytes = models.BigIntegerField(default=0, db_default=0)
+    messages = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        db_table = "mailserver_usage"

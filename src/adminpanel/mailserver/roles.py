@@ -1,0 +1,57 @@
+"""The PostgreSQL login role the mail servers connect as: it may SELECT the three contract
+views and write the usage table Dovecot's quota_clone fills, and nothing else (no accounts, no
+TOTP keys, no sessions, no logs)."""
+
+import re
+import secrets
+
+from psycopg import sql
+
+VIEWS = ["mailserver_domains", "mailserver_mailboxes", "mailserver_aliases"]
+USAGE_TABLE = "mailserver_usage"
+ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
+
+
+class RoleError(Exception):
+    pass
+
+
+def ensure_role(connection, name: str) -> str:
+    """Create the role, or give an existing one a new password and exactly these rights.
+
+    `connection` is Django's PostgreSQL connection; returns the role's new password."""
+    if not ROLE_NAME.match(name):
+        raise RoleError(
+            "A role name is 1-63 lower-case letters, digits and _, starting with a letter or _."
+        )
+    password = secrets.token_urlsafe(32)
+    role = sql.Identifier(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [name])
+        row = cursor.fetchone()
+        if row and row[0]:
+            raise RoleError(f"{name} is a superuser role: choose a role of its own.")
+        if row and name == connection.settings_dict.get("USER"):
+            raise RoleError(f"{name} is the panel's own role: choose a role of its own.")
+        raw = connection.connection  # DDL takes no bound parameters: compose it client-side
+        verb = sql.SQL("ALTER" if row else "CREATE")
+        statements = [
+            sql.SQL(
+                "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}"
+            ).format(verb, role, sql.Literal(password)),
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(role),
+            sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(role),
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(connection.settings_dict["NAME"]), role
+            ),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role),
+            sql.SQL("GRANT SELECT ON {} TO {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, VIEWS)), role
+            ),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(
+                sql.Identifier(USAGE_TABLE), role
+            ),
+        ]
+        for statement in statements:
+            cursor.execute(statement.as_string(raw))
+    return password

@@ -1,0 +1,142 @@
+"""The second factor as the rest of the house sees it (ARCHITECTURE "The next rooms").
+
+Code outside twofactor/ imports only this module: it asks "is 2FA on, with which methods"
+and "verify this answer for this purpose", and never names a factor's model. Like
+django-otp's `devices_for_user`, each kind of factor is one row of FACTORS; a new kind
+(security keys) adds its row here and its own module in twofactor/, and no caller changes.
+Recovery codes are not a method: they come with the first factor and go with the last.
+"""
+
+from datetime import datetime
+from functools import reduce
+from operator import or_
+
+from django import forms
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+
+from adminpanel.accounts.models import Account
+from adminpanel.twofactor import recovery, services, webauthn
+from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm
+from adminpanel.twofactor.models import TotpDevice, WebAuthnKey
+from adminpanel.twofactor.services import Verdict
+
+# (method, the model whose rows are an account's factors of that kind), in display order:
+# "totp" an authenticator app, "key" security keys and passkeys (WebAuthn).
+FACTORS = (("totp", TotpDevice), ("key", WebAuthnKey))
+METHOD_NAMES = {"totp": "Authenticator app", "key": "Security key"}
+
+
+def _flag(method: str) -> str:
+    return f"two_factor_{method}"
+
+
+def methods(account: Account) -> list[str]:
+    """The kinds of second factor the account has, e.g. ["totp"]; [] when 2FA is off.
+
+    Read from the annotations of `with_two_factor` when the account came from there.
+    """
+    if not hasattr(account, _flag(FACTORS[0][0])):
+        if not account.pk:
+            return []
+        account = with_two_factor(Account.objects.filter(pk=account.pk)).get()  # one query
+    return [method for method, _ in FACTORS if getattr(account, _flag(method))]
+
+
+def is_enabled(account: Account) -> bool:
+    """2FA is on when the account has at least one factor of any kind."""
+    if hasattr(account, "two_factor"):
+        return bool(account.two_factor)
+    return bool(account.pk) and bool(methods(account))
+
+
+def method_names(account: Account) -> list[str]:
+    """The account's methods as people read them, e.g. ["Authenticator app", "Security key"]."""
+    return [METHOD_NAMES[method] for method in methods(account)]
+
+
+def with_two_factor(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """The accounts, each with `two_factor` (bool) and its methods loaded in the same query."""
+    flags = {_flag(m): Exists(model.objects.filter(account=OuterRef("pk"))) for m, model in FACTORS}
+    enabled = reduce(or_, flags.values())
+    return accounts.annotate(
+        **flags, two_factor=ExpressionWrapper(enabled, output_field=BooleanField())
+    )
+
+
+def verify(
+    account: Account, answer: object, *, purpose: str, now: datetime, request=None
+) -> Verdict:
+    """Accept the person's answer (a code or a recovery code) for `purpose`, once; else Refused.
+
+    Purposes: "login", "disable", "regenerate". Failures of every kind count in one throttle.
+    """
+    return services.verify_code(account, answer, now=now, request=request, purpose=purpose)
+
+
+def recovery_codes_left(account: Account) -> int:
+    return recovery.left(account)
+
+
+def reset(
+    account: Account, *, actor: Account | None = None, request=None, actor_name: str = ""
+) -> None:
+    """Remove every factor and recovery code of the account and forgive its failures."""
+    services.reset(account, actor=actor, request=request, actor_name=actor_name)
+    if hasattr(account, "two_factor"):  # keeps an account from with_two_factor() truthful
+        account.two_factor = False
+        for method, _ in FACTORS:
+            setattr(account, _flag(method), False)
+
+
+def challenge_form(data=None) -> forms.Form:
+    """The form of the login pop-up's second step (its field is `challenge`)."""
+    return ChallengeForm(data)
+
+
+# --- security keys and passkeys (twofactor.webauthn) ---------------------------------------
+
+
+def key_options(account: Account | None, *, purpose: str, request, now: datetime) -> str:
+    """The JSON options for the browser's WebAuthn prompt, with a fresh challenge bound to this
+    session and purpose: the account's keys ("login", "disable"), or any passkey ("passkey",
+    account None). Refused when the panel is reached by an IP address or has no key to ask."""
+    rp = webauthn.relying_party(request)
+    return webauthn.authentication_options(
+        account, purpose=purpose, session=request.session, rp=rp, now=now
+    )
+
+
+def verify_key(
+    account: Account, answer: object, *, purpose: str, now: datetime, request
+) -> Verdict:
+    """Accept a key's signed answer (the browser's JSON) for `purpose`, once; else Refused.
+
+    Failures count in the same throttle as codes."""
+    return webauthn.verify_key(
+        account,
+        answer,
+        purpose=purpose,
+        session=request.session,
+        rp=webauthn.relying_party(request),
+        now=now,
+        request=request,
+    )
+
+
+def sign_in_with_passkey(answer: object, *, ip: str, now: datetime, request) -> Account:
+    """The account a passkey (with user verification) signs in as: both factors at once.
+
+    Refused when the answer is not accepted or the account may not log in from here."""
+    return webauthn.sign_in_with_passkey(
+        answer,
+        session=request.session,
+        rp=webauthn.relying_party(request),
+        ip=ip,
+        now=now,
+        request=request,
+    )
+
+
+def key_answer_form(data=None) -> forms.Form:
+    """The form that carries a key's answer (its field is `credential`)."""
+    return KeyAnswerForm(data)

@@ -1,0 +1,62 @@
+"""Recovery codes (SPEC §4): ten one-time codes of 80 bits, stored as salted password hashes.
+
+Called by twofactor.services inside the transaction that holds the account's lock.
+"""
+
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.hashers import check_password, make_password
+
+from adminpanel.accounts.models import Account
+from adminpanel.twofactor.models import RecoveryCode
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: 16 chars = 80 bits
+RECOVERY_LENGTH = 16
+
+
+def as_recovery_code(compact: str) -> str | None:
+    """The canonical form of a typed recovery code (i, l → 1; o → 0), or None if it is not one."""
+    if len(compact) != RECOVERY_LENGTH:
+        return None
+    value = compact.lower().translate(str.maketrans("ilo", "110"))
+    return value if all(c in RECOVERY_ALPHABET for c in value) else None
+
+
+def new_codes() -> tuple[list[str], list[str]]:
+    """(codes to show once, their salted hashes). Hashing happens outside any lock."""
+    codes = [
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
+    return codes, [make_password(code) for code in codes]
+
+
+def store(account: Account, hashes: list[str]) -> None:
+    """Replace the account's set with the new one."""
+    RecoveryCode.objects.filter(account=account).delete()
+    RecoveryCode.objects.bulk_create(RecoveryCode(account=account, code_hash=h) for h in hashes)
+
+
+def remove(account: Account) -> None:
+    RecoveryCode.objects.filter(account=account).delete()
+
+
+def use(account: Account, value: str, now: datetime) -> bool:
+    """Spend the unused code `value` is; False when it is none of them."""
+    for code in RecoveryCode.objects.filter(account=account, used_at__isnull=True):
+        if check_password(value, code.code_hash):
+            code.used_at = now
+            code.save(update_fields=["used_at"])
+            return True
+    return False
+
+
+def left(account: Account) -> int:
+    return RecoveryCode.objects.filter(account=account, used_at__isnull=True).count()
+
+
+def formatted(codes: list[str]) -> list[str]:
+    """Codes as people read them: four groups of four, joined by dashes."""
+    return ["-".join(code[i : i + 4] for i in range(0, len(code), 4)) for code in codes]

@@ -1,0 +1,54 @@
+"""One private Postfix + Dovecot (the code of `adminpanel mailserver-run`) for the whole test
+session, reading the test database: SQLite in the first pass, PostgreSQL in the second.
+
+The panel's writes must be committed before a mail server can see them, so the mail tests use
+`transaction=True`. Each test works on a domain of its own: maildirs outlive a test's rows.
+"""
+
+import shutil
+import tempfile
+from itertools import count
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from adminpanel.accounts.models import Account
+from adminpanel.mailserver.config import Database
+from adminpanel.mailserver.instance import PrivateMailServer
+from tests.api.conftest import Api
+from tests.postgres import free_port
+
+ADMIN_PASSWORD = "Admin-Quartz-Lantern-4817"
+_domains = count(1)
+
+
+@pytest.fixture(scope="session")
+def mailserver(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        database = Database.of(connection.settings_dict)
+    directory = Path(tempfile.mkdtemp(prefix="adminpanel-mailserver-test-"))
+    server = PrivateMailServer(directory, database, smtp_port=free_port(), imap_port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def panel(transactional_db) -> Api:
+    """The panel's API, logged in as the Admin; every call is committed at once."""
+    Account.objects.create_user("admin", ADMIN_PASSWORD, is_owner=True, api_access=True)
+    api = Api()
+    assert api.login("admin", ADMIN_PASSWORD).status == 200
+    return api
+
+
+@pytest.fixture
+def domain(panel) -> str:
+    """A fresh domain of the panel (its A-label)."""
+    name = f"d{next(_domains)}.example"
+    assert panel.post("/domains", {"name": name}).status == 201
+    return name

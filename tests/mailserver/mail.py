@@ -1,0 +1,108 @@
+"""Mail as a client sends and reads it: smtplib to the private Postfix, imaplib to Dovecot."""
+
+import imaplib
+import smtplib
+import time
+import uuid
+from email.message import EmailMessage
+
+from adminpanel.mailserver.instance import PrivateMailServer
+
+SENDER = "sender@outside.test"
+DELIVERY_WAIT = 60  # seconds a delivered message may take to show (a busy CI machine)
+
+
+def message(to: str, subject: str, body: str = "Hello.\n", size: int = 0) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = SENDER
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail.set_content(body + "x" * size)
+    return mail
+
+
+def unique_subject(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex[:12]}"
+
+
+def send(server: PrivateMailServer, to: str, subject: str, *, size: int = 0) -> None:
+    """Send one message; raises smtplib's exception when Postfix refuses it."""
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        smtp.send_message(message(to, subject, size=size), from_addr=SENDER, to_addrs=[to])
+
+
+def rcpt(server: PrivateMailServer, address: str) -> tuple[int, str]:
+    """Postfix's answer to RCPT TO:<address> (nothing is sent), the address sent as UTF-8
+    bytes whatever it holds."""
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.mail(SENDER)
+        smtp.send(b"RCPT TO:<" + address.encode("utf-8", "surrogateescape") + b">\r\n")
+        code, reply = smtp.getreply()
+        smtp.rset()
+    return code, reply.decode(errors="replace")
+
+
+def can_log_in(server: PrivateMailServer, address: str, password: str) -> bool:
+    """Whether IMAP accepts the login (AUTHENTICATE PLAIN, so any bytes can be tried)."""
+    imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
+    plain = b"\0" + address.encode("utf-8") + b"\0" + password.encode("utf-8")
+    try:
+        imap.authenticate("PLAIN", lambda _: plain)
+    except imaplib.IMAP4.error:
+        return False
+    finally:
+        try:
+            imap.logout()
+        except imaplib.IMAP4.abort:
+            pass
+    return True
+
+
+def subjects(server: PrivateMailServer, address: str, password: str) -> list[str]:
+    """The subjects in the mailbox's INBOX, read over IMAP."""
+    imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
+    try:
+        imap.login(address, password)
+        imap.select("INBOX", readonly=True)
+        _, data = imap.search(None, "ALL")
+        numbers = data[0].split()
+        if not numbers:
+            return []
+        _, fetched = imap.fetch(b",".join(numbers), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        return [
+            part[1].decode().split(":", 1)[1].strip() for part in fetched if isinstance(part, tuple)
+        ]
+    finally:
+        imap.logout()
+
+
+def wait_for(server: PrivateMailServer, address: str, password: str, subject: str) -> list[str]:
+    """Wait until a message with this subject is in the INBOX (delivery is queued, so it
+    takes a moment); returns the INBOX's subjects."""
+    deadline = time.monotonic() + DELIVERY_WAIT
+    while True:
+        found = subjects(server, address, password)
+        if subject in found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def eventually(read):
+    """The first value of read() that is not None, waiting as for a delivery."""
+    deadline = time.monotonic() + DELIVERY_WAIT
+    while True:
+        value = read()
+        if value is not None or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def wait_until(check) -> bool:
+    """Whether check() came true, waiting as for a delivery."""
+    deadline = time.monotonic() + DELIVERY_WAIT
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

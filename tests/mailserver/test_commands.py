@@ -1,0 +1,86 @@
+"""`adminpanel mailserver-config` and `adminpanel mailserver-run` as an operator runs them."""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+
+import pytest
+from django.db import connection
+
+from adminpanel.mailserver.commands import mailserver_config
+from tests.cluster.harness import adminpanel_command
+from tests.postgres import free_port
+
+
+def test_mailserver_config_writes_the_files_for_the_configured_database(db, tmp_path):
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path), role=None)) == 0
+    main_cf = (tmp_path / "postfix" / "main.cf").read_text()
+    dovecot = (tmp_path / "dovecot" / "adminpanel.conf").read_text()
+    sql = tmp_path / "dovecot" / "sql.conf.ext"
+    assert "virtual_mailbox_domains = " in main_cf and "virtual_transport = lmtp:" in main_cf
+    assert "auth_cache_size = 0" in dovecot and "quota_clone" in dovecot
+    assert "mailserver_mailboxes" in sql.read_text()
+    assert sql.stat().st_mode & 0o777 == 0o600
+    if connection.vendor == "postgresql":
+        assert "pgsql:/etc/postfix/adminpanel/mailboxes.cf" in main_cf
+        assert (tmp_path / "postfix" / "mailboxes.cf").stat().st_mode & 0o777 == 0o600
+    else:
+        assert "socketmap:inet:127.0.0.1:7520:mailboxes" in main_cf
+        assert "driver = sqlite" in sql.read_text()
+
+
+def answers(port: int, banner: bytes) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            return conn.recv(100).startswith(banner)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def trial_environment():
+    """A fresh data dir with its own SQLite database, as for a newcomer's first try."""
+    with tempfile.TemporaryDirectory(prefix="adminpanel-trial-") as data_dir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADMINPANEL_")}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        yield {**env, "ADMINPANEL_DATA_DIR": data_dir, "PYTHONUNBUFFERED": "1"}
+
+
+def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial_environment):
+    smtp_port, imap_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            *adminpanel_command(),
+            "mailserver-run",
+            "--smtp-port",
+            str(smtp_port),
+            "--imap-port",
+            str(imap_port),
+        ],
+        env=trial_environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        said = []
+        for line in process.stdout:
+            said.append(line)
+            if "Ctrl-C stops both" in line:
+                break
+        assert answers(smtp_port, b"220 "), "".join(said)
+        assert answers(imap_port, b"* OK"), "".join(said)
+        directory = said[0].split(" in ", 1)[1].strip()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not answers(smtp_port, b"220 ") and not answers(imap_port, b"* OK")
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert directory not in running
+    assert not os.path.exists(directory)

@@ -1,0 +1,170 @@
+"""The three views of SPEC §10: names, columns and rows exactly as the contract says, the
+password in the form Dovecot verifies, and (PostgreSQL) a login role that reads them and
+nothing else."""
+
+import argparse
+import re
+import subprocess
+
+import psycopg
+import pytest
+from django.db import connection
+
+from adminpanel.accounts.models import Account
+from adminpanel.mail import services
+from adminpanel.mailserver.commands import mailserver_config
+from adminpanel.mailserver.instance import program
+
+PASSWORD = "Mailbox-Cobalt-Harbor-27"
+COLUMNS = {
+    "mailserver_domains": ["domain", "active"],
+    "mailserver_mailboxes": [
+        "address",
+        "local_part",
+        "domain",
+        "password",
+        "quota_bytes",
+        "maildir",
+        "active",
+    ],
+    "mailserver_aliases": ["address", "destination", "active"],
+}
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="login roles are PostgreSQL's"
+)
+
+
+def rows(view: str) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - fixed names
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def admin(db) -> Account:
+    return Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
+
+
+@pytest.fixture
+def seeded(admin):
+    services.create_domain(admin, name="Bücher.example", catch_all="Info@bücher.example")
+    services.create_domain(admin, name="off.example", active=False)
+    services.create_mailbox(admin, address="Info@bücher.example", password=PASSWORD, quota_mb=5)
+    services.create_mailbox(admin, address="ann@off.example", password=PASSWORD)
+    services.create_alias(
+        admin, address="Team@bücher.example", destinations=["info@bücher.example", "Ext@Other.org"]
+    )
+
+
+@pytest.mark.parametrize("view", list(COLUMNS))
+def test_each_view_has_exactly_the_contract_columns(db, view):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {view} WHERE 1 = 0")  # noqa: S608 - fixed names
+        assert [column[0] for column in cursor.description] == COLUMNS[view]
+
+
+def test_domains_are_a_labels_with_their_state(seeded):
+    assert [(r["domain"], bool(r["active"])) for r in rows("mailserver_domains")] == [
+        ("off.example", False),
+        ("xn--bcher-kva.example", True),
+    ]
+
+
+def test_mailboxes_are_lower_case_with_quota_in_bytes_and_maildir_under_the_mail_root(seeded):
+    info = next(r for r in rows("mailserver_mailboxes") if r["local_part"] == "info")
+    assert info["address"] == "info@xn--bcher-kva.example"
+    assert info["domain"] == "xn--bcher-kva.example"
+    assert info["quota_bytes"] == 5 * 1024 * 1024
+    assert info["maildir"] == "xn--bcher-kva.example/info/"
+    assert bool(info["active"]) is True
+
+
+def test_a_mailbox_of_an_inactive_domain_is_inactive(seeded):
+    ann = next(r for r in rows("mailserver_mailboxes") if r["local_part"] == "ann")
+    assert bool(ann["active"]) is False
+
+
+def test_aliases_have_one_row_per_destination_and_the_catch_all_as_at_domain(seeded):
+    assert [(r["address"], r["destination"]) for r in rows("mailserver_aliases")] == [
+        ("@xn--bcher-kva.example", "info@xn--bcher-kva.example"),
+        ("team@xn--bcher-kva.example", "ext@other.org"),
+        ("team@xn--bcher-kva.example", "info@xn--bcher-kva.example"),
+    ]
+
+
+def test_the_password_is_argon2id_in_dovecots_form_and_dovecot_verifies_it(seeded):
+    password = rows("mailserver_mailboxes")[0]["password"]
+    assert password.startswith("{ARGON2ID}$argon2id$v=19$")
+    doveadm = program("doveadm")
+    right = subprocess.run([doveadm, "pw", "-t", password, "-p", PASSWORD], capture_output=True)
+    wrong = subprocess.run([doveadm, "pw", "-t", password, "-p", "wrong"], capture_output=True)
+    assert (right.returncode, wrong.returncode != 0) == (0, True), right.stderr
+
+
+def view_definition(view: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_viewdef(%s::regclass)", [view])
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [view])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("view", list(COLUMNS))
+def test_no_view_reads_accounts_totp_keys_sessions_or_logs(db, view):
+    definition = view_definition(view)
+    for table in ["accounts_", "twofactor_", "django_session", "audit_", "api_"]:
+        assert table not in definition
+    assert "mail_" in definition
+
+
+def connect_as_role(out) -> psycopg.Connection:
+    text = (out / "dovecot" / "sql.conf.ext").read_text()
+    connect = re.search(r"^connect = (.*)$", text, re.M).group(1)
+    return psycopg.connect(connect, autocommit=True)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_role_reads_the_views_and_nothing_else(seeded, tmp_path):
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path), role="mailreader")) == 0
+    assert (tmp_path / "dovecot" / "sql.conf.ext").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "postfix" / "aliases.cf").stat().st_mode & 0o777 == 0o600
+    with connect_as_role(tmp_path) as role:
+        assert role.execute("SELECT current_user").fetchone() == ("mailreader",)
+        for view in COLUMNS:
+            role.execute(f"SELECT * FROM {view}").fetchall()  # noqa: S608 - fixed names
+        for table in [
+            "accounts_account",
+            "twofactor_totpdevice",
+            "django_session",
+            "audit_event",
+            "mail_mailbox",
+            "api_apitoken",
+        ]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                role.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            role.execute("UPDATE mail_mailbox SET active = true")
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_running_the_role_command_again_gives_a_new_password_and_keeps_the_rights(seeded, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for out in (first, second):
+        assert mailserver_config(argparse.Namespace(out=str(out), role="mailreader")) == 0
+    config = "dovecot/sql.conf.ext"
+    assert (first / config).read_text() != (second / config).read_text()
+    with connect_as_role(second) as role:
+        assert len(role.execute("SELECT * FROM mailserver_domains").fetchall()) == 2
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", ["postgres", "Robert'); DROP", "a b"])
+def test_the_role_must_be_a_plain_name_of_its_own(db, tmp_path, name, capsys):
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path), role=name)) == 2
+    assert capsys.readouterr().err.strip()
+    assert not (tmp_path / "dovecot").exists()

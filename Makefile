@@ -9,17 +9,26 @@ WORKERS ?= 2
 SMTP_PORT ?= 2525
 IMAP_PORT ?= 1143
 
-.PHONY: run mailserver test lint format system-packages clean
+.PHONY: run mailserver test lint format lock system-packages clean
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies come from the lock files, every file checked against its hash; the project itself
+# is installed on top without resolving anything. `make lock` refreshes both locks from
+# pyproject.toml (the test lock first, so that both agree on every shared package).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-test.lock
 	touch $@
+
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet
+lock: $(VENV)/.test-installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test $(LOCK_OPTIONS) -o requirements-test.lock
+	$(VENV)/bin/uv pip compile pyproject.toml -c requirements-test.lock $(LOCK_OPTIONS) \
+		-o requirements.lock
 
 run: $(VENV)/.installed
 	$(VENV)/bin/adminpanel serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
@@ -28,15 +37,16 @@ run: $(VENV)/.installed
 mailserver: $(VENV)/.installed
 	$(VENV)/bin/adminpanel mailserver-run --smtp-port $(SMTP_PORT) --imap-port $(IMAP_PORT)
 
-# Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), Postfix and
-# Dovecot with their SQL drivers (tests/mailserver), when missing; and the vmail user (uid 5000)
-# that owns the maildirs.
+# Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), nginx (the
+# reverse-proxy test), Postfix and Dovecot with their SQL drivers (tests/mailserver), when
+# missing; and the vmail user (uid 5000) that owns the maildirs.
 MAIL_PACKAGES := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-lmtpd \
 	dovecot-pgsql dovecot-sqlite
 system-packages:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need="$$need postgresql"; \
+	[ -x /usr/sbin/nginx ] || need="$$need nginx-light"; \
 	for package in $(MAIL_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" \
 			|| need="$$need $$package"; \

@@ -46,6 +46,7 @@ def seed(n: int) -> Account:
         Alias(
             local_part=f"a{i}",
             domain=domains[i % 10],
+            lookup_address=f"a{i}@d{i % 10}.example",
             destinations=[f"m{i}@d{i % 10}.example", f"m{(i + 1) % n}@d{(i + 1) % 10}.example"],
         )
         for i in range(n)

@@ -9,6 +9,23 @@ from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from adminpanel.net import forwarded_scheme
+
+
+class ForwardedProtoMiddleware:
+    """Behind a TLS proxy named in ADMINPANEL_TRUSTED_PROXIES, its X-Forwarded-Proto says
+    whether the client used HTTPS (for HSTS, Secure cookies, CSRF's origin check). From anyone
+    else the header is ignored."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scheme = forwarded_scheme(request)
+        if scheme:
+            request.META["wsgi.url_scheme"] = scheme
+        return self.get_response(request)
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):

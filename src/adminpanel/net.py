@@ -29,6 +29,14 @@ def client_ip(request: HttpRequest) -> str:
     return ip
 
 
+def forwarded_scheme(request: HttpRequest) -> str | None:
+    """ "https" or "http" from X-Forwarded-Proto when a trusted proxy sent it, else None."""
+    scheme = request.META.get("HTTP_X_FORWARDED_PROTO", "").strip().lower()
+    if scheme in ("http", "https") and _trusted(request.META.get("REMOTE_ADDR", "") or ""):
+        return scheme
+    return None
+
+
 def ip_allowed(ip: str, allowed: list[str]) -> bool:
     """True when the list is empty (any address) or one entry contains ip."""
     if not allowed:

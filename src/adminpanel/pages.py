@@ -1,10 +1,12 @@
 """Small helpers the web views share: pagination, and showing a service's Invalid or Refused."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from adminpanel.errors import Invalid, Refused
 
@@ -16,6 +18,15 @@ def search_query(request: HttpRequest) -> str:
     """The list's search box (`?q=`): NUL characters dropped (no stored text holds one, and
     PostgreSQL refuses them in a query), at most 200 characters."""
     return request.GET.get("q", "").replace("\x00", "")[:MAX_SEARCH]
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """Where to go after a form: `candidate` when it is on this site, else home."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
 
 
 def paginate(request: HttpRequest, query) -> Page:

@@ -33,8 +33,13 @@ ALLOWED_HOSTS = [
 TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("ADMINPANEL_TRUSTED_PROXIES", "").split(",") if p.strip()
 ]
-if TRUSTED_PROXIES:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Besides loopback, who may read /metrics (addresses or CIDR ranges).
+METRICS_ALLOWED_IPS = [
+    p.strip() for p in os.environ.get("ADMINPANEL_METRICS_ALLOWED_IPS", "").split(",") if p.strip()
+]
+# Over HTTPS (`serve --certfile`, or X-Forwarded-Proto from a trusted proxy) browsers are told
+# to come back only over HTTPS for a year; 0 turns the header off.
+SECURE_HSTS_SECONDS = int(os.environ.get("ADMINPANEL_HSTS_SECONDS", str(365 * 24 * 3600)))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -49,10 +54,13 @@ INSTALLED_APPS = [
     "adminpanel.mailserver",
     "adminpanel.api",
     "adminpanel.notices",
+    "adminpanel.ops",
     "ninja",  # its bundled Swagger UI assets: the API docs are served locally, no CDN
 ]
 
 MIDDLEWARE = [
+    "adminpanel.ops.middleware.RequestLogMiddleware",
+    "adminpanel.middleware.ForwardedProtoMiddleware",
     "adminpanel.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -228,13 +236,31 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
+# One line per request and per audit event on standard output (adminpanel/ops/logs.py);
+# ADMINPANEL_LOG_FORMAT=json makes every line, warnings included, a JSON object.
+LOG_FORMAT = os.environ.get("ADMINPANEL_LOG_FORMAT", "text")
+_FORMATTER = "json" if LOG_FORMAT == "json" else "text"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {"()": "adminpanel.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": _FORMATTER},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": _FORMATTER,
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     # Request bodies (passwords, codes) are never logged: Django logs only paths and statuses.
     "loggers": {
+        "adminpanel.requests": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "adminpanel.events": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "tornado.access": {"level": "CRITICAL"},  # the request lines above say it all
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # 403/404 are answers, not incidents: the audit log records what matters.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},

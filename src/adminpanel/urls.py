@@ -7,11 +7,15 @@ from adminpanel.accounts import views as accounts
 from adminpanel.api.main import api
 from adminpanel.audit import views as audit
 from adminpanel.mail import views as mail
+from adminpanel.ops import views as ops
 from adminpanel.twofactor import key_views as keys
 from adminpanel.twofactor import views as twofactor
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("healthz", ops.healthz_view, name="healthz"),
+    path("readyz", ops.readyz_view, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     path("", accounts.home_view, name="home"),
     path("login", accounts.login_view, name="login"),
     path("login/verify", accounts.verify_view, name="login-verify"),
@@ -21,6 +25,7 @@ urlpatterns = [
     path("webauthn/options", keys.options_view, name="webauthn-options"),
     path("logout", accounts.logout_view, name="logout"),
     path("security/password", accounts.password_view, name="password"),
+    path("security/confirm", security.confirm_view, name="confirm-access"),
     path("security/sessions", security.sessions_view, name="sessions"),
     path("security/sessions/<int:pk>/sign-out", security.end_session_view, name="session-end"),
     path(

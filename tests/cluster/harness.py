@@ -92,10 +92,12 @@ class Instance:
     data_dir: Path
     process: subprocess.Popen | None = None
     starts: int = 0
+    serve_options: list[str] = field(default_factory=list)  # e.g. --certfile, --keyfile
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if "--certfile" in self.serve_options else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -105,7 +107,7 @@ class Instance:
         self.starts += 1
         env = {**self.env, "ADMINPANEL_DATA_DIR": str(self.data_dir)}
         argv = [*adminpanel_command(), "serve", "--port", str(self.port)]
-        argv += ["--workers", str(self.workers)]
+        argv += ["--workers", str(self.workers), *self.serve_options]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 argv,
@@ -122,7 +124,9 @@ class Instance:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"{self.url} exited:\n{self.log()}")
             try:
-                if requests.get(f"{self.url}/login", timeout=2).status_code == 200:
+                # A self-signed certificate of a test: the address is loopback.
+                answer = requests.get(f"{self.url}/login", timeout=2, verify=False)  # noqa: S501
+                if answer.status_code == 200:
                     return
             except requests.RequestException:
                 pass

@@ -12,6 +12,7 @@ from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import PendingSetup, RecoveryCode, TotpDevice
 from tests.integration.conftest import (
     MANUAL_KEY,
+    PASSWORD,
     RECOVERY_CODE,
     SETUP_ID,
     csrf_log_in,
@@ -43,6 +44,11 @@ def begin_setup(client: Client) -> tuple[str, str, str]:
 
 def save_setup(client: Client, setup: str, challenge: str):
     return client.post("/security/2fa/setup", {"setup": setup, "challenge": challenge})
+
+
+def confirm_access(client: Client) -> None:
+    response = client.post("/security/confirm", {"password": PASSWORD, "next": "/"})
+    assert response.status_code == 302, text(response)
 
 
 def code_for(key: str, clock) -> str:
@@ -195,6 +201,7 @@ def test_a_setup_still_works_just_before_10_minutes(logged_in, clock):
 def test_an_expired_setup_page_offers_a_new_qr_code_that_works(logged_in, clock):
     _, old_key, _ = begin_setup(logged_in)
     clock.advance(minutes=11)
+    confirm_access(logged_in)  # SPEC §12: enabling 2FA 10 minutes after the login asks again
     page = text(logged_in.get("/security/2fa/setup"))
     assert "This setup has expired" in page and 'action="/security/2fa/enable"' in page
     assert logged_in.post("/security/2fa/enable").url == "/security/2fa/setup"

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 from django.db import connection
 
 from adminpanel.mailserver.commands import mailserver_config
+from adminpanel.mailserver.instance import program
 from tests.cluster.harness import adminpanel_command
 from tests.postgres import free_port
 
@@ -84,3 +86,39 @@ def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial
     running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert directory not in running
     assert not os.path.exists(directory)
+
+
+def test_the_files_fit_debians_stock_postfix_and_dovecot_as_the_readme_installs_them(db, tmp_path):
+    """The README's steps, on copies of /etc/postfix and /etc/dovecot (never the real ones)."""
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path / "out"), role=None)) == 0
+    postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
+    shutil.copytree("/etc/postfix", postfix)
+    shutil.copytree("/etc/dovecot", dovecot)
+    # The lookup files go where main.cf names them (the copy's adminpanel/ here).
+    (postfix / "adminpanel").mkdir()
+    for path in (tmp_path / "out" / "postfix").glob("*.cf"):
+        if path.name != "main.cf":
+            shutil.copy(path, postfix / "adminpanel" / path.name)
+    for line in (tmp_path / "out" / "postfix" / "main.cf").read_text().splitlines():
+        if not line.startswith("#"):
+            line = line.replace("/etc/postfix/adminpanel/", f"{postfix}/adminpanel/")
+            subprocess.run([program("postconf"), "-c", str(postfix), "-e", line], check=True)
+    conf_d = dovecot / "conf.d" / "10-auth.conf"
+    conf_d.write_text(conf_d.read_text().replace("!include auth-system", "#!include auth-system"))
+    with (dovecot / "local.conf").open("a") as local:
+        local.write(f"!include {tmp_path / 'out' / 'dovecot' / 'adminpanel.conf'}\n")
+
+    postconf = subprocess.run(
+        [program("postconf"), "-c", str(postfix), "-n"], capture_output=True, text=True
+    )
+    doveconf = subprocess.run(
+        [program("doveconf"), "-c", str(dovecot / "dovecot.conf"), "-n"],
+        capture_output=True,
+        text=True,
+    )
+    assert (postconf.returncode, postconf.stderr) == (0, "")
+    assert "virtual_transport = lmtp:unix:private/dovecot-lmtp" in postconf.stdout
+    assert (doveconf.returncode, doveconf.stderr) == (0, "")
+    assert "passdb {\n  args = /etc/dovecot/adminpanel/sql.conf.ext\n  driver = sql" in (
+        doveconf.stdout
+    )

@@ -34,3 +34,15 @@ class LoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class ConfirmAccessForm(forms.Form):
+    """Confirm access: the password, and the second factor's answer when 2FA is on."""
+
+    password = forms.CharField(
+        label="Password",
+        max_length=5000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    challenge = forms.CharField(label="Challenge", max_length=100, required=False)

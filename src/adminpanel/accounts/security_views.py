@@ -1,14 +1,18 @@
-"""Security → Sessions (SPEC §12). Thin: the rules are in accounts.web_sessions."""
+"""Security → Sessions and Confirm access (SPEC §12). Thin: the rules are in accounts.web_sessions
+and accounts.confirm."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import web_sessions
+from adminpanel.accounts import confirm, web_sessions
 from adminpanel.accounts.browsers import describe
+from adminpanel.accounts.forms import ConfirmAccessForm
+from adminpanel.errors import Refused
+from adminpanel.pages import render_refused, safe_next
 
 
 @login_required
@@ -38,3 +42,32 @@ def end_other_sessions_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, "There were no other sessions.")
     return redirect("sessions")
+
+
+TEMPLATE = "accounts/confirm.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    context = {
+        "form": form,
+        "next": next_url,
+        "two_factor": confirm.needs_second_factor(request.user),
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm.confirm_access(
+                request,
+                form.cleaned_data["password"],
+                form.cleaned_data["challenge"],
+                now=clock.now(),
+            )
+        except Refused as refused:
+            field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            return render_refused(request, TEMPLATE, context, refused, form=form, field=field)
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render(request, TEMPLATE, context, status=status)

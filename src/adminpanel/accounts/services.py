@@ -45,7 +45,9 @@ def check_password_step(
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.purge_expired(now)
     account = Account.objects.filter(username__iexact=name).first()
-    outside = access.ip_refusal(account, ip) if account is not None else None
+    blocked = account is not None and access.ip_refusal(account, ip) is not None
+    # From outside the allowed IPs the answer is decided before the password is looked at.
+    outside = access.refusal(account, channel=channel, ip=ip) if blocked else None
     try:
         guessing.take_address_slot(name if account else guessing.UNKNOWN_USERNAMES, ip, now)
         if account is not None and outside is None:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel.accounts import subadmins
+from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
 from adminpanel.errors import Invalid
@@ -45,6 +46,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def add_view(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
@@ -65,6 +67,7 @@ def add_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = subadmins.get_subadmin(request.user, pk)
@@ -97,6 +100,7 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_POST
 def reset_2fa_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = subadmins.get_subadmin(request.user, pk)
@@ -110,6 +114,7 @@ def reset_2fa_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = subadmins.get_subadmin(request.user, pk)

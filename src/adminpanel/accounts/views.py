@@ -8,25 +8,17 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
 from adminpanel.accounts import services, web_sessions
+from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.forms import LoginForm
 from adminpanel.accounts.overview import security_overview
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
-from adminpanel.pages import render_refused
+from adminpanel.pages import render_refused, safe_next
 from adminpanel.twofactor import interface as twofactor
-
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return settings.LOGIN_REDIRECT_URL
 
 
 def _finish_login(request: HttpRequest, account, next_url: str, *, with_2fa: bool):
@@ -70,7 +62,7 @@ def _login_page(request, form, *, challenge=None, account=None, status=200):
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_safe_next(request, request.GET.get("next")))
+        return redirect(safe_next(request, request.GET.get("next")))
     if request.method == "GET":
         pending = _pending(request)
         challenge = twofactor.challenge_form() if pending else None
@@ -93,7 +85,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
         return render_refused(request, LOGIN_TEMPLATE, {"form": form, "challenge": None}, refused)
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if not services.needs_second_step(account):
         return _finish_login(request, account, next_url, with_2fa=False)
     services.begin_pending_login(request.session, account, next_url=next_url, now=now)
@@ -174,7 +166,7 @@ def passkey_view(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)
     services.cancel_pending_login(request.session)
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     return _finish_login(request, account, next_url, with_2fa=True)
 
 
@@ -206,6 +198,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)

@@ -139,10 +139,14 @@ class MeOut(Schema):
     access: Access
     permissions: Permissions
     allowed_ips: list[str]
-    two_factor_methods: list[TwoFactorMethod] = METHODS_FIELD
+    two_factor_methods: list[TwoFactorMethod] = Field(
+        description="The account's second factors, as in /subadmins. Always empty here: an "
+        "account with a second factor cannot log in to the API, and adding its first one "
+        "revokes its tokens, both under the account's lock."
+    )
 
     @classmethod
-    def of(cls, account: Account, *, methods: list[str]) -> "MeOut":
+    def of(cls, account: Account) -> "MeOut":
         return cls.model_construct(
             id=account.pk,
             username=account.username,
@@ -150,7 +154,8 @@ class MeOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
-            two_factor_methods=methods,
+            # No query: a live token proves the account has no second factor (see above).
+            two_factor_methods=[],
         )
 
 

@@ -51,6 +51,9 @@ class Mailbox(models.Model):
 class Alias(models.Model):
     local_part = models.CharField(max_length=64)
     domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="aliases")
+    # "local@a-label" in lower case, as Postfix asks for it: the view mailserver_aliases looks
+    # an address up by this index instead of computing every alias's address per lookup.
+    lookup_address = models.CharField(max_length=320, unique=True)
     destinations = models.JSONField(default=list)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=clock.now)

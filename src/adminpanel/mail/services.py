@@ -270,6 +270,7 @@ def create_alias(
         event="alias_created",
         logged={"destinations": targets},
         destinations=targets,
+        lookup_address=f"{local.lower()}@{domain_name}",
         active=bool(active),
     )
 

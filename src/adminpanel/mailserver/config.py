@@ -204,8 +204,8 @@ def _dovecot_conf(db: Database, layout: Layout) -> str:
     # On SQLite the dict process writes the panel's database file, which belongs to the panel's
     # user; Dovecot's default dict user (dovecot) may not.
     dict_user = "" if db.vendor == "postgresql" else "service dict {\n  user = root\n}\n"
+    # LMTP itself is switched on by Debian's dovecot-lmtpd (protocols.d/lmtpd.protocol).
     return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot.
-protocols = $protocols lmtp
 auth_mechanisms = plain login
 # Addresses are looked up in lower case, like Postfix does.
 auth_username_format = %Lu

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
 from adminpanel.accounts import web_sessions
+from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused
 from adminpanel.twofactor import interface, recovery, services, webauthn
@@ -56,6 +57,7 @@ def status_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def enable_view(request: HttpRequest) -> HttpResponse:
     """Requirements, then Next: a new pending setup (replacing any earlier one).
@@ -85,6 +87,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
@@ -125,6 +128,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def disable_view(request: HttpRequest) -> HttpResponse:
     if not interface.is_enabled(request.user):
@@ -146,6 +150,7 @@ def disable_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     """A new set of recovery codes, confirmed with a current code."""

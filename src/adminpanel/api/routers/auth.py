@@ -8,7 +8,6 @@ from adminpanel.api import services, tokens
 from adminpanel.api.routers import ANY, actor
 from adminpanel.api.schemas import HealthOut, LoginIn, MeOut, TokenOut, responses
 from adminpanel.net import client_ip
-from adminpanel.twofactor import interface as twofactor
 
 router = Router(tags=["auth"])
 
@@ -36,8 +35,7 @@ def logout(request: HttpRequest) -> Status:
 @router.get("/me", response=responses({200: MeOut}, *ANY))
 def me(request: HttpRequest) -> MeOut:
     """The account of the token: its access and permissions."""
-    account = actor(request)
-    return MeOut.of(account, methods=twofactor.methods(account))
+    return MeOut.of(actor(request))
 
 
 @router.get("/health", auth=None, response=responses({200: HealthOut}, 400, 413))

@@ -1,0 +1,83 @@
+"""Confirm access (SPEC §12): sensitive actions need an authentication of the last 10 minutes.
+
+A login counts as one; otherwise the page titled "Confirm access" asks for the password and,
+when 2FA is on, a second-factor answer (whatever the second factor accepts: a code or a
+recovery code today, a security key when that kind of factor is added). Both are counted by
+the same throttles as a login, so a stolen session cannot guess through this page.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from adminpanel import audit, clock
+from adminpanel.accounts import guessing, web_sessions
+from adminpanel.accounts.models import Account
+from adminpanel.accounts.services import INVALID_CREDENTIALS
+from adminpanel.errors import Refused
+from adminpanel.net import client_ip
+from adminpanel.twofactor import interface as twofactor
+
+CONFIRM_SECONDS = 10 * 60
+PASSWORD_REASONS = ("invalid_credentials", "too_many_attempts")  # the rest concern the code
+WRONG_PASSWORD = "Wrong password."  # noqa: S105 - a message, not a password
+
+
+def is_recent(request: HttpRequest, now: datetime) -> bool:
+    """Did this session authenticate (log in or confirm access) in the last 10 minutes?"""
+    confirmed = request.session.get(web_sessions.CONFIRMED_AT)
+    return isinstance(confirmed, int | float) and now.timestamp() - confirmed <= CONFIRM_SECONDS
+
+
+def needs_second_factor(account: Account) -> bool:
+    return twofactor.is_enabled(account)
+
+
+def _check_password(account: Account, password: str, *, ip: str, now: datetime, request) -> None:
+    """The password again, counted like a login's attempts (accounts.guessing)."""
+    name = account.username.lower()
+    try:
+        guessing.take_address_slot(name, ip, now)
+        guessing.take_account_slot(account, now)
+    except guessing.TooManyAttempts as refusal:
+        audit.record("access_confirm_throttled", actor=account, request=request)
+        raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
+    if not account.check_password(password):
+        audit.record("access_confirm_failed", actor=account, request=request, reason="password")
+        raise Refused("invalid_credentials", WRONG_PASSWORD)
+    guessing.release_slots(account, name, ip)
+
+
+def confirm_access(
+    request: HttpRequest, password: object, answer: object, *, now: datetime
+) -> None:
+    """Check the password and (when 2FA is on) the second-factor answer; then the session
+    counts as freshly authenticated for 10 minutes. Raises Refused."""
+    account = request.user
+    if not isinstance(password, str) or not password:
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
+    _check_password(account, password, ip=client_ip(request), now=now, request=request)
+    two_factor = needs_second_factor(account)
+    if two_factor:
+        # Whatever the account's second factor accepts answers here (interface.verify).
+        twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
+        web_sessions.mark_two_factor(request)
+    request.session[web_sessions.CONFIRMED_AT] = now.timestamp()
+    audit.record("access_confirmed", actor=account, request=request, two_factor=two_factor)
+
+
+def confirm_access_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Send a session that has not authenticated in the last 10 minutes to Confirm access,
+    which brings it back to this page (a POST comes back as a GET: nothing is done unasked)."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and not is_recent(request, clock.now()):
+            return redirect(f"/security/confirm?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -1,0 +1,172 @@
+"""SPEC §12 "Confirm access": sensitive actions need an authentication of the last 10 minutes."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from adminpanel.accounts.models import Account
+from adminpanel.audit.models import Event
+from adminpanel.twofactor import interface as twofactor
+from tests.integration.conftest import PASSWORD, log_in, text, verify
+
+pytestmark = pytest.mark.django_db
+
+WRONG = "wrong-password-123"
+
+
+@pytest.fixture
+def admin(make_account) -> Account:
+    return make_account("admin", is_owner=True)
+
+
+@pytest.fixture
+def bob(admin, make_account) -> Account:
+    return make_account("bob")
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:
+    client = Client()
+    assert log_in(client, "admin").url == "/"
+    return client
+
+
+def confirm(client: Client, password: str = PASSWORD, challenge: str = "", next_url: str = "/"):
+    data = {"password": password, "challenge": challenge, "next": next_url}
+    return client.post("/security/confirm", data)
+
+
+def sensitive_pages(bob: Account) -> list[str]:
+    return [
+        "/security/password",
+        "/security/2fa/enable",
+        "/security/2fa/setup",
+        "/subadmins/add",
+        f"/subadmins/{bob.pk}",
+        f"/subadmins/{bob.pk}/delete",
+    ]
+
+
+# --- when it is asked ------------------------------------------------------------------------
+
+
+def test_within_10_minutes_of_the_login_nothing_more_is_asked(admin_client, bob, clock):
+    clock.advance(minutes=9, seconds=59)
+    for url in sensitive_pages(bob):
+        response = admin_client.get(url)
+        assert not (response.status_code == 302 and response.url.startswith("/security/confirm"))
+
+
+def test_after_10_minutes_each_sensitive_action_asks_to_confirm_access(admin_client, bob, clock):
+    clock.advance(minutes=10, seconds=1)
+    for url in sensitive_pages(bob):
+        response = admin_client.get(url)
+        assert response.status_code == 302
+        assert response.url == f"/security/confirm?next={url.replace('/', '%2F')}"
+
+
+def test_disabling_2fa_and_new_recovery_codes_ask_too(alice_2fa, clock):
+    client = Client()
+    log_in(client)
+    verify(client, alice_2fa.next_code())
+    clock.advance(minutes=11)
+    for url in ("/security/2fa/disable", "/security/2fa/recovery-codes"):
+        assert client.get(url).url.startswith("/security/confirm?next=")
+
+
+def test_a_post_without_a_fresh_authentication_changes_nothing(
+    admin_client, bob, enable_2fa, clock
+):
+    enable_2fa(bob)
+    clock.advance(minutes=11)
+    response = admin_client.post(f"/subadmins/{bob.pk}/reset-2fa")
+    assert response.url.startswith("/security/confirm?next=")
+    assert twofactor.is_enabled(bob)
+
+
+def test_pages_that_change_nothing_do_not_ask(admin_client, clock):
+    clock.advance(minutes=11)
+    for url in ("/", "/subadmins", "/security/2fa", "/security/sessions"):
+        assert admin_client.get(url).status_code == 200, url
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def test_the_page_is_titled_confirm_access_and_asks_for_the_password(logged_in):
+    page = text(logged_in.get("/security/confirm?next=/security/password"))
+    assert "<title>Confirm access · Admin Panel</title>" in page
+    assert "<h1>Confirm access</h1>" in page
+    assert '<label for="id_password">Password</label>' in page
+    assert "Challenge" not in page  # no 2FA, no code
+
+
+def test_with_2fa_the_page_asks_for_a_code_too(logged_in_2fa):
+    page = text(logged_in_2fa.get("/security/confirm"))
+    assert '<label for="id_password">Password</label>' in page
+    assert '<label for="id_challenge">Challenge</label>' in page
+
+
+def test_the_right_password_leads_back_and_counts_for_10_minutes(logged_in, clock):
+    clock.advance(minutes=30)
+    response = confirm(logged_in, next_url="/security/password")
+    assert response.url == "/security/password"
+    clock.advance(minutes=9)
+    assert logged_in.get("/security/password").status_code == 200
+    clock.advance(minutes=2)
+    assert logged_in.get("/security/password").url.startswith("/security/confirm")
+
+
+def test_a_wrong_password_is_refused_and_logged(logged_in, clock):
+    clock.advance(minutes=11)
+    response = confirm(logged_in, WRONG, next_url="/security/password")
+    assert response.status_code == 200
+    assert "Wrong password." in text(response)
+    assert logged_in.get("/security/password").url.startswith("/security/confirm")
+    failed = Event.objects.get(event="access_confirm_failed")
+    assert failed.actor_name == "alice" and failed.details["reason"] == "password"
+
+
+def test_with_2fa_the_password_alone_is_not_enough(logged_in_2fa, alice_2fa, clock):
+    clock.advance(minutes=11)
+    response = confirm(logged_in_2fa)
+    assert "Enter the 6-digit code" in text(response)
+    response = confirm(logged_in_2fa, challenge=alice_2fa.wrong_code())
+    assert "Invalid code." in text(response)
+    assert logged_in_2fa.get("/security/password").url.startswith("/security/confirm")
+
+
+def test_with_2fa_the_password_and_a_code_confirm_access_and_are_logged(
+    logged_in_2fa, alice_2fa, clock
+):
+    clock.advance(minutes=11)
+    response = confirm(logged_in_2fa, challenge=alice_2fa.code(), next_url="/security/password")
+    assert response.url == "/security/password"
+    confirmed = Event.objects.get(event="access_confirmed")
+    assert confirmed.actor_name == "alice" and confirmed.details["two_factor"] is True
+
+
+def test_a_wrong_code_here_counts_as_a_failed_code(logged_in_2fa, alice_2fa, clock):
+    clock.advance(minutes=11)
+    confirm(logged_in_2fa, challenge=alice_2fa.wrong_code())
+    assert Event.objects.get(event="2fa_failed").details["purpose"] == "confirm"
+
+
+def test_wrong_passwords_here_are_limited_like_logins(logged_in, clock):
+    clock.advance(minutes=11)
+    for _ in range(10):
+        confirm(logged_in, WRONG)
+    response = confirm(logged_in)
+    assert response.status_code == 429
+    assert re.search(r"Too many attempts\. Try again in \d+ minutes?\.", text(response))
+    assert int(response["Retry-After"]) > 0
+
+
+def test_an_offsite_next_is_not_followed(logged_in, clock):
+    clock.advance(minutes=11)
+    assert confirm(logged_in, next_url="https://evil.example/").url == "/"
+
+
+def test_confirm_access_needs_a_login(client):
+    assert client.get("/security/confirm").url.startswith("/login")

@@ -1,0 +1,80 @@
+"""The lookup server Postfix asks on SQLite (Postfix's socketmap protocol), spoken to directly:
+exact answers from the views, and garbage that changes nothing and stops nothing."""
+
+import socket
+
+import pytest
+from django.db import connection
+
+from adminpanel.accounts.models import Account
+from adminpanel.mail import services
+from adminpanel.mailserver.lookup import LookupServer, netstring
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="the lookup server is for SQLite"),
+]
+
+
+@pytest.fixture
+def server():
+    admin = Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
+    services.create_domain(admin, name="example.com", catch_all="info@example.com")
+    services.create_mailbox(admin, address="Info@example.com", password="Mailbox-Cobalt-27x")
+    services.create_mailbox(admin, address="off@example.com", password="Mailbox-Cobalt-27x")
+    services.update_mailbox(admin, services.Mailbox.objects.get(local_part="off"), active=False)
+    services.create_alias(admin, address="team@example.com", destinations=["info@example.com"])
+    lookup = LookupServer(connection.settings_dict["NAME"]).start()
+    yield lookup
+    lookup.stop()
+
+
+def ask(server: LookupServer, *requests: bytes) -> bytes:
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=10) as conn:
+        conn.sendall(b"".join(requests))
+        conn.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def one(server: LookupServer, request: str) -> str:
+    return ask(server, netstring(request)).decode()
+
+
+@pytest.mark.parametrize(
+    "request_, answer",
+    [
+        ("domains example.com", "OK example.com"),
+        ("domains EXAMPLE.COM", "OK example.com"),
+        ("domains %", "NOTFOUND "),
+        ("mailboxes info@example.com", "OK example.com/info/"),
+        ("mailboxes i_fo@example.com", "NOTFOUND "),
+        ("mailboxes off@example.com", "NOTFOUND "),
+        ("inactive off@example.com", "OK REJECT This mailbox is disabled."),
+        ("aliases team@example.com", "OK info@example.com"),
+        ("aliases stray@example.com", "OK info@example.com"),  # the catch-all
+        ("aliases info@example.com", "NOTFOUND "),  # a mailbox is never caught
+        ("aliases x' OR '1'='1@example.com", "NOTFOUND "),
+        ("aliases team@example.com\x00", "NOTFOUND "),
+        ("passwords info@example.com", "PERM unknown table 'passwords'"),
+    ],
+)
+def test_each_lookup_answers_exactly_from_the_views(server, request_, answer):
+    assert one(server, request_) == netstring(answer).decode()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"5:abc", b"x:abc,", b"99999999:", b"3:abc;", b"\xff\xfe", b"100001:" + b"a" * 10],
+)
+def test_garbage_ends_that_connection_and_the_server_keeps_answering(server, garbage):
+    ask(server, garbage)
+    assert one(server, "domains example.com") == netstring("OK example.com").decode()
+
+
+def test_several_lookups_on_one_connection_are_answered_in_order(server):
+    answer = ask(server, netstring("domains example.com"), netstring("domains other.org"))
+    assert answer == netstring("OK example.com") + netstring("NOTFOUND ")

@@ -30,7 +30,7 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def forwarded_scheme(request: HttpRequest) -> str | None:
-    """ "https" or "http" from X-Forwarded-Proto when a trusted proxy sent it, else None."""
+    """The scheme a trusted proxy names in X-Forwarded-Proto ("https" or "http"), else None."""
     scheme = request.META.get("HTTP_X_FORWARDED_PROTO", "").strip().lower()
     if scheme in ("http", "https") and _trusted(request.META.get("REMOTE_ADDR", "") or ""):
         return scheme

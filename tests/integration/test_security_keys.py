@@ -525,3 +525,26 @@ def test_the_api_shows_the_methods(admin_and_keyed_subadmin):
         ("carol", True, ["key"])
     ]
     assert api.get("/api/v1/me", **bearer).json()["two_factor_methods"] == []
+
+
+# --- around the keys: confirm access and the 2FA policy (SPEC §12) -------------------------
+
+
+def test_adding_a_key_needs_a_recent_sign_in(logged_in, key, clock):
+    clock.advance(minutes=11)
+    refused = logged_in.post("/webauthn/options", {"purpose": "register", "name": "Late"})
+    assert refused.status_code == 403
+    assert refused.json()["confirm_url"] == "/security/confirm?next=%2Fsecurity%2F2fa"
+    response = logged_in.post("/security/2fa/keys/add", {"name": "Late", "credential": "{}"})
+    assert response.url.startswith("/security/confirm")
+    assert not WebAuthnKey.objects.exists()
+
+
+def test_a_subadmin_who_must_have_2fa_can_add_a_key(clock):
+    admin = panel.make_admin()
+    panel.make_subadmin(admin, "dave", require_2fa=True)
+    dave = panel.log_in("dave")
+    assert dave.get("/domains").status_code == 302  # the gate: only Security → 2FA
+    codes = RECOVERY_CODE.findall(add_key(dave, SoftKey(ORIGIN)).content.decode())
+    assert len(codes) == 10
+    assert WebAuthnKey.objects.filter(account__username="dave").count() == 1

@@ -140,3 +140,20 @@ def test_restore_with_force_replaces_a_database_that_holds_data(round_trip):
         "print(json.dumps(list(Account.objects.values_list('username', flat=True))))"
     )
     assert account["username"] in names
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(round_trip, tmp_path):
+    _, target, *_ = round_trip
+    junk = tmp_path / "notes.tar.gz"
+    junk.write_text("not an archive")
+    refused = target.run("restore", "--force", str(junk))
+    assert refused.returncode == 1
+    assert f"{junk} is not a backup of this panel" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_backup_to_a_directory_that_does_not_exist_says_so(round_trip, tmp_path):
+    source, *_ = round_trip
+    refused = source.run("backup", str(tmp_path / "missing" / "panel.tar.gz"))
+    assert refused.returncode == 1
+    assert "Cannot write" in refused.stderr and "Traceback" not in refused.stderr

@@ -145,3 +145,22 @@ def test_each_audit_event_is_a_json_line_with_the_request_id_that_caused_it(logg
 def test_no_password_reaches_the_log(panel, logged_request):
     text = panel.log_path.read_text()
     assert ADMIN_PASSWORD not in text and PASSWORD not in text
+
+
+def test_a_code_throttle_is_counted_once_and_each_answer_refused_during_it(panel):
+    (account,) = make_accounts(panel, ["metrics-max"], password=PASSWORD)
+    before = metrics(panel)
+    tab = Browser(panel.url)
+    assert tab.password_step("metrics-max", PASSWORD).status_code == 302
+    for _ in range(5):  # the fifth failure starts a wait
+        tab.code_step("000000")
+    tab.code_step(pyotp.TOTP(account["key"]).at(time.time() + 30))  # refused unchecked
+    after = metrics(panel)
+
+    def grew(name: str, **labels) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("adminpanel_throttles_total", kind="code") == 2  # the wait, the refusal in it
+    assert grew("adminpanel_2fa_checks_total", outcome="refused") == 5
+    assert grew("adminpanel_2fa_checks_total", outcome="throttled") == 1
+    assert grew("adminpanel_2fa_checks_total", outcome="accepted") == 0

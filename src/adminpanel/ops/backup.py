@@ -141,9 +141,8 @@ def restore(path: Path, *, force: bool) -> list[str]:
         raise BackupError(f"{path} is not a backup of this panel: {error}") from error
     with tar, tempfile.TemporaryDirectory(dir=settings.DATA_DIR) as work:
         try:
-            manifest = json.load(tar.extractfile("manifest.json"))
-            tar.extractall(work, filter="data")
-        except (KeyError, ValueError, tarfile.TarError) as error:
+            manifest = json.load(_member(tar, "manifest.json"))
+        except ValueError as error:
             raise BackupError(f"{path} is not a backup of this panel: {error}") from error
         vendor = _vendor()
         if manifest.get("format") != FORMAT or manifest.get("database") not in DUMPS:
@@ -158,11 +157,28 @@ def restore(path: Path, *, force: bool) -> list[str]:
                 "The database already holds data: nothing was changed. "
                 "Give --force to replace it with the backup."
             )
-        _load_database(Path(work) / DUMPS[vendor])
-        keys = list(manifest.get("keys", []))
-        for name in keys:
-            _write_private(settings.DATA_DIR / name, (Path(work) / "keys" / name).read_bytes())
+        # Only the members this module writes are read, each to a name chosen here: nothing in
+        # the archive decides where a file lands.
+        keys = [name for name in KEY_FILES if name in manifest.get("keys", [])]
+        key_bytes = {name: _member(tar, f"keys/{name}").read() for name in keys}
+        dump = Path(work) / DUMPS[vendor]
+        with open(dump, "wb") as out:
+            shutil.copyfileobj(_member(tar, DUMPS[vendor]), out)
+        _load_database(dump)
+        for name, data in key_bytes.items():
+            _write_private(settings.DATA_DIR / name, data)
     return keys
+
+
+def _member(tar: tarfile.TarFile, name: str):
+    """A regular file of the archive, opened for reading."""
+    try:
+        member = tar.extractfile(name)
+    except (KeyError, tarfile.TarError) as error:
+        raise BackupError(f"{tar.name} is not a backup of this panel: no {name}.") from error
+    if member is None:
+        raise BackupError(f"{tar.name} is not a backup of this panel: {name} is not a file.")
+    return member
 
 
 def _load_database(dump: Path) -> None:

@@ -38,7 +38,9 @@ CODE_CHECKS = Counter(
     ["outcome"],
 )
 THROTTLES = Counter(
-    "adminpanel_throttles_total", "Attempts refused by a wait, by kind (password, code)", ["kind"]
+    "adminpanel_throttles_total",
+    "Throttle events by kind (password, code): a wait begun, or an attempt refused during one",
+    ["kind"],
 )
 EVENTS = Counter("adminpanel_audit_events_total", "Audit log events, by event name", ["event"])
 

@@ -3,22 +3,31 @@
 Thin: the rules are in twofactor.webauthn.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
+from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts import services as accounts
-from adminpanel.accounts import web_sessions
+from adminpanel.accounts.confirm import confirm_access_required, is_recent
 from adminpanel.errors import Invalid, Refused
 from adminpanel.twofactor import webauthn
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
 
 DISABLED = "Two-factor authentication is disabled."
 DELETE_ENTRY = "You can now delete the entry from your 2FA app."
+CONFIRM_FIRST = "Confirm access first: adding a security key needs a recent sign-in."
+
+
+def _confirm_url(next_url: str) -> str:
+    return f"{reverse('confirm-access')}?{urlencode({'next': next_url})}"
 
 
 def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
@@ -43,6 +52,8 @@ def _options_for(request: HttpRequest, purpose: str, rp: webauthn.RelyingParty) 
     if not request.user.is_authenticated:
         raise Refused("not_authenticated", "Log in first.")
     if purpose == webauthn.REGISTER:
+        if not is_recent(request, now):  # SPEC §12: adding a key needs a recent sign-in
+            raise Refused("confirm_access", CONFIRM_FIRST)
         webauthn.clean_key_name(request.POST.get("name"))
         return webauthn.registration_options(request.user, session=request.session, rp=rp, now=now)
     return webauthn.authentication_options(
@@ -62,7 +73,10 @@ def options_view(request: HttpRequest) -> HttpResponse:
     except Invalid as invalid:
         return _refused("invalid_name", invalid.message)
     except Refused as refused:
-        return _refused(refused.reason, refused.message, 403)
+        body = {"error": refused.reason, "message": refused.message}
+        if refused.reason == "confirm_access":  # the script takes the person there
+            body["confirm_url"] = _confirm_url(reverse("2fa"))
+        return JsonResponse(body, status=403)
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
 
 
@@ -70,6 +84,8 @@ def options_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def add_view(request: HttpRequest) -> HttpResponse:
     """Add security key: the Key name and the browser's signed answer."""
+    if not is_recent(request, clock.now()):
+        return redirect(_confirm_url(reverse("2fa")))
     form = KeyForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -104,6 +120,7 @@ def add_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required
 @require_http_methods(["GET", "POST"])
 def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove one key; the last second factor is removed by disabling 2FA instead."""
@@ -126,6 +143,13 @@ def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def disable_with_key_view(request: HttpRequest) -> HttpResponse:
     """Disable 2FA, confirmed with one of the account's keys."""
+    if not is_recent(request, clock.now()):
+        return redirect(_confirm_url(reverse("2fa-disable")))
+    try:
+        policy.check_may_disable(request.user)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return redirect("2fa")
     form = KeyAnswerForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors["credential"][0])

@@ -114,6 +114,7 @@
         headers: { "Accept": "application/json" }
       }).then(function (reply) {
         return reply.json().then(function (data) {
+          if (data.confirm_url) window.location.assign(data.confirm_url);
           if (!reply.ok) throw { message: data.message || "The request was refused." };
           return data.options;
         });

@@ -16,6 +16,8 @@ class Command(BaseCommand):
             keys = backup(file)
         except BackupError as error:
             raise CommandError(str(error), returncode=1) from error
+        except OSError as error:
+            raise CommandError(f"Cannot write {file}: {error.strerror}.", returncode=1) from error
         self.stdout.write(f"Backup written to {file} (mode 0600): the database and {_keys(keys)}.")
         if "encryption_keys" not in keys:
             self.stdout.write(

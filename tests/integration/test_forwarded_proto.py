@@ -1,0 +1,24 @@
+"""SPEC §13: HTTPS behind a proxy is believed from ADMINPANEL_TRUSTED_PROXIES only."""
+
+from django.test import Client, override_settings
+
+PROXY = "10.0.0.10"
+
+
+@override_settings(TRUSTED_PROXIES=[PROXY])
+def test_https_named_by_the_trusted_proxy_gets_hsts_and_secure_cookies(db):
+    answer = Client(REMOTE_ADDR=PROXY).get("/login", HTTP_X_FORWARDED_PROTO="https")
+    assert answer["Strict-Transport-Security"] == "max-age=31536000"
+    assert answer.cookies["csrftoken"]["secure"] is True
+
+
+@override_settings(TRUSTED_PROXIES=[PROXY])
+def test_https_named_by_anyone_else_is_ignored(db):
+    answer = Client(REMOTE_ADDR="203.0.113.5").get("/login", HTTP_X_FORWARDED_PROTO="https")
+    assert "Strict-Transport-Security" not in answer
+    assert not answer.cookies["csrftoken"]["secure"]
+
+
+def test_without_trusted_proxies_the_header_is_ignored(db):
+    answer = Client(REMOTE_ADDR=PROXY).get("/login", HTTP_X_FORWARDED_PROTO="https")
+    assert "Strict-Transport-Security" not in answer

@@ -548,3 +548,30 @@ def test_a_subadmin_who_must_have_2fa_can_add_a_key(clock):
     codes = RECOVERY_CODE.findall(add_key(dave, SoftKey(ORIGIN)).content.decode())
     assert len(codes) == 10
     assert WebAuthnKey.objects.filter(account__username="dave").count() == 1
+
+
+def test_confirm_access_accepts_a_key(logged_in, alice_key, clock):
+    clock.advance(minutes=11)
+    page = text(logged_in.get("/security/confirm?next=/security/2fa"))
+    assert ">Use security key</button>" in page.replace("</svg>", "")
+    answer = alice_key.get(options(logged_in, "confirm"))
+    response = logged_in.post(
+        "/security/confirm",
+        {"password": PASSWORD, "credential": json.dumps(answer), "next": "/security/2fa"},
+    )
+    assert response.status_code == 302 and response.url == "/security/2fa"
+    assert Event.objects.filter(event="access_confirmed", details__two_factor=True).count() == 1
+    assert Event.objects.get(event="webauthn_key_used").details["purpose"] == "confirm"
+
+
+def test_confirm_access_refuses_a_key_of_another_session(logged_in, alice_key, clock):
+    clock.advance(minutes=11)
+    other = Client()
+    log_in(other)
+    answer = alice_key.get(options(other, "login"))
+    response = logged_in.post(
+        "/security/confirm",
+        {"password": PASSWORD, "credential": json.dumps(answer), "next": "/security/2fa"},
+    )
+    assert "This answer belongs to another session." in text(response)
+    assert not Event.objects.filter(event="access_confirmed").exists()

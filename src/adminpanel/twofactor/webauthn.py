@@ -53,7 +53,8 @@ REGISTER = "register"
 LOGIN = "login"  # the second step after the password
 PASSKEY = "passkey"  # sign-in with a passkey alone
 DISABLE = "disable"  # turning 2FA off (removing the last key)
-PURPOSES = (REGISTER, LOGIN, PASSKEY, DISABLE)
+CONFIRM = "confirm"  # Confirm access (SPEC §12)
+PURPOSES = (REGISTER, LOGIN, PASSKEY, DISABLE, CONFIRM)
 
 SESSION_BINDING = "webauthn_binding"
 KEY_NAME_MAX = 64
@@ -252,7 +253,7 @@ def authentication_options(
     account: Account | None, *, purpose: str, session, rp: RelyingParty, now: datetime
 ) -> str:
     """The JSON for navigator.credentials.get(): this account's keys, or any passkey."""
-    if purpose not in (LOGIN, PASSKEY, DISABLE):
+    if purpose not in (LOGIN, PASSKEY, DISABLE, CONFIRM):
         raise Refused("malformed", UNREADABLE)
     if purpose == PASSKEY:
         account, allowed = None, []

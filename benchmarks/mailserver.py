@@ -33,7 +33,7 @@ def _prepare_environment(database: str) -> object | None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
     os.environ.pop("ADMINPANEL_DATABASE_URL", None)
     if database == "postgresql":
-        from tests.postgres import ThrowawayCluster
+        from testbed.postgres import ThrowawayCluster
 
         cluster = ThrowawayCluster(durable=True).start()
         os.environ["ADMINPANEL_DATABASE_URL"] = cluster.url

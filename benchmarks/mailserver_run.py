@@ -23,7 +23,7 @@ from adminpanel.mail import services
 from adminpanel.mail.models import Alias, Mailbox
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer, program
-from tests.postgres import free_port
+from testbed.postgres import free_port
 
 SESSIONS = 4
 MESSAGES = 200

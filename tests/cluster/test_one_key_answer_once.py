@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.cluster.harness import Browser
+from testbed.cluster import Browser
 from tests.softkey import SoftKey
 
 SUBMISSIONS = 20

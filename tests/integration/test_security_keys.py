@@ -498,7 +498,7 @@ def admin_and_keyed_subadmin(clock):
     """The Admin (no 2FA) and a Sub-Admin "carol" whose 2FA is a security key."""
     admin = panel.make_admin()
     panel.make_subadmin(admin, "carol")
-    carol = panel.log_in("carol")
+    carol = panel.signed_in("carol")
     add_key(carol, SoftKey(ORIGIN))
     return admin
 
@@ -543,7 +543,7 @@ def test_adding_a_key_needs_a_recent_sign_in(logged_in, key, clock):
 def test_a_subadmin_who_must_have_2fa_can_add_a_key(clock):
     admin = panel.make_admin()
     panel.make_subadmin(admin, "dave", require_2fa=True)
-    dave = panel.log_in("dave")
+    dave = panel.signed_in("dave")
     assert dave.get("/domains").status_code == 302  # the gate: only Security → 2FA
     codes = RECOVERY_CODE.findall(add_key(dave, SoftKey(ORIGIN)).content.decode())
     assert len(codes) == 10

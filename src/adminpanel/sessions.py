@@ -20,6 +20,9 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+# The key of the session data that says the session passed the second factor.
+TWO_FACTOR = "two_factor"
+
 
 class SessionStore(DatabaseSessionStore):
     def _get_new_session_key(self) -> str:

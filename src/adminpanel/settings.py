@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "adminpanel.accounts.middleware.SessionLifetimeMiddleware",
+    "adminpanel.accounts.middleware.PolicyGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

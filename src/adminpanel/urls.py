@@ -22,6 +22,7 @@ urlpatterns = [
     path("logout", accounts.logout_view, name="logout"),
     path("security/password", accounts.password_view, name="password"),
     path("security/confirm", security.confirm_view, name="confirm-access"),
+    path("security/policy", security.policy_view, name="policy"),
     path("security/sessions", security.sessions_view, name="sessions"),
     path("security/sessions/<int:pk>/sign-out", security.end_session_view, name="session-end"),
     path(

@@ -46,3 +46,12 @@ class ConfirmAccessForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
     challenge = forms.CharField(label="Challenge", max_length=100, required=False)
+
+
+class PolicyForm(forms.Form):
+    require_2fa_for_subadmins = forms.BooleanField(
+        label="Require 2FA for Sub-Admins",
+        required=False,
+        help_text="Every Sub-Admin with Admin Panel access must enable 2FA; until it does, "
+        "it reaches only Security → 2FA after its password.",
+    )

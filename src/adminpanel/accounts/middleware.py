@@ -7,9 +7,10 @@ the account loses Admin Panel access or the request comes from outside its allow
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.shortcuts import redirect
 
 from adminpanel import audit, clock
-from adminpanel.accounts import access, web_sessions
+from adminpanel.accounts import access, policy, web_sessions
 from adminpanel.net import client_ip
 
 # Refreshing the idle clock on every request would write the session row every time;
@@ -56,4 +57,27 @@ class SessionLifetimeMiddleware:
                 messages.info(request, WHY_ENDED[reason])
             elif now - request.session.get(web_sessions.SEEN_AT, 0) > SEEN_GRANULARITY:
                 request.session[web_sessions.SEEN_AT] = now
+        return self.get_response(request)
+
+
+# What a session gated by the 2FA policy may still reach: the way to enable 2FA, and out.
+GATE_OPEN = ("/security/2fa", "/security/confirm", "/logout", "/static/", "/api/")
+
+
+class PolicyGateMiddleware:
+    """A Sub-Admin who must have 2FA and has not reaches only Security → 2FA (SPEC §12)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        account = request.user
+        if (
+            account.is_authenticated
+            and not account.is_owner
+            and not request.path.startswith(GATE_OPEN)
+            and policy.gated(account, session_passed_2fa=web_sessions.passed_two_factor(request))
+        ):
+            messages.warning(request, policy.REQUIRED)
+            return redirect("2fa")
         return self.get_response(request)

@@ -54,6 +54,8 @@ class Account(AbstractBaseUser):
     # One permission level per section (domains, users, aliases, logs): added below, from SECTIONS.
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
+    # This Sub-Admin must use 2FA (SPEC §12), whatever the Policy says for all of them.
+    require_2fa = models.BooleanField("Require 2FA", default=False)
     # Where notices about this account's security go (SPEC §12); empty: none are sent.
     email = models.EmailField("E-mail", max_length=254, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
@@ -134,3 +136,9 @@ class WebSession(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     signed_in_at = models.DateTimeField()
     two_factor = models.BooleanField(default=False)  # signed in (or since confirmed) with 2FA
+
+
+class Policy(models.Model):
+    """The Admin's security policy (Security → Policy): one row."""
+
+    require_2fa_for_subadmins = models.BooleanField("Require 2FA for Sub-Admins", default=False)

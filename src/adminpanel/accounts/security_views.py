@@ -1,5 +1,5 @@
-"""Security → Sessions and Confirm access (SPEC §12). Thin: the rules are in accounts.web_sessions
-and accounts.confirm."""
+"""Security → Sessions, Confirm access and Policy (SPEC §12). Thin: the rules are in
+accounts.web_sessions, accounts.confirm and accounts.policy."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import confirm, web_sessions
+from adminpanel.accounts import confirm, policy, web_sessions
 from adminpanel.accounts.browsers import describe
-from adminpanel.accounts.forms import ConfirmAccessForm
+from adminpanel.accounts.forms import ConfirmAccessForm, PolicyForm
+from adminpanel.accounts.permissions import require_admin
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused, safe_next
 
@@ -71,3 +72,21 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     status = 400 if form.errors else 200
     return render(request, TEMPLATE, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_view(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    current = policy.current()
+    form = PolicyForm(
+        request.POST if request.method == "POST" else None,
+        initial={"require_2fa_for_subadmins": current.require_2fa_for_subadmins},
+    )
+    if request.method == "POST" and form.is_valid():
+        policy.set_require_2fa_for_subadmins(
+            request.user, form.cleaned_data["require_2fa_for_subadmins"], request=request
+        )
+        messages.success(request, "The policy was saved.")
+        return redirect("policy")
+    return render(request, "accounts/policy.html", {"form": form})

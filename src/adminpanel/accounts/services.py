@@ -117,19 +117,39 @@ def ensure_admin(username: str, password: str | None) -> tuple[Account, str | No
 PENDING_KEY = "pending_login"
 
 
-def begin_pending_login(session, account: Account, *, next_url: str, now: datetime) -> None:
+def _not_completed(pending: dict, reason: str, request) -> None:
+    """A right password was followed by no accepted second factor (SPEC §8, finding 7).
+
+    Observed when the same browser comes back after the 5 minutes (expired), presses Cancel
+    (cancelled) or types a password again (restarted). A visitor who never comes back leaves
+    `web_login_password_accepted` without a `web_login` after it in the log.
+    """
+    account = Account.objects.filter(pk=pending.get("account")).first()
+    audit.record("web_login_2fa_not_completed", actor=account, request=request, reason=reason)
+
+
+def begin_pending_login(
+    session, account: Account, *, next_url: str, now: datetime, request=None
+) -> None:
     """Remember that the password step passed. The visitor is not logged in yet."""
+    earlier = session.get(PENDING_KEY)
+    if earlier:
+        _not_completed(earlier, "restarted", request)
     session.cycle_key()  # a new id, so a planted session id cannot ride on the login
     session[PENDING_KEY] = {"account": account.pk, "at": now.timestamp(), "next": next_url}
+    audit.record("web_login_password_accepted", actor=account, request=request, next_step="2fa")
 
 
-def pending_login(session, *, now: datetime, pending_seconds: int) -> tuple[Account, str] | None:
+def pending_login(
+    session, *, now: datetime, pending_seconds: int, request=None
+) -> tuple[Account, str] | None:
     """(account, next URL) of a live pending login; expired or gone ones are cleared."""
     pending = session.get(PENDING_KEY)
     if not pending:
         return None
     if now.timestamp() - pending["at"] > pending_seconds:
         del session[PENDING_KEY]
+        _not_completed(pending, "expired", request)
         raise Refused("pending_expired", "The sign-in took too long. Enter your password again.")
     account = Account.objects.filter(pk=pending["account"], is_active=True).first()
     if account is None:
@@ -138,8 +158,11 @@ def pending_login(session, *, now: datetime, pending_seconds: int) -> tuple[Acco
     return account, pending["next"]
 
 
-def cancel_pending_login(session) -> None:
-    session.pop(PENDING_KEY, None)
+def cancel_pending_login(session, *, request=None) -> None:
+    """The second step is over: done (verified), or given up by the visitor (request given)."""
+    pending = session.pop(PENDING_KEY, None)
+    if pending and request is not None:
+        _not_completed(pending, "cancelled", request)
 
 
 def change_own_password(account: Account, old: str, new: str, *, request=None) -> None:

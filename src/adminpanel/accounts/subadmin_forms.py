@@ -49,6 +49,11 @@ class SubAdminForm(forms.Form):
         "restrict it to known IP addresses.",
     )
     allowed_ips = allowed_ips_field()
+    require_2fa = forms.BooleanField(
+        label="Require 2FA",
+        required=False,
+        help_text="After its password it reaches only Security → 2FA until it enables 2FA.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -90,6 +90,7 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "web_access": account.web_access,
                 "api_access": account.api_access,
                 "allowed_ips": "\n".join(account.allowed_ips),
+                "require_2fa": account.require_2fa,
                 **{s.key: getattr(account, s.key) for s in SECTIONS},
             }
         )

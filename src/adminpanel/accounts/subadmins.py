@@ -142,6 +142,7 @@ def create_subadmin(
     api_access: bool = False,
     levels: dict | None = None,
     allowed_ips: object = None,
+    require_2fa: bool = False,
     request=None,
 ) -> tuple[Account, list[str]]:
     """A new Sub-Admin; returns it with the warnings the Admin should see."""
@@ -154,6 +155,7 @@ def create_subadmin(
             "web_access": bool(web_access),
             "api_access": bool(api_access),
             "allowed_ips": normalize_allowed_ips(allowed_ips),
+            "require_2fa": bool(require_2fa),
             **_levels(levels),
         },
     )
@@ -171,6 +173,7 @@ def create_subadmin(
                 web_access=account.web_access,
                 api_access=account.api_access,
                 allowed_ips=account.allowed_ips,
+                require_2fa=account.require_2fa,
                 levels={s: account.level(s).label for s in SECTIONS},
             )
     except IntegrityError:
@@ -189,6 +192,7 @@ def update_subadmin(
     api_access: bool | None = None,
     levels: dict | None = None,
     allowed_ips: object = None,
+    require_2fa: bool | None = None,
     request=None,
 ) -> tuple[Account, list[str]]:
     """Change a Sub-Admin; an empty password keeps the old one."""
@@ -201,6 +205,7 @@ def update_subadmin(
         "web_access": None if web_access is None else bool(web_access),
         "api_access": None if api_access is None else bool(api_access),
         "allowed_ips": None if allowed_ips is None else normalize_allowed_ips(allowed_ips),
+        "require_2fa": None if require_2fa is None else bool(require_2fa),
         **_levels(levels),
     }
     changed = _apply(account, changes)

@@ -14,20 +14,28 @@ from adminpanel import clock
 from adminpanel.accounts import services, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.forms import LoginForm
-from adminpanel.accounts.overview import security_overview
+from adminpanel.accounts.overview import after_the_fact, security_overview
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
 from adminpanel.pages import render_refused, safe_next
 from adminpanel.twofactor import interface as twofactor
 
 
-def _finish_login(request: HttpRequest, account, next_url: str, *, with_2fa: bool):
+def _finish_login(
+    request: HttpRequest, account, next_url: str, *, with_2fa: bool, recovery_codes_left=None
+):
     # One transaction: the old session row goes, the login is logged, the new session row is
     # written; one commit instead of three (each waits for the database's disk), and a login
     # is recorded whole or not at all.
     with transaction.atomic():
         login(request, account)  # a new session id
-        web_sessions.start(request, account, two_factor=with_2fa, now=clock.now())
+        web_sessions.start(
+            request,
+            account,
+            two_factor=with_2fa,
+            now=clock.now(),
+            recovery_codes_left=recovery_codes_left,
+        )
         services.record_login(account, request=request, with_2fa=with_2fa)
     return redirect(next_url)
 
@@ -36,7 +44,10 @@ def _pending(request: HttpRequest):
     """(account, next) of the live pending login, or None; an expired one adds a message."""
     try:
         return services.pending_login(
-            request.session, now=clock.now(), pending_seconds=settings.PENDING_LOGIN_SECONDS
+            request.session,
+            now=clock.now(),
+            pending_seconds=settings.PENDING_LOGIN_SECONDS,
+            request=request,
         )
     except Refused as refused:
         messages.error(request, refused.message)
@@ -79,7 +90,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if not services.needs_second_step(account):
         return _finish_login(request, account, next_url, with_2fa=False)
-    services.begin_pending_login(request.session, account, next_url=next_url, now=now)
+    services.begin_pending_login(
+        request.session, account, next_url=next_url, now=now, request=request
+    )
     return redirect("login")
 
 
@@ -94,7 +107,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     form = twofactor.challenge_form(request.POST)
     if form.is_valid():
         try:
-            twofactor.verify(
+            verdict = twofactor.verify(
                 account,
                 form.cleaned_data["challenge"],
                 purpose="login",
@@ -105,13 +118,19 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             context = {"form": LoginForm(), "challenge": form}
             return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
-        return _finish_login(request, account, next_url, with_2fa=True)
+        return _finish_login(
+            request,
+            account,
+            next_url,
+            with_2fa=True,
+            recovery_codes_left=verdict.recovery_codes_left,
+        )
     return _login_page(request, LoginForm(), challenge=form)
 
 
 @require_POST
 def cancel_view(request: HttpRequest) -> HttpResponse:
-    services.cancel_pending_login(request.session)
+    services.cancel_pending_login(request.session, request=request)
     return redirect("login")
 
 
@@ -132,6 +151,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
         "two_factor_enabled": twofactor.is_enabled(account),
         "recovery_codes_left": twofactor.recovery_codes_left(account),
         **security_overview(account),
+        **after_the_fact(account, request.session),
     }
     return render(request, "accounts/home.html", context)
 

@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.http import HttpRequest
 from django.utils import timezone
 
-from adminpanel import audit
+from adminpanel import audit, sessions
 from adminpanel.accounts.models import Account, WebSession
 from adminpanel.errors import get_by_id
 from adminpanel.net import client_ip
@@ -22,7 +22,8 @@ from adminpanel.net import client_ip
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"
 CONFIRMED_AT = "confirmed_at"  # the last time the password (and 2FA) was given: §12 Confirm access
-TWO_FACTOR = "two_factor"  # this session passed the second factor
+TWO_FACTOR = sessions.TWO_FACTOR  # this session passed the second factor (the audit log says)
+RECOVERY_CODES_LEFT = "recovery_codes_left"  # it signed in with a recovery code: how many left
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,25 @@ class SessionView:
     current: bool
 
 
-def start(request: HttpRequest, account: Account, *, two_factor: bool, now: datetime) -> None:
+def start(
+    request: HttpRequest,
+    account: Account,
+    *,
+    two_factor: bool,
+    now: datetime,
+    recovery_codes_left: int | None = None,
+) -> None:
     """Stamp a session that has just logged in, save it, and record whose it is.
 
-    Call inside the login's transaction, after django.contrib.auth.login().
+    recovery_codes_left: how many are left when the second factor was a recovery code (Home
+    then warns). Call inside the login's transaction, after django.contrib.auth.login().
     """
     session = request.session
     stamp = now.timestamp()
     session[LOGIN_AT] = session[SEEN_AT] = session[CONFIRMED_AT] = stamp
     session[TWO_FACTOR] = two_factor
+    if recovery_codes_left is not None:
+        session[RECOVERY_CODES_LEFT] = recovery_codes_left
     session.save()  # the new key exists from here on
     _forget_dead(account)
     WebSession.objects.create(

@@ -301,6 +301,9 @@ class EventOut(Schema):
     ip: str
     user_agent: str
     details: dict[str, Any]
+    session_2fa: bool | None = Field(
+        description="Done in a web session that passed 2FA (true) or not (false); null: no session."
+    )
 
     @classmethod
     def of(cls, event: Event) -> "EventOut":
@@ -312,6 +315,7 @@ class EventOut(Schema):
             ip=event.ip,
             user_agent=event.user_agent,
             details=event.details if isinstance(event.details, dict) else {},
+            session_2fa=event.session_2fa,
         )
 
 
@@ -333,6 +337,7 @@ class SubadminOut(Schema):
     permissions: Permissions
     allowed_ips: list[str]
     two_factor_enabled: bool
+    require_2fa: bool = Field(description="This Sub-Admin must use 2FA (Require 2FA).")
     created_at: datetime
 
     @classmethod
@@ -345,6 +350,7 @@ class SubadminOut(Schema):
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
             two_factor_enabled=two_factor,
+            require_2fa=account.require_2fa,
             created_at=account.created_at,
         )
 
@@ -389,6 +395,7 @@ class SubadminIn(Input):
         description="IP addresses and CIDR ranges; empty = any.",
         examples=[["203.0.113.0/24"]],
     )
+    require_2fa: bool = Field(False, description="Require 2FA: it must enable 2FA to go on.")
 
 
 class SubadminPatch(Input):
@@ -398,6 +405,7 @@ class SubadminPatch(Input):
     access: AccessPatch | None = None
     permissions: PermissionsPatch | None = None
     allowed_ips: list[str] | None = None
+    require_2fa: bool | None = None
 
 
 def levels_in(permissions: PermissionsIn | PermissionsPatch | None) -> dict[str, int]:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from adminpanel import audit
+from adminpanel.accounts import policy
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.services import (
     INVALID_CREDENTIALS,
@@ -44,6 +45,8 @@ def login(
             refusal = Refused("invalid_credentials", INVALID_CREDENTIALS)
         elif needs_second_step(locked):
             refusal = Refused("two_factor_enabled", TWO_FACTOR_ENABLED)
+        elif (gate := policy.api_refusal(locked)) is not None:
+            refusal = gate
         else:
             issued = issue_token(locked, now=now, ip=ip)
             record_login(locked, request=request, with_2fa=False, channel="api")

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 from adminpanel import clock
 from adminpanel.net import client_ip
+from adminpanel.sessions import TWO_FACTOR
 
 
 def record(
@@ -16,6 +17,9 @@ def record(
     the app registry because this package is imported while Django loads its apps.
     """
     ip = client_ip(request) if request is not None else ""
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    signed_in = user is not None and user.is_authenticated and session is not None
     agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
     return app_registry.get_model("audit", "Event").objects.create(
         at=clock.now(),
@@ -25,4 +29,5 @@ def record(
         ip=ip,
         user_agent=agent,
         details=details,
+        session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
     )

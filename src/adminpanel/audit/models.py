@@ -17,6 +17,8 @@ class Event(models.Model):
     ip = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # Done in a signed-in web session: did that session pass 2FA? (None: no such session.)
+    session_2fa = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

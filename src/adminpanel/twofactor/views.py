@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
-from adminpanel.accounts import web_sessions
+from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused
@@ -126,6 +126,11 @@ def setup_view(request: HttpRequest) -> HttpResponse:
 def disable_view(request: HttpRequest) -> HttpResponse:
     if not interface.is_enabled(request.user):
         messages.info(request, DISABLED)
+        return redirect("2fa")
+    try:
+        policy.check_may_disable(request.user)
+    except Refused as refused:
+        messages.error(request, refused.message)
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -48,6 +48,7 @@ def create_subadmin(request: HttpRequest, payload: SubadminIn) -> Status:
         api_access=payload.access.api,
         levels=levels_in(payload.permissions),
         allowed_ips=payload.allowed_ips,
+        require_2fa=payload.require_2fa,
         request=request,
     )
     return Status(201, _saved(account, warnings))
@@ -75,6 +76,7 @@ def update_subadmin(
         api_access=access.api if access else None,
         levels=levels_in(payload.permissions),
         allowed_ips=payload.allowed_ips,
+        require_2fa=payload.require_2fa,
         request=request,
     )
     return _saved(account, warnings)

@@ -1,0 +1,62 @@
+"""The Admin's 2FA policy (SPEC §12): who must use two-factor authentication.
+
+A Sub-Admin with Admin Panel access must have 2FA when its own **Require 2FA** box is ticked
+or the Policy says **Require 2FA for Sub-Admins**. Until it has, its web sessions reach only
+Security → 2FA (PolicyGateMiddleware); it cannot turn 2FA off; and its API login is refused,
+since the API would be a way around the gate.
+"""
+
+from django.db import transaction
+
+from adminpanel import audit
+from adminpanel.accounts.models import Account, Policy
+from adminpanel.accounts.permissions import require_admin
+from adminpanel.errors import Refused
+from adminpanel.twofactor import interface as twofactor
+
+REQUIRED = "Your Admin requires two-factor authentication for this account. Enable it to continue."
+CANNOT_DISABLE = "Your Admin requires two-factor authentication for this account: it stays on."
+
+
+def current() -> Policy:
+    return Policy.objects.get_or_create(pk=1)[0]
+
+
+def must_have_2fa(account: Account, policy: Policy | None = None) -> bool:
+    """Does a rule of the Admin require 2FA of this account?"""
+    if account.is_owner or not account.web_access:
+        return False  # the Admin decides for itself; an API-only account cannot have 2FA
+    if account.require_2fa:
+        return True
+    return (policy or current()).require_2fa_for_subadmins
+
+
+def gated(account: Account, *, session_passed_2fa: bool) -> bool:
+    """Must this session stay on Security → 2FA? (It has no 2FA yet, and a rule wants it.)"""
+    return not session_passed_2fa and must_have_2fa(account) and not twofactor.is_enabled(account)
+
+
+def api_refusal(account: Account) -> Refused | None:
+    """The API login of an account that must have 2FA and has none is refused."""
+    if must_have_2fa(account) and not twofactor.is_enabled(account):
+        return Refused("two_factor_required", REQUIRED)
+    return None
+
+
+def check_may_disable(account: Account) -> None:
+    if must_have_2fa(account):
+        raise Refused("two_factor_required", CANNOT_DISABLE)
+
+
+def set_require_2fa_for_subadmins(actor: Account, value: bool, *, request=None) -> Policy:
+    """The Admin changes the policy; logged when it changes."""
+    require_admin(actor)
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get_or_create(pk=1)[0]
+        if policy.require_2fa_for_subadmins != value:
+            policy.require_2fa_for_subadmins = value
+            policy.save(update_fields=["require_2fa_for_subadmins"])
+            audit.record(
+                "policy_changed", actor=actor, request=request, require_2fa_for_subadmins=value
+            )
+    return policy

@@ -61,10 +61,11 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
 
 
 def confirm_access(
-    request: HttpRequest, password: object, answer: object, *, now: datetime
+    request: HttpRequest, password: object, answer: object, *, now: datetime, key_answer=None
 ) -> None:
-    """Check the password and (when 2FA is on) the second-factor answer; then the session
-    counts as freshly authenticated for 10 minutes. Raises Refused."""
+    """Check the password and (when 2FA is on) the second-factor answer, a code or a security
+    key's signed answer; then the session counts as freshly authenticated for 10 minutes.
+    Raises Refused."""
     account = request.user
     if not isinstance(password, str) or not password:
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
@@ -72,7 +73,10 @@ def confirm_access(
     two_factor = needs_second_factor(account)
     if two_factor:
         # Whatever the account's second factor accepts answers here (interface.verify).
-        twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
+        if key_answer:
+            twofactor.verify_key(account, key_answer, purpose="confirm", now=now, request=request)
+        else:
+            twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
         web_sessions.mark_two_factor(request)
     request.session[web_sessions.CONFIRMED_AT] = now.timestamp()
     audit.record("access_confirmed", actor=account, request=request, two_factor=two_factor)

@@ -30,7 +30,7 @@ def recent_actor(request: HttpRequest) -> Account:
 
 
 def _out(account: Account) -> SubadminOut:
-    return SubadminOut.of(account, two_factor=twofactor.is_enabled(account))
+    return SubadminOut.of(account, methods=twofactor.methods(account))
 
 
 def _saved(account: Account, warnings: list[str]) -> SubadminSaved:

@@ -60,7 +60,7 @@ system-packages:
 		-s /usr/sbin/nologin vmail 2>/dev/null
 
 # Twice: everything on SQLite (the default database), then the integration, API, mail server and
-# cluster tests on a throwaway PostgreSQL cluster (tests/postgres.py). The cluster tests are PostgreSQL-only, so
+# cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are PostgreSQL-only, so
 # they run in the second pass alone.
 test: $(VENV)/.test-installed system-packages
 	$(VENV)/bin/ruff check .

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 import pyotp
 
-from tests.cluster.harness import Fleet, run_django_snippet, start_instances
-from tests.postgres import ThrowawayCluster
+from testbed.cluster import Fleet, run_django_snippet, start_instances
+from testbed.postgres import ThrowawayCluster
 
 PASSWORD = "benchmark-password-horse-7"
 # The trivial endpoint: the API's liveness check (the whole middleware stack, no session, no

@@ -33,7 +33,7 @@ def _prepare_environment(database: str) -> object | None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
     os.environ.pop("ADMINPANEL_DATABASE_URL", None)
     if database == "postgresql":
-        from tests.postgres import ThrowawayCluster
+        from testbed.postgres import ThrowawayCluster
 
         cluster = ThrowawayCluster(durable=True).start()
         os.environ["ADMINPANEL_DATABASE_URL"] = cluster.url
@@ -47,10 +47,17 @@ def main() -> int:
     parser.add_argument("--mailboxes", type=int, default=2000)
     parser.add_argument("--lookups", type=int, default=4000)
     parser.add_argument("--logins", type=int, default=200)
+    parser.add_argument(
+        "--rollback-journal",
+        action="store_true",
+        help="SQLite in rollback-journal mode instead of the panel's WAL: only Postfix's own "
+        "sqlite: under edits (shows what a lock does to a Postfix daemon)",
+    )
     args = parser.parse_args()
     if args.database == "both":
-        for database in ("sqlite", "postgresql"):
-            argv = [sys.executable, "-m", "benchmarks.mailserver", "--database", database]
+        runs = [["sqlite"], ["sqlite", "--rollback-journal"], ["postgresql"]]
+        for database, *extra in runs:
+            argv = [sys.executable, "-m", "benchmarks.mailserver", "--database", database, *extra]
             argv += ["--mailboxes", str(args.mailboxes), "--lookups", str(args.lookups)]
             argv += ["--logins", str(args.logins)]
             if subprocess.run(argv, check=False).returncode:
@@ -61,6 +68,11 @@ def main() -> int:
         import django
 
         django.setup()
+        if args.rollback_journal:
+            from django.conf import settings
+
+            # Before the first connection: the new database file is made in this mode.
+            settings.DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=DELETE;"
         from benchmarks.mailserver_run import run
 
         print(json.dumps(run(args)), flush=True)

@@ -17,8 +17,8 @@ import pyotp
 from benchmarks import harness
 from benchmarks.harness import fmt, median
 from benchmarks.login import login_flow
-from tests.cluster.harness import start_instances
-from tests.postgres import ThrowawayCluster
+from testbed.cluster import start_instances
+from testbed.postgres import ThrowawayCluster
 
 LIMIT_MB = 100
 

@@ -26,7 +26,7 @@ if "ADMINPANEL_DATA_DIR" not in os.environ:
 if os.environ.get("ADMINPANEL_TEST_DATABASE") == "postgresql" and not os.environ.get(
     "ADMINPANEL_DATABASE_URL"
 ):
-    from tests.postgres import ThrowawayCluster
+    from testbed.postgres import ThrowawayCluster
 
     _postgres = ThrowawayCluster().start()
     atexit.register(_postgres.stop)
@@ -36,6 +36,8 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+from tests import factors  # noqa: E402 (imports the product's models: after django.setup())
 
 settings.ARGON2_MEMORY_KIB = 1024
 settings.ARGON2_TIME_COST = 1
@@ -66,3 +68,9 @@ def clock(monkeypatch):
     movable = MovableClock(timezone.now())
     monkeypatch.setattr(clock_module, "now", movable)
     return movable
+
+
+@pytest.fixture
+def enable_2fa(clock):
+    """Turn 2FA on for an account through the real setup service (tests.factors.TwoFactor)."""
+    return lambda account: factors.enable_2fa(account, clock)

@@ -4,13 +4,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pyotp
 import pytest
 from django.test import Client
 
 from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account
-from adminpanel.twofactor import services as twofactor
 
 PASSWORD = "correct-horse-battery-staple"
 API_IP = "203.0.113.5"
@@ -128,16 +126,3 @@ def make_subadmin(admin):
         return account
 
     return make
-
-
-@pytest.fixture
-def enable_2fa(clock):
-    """Turn 2FA on for an account through the real setup service; returns its key."""
-
-    def enable(account: Account) -> str:
-        setup = twofactor.start_setup(account, now=clock())
-        key = twofactor.setup_key(setup)
-        twofactor.confirm_setup(account, setup.pk, pyotp.TOTP(key).at(clock()), now=clock())
-        return key
-
-    return enable

@@ -17,8 +17,8 @@ import psycopg
 import pyotp
 import pytest
 
-from tests.cluster.harness import Browser, Fleet, make_accounts, start_instances
-from tests.postgres import ThrowawayCluster
+from testbed.cluster import Browser, Fleet, make_accounts, start_instances
+from testbed.postgres import ThrowawayCluster
 
 PASSWORD = "cluster-password-horse-9"
 WORKERS = 2  # per instance: 4 processes in all contend for each account's row

@@ -6,8 +6,8 @@ import re
 import pyotp
 import requests
 
+from testbed.cluster import Browser
 from tests.cluster.conftest import PASSWORD
-from tests.cluster.harness import Browser
 
 GRANT_API_ACCESS = """
 from adminpanel.accounts.models import Account

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import requests
 
+from testbed.cluster import Browser
 from tests.cluster.conftest import code
-from tests.cluster.harness import Browser
 
 REPLAYED = "This code has already been used. Wait for the next code."
 

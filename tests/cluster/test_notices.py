@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from testbed.cluster import Browser, Fleet, start_instances
 from tests.cluster.conftest import new_database
-from tests.cluster.harness import Browser, Fleet, start_instances
 from tests.smtp import SmtpServer
 
 PASSWORD = "cluster-password-horse-9"

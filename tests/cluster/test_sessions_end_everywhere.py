@@ -1,6 +1,6 @@
 """SPEC §12 "Sessions": a session ended on one instance is ended on every instance at once."""
 
-from tests.cluster.harness import Browser
+from testbed.cluster import Browser
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 

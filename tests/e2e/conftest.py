@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from adminpanel.sections import KEYS
+
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR / "screenshots"
 CHROMIUM = os.environ.get("ADMINPANEL_E2E_CHROMIUM", "/usr/bin/chromium")
@@ -97,7 +99,7 @@ class LiveServer:
         """A Sub-Admin with Admin Panel access, `level` (0-3) in every section; with 2FA on
         when asked (its key and recovery codes are returned)."""
         password = f"Pebble-Orbit-{secrets.token_hex(6)}"
-        levels = dict.fromkeys(("domains", "users", "aliases", "logs"), level)
+        levels = dict.fromkeys(KEYS, level)
         spec = {"username": username, "password": password, "two_factor": two_factor}
         spec["levels"] = levels
         result = subprocess.run(
@@ -112,6 +114,14 @@ class LiveServer:
         assert result.returncode == 0 and lines, result.stdout + result.stderr
         made = json.loads(lines[-1].removeprefix("E2E-ACCOUNT "))
         return E2EAccount(username, password, made["key"], made["recovery_codes"])
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """The password step, as a person does it on the login page."""
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
 
 
 def _adminpanel_command() -> list[str]:

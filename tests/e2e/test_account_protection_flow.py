@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     NewPage,
     Shot,
     _adminpanel_command,
+    log_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +33,6 @@ store = SessionStore(os.environ["E2E_SESSION"])
 store[web_sessions.CONFIRMED_AT] = clock.now().timestamp() - 11 * 60
 store.save()
 """
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def security(page: Page, entry: str) -> None:

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer, NewPage, Shot
+from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer, NewPage, Shot, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -20,13 +20,6 @@ WARN_ANY_IP = "This account has API access from any IP address."
 
 
 # --- what a person does ----------------------------------------------------------------------
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def log_in_admin(page: Page) -> None:

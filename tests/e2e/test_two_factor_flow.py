@@ -13,7 +13,15 @@ import pyotp
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, PHONE, LiveServer, NewPage, Shot
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    PHONE,
+    LiveServer,
+    NewPage,
+    Shot,
+    log_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,13 +36,6 @@ STEP_SECONDS = 30
 
 
 # --- what a person does ---------------------------------------------------------------
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def two_factor_dialog(page: Page) -> Locator:

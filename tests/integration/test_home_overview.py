@@ -9,19 +9,13 @@ import pytest
 from adminpanel import audit
 from tests.integration.panel import (
     ADMIN_PASSWORD,
-    log_in,
     log_in_admin,
-    make_admin,
     make_subadmin,
+    signed_in,
     text,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin():
-    return make_admin()
 
 
 def section(page: str, heading: str) -> str:
@@ -102,6 +96,6 @@ def test_the_overview_shows_at_most_10_failures(admin):
 def test_a_sub_admin_sees_only_its_own_2fa_status(admin):
     make_subadmin(admin, "bob")
     make_subadmin(admin, "carol")
-    page = text(log_in("bob").get("/"))
+    page = text(signed_in("bob").get("/"))
     assert "Protect your account with 2FA" in page
     assert "carol" not in page and "Recent failed logins" not in page

@@ -11,16 +11,11 @@ import pytest
 
 from adminpanel import audit
 from adminpanel.accounts.models import Level
-from tests.integration.panel import log_in, log_in_admin, make_admin, make_subadmin, text
+from tests.integration.panel import log_in_admin, make_subadmin, signed_in, text
 
 pytestmark = pytest.mark.django_db
 
 MARCH_2 = datetime(2024, 3, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def admin():
-    return make_admin()
 
 
 @pytest.fixture
@@ -153,7 +148,7 @@ def test_markup_in_the_log_is_shown_as_text(client):
 def test_logs_need_logs_view(admin):
     make_subadmin(admin, "bob", levels={"logs": Level.NONE})
     make_subadmin(admin, "carol", levels={"logs": Level.VIEW})
-    bob, carol = log_in("bob"), log_in("carol")
+    bob, carol = signed_in("bob"), signed_in("carol")
     assert bob.get("/logs").status_code == 403 and bob.get("/logs.csv").status_code == 403
     assert carol.get("/logs").status_code == 200 and carol.get("/logs.csv").status_code == 200
 

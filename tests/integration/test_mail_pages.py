@@ -5,7 +5,6 @@ answer and nothing changed; every change in the log.
 
 import pytest
 
-from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.mail.models import Alias, Domain, Mailbox
@@ -14,16 +13,10 @@ from tests.integration.panel import (
     events,
     field_error,
     log_in_admin,
-    make_admin,
     text,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin() -> Account:
-    return make_admin()
 
 
 @pytest.fixture
@@ -234,10 +227,10 @@ def test_an_empty_domain_is_deleted_without_cascade(client, example):
 
 
 def test_cascade_needs_delete_on_users_and_aliases_too(admin, busy):
-    from tests.integration.panel import log_in, make_subadmin
+    from tests.integration.panel import make_subadmin, signed_in
 
     make_subadmin(admin, "bob", levels={"domains": 3, "users": 1, "aliases": 3})
-    response = log_in("bob").post(f"/domains/{busy.pk}/delete", {"cascade": "on"})
+    response = signed_in("bob").post(f"/domains/{busy.pk}/delete", {"cascade": "on"})
     assert response.status_code == 403
     assert Domain.objects.filter(pk=busy.pk).exists() and Mailbox.objects.exists()
 

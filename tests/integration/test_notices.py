@@ -22,10 +22,10 @@ from adminpanel.errors import Refused
 from adminpanel.notices import services as sender
 from adminpanel.notices.models import Notice
 from adminpanel.twofactor import services as twofactor
+from testbed.postgres import free_port
 from tests.integration.conftest import PASSWORD, log_in, verify
 from tests.integration.panel import make_admin, make_subadmin
 from tests.integration.test_twofactor_pages import begin_setup, save_setup
-from tests.postgres import free_port
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db

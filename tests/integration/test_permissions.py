@@ -15,11 +15,10 @@ from adminpanel.accounts.models import Account, Level
 from adminpanel.mail.models import Alias, Domain, Mailbox
 from tests.integration.panel import (
     MAILBOX_PASSWORD,
-    log_in,
     log_in_admin,
-    make_admin,
     make_subadmin,
     seed_mail,
+    signed_in,
     text,
 )
 
@@ -100,11 +99,6 @@ def _perform(client, section: str, action: str, obj) -> tuple[int, bool]:
 
 
 @pytest.fixture
-def admin() -> Account:
-    return make_admin()
-
-
-@pytest.fixture
 def data(admin) -> dict:
     return seed_mail(admin)
 
@@ -124,7 +118,7 @@ MAIL_CASES = [
 @pytest.mark.parametrize(("section", "level", "action"), MAIL_CASES)
 def test_each_level_allows_exactly_the_actions_it_includes(admin, data, section, level, action):
     make_subadmin(admin, levels={section: level})
-    client = log_in("sub")
+    client = signed_in("sub")
     obj = _target(section, data, action.name)
     status, changed = _perform(client, section, action.name, obj)
     if level >= action.needs:
@@ -148,7 +142,7 @@ def test_the_admin_may_do_everything(admin, data, section, action):
 @pytest.mark.parametrize("level", LEVELS, ids=lambda level: level.label)
 def test_the_add_and_delete_pages_open_only_with_their_level(admin, data, section, level):
     make_subadmin(admin, levels={section: level})
-    client = log_in("sub")
+    client = signed_in("sub")
     obj = _target(section, data, "delete")
     add_page = client.get(f"/{section}/add").status_code
     delete_page = client.get(f"/{section}/{obj.pk}/delete").status_code
@@ -160,13 +154,13 @@ def test_the_add_and_delete_pages_open_only_with_their_level(admin, data, sectio
 @pytest.mark.parametrize("level", LEVELS, ids=lambda level: level.label)
 def test_the_logs_need_logs_view(admin, level, url):
     make_subadmin(admin, levels={"logs": level})
-    response = log_in("sub").get(url)
+    response = signed_in("sub").get(url)
     assert response.status_code == (200 if level >= Level.VIEW else 403)
 
 
 def test_a_level_in_one_section_gives_nothing_in_another(admin, data):
     make_subadmin(admin, levels={"domains": Level.DELETE})
-    client = log_in("sub")
+    client = signed_in("sub")
     assert client.get("/domains").status_code == 200
     for url in ("/users", "/aliases", "/logs", f"/users/{data['mailbox'].pk}"):
         assert client.get(url).status_code == 403, url
@@ -174,7 +168,7 @@ def test_a_level_in_one_section_gives_nothing_in_another(admin, data):
 
 def test_the_403_page_says_the_account_may_not_open_it(admin, data):
     make_subadmin(admin)
-    response = log_in("sub").get("/domains")
+    response = signed_in("sub").get("/domains")
     assert response.status_code == 403
     assert "Your account may not open this page." in text(response)
 
@@ -192,7 +186,7 @@ def _main_menu(response) -> list[str]:
 @pytest.mark.parametrize("level", LEVELS, ids=lambda level: level.label)
 def test_the_menu_shows_a_section_only_from_view_up(admin, section, level):
     make_subadmin(admin, levels={section: level})
-    menu = _main_menu(log_in("sub").get("/"))
+    menu = _main_menu(signed_in("sub").get("/"))
     assert (f"/{section}" in menu) == (level >= Level.VIEW)
     others = {"/domains", "/users", "/aliases", "/logs"} - {f"/{section}"}
     assert not others & set(menu)
@@ -201,7 +195,7 @@ def test_the_menu_shows_a_section_only_from_view_up(admin, section, level):
 def test_the_menu_of_a_sub_admin_has_no_sub_admins_entry(admin):
     everything = {s: Level.DELETE for s in ("domains", "users", "aliases", "logs")}
     make_subadmin(admin, levels=everything)
-    assert "/subadmins" not in _main_menu(log_in("sub").get("/"))
+    assert "/subadmins" not in _main_menu(signed_in("sub").get("/"))
 
 
 def test_the_menu_of_the_admin_has_every_section_and_sub_admins(admin):
@@ -214,7 +208,7 @@ def test_the_menu_of_the_admin_has_every_section_and_sub_admins(admin):
 @pytest.mark.parametrize("level", LEVELS[1:], ids=lambda level: level.label)
 def test_the_list_offers_add_from_edit_and_delete_from_delete(admin, data, section, level):
     make_subadmin(admin, levels={section: level})
-    page = text(log_in("sub").get(f"/{section}"))
+    page = text(signed_in("sub").get(f"/{section}"))
     assert (f'href="/{section}/add"' in page) == (level >= Level.EDIT)
     assert ('/delete">Delete' in page) == (level >= Level.DELETE)
 
@@ -223,7 +217,7 @@ def test_the_list_offers_add_from_edit_and_delete_from_delete(admin, data, secti
 def test_a_view_only_account_sees_a_read_only_form_without_save(admin, data, section):
     make_subadmin(admin, levels={section: Level.VIEW})
     obj = _target(section, data, "edit")
-    page = text(log_in("sub").get(f"/{section}/{obj.pk}"))
+    page = text(signed_in("sub").get(f"/{section}/{obj.pk}"))
     assert ">Save</button>" not in page
     inputs = re.findall(r"<(?:input|select|textarea)\b[^>]*>", page)
     fields = [i for i in inputs if 'name="csrfmiddlewaretoken"' not in i and "search" not in i]
@@ -249,7 +243,7 @@ def test_a_sub_admin_with_every_right_cannot_manage_sub_admins(admin, method, ur
     everything = {s: Level.DELETE for s in ("domains", "users", "aliases", "logs")}
     make_subadmin(admin, levels=everything)
     other = make_subadmin(admin, "other")
-    client = log_in("sub")
+    client = signed_in("sub")
     response = getattr(client, method)(url.format(pk=other.pk), {"username": "evil"})
     assert response.status_code == 403
     assert Account.objects.filter(username="other").exists()
@@ -258,7 +252,7 @@ def test_a_sub_admin_with_every_right_cannot_manage_sub_admins(admin, method, ur
 
 def test_a_sub_admin_cannot_edit_itself_into_more_rights(admin):
     me = make_subadmin(admin, levels={"domains": Level.VIEW})
-    client = log_in("sub")
+    client = signed_in("sub")
     form = {
         "username": "sub",
         "active": "on",

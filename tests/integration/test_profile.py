@@ -11,18 +11,12 @@ from tests.integration.panel import (
     is_logged_in,
     log_in,
     log_in_admin,
-    make_admin,
     make_subadmin,
+    signed_in,
     text,
-    try_log_in,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin() -> Account:
-    return make_admin()
 
 
 def save(client: Client, **data):
@@ -67,8 +61,8 @@ def test_the_admin_restricts_its_own_ips(admin):
     assert response.status_code == 302
     admin.refresh_from_db()
     assert admin.allowed_ips == ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]
-    assert try_log_in("admin", ADMIN_PASSWORD, ip="10.1.2.3").url == "/"
-    refused = try_log_in("admin", ADMIN_PASSWORD, ip="192.0.2.1")
+    assert log_in(Client(REMOTE_ADDR="10.1.2.3"), "admin", ADMIN_PASSWORD).url == "/"
+    refused = log_in(Client(REMOTE_ADDR="192.0.2.1"), "admin", ADMIN_PASSWORD)
     assert "Logins to this account are not allowed from your IP address." in text(refused)
 
 
@@ -101,7 +95,7 @@ def test_bad_allowed_ips_get_the_same_messages_as_the_subadmin_form(admin, entry
 
 def test_a_subadmin_sets_its_email_but_not_its_allowed_ips(admin):
     make_subadmin(admin, "sub", allowed_ips="127.0.0.1")
-    client = log_in("sub")
+    client = signed_in("sub")
     page = text(client.get("/security/profile"))
     assert 'name="allowed_ips"' not in page
     assert "Your account may log in only from: 127.0.0.1. The Admin sets this list." in page

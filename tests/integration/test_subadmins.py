@@ -5,6 +5,7 @@ Reset 2FA, delete; validation by the field; warnings about API exposure; the aud
 import re
 
 import pytest
+from django.test import Client
 
 from adminpanel.accounts.models import Account, Level
 from adminpanel.audit.models import Event
@@ -12,16 +13,15 @@ from adminpanel.twofactor import interface
 from tests.integration.conftest import TwoFactor, csrf_log_in
 from tests.integration.panel import (
     ADMIN_PASSWORD,
-    PASSWORD,
+    SUBADMIN_PASSWORD,
     events,
     field_error,
     is_logged_in,
     log_in,
     log_in_admin,
-    make_admin,
     make_subadmin,
+    signed_in,
     text,
-    try_log_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def form(**overrides) -> dict:
     """The Add Sub-Admin form as a browser sends it: a web-only account with no rights."""
     data = {
         "username": "carol",
-        "password": PASSWORD,
+        "password": SUBADMIN_PASSWORD,
         "active": "on",
         "web_access": "on",
         "allowed_ips": "",
@@ -46,11 +46,6 @@ def form(**overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
-
-
-@pytest.fixture
-def admin() -> Account:
-    return make_admin()
 
 
 @pytest.fixture
@@ -120,13 +115,13 @@ def test_adding_a_sub_admin_saves_its_access_rights_and_ips(admin_client):
     assert (carol.web_access, carol.api_access, carol.is_active) == (True, True, True)
     assert (carol.domains, carol.users, carol.aliases, carol.logs) == (1, 2, 3, 0)
     assert carol.allowed_ips == ["10.0.0.0/8", "2001:db8::1", "192.0.2.7"]
-    assert carol.check_password(PASSWORD)
+    assert carol.check_password(SUBADMIN_PASSWORD)
     assert not carol.is_owner
 
 
 def test_a_new_sub_admin_can_log_in_with_its_password(admin_client):
     admin_client.post("/subadmins/add", form())
-    assert is_logged_in(log_in("carol"))
+    assert is_logged_in(signed_in("carol"))
 
 
 def test_adding_a_sub_admin_is_logged_without_its_password(admin, admin_client):
@@ -135,7 +130,7 @@ def test_adding_a_sub_admin_is_logged_without_its_password(admin, admin_client):
     assert event.actor == admin and event.ip == "127.0.0.1"
     assert event.details["subadmin"] == "carol"
     assert event.details["levels"]["domains"] == "Edit"
-    assert PASSWORD not in str(event.details)
+    assert SUBADMIN_PASSWORD not in str(event.details)
 
 
 @pytest.mark.parametrize("taken", ["bob", "BOB", "Bob", "admin", "ADMIN"])
@@ -290,13 +285,13 @@ def test_an_empty_password_on_the_edit_form_keeps_the_old_one(admin, admin_clien
     bob = make_subadmin(admin, "bob")
     admin_client.post(f"/subadmins/{bob.pk}", form(username="bob", password=""))
     bob.refresh_from_db()
-    assert bob.check_password(PASSWORD)
+    assert bob.check_password(SUBADMIN_PASSWORD)
 
 
 def test_the_admin_changes_a_sub_admins_password(admin, admin_client):
     bob = make_subadmin(admin, "bob")
     admin_client.post(f"/subadmins/{bob.pk}", form(username="bob", password=NEW_PASSWORD))
-    assert is_logged_in(log_in("bob", NEW_PASSWORD))
+    assert is_logged_in(signed_in("bob", NEW_PASSWORD))
     (event,) = events("subadmin_updated")
     assert event.details["changed"] == ["password"]
     assert NEW_PASSWORD not in str(event.details)
@@ -307,7 +302,7 @@ def test_deactivating_a_sub_admin_stops_its_logins(admin, admin_client):
     admin_client.post(f"/subadmins/{bob.pk}", form(username="bob", password="", active=None))
     bob.refresh_from_db()
     assert bob.is_active is False
-    assert "Invalid username or password." in text(try_log_in("bob"))
+    assert "Invalid username or password." in text(log_in(Client(), "bob", SUBADMIN_PASSWORD))
 
 
 def test_renaming_to_a_taken_name_changes_nothing(admin, admin_client):
@@ -372,7 +367,7 @@ def test_reset_2fa_turns_2fa_off_so_the_password_alone_logs_in(admin, admin_clie
     response = admin_client.post(f"/subadmins/{bob_2fa.account.pk}/reset-2fa", follow=True)
     assert "2FA of bob was reset" in text(response)
     assert not interface.is_enabled(bob_2fa.account)
-    assert is_logged_in(log_in("bob"))
+    assert is_logged_in(signed_in("bob"))
     (event,) = events("2fa_reset")
     assert event.actor == admin and event.details == {"account": "bob"}
 

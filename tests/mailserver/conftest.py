@@ -16,8 +16,8 @@ from django.db import connection
 from adminpanel.accounts.models import Account
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
+from testbed.postgres import free_port
 from tests.api.conftest import Api
-from tests.postgres import free_port
 
 ADMIN_PASSWORD = "Admin-Quartz-Lantern-4817"
 _domains = count(1)

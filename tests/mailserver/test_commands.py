@@ -13,8 +13,8 @@ from django.db import connection
 
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
-from tests.cluster.harness import adminpanel_command
-from tests.postgres import free_port
+from testbed.cluster import adminpanel_command
+from testbed.postgres import free_port
 
 
 def test_mailserver_config_writes_the_files_for_the_configured_database(db, tmp_path):

@@ -54,6 +54,8 @@ def one(server: LookupServer, request: str) -> str:
         ("mailboxes i_fo@example.com", "NOTFOUND "),
         ("mailboxes off@example.com", "NOTFOUND "),
         ("inactive off@example.com", "OK REJECT This mailbox is disabled."),
+        ("quota info@example.com", "OK adminpanel_quota"),
+        ("quota team@example.com", "NOTFOUND "),
         ("aliases team@example.com", "OK info@example.com"),
         ("aliases stray@example.com", "OK info@example.com"),  # the catch-all
         ("aliases info@example.com", "NOTFOUND "),  # a mailbox is never caught

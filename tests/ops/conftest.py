@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import Instance, run_django_snippet, shared_environment
-from tests.postgres import free_port
+from testbed.cluster import Instance, run_django_snippet, shared_environment
+from testbed.postgres import free_port
 
 
 class Panel(Instance):

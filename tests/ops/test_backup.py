@@ -13,9 +13,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.cluster.harness import Browser, adminpanel_command, make_accounts
+from testbed.cluster import Browser, adminpanel_command, make_accounts
+from testbed.postgres import ThrowawayCluster, find_bin_dir, free_port
 from tests.ops.conftest import Panel
-from tests.postgres import ThrowawayCluster, find_bin_dir, free_port
 
 PASSWORD = "Restored-Pebble-Orbit-7"
 

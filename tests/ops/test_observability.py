@@ -11,7 +11,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.cluster.harness import ADMIN_PASSWORD, Browser, make_accounts
+from testbed.cluster import ADMIN_PASSWORD, Browser, make_accounts
 
 PASSWORD = "Observed-Pebble-Orbit-7"
 

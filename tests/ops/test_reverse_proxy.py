@@ -15,10 +15,10 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from tests.cluster.harness import ADMIN_PASSWORD, REPO, adminpanel_command
+from testbed.cluster import ADMIN_PASSWORD, REPO, adminpanel_command
+from testbed.postgres import free_port
 from tests.ops.certificates import self_signed
 from tests.ops.conftest import Panel, start_panel
-from tests.postgres import free_port
 
 NGINX = "/usr/sbin/nginx"
 CHROMIUM = os.environ.get("ADMINPANEL_E2E_CHROMIUM", "/usr/bin/chromium")

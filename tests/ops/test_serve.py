@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cluster.harness import ADMIN_PASSWORD, Browser, adminpanel_command
+from testbed.cluster import ADMIN_PASSWORD, Browser, adminpanel_command
+from testbed.postgres import free_port
 from tests.ops.certificates import self_signed
 from tests.ops.conftest import start_panel
-from tests.postgres import free_port
 
 
 @pytest.fixture(scope="module")

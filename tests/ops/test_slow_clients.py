@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.slow_clients import SlowClients
-from tests.cluster.harness import ADMIN_PASSWORD, Browser
+from testbed.cluster import ADMIN_PASSWORD, Browser
 
 
 def test_fifty_logins_complete_while_two_hundred_connections_trickle_their_headers(panel):

@@ -104,6 +104,10 @@ class ConfirmAccessForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
     challenge = forms.CharField(label="Challenge", max_length=100, required=False)
+    # A security key's signed answer (Use security key), in place of the Challenge.
+    credential = forms.CharField(
+        widget=forms.HiddenInput, max_length=64 * 1024, strip=False, required=False
+    )
 
 
 class PolicyForm(forms.Form):

@@ -36,6 +36,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
         {
             "account": a,
             "two_factor": twofactor.is_enabled(a),
+            "methods": twofactor.method_names(a),
             "levels": _levels(a),
             "warnings": subadmins.warnings_for(a),
         }

@@ -1,7 +1,7 @@
 """Domains, Users (mailboxes) and Aliases pages. Thin: services check, validate and log."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from django import forms
 from django.contrib import messages
@@ -20,10 +20,9 @@ from adminpanel.sections import BY_KEY, Section
 
 
 @dataclass(frozen=True)
-class SectionPages:
-    """What differs between the three pages of managed data; names and URL from sections."""
+class SectionPages(Section):
+    """A section of managed data (key, label, nouns, URL) and what differs between its pages."""
 
-    section: Section
     search: Callable
     get: Callable
     create: Callable
@@ -33,27 +32,6 @@ class SectionPages:
     edit_form: type[forms.Form]
     initial: Callable  # object -> initial values of the edit form
 
-    # What the templates read: the permission section's key, title, nouns and URL.
-    @property
-    def key(self) -> str:
-        return self.section.key
-
-    @property
-    def title(self) -> str:
-        return self.section.label
-
-    @property
-    def noun(self) -> str:
-        return self.section.noun
-
-    @property
-    def plural(self) -> str:
-        return self.section.plural
-
-    @property
-    def url(self) -> str:
-        return self.section.url
-
 
 def _alias_initial(alias):
     return {"destinations": "\n".join(alias.destinations), "active": alias.active}
@@ -61,7 +39,7 @@ def _alias_initial(alias):
 
 SECTIONS = {
     "domains": SectionPages(
-        BY_KEY["domains"],
+        *astuple(BY_KEY["domains"]),
         selectors.domains,
         selectors.get_domain,
         services.create_domain,
@@ -72,7 +50,7 @@ SECTIONS = {
         lambda d: {"catch_all": d.catch_all, "active": d.active},
     ),
     "users": SectionPages(
-        BY_KEY["users"],
+        *astuple(BY_KEY["users"]),
         selectors.mailboxes,
         selectors.get_mailbox,
         services.create_mailbox,
@@ -83,7 +61,7 @@ SECTIONS = {
         lambda m: {"display_name": m.display_name, "quota_mb": m.quota_mb, "active": m.active},
     ),
     "aliases": SectionPages(
-        BY_KEY["aliases"],
+        *astuple(BY_KEY["aliases"]),
         selectors.aliases,
         selectors.get_alias,
         services.create_alias,

@@ -31,6 +31,12 @@ MAP_QUERIES = {
         "SELECT address FROM mailserver_mailboxes "
         "WHERE local_part = '%u' AND domain = '%d' AND active"
     ),
+    # Dovecot's quota-status is asked about mailboxes only (an alias has no quota of its own:
+    # its mailboxes' limits apply at delivery).
+    "quota": (
+        "SELECT 'adminpanel_quota' FROM mailserver_mailboxes "
+        "WHERE local_part = '%u' AND domain = '%d' AND active"
+    ),
     # An inactive mailbox is refused outright (a catch-all must not take its mail either).
     "inactive": (
         "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
@@ -149,10 +155,12 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "virtual_alias_maps": f"{tables['aliases']}, {tables['mailbox-self']}",
         "virtual_transport": layout.lmtp_for_postfix,
         # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
-        # 552 (Dovecot's quota-status).
+        # 552 (Dovecot's quota-status, through the restriction class adminpanel_quota).
+        "smtpd_restriction_classes": "adminpanel_quota",
+        "adminpanel_quota": f"check_policy_service {layout.quota_status_for_postfix}",
         "smtpd_recipient_restrictions": (
             f"check_recipient_access {tables['inactive']}, reject_unlisted_recipient, "
-            f"check_policy_service {layout.quota_status_for_postfix}"
+            f"check_recipient_access {tables['quota']}"
         ),
     }
 

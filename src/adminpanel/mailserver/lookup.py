@@ -31,13 +31,17 @@ QUERIES = {
         "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
         "WHERE local_part = ? AND domain = ? AND NOT active"
     ),
+    "quota": (
+        "SELECT 'adminpanel_quota' FROM mailserver_mailboxes "
+        "WHERE local_part = ? AND domain = ? AND active"
+    ),
 }
 ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domain = ?"
 # Postfix asks a socketmap table only for the full address (it is a "pattern" table, like
 # regexp:), never for "@domain": the catch-all is looked up here, after the address proved to
 # be neither an alias nor a mailbox.
 CATCH_ALL = "SELECT destination FROM mailserver_aliases WHERE address = ? AND active"
-SPLIT = {"mailboxes", "mailbox-self", "inactive"}  # looked up by (local part, domain)
+SPLIT = {"mailboxes", "mailbox-self", "inactive", "quota"}  # looked up by (local part, domain)
 
 
 class ProtocolError(Exception):

@@ -12,7 +12,7 @@ from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused
-from adminpanel.twofactor import interface, recovery, services
+from adminpanel.twofactor import interface, recovery, services, webauthn
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 
@@ -52,6 +52,8 @@ def status_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "enabled": enabled,
+        "has_app": services.has_app(account),
+        "keys": webauthn.keys_of(account),
         "recovery_codes_left": recovery.left(account) if enabled else 0,
     }
     return render(request, "twofactor/status.html", context, status=status)
@@ -61,8 +63,10 @@ def status_view(request: HttpRequest) -> HttpResponse:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def enable_view(request: HttpRequest) -> HttpResponse:
-    """Requirements, then Next: a new pending setup (replacing any earlier one)."""
-    if interface.is_enabled(request.user):
+    """Requirements, then Next: a new pending setup (replacing any earlier one).
+
+    An account whose 2FA is on with security keys may add the app as well."""
+    if services.has_app(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
     if request.method == "POST":
@@ -92,7 +96,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
     account = request.user
-    if interface.is_enabled(account):
+    if services.has_app(account):
         messages.info(request, ENABLED)
         return redirect("2fa")
     setup = services.pending_setup(account)
@@ -121,6 +125,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
             context = _setup_context(request, services.pending_setup(account) or setup)
         return _rejected(request, "twofactor/setup.html", context, form, refused)
     web_sessions.mark_two_factor(request)  # it has just shown a code
+    if not codes:  # 2FA was on already, with a security key: its recovery codes stay
+        messages.success(request, "Authenticator app added.")
+        return redirect("2fa")
     return render(request, "twofactor/recovery_codes.html", {"codes": codes, "just_enabled": True})
 
 
@@ -137,17 +144,18 @@ def disable_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, refused.message)
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
+    context = {"has_keys": services.has_keys(request.user)}
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
                 request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
             )
         except Refused as refused:
-            return _rejected(request, "twofactor/disable.html", {}, form, refused)
+            return _rejected(request, "twofactor/disable.html", context, form, refused)
         messages.success(request, DISABLED)
         messages.info(request, "You can now delete the entry from your 2FA app.")
         return redirect("2fa")
-    return render(request, "twofactor/disable.html", {"form": form})
+    return render(request, "twofactor/disable.html", {**context, "form": form})
 
 
 @login_required

@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 BIN_DIRS = [os.environ.get("ADMINPANEL_PG_BIN", ""), "/usr/lib/postgresql/15/bin"]
@@ -235,14 +234,3 @@ class ThrowawayCluster:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")

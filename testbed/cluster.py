@@ -31,9 +31,9 @@ from pathlib import Path
 import requests
 from cryptography.fernet import Fernet
 
-from tests.postgres import free_port
+from testbed.postgres import free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "cluster-admin-password-1"
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 

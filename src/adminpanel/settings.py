@@ -15,6 +15,13 @@ DATA_DIR = Path(os.environ.get("ADMINPANEL_DATA_DIR", "var")).resolve()
 SECRET_KEY = keyfiles.secret_key(DATA_DIR)
 ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR)
 TOTP_ISSUER = os.environ.get("ADMINPANEL_TOTP_ISSUER", "Admin Panel")
+# WebAuthn relying party (SPEC §11). Unset: the host name and origin the panel is reached by.
+WEBAUTHN_RP_ID = os.environ.get("ADMINPANEL_WEBAUTHN_RP_ID", "").strip().lower()
+WEBAUTHN_ORIGINS = [
+    o.strip().rstrip("/")
+    for o in os.environ.get("ADMINPANEL_WEBAUTHN_ORIGINS", "").split(",")
+    if o.strip()
+]
 
 DEBUG = os.environ.get("ADMINPANEL_DEBUG") == "1"
 ALLOWED_HOSTS = [
@@ -160,6 +167,8 @@ CSRF_FAILURE_VIEW = "adminpanel.views.csrf_failure"
 # The password step of a 2FA login is pending this long; a setup QR code lives this long.
 PENDING_LOGIN_SECONDS = 5 * 60
 PENDING_SETUP_SECONDS = 10 * 60
+# A WebAuthn challenge (security key or passkey) is accepted this long, once.
+WEBAUTHN_CHALLENGE_SECONDS = 5 * 60
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -8,6 +8,7 @@ from adminpanel.api.main import api
 from adminpanel.audit import views as audit
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
+from adminpanel.twofactor import key_views as keys
 from adminpanel.twofactor import views as twofactor
 
 urlpatterns = [
@@ -19,6 +20,9 @@ urlpatterns = [
     path("login", accounts.login_view, name="login"),
     path("login/verify", accounts.verify_view, name="login-verify"),
     path("login/cancel", accounts.cancel_view, name="login-cancel"),
+    path("login/key", accounts.verify_key_view, name="login-key"),
+    path("login/passkey", accounts.passkey_view, name="login-passkey"),
+    path("webauthn/options", keys.options_view, name="webauthn-options"),
     path("logout", accounts.logout_view, name="logout"),
     path("security/password", accounts.password_view, name="password"),
     path("security/confirm", security.confirm_view, name="confirm-access"),
@@ -36,6 +40,9 @@ urlpatterns = [
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),
     path("security/2fa/disable", twofactor.disable_view, name="2fa-disable"),
     path("security/2fa/recovery-codes", twofactor.recovery_codes_view, name="2fa-recovery-codes"),
+    path("security/2fa/disable/key", keys.disable_with_key_view, name="2fa-disable-key"),
+    path("security/2fa/keys/add", keys.add_view, name="2fa-key-add"),
+    path("security/2fa/keys/<int:pk>/remove", keys.remove_view, name="2fa-key-remove"),
     path("subadmins", subadmins.list_view, name="subadmins"),
     path("subadmins/add", subadmins.add_view, name="subadmin-add"),
     path("subadmins/<int:pk>", subadmins.edit_view, name="subadmin-edit"),

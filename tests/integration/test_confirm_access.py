@@ -170,3 +170,32 @@ def test_an_offsite_next_is_not_followed(logged_in, clock):
 
 def test_confirm_access_needs_a_login(client):
     assert client.get("/security/confirm").url.startswith("/login")
+
+
+# --- the API: its token is the authentication ------------------------------------------------
+
+
+def api_token(username: str = "admin") -> dict:
+    body = {"username": username, "password": PASSWORD}
+    login = Client().post("/api/v1/auth/login", body, content_type="application/json")
+    return {"Authorization": f"Bearer {login.json()['token']}"}
+
+
+def test_an_api_token_older_than_10_minutes_cannot_change_sub_admins(admin, bob, clock):
+    admin.api_access = True
+    admin.save()
+    headers = api_token()
+    clock.advance(minutes=10, seconds=1)
+    api = Client(headers=headers)
+    answer = api.post(f"/api/v1/subadmins/{bob.pk}/reset-2fa")
+    assert answer.status_code == 403 and answer.json()["error"] == "reauthentication_required"
+    assert api.delete(f"/api/v1/subadmins/{bob.pk}").status_code == 403
+    assert api.get(f"/api/v1/subadmins/{bob.pk}").status_code == 200  # reading needs no more
+
+
+def test_an_api_token_of_the_last_10_minutes_changes_sub_admins(admin, bob, clock):
+    admin.api_access = True
+    admin.save()
+    api = Client(headers=api_token())
+    clock.advance(minutes=9)
+    assert api.delete(f"/api/v1/subadmins/{bob.pk}").status_code == 204

@@ -24,6 +24,7 @@ from adminpanel.twofactor import interface as twofactor
 
 CONFIRM_SECONDS = 10 * 60
 PASSWORD_REASONS = ("invalid_credentials", "too_many_attempts")  # the rest concern the code
+STALE_LOGIN = "This change needs a login made in the last 10 minutes: log in again for a new token."
 WRONG_PASSWORD = "Wrong password."  # noqa: S105 - a message, not a password
 
 
@@ -31,6 +32,13 @@ def is_recent(request: HttpRequest, now: datetime) -> bool:
     """Did this session authenticate (log in or confirm access) in the last 10 minutes?"""
     confirmed = request.session.get(web_sessions.CONFIRMED_AT)
     return isinstance(confirmed, int | float) and now.timestamp() - confirmed <= CONFIRM_SECONDS
+
+
+def require_recent_login(logged_in_at: datetime, now: datetime) -> None:
+    """For the API, whose token comes from a password login: a token older than 10 minutes
+    may not make the changes that ask a web session to confirm access (Refused)."""
+    if (now - logged_in_at).total_seconds() > CONFIRM_SECONDS:
+        raise Refused("reauthentication_required", STALE_LOGIN)
 
 
 def needs_second_factor(account: Account) -> bool:
@@ -53,10 +61,11 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
 
 
 def confirm_access(
-    request: HttpRequest, password: object, answer: object, *, now: datetime
+    request: HttpRequest, password: object, answer: object, *, now: datetime, key_answer=None
 ) -> None:
-    """Check the password and (when 2FA is on) the second-factor answer; then the session
-    counts as freshly authenticated for 10 minutes. Raises Refused."""
+    """Check the password and (when 2FA is on) the second-factor answer, a code or a security
+    key's signed answer; then the session counts as freshly authenticated for 10 minutes.
+    Raises Refused."""
     account = request.user
     if not isinstance(password, str) or not password:
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
@@ -64,7 +73,10 @@ def confirm_access(
     two_factor = needs_second_factor(account)
     if two_factor:
         # Whatever the account's second factor accepts answers here (interface.verify).
-        twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
+        if key_answer:
+            twofactor.verify_key(account, key_answer, purpose="confirm", now=now, request=request)
+        else:
+            twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
         web_sessions.mark_two_factor(request)
     request.session[web_sessions.CONFIRMED_AT] = now.timestamp()
     audit.record("access_confirmed", actor=account, request=request, two_factor=two_factor)

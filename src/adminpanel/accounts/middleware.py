@@ -61,7 +61,14 @@ class SessionLifetimeMiddleware:
 
 
 # What a session gated by the 2FA policy may still reach: the way to enable 2FA, and out.
-GATE_OPEN = ("/security/2fa", "/security/confirm", "/logout", "/static/", "/api/")
+GATE_OPEN = (
+    "/security/2fa",
+    "/security/confirm",
+    "/webauthn/options",  # the browser prompt of Security → 2FA → Add security key
+    "/logout",
+    "/static/",
+    "/api/",
+)
 
 
 class PolicyGateMiddleware:

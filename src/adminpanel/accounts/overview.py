@@ -34,7 +34,12 @@ def security_overview(actor: Account) -> dict:
     accounts = list(twofactor.with_two_factor(Account.objects.order_by("-is_owner", "username")))
     current = policy.current()
     rows = [
-        {"account": a, "two_factor": a.two_factor, "required": policy.must_have_2fa(a, current)}
+        {
+            "account": a,
+            "two_factor": a.two_factor,
+            "methods": twofactor.method_names(a),
+            "required": policy.must_have_2fa(a, current),
+        }
         for a in accounts
     ]
     return {

@@ -14,6 +14,7 @@ from adminpanel.accounts.forms import ConfirmAccessForm, PolicyForm
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused, safe_next
+from adminpanel.twofactor import interface as twofactor
 
 
 @login_required
@@ -57,6 +58,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": next_url,
         "two_factor": confirm.needs_second_factor(request.user),
+        "has_keys": "key" in twofactor.methods(request.user),
     }
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,6 +67,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["password"],
                 form.cleaned_data["challenge"],
                 now=clock.now(),
+                key_answer=form.cleaned_data["credential"],
             )
         except Refused as refused:
             field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"

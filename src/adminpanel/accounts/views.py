@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminpanel import clock
 from adminpanel.accounts import services, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
-from adminpanel.accounts.forms import LoginForm
+from adminpanel.accounts.forms import LoginForm, OwnPasswordForm
 from adminpanel.accounts.overview import after_the_fact, security_overview
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
@@ -57,8 +56,16 @@ def _pending(request: HttpRequest):
 LOGIN_TEMPLATE = "accounts/login.html"
 
 
-def _login_page(request, form, *, challenge=None, status=200):
-    context = {"form": form, "challenge": challenge}
+def _popup(account) -> dict:
+    """What the 2FA pop-up offers this account: Use security key, the Challenge, or both."""
+    if account is None:
+        return {}
+    methods = twofactor.methods(account)
+    return {"has_app": "totp" in methods, "has_keys": "key" in methods}
+
+
+def _login_page(request, form, *, challenge=None, account=None, status=200):
+    context = {"form": form, "challenge": challenge, **_popup(account)}
     return render(request, LOGIN_TEMPLATE, context, status=status)
 
 
@@ -69,7 +76,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         pending = _pending(request)
         challenge = twofactor.challenge_form() if pending else None
-        return _login_page(request, LoginForm(initial={}), challenge=challenge)
+        account = pending[0] if pending else None
+        return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
     form = LoginForm(request.POST)
     if not form.is_valid():
         messages.error(request, services.INVALID_CREDENTIALS)
@@ -115,7 +123,13 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except Refused as refused:
-            context = {"form": LoginForm(), "challenge": form}
+            # The wait, counted down in the pop-up.
+            context = {
+                "form": LoginForm(),
+                "challenge": form,
+                "wait_seconds": refused.retry_after,
+                **_popup(account),
+            }
             return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(
@@ -125,7 +139,59 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             with_2fa=True,
             recovery_codes_left=verdict.recovery_codes_left,
         )
-    return _login_page(request, LoginForm(), challenge=form)
+    return _login_page(request, LoginForm(), challenge=form, account=account)
+
+
+@require_POST
+def verify_key_view(request: HttpRequest) -> HttpResponse:
+    """The pop-up's Use security key: the second step answered by a key."""
+    pending = _pending(request)
+    if pending is None:
+        if not messages.get_messages(request):
+            messages.error(request, "Enter your username and password first.")
+        return redirect("login")
+    account, next_url = pending
+    form = twofactor.key_answer_form(request.POST)
+    try:
+        if not form.is_valid():
+            raise Refused("malformed", form.errors["credential"][0])
+        twofactor.verify_key(
+            account,
+            form.cleaned_data["credential"],
+            purpose="login",
+            now=clock.now(),
+            request=request,
+        )
+    except Refused as refused:
+        context = {
+            "form": LoginForm(),
+            "challenge": twofactor.challenge_form(),
+            "key_error": refused.message,
+            **_popup(account),
+        }
+        # said beside Use security key (the form's field is hidden), not above the pop-up
+        return render_refused(
+            request, LOGIN_TEMPLATE, context, refused, form=form, field="credential"
+        )
+    services.cancel_pending_login(request.session)
+    return _finish_login(request, account, next_url, with_2fa=True)
+
+
+@require_POST
+def passkey_view(request: HttpRequest) -> HttpResponse:
+    """Sign in with a passkey: a discoverable key with user verification, no password."""
+    form = twofactor.key_answer_form(request.POST)
+    try:
+        if not form.is_valid():
+            raise Refused("malformed", form.errors["credential"][0])
+        account = twofactor.sign_in_with_passkey(
+            form.cleaned_data["credential"], ip=client_ip(request), now=clock.now(), request=request
+        )
+    except Refused as refused:
+        return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)
+    services.cancel_pending_login(request.session)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    return _finish_login(request, account, next_url, with_2fa=True)
 
 
 @require_POST
@@ -160,7 +226,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = OwnPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.change_own_password(
             request.user,

@@ -25,6 +25,7 @@ REFUSED_STATUS = {
     "api_access_denied": 403,
     "two_factor_enabled": 403,
     "two_factor_required": 403,
+    "reauthentication_required": 403,
 }
 NOT_AUTHENTICATED = "Send the header `Authorization: Bearer <token>` with a token from /auth/login."
 NOT_FOUND = "There is nothing at this address."

@@ -125,6 +125,13 @@ def _permissions(account: Account) -> Permissions:
     return Permissions.model_construct(**{s: LEVEL_NAMES[account.level(s)] for s in SECTIONS})
 
 
+TwoFactorMethod = Literal["totp", "key"]
+METHODS_FIELD = Field(
+    description="The account's second factors: `totp` (an authenticator app), `key` (security "
+    "keys or passkeys); empty when 2FA is off."
+)
+
+
 class MeOut(Schema):
     id: int
     username: str
@@ -132,6 +139,11 @@ class MeOut(Schema):
     access: Access
     permissions: Permissions
     allowed_ips: list[str]
+    two_factor_methods: list[TwoFactorMethod] = Field(
+        description="The account's second factors, as in /subadmins. Always empty here: an "
+        "account with a second factor cannot log in to the API, and adding its first one "
+        "revokes its tokens, both under the account's lock."
+    )
 
     @classmethod
     def of(cls, account: Account) -> "MeOut":
@@ -142,6 +154,8 @@ class MeOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
+            # No query: a live token proves the account has no second factor (see above).
+            two_factor_methods=[],
         )
 
 
@@ -337,11 +351,12 @@ class SubadminOut(Schema):
     permissions: Permissions
     allowed_ips: list[str]
     two_factor_enabled: bool
+    two_factor_methods: list[TwoFactorMethod] = METHODS_FIELD
     require_2fa: bool = Field(description="This Sub-Admin must use 2FA (Require 2FA).")
     created_at: datetime
 
     @classmethod
-    def of(cls, account: Account, *, two_factor: bool) -> "SubadminOut":
+    def of(cls, account: Account, *, methods: list[str]) -> "SubadminOut":
         return cls(
             id=account.pk,
             username=account.username,
@@ -349,7 +364,8 @@ class SubadminOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
-            two_factor_enabled=two_factor,
+            two_factor_enabled=bool(methods),
+            two_factor_methods=methods,
             require_2fa=account.require_2fa,
             created_at=account.created_at,
         )

@@ -15,13 +15,15 @@ from django import forms
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 
 from adminpanel.accounts.models import Account
-from adminpanel.twofactor import recovery, services
-from adminpanel.twofactor.forms import ChallengeForm
-from adminpanel.twofactor.models import TotpDevice
+from adminpanel.twofactor import recovery, services, webauthn
+from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm
+from adminpanel.twofactor.models import TotpDevice, WebAuthnKey
 from adminpanel.twofactor.services import Verdict
 
-# (method, the model whose rows are an account's factors of that kind), in display order.
-FACTORS = (("totp", TotpDevice),)
+# (method, the model whose rows are an account's factors of that kind), in display order:
+# "totp" an authenticator app, "key" security keys and passkeys (WebAuthn).
+FACTORS = (("totp", TotpDevice), ("key", WebAuthnKey))
+METHOD_NAMES = {"totp": "Authenticator app", "key": "Security key"}
 
 
 def _flag(method: str) -> str:
@@ -33,9 +35,11 @@ def methods(account: Account) -> list[str]:
 
     Read from the annotations of `with_two_factor` when the account came from there.
     """
-    if hasattr(account, _flag(FACTORS[0][0])):
-        return [method for method, _ in FACTORS if getattr(account, _flag(method))]
-    return [m for m, model in FACTORS if model.objects.filter(account_id=account.pk).exists()]
+    if not hasattr(account, _flag(FACTORS[0][0])):
+        if not account.pk:
+            return []
+        account = with_two_factor(Account.objects.filter(pk=account.pk)).get()  # one query
+    return [method for method, _ in FACTORS if getattr(account, _flag(method))]
 
 
 def is_enabled(account: Account) -> bool:
@@ -43,6 +47,11 @@ def is_enabled(account: Account) -> bool:
     if hasattr(account, "two_factor"):
         return bool(account.two_factor)
     return bool(account.pk) and bool(methods(account))
+
+
+def method_names(account: Account) -> list[str]:
+    """The account's methods as people read them, e.g. ["Authenticator app", "Security key"]."""
+    return [METHOD_NAMES[method] for method in methods(account)]
 
 
 def with_two_factor(accounts: QuerySet[Account]) -> QuerySet[Account]:
@@ -82,3 +91,52 @@ def reset(
 def challenge_form(data=None) -> forms.Form:
     """The form of the login pop-up's second step (its field is `challenge`)."""
     return ChallengeForm(data)
+
+
+# --- security keys and passkeys (twofactor.webauthn) ---------------------------------------
+
+
+def key_options(account: Account | None, *, purpose: str, request, now: datetime) -> str:
+    """The JSON options for the browser's WebAuthn prompt, with a fresh challenge bound to this
+    session and purpose: the account's keys ("login", "disable"), or any passkey ("passkey",
+    account None). Refused when the panel is reached by an IP address or has no key to ask."""
+    rp = webauthn.relying_party(request)
+    return webauthn.authentication_options(
+        account, purpose=purpose, session=request.session, rp=rp, now=now
+    )
+
+
+def verify_key(
+    account: Account, answer: object, *, purpose: str, now: datetime, request
+) -> Verdict:
+    """Accept a key's signed answer (the browser's JSON) for `purpose`, once; else Refused.
+
+    Failures count in the same throttle as codes."""
+    return webauthn.verify_key(
+        account,
+        answer,
+        purpose=purpose,
+        session=request.session,
+        rp=webauthn.relying_party(request),
+        now=now,
+        request=request,
+    )
+
+
+def sign_in_with_passkey(answer: object, *, ip: str, now: datetime, request) -> Account:
+    """The account a passkey (with user verification) signs in as: both factors at once.
+
+    Refused when the answer is not accepted or the account may not log in from here."""
+    return webauthn.sign_in_with_passkey(
+        answer,
+        session=request.session,
+        rp=webauthn.relying_party(request),
+        ip=ip,
+        now=now,
+        request=request,
+    )
+
+
+def key_answer_form(data=None) -> forms.Form:
+    """The form that carries a key's answer (its field is `credential`)."""
+    return KeyAnswerForm(data)

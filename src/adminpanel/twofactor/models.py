@@ -51,3 +51,42 @@ class CodeState(models.Model):
     last_step = models.BigIntegerField(null=True, blank=True)
     failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
+
+
+class WebAuthnKey(models.Model):
+    """A registered security key or passkey (SPEC §11): its public key and signature counter."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webauthn_keys"
+    )
+    name = models.CharField(max_length=64)
+    # base64url of the credential id (at most 1023 bytes by the WebAuthn spec)
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE_Key as the authenticator sent it
+    sign_count = models.BigIntegerField(default=0)
+    # The WebAuthn user.id given to the authenticator: random, the same for all of an
+    # account's keys, never the username.
+    user_handle = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=clock.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class WebAuthnChallenge(models.Model):
+    """A challenge sent to the browser: bound to a session and a purpose, accepted once."""
+
+    challenge = models.CharField(max_length=100, unique=True)  # base64url, 256 random bits
+    binding = models.CharField(max_length=100)  # the random token kept in that session
+    purpose = models.CharField(max_length=16)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )  # none for a passkey sign-in, where the key tells who it is
+    user_handle = models.CharField(max_length=100, blank=True)  # the one offered to a new key
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["binding", "purpose"], name="webauthn_challenge_binding")]

@@ -22,7 +22,7 @@ from adminpanel.accounts.models import Account
 from adminpanel.api.tokens import revoke_tokens
 from adminpanel.errors import Refused
 from adminpanel.twofactor import recovery, state, totp
-from adminpanel.twofactor.models import CodeState, PendingSetup, TotpDevice
+from adminpanel.twofactor.models import CodeState, PendingSetup, TotpDevice, WebAuthnKey
 
 MAX_INPUT = 100
 
@@ -30,13 +30,14 @@ MALFORMED = "Enter the 6-digit code from your authenticator app."
 MALFORMED_OR_RECOVERY = "Enter the 6-digit code from your authenticator app, or a recovery code."
 NOT_ENABLED = "Two-factor authentication is not enabled."
 ALREADY_ENABLED = "Two-factor authentication is already enabled."
+NO_APP = "This account has no authenticator app. Use your security key or a recovery code."
 
 
 @dataclass(frozen=True)
 class Verdict:
     """An accepted code: which kind, and how many recovery codes are left."""
 
-    kind: str  # "totp" or "recovery"
+    kind: str  # "totp", "recovery" or "key"
     recovery_codes_left: int | None = None  # counted only when a recovery code was used
 
 
@@ -68,6 +69,14 @@ def _device(account: Account) -> TotpDevice | None:
     return TotpDevice.objects.filter(account=account).first()
 
 
+def has_app(account: Account) -> bool:
+    return TotpDevice.objects.filter(account=account).exists()
+
+
+def has_keys(account: Account) -> bool:
+    return WebAuthnKey.objects.filter(account=account).exists()
+
+
 def _check(
     account: Account, code_state: CodeState, kind: str, value: str, now: datetime, context: dict
 ) -> Verdict | Refused:
@@ -76,7 +85,10 @@ def _check(
     if refusal is not None:
         return refusal
     device = _device(account)
-    if device is None:
+    keys = device is None and has_keys(account)  # recovery codes came with the keys
+    if device is None and kind == "totp" and keys:
+        return Refused("no_app", NO_APP)
+    if device is None and not keys:
         return Refused("not_enabled", NOT_ENABLED)
     if kind == "totp":
         if state.locked_out(code_state):
@@ -169,6 +181,7 @@ def confirm_setup(
 
     Returns the 10 recovery codes, to be shown once. Failures here are not counted: the
     person is looking at the key. Enabling 2FA ends the account's API tokens.
+    An account that has security keys already keeps its recovery codes: [] is returned.
     """
     _, value = normalize(raw, allow_recovery=False)
     # A first look without the lock, so that a wrong code costs no recovery-code hashing.
@@ -177,9 +190,13 @@ def confirm_setup(
     with transaction.atomic():
         locked, code_state = state.lock(account)
         setup, step = _confirmable(locked, setup_id, value, now, code_state.last_step)  # decides
+        first = not has_keys(locked)  # the first second factor of either kind brings the codes
         TotpDevice.objects.create(account=locked, encrypted_key=setup.encrypted_key, created_at=now)
         setup.delete()
         state.succeed(code_state, step)
+        if not first:
+            audit.record("2fa_app_added", actor=locked, request=request)
+            return []
         recovery.store(locked, hashes)
         audit.record("2fa_enabled", actor=locked, request=request)
         # A session from before 2FA must not keep access it never proved (SPEC §12).
@@ -188,16 +205,22 @@ def confirm_setup(
     return recovery.formatted(codes)
 
 
+def turn_off(locked: Account) -> None:
+    """No app, no security keys, no recovery codes: 2FA is off. Under the account's lock."""
+    TotpDevice.objects.filter(account=locked).delete()
+    WebAuthnKey.objects.filter(account=locked).delete()
+    recovery.remove(locked)
+
+
 def disable(account: Account, raw: object, *, now: datetime, request=None) -> None:
-    """Remove the device and recovery codes when a current or recovery code verifies."""
+    """Remove every factor and the recovery codes when a current or recovery code verifies."""
     kind, value = normalize(raw)
     with transaction.atomic():
         locked, code_state = state.lock(account)
         context = _context(locked, request, "disable")
         outcome = _check(locked, code_state, kind, value, now, context)
         if isinstance(outcome, Verdict):
-            TotpDevice.objects.filter(account=locked).delete()
-            recovery.remove(locked)
+            turn_off(locked)
             audit.record("2fa_disabled", actor=locked, request=request)
             web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
     if isinstance(outcome, Refused):
@@ -232,12 +255,11 @@ def regenerate_recovery_codes(
 def reset(
     account: Account, *, actor: Account | None = None, request=None, actor_name: str = ""
 ) -> None:
-    """The Admin's or operator's way back in: no device, no codes, no failure streak."""
+    """The Admin's or operator's way back in: no app, no keys, no codes, no failure streak."""
     with transaction.atomic():
         locked, code_state = state.lock(account)
-        TotpDevice.objects.filter(account=locked).delete()
+        turn_off(locked)
         PendingSetup.objects.filter(account=locked).delete()
-        recovery.remove(locked)
         state.forgive(code_state)
         audit.record(
             "2fa_reset",

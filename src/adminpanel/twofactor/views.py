@@ -12,7 +12,7 @@ from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.errors import Refused
 from adminpanel.pages import render_refused
-from adminpanel.twofactor import interface, recovery, services
+from adminpanel.twofactor import interface, recovery, services, webauthn
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 
@@ -30,9 +30,12 @@ def status_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     enabled = interface.is_enabled(account)
     # Bound on every POST, even an empty one, so that it says what is missing.
+    # A link may choose what is selected (Home's "Enable 2FA": ?status=enabled).
+    wanted = request.GET.get("status")
+    selected = wanted if wanted in ("enabled", "disabled") else None
     form = StatusForm(
         request.POST if request.method == "POST" else None,
-        initial={"status": "enabled" if enabled else "disabled"},
+        initial={"status": selected or ("enabled" if enabled else "disabled")},
     )
     if request.method == "POST":
         if form.is_valid():
@@ -49,6 +52,8 @@ def status_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "enabled": enabled,
+        "has_app": services.has_app(account),
+        "keys": webauthn.keys_of(account),
         "recovery_codes_left": recovery.left(account) if enabled else 0,
     }
     return render(request, "twofactor/status.html", context, status=status)
@@ -58,8 +63,10 @@ def status_view(request: HttpRequest) -> HttpResponse:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def enable_view(request: HttpRequest) -> HttpResponse:
-    """Requirements, then Next: a new pending setup (replacing any earlier one)."""
-    if interface.is_enabled(request.user):
+    """Requirements, then Next: a new pending setup (replacing any earlier one).
+
+    An account whose 2FA is on with security keys may add the app as well."""
+    if services.has_app(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
     if request.method == "POST":
@@ -75,6 +82,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
     return {
         "setup": setup,
         "qr_svg": qr_svg(uri),
+        "otpauth_uri": uri,
         "key_grouped": grouped(key),
         "expired": setup.expires_at <= now,
         "seconds_left": max(0, int((setup.expires_at - now).total_seconds())),
@@ -88,7 +96,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
     account = request.user
-    if interface.is_enabled(account):
+    if services.has_app(account):
         messages.info(request, ENABLED)
         return redirect("2fa")
     setup = services.pending_setup(account)
@@ -117,6 +125,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
             context = _setup_context(request, services.pending_setup(account) or setup)
         return _rejected(request, "twofactor/setup.html", context, form, refused)
     web_sessions.mark_two_factor(request)  # it has just shown a code
+    if not codes:  # 2FA was on already, with a security key: its recovery codes stay
+        messages.success(request, "Authenticator app added.")
+        return redirect("2fa")
     return render(request, "twofactor/recovery_codes.html", {"codes": codes, "just_enabled": True})
 
 
@@ -133,17 +144,18 @@ def disable_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, refused.message)
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
+    context = {"has_keys": services.has_keys(request.user)}
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
                 request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
             )
         except Refused as refused:
-            return _rejected(request, "twofactor/disable.html", {}, form, refused)
+            return _rejected(request, "twofactor/disable.html", context, form, refused)
         messages.success(request, DISABLED)
         messages.info(request, "You can now delete the entry from your 2FA app.")
         return redirect("2fa")
-    return render(request, "twofactor/disable.html", {"form": form})
+    return render(request, "twofactor/disable.html", {**context, "form": form})
 
 
 @login_required

@@ -3,7 +3,8 @@
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from adminpanel.accounts import subadmins
+from adminpanel import clock
+from adminpanel.accounts import confirm, subadmins
 from adminpanel.accounts.models import Account
 from adminpanel.api.routers import ANY, ITEM, actor, page
 from adminpanel.api.schemas import (
@@ -22,8 +23,14 @@ from adminpanel.twofactor import interface as twofactor
 router = Router(tags=["subadmins"])
 
 
+def recent_actor(request: HttpRequest) -> Account:
+    """The Admin, whose token must come from a login of the last 10 minutes (SPEC §12)."""
+    confirm.require_recent_login(request.auth.created_at, clock.now())  # type: ignore[attr-defined]
+    return actor(request)
+
+
 def _out(account: Account) -> SubadminOut:
-    return SubadminOut.of(account, two_factor=twofactor.is_enabled(account))
+    return SubadminOut.of(account, methods=twofactor.methods(account))
 
 
 def _saved(account: Account, warnings: list[str]) -> SubadminSaved:
@@ -40,7 +47,7 @@ def list_subadmins(request: HttpRequest, query: Query[PageQuery]) -> SubadminPag
 def create_subadmin(request: HttpRequest, payload: SubadminIn) -> Status:
     """A new Sub-Admin; `warnings` says e.g. that API access from any IP is risky."""
     account, warnings = subadmins.create_subadmin(
-        actor(request),
+        recent_actor(request),
         username=payload.username,
         password=payload.password,
         active=payload.active,
@@ -64,7 +71,7 @@ def update_subadmin(
     request: HttpRequest, subadmin_id: SubadminId, payload: SubadminPatch
 ) -> SubadminSaved:
     """Changing the password, deactivating or removing API access revokes its tokens at once."""
-    admin = actor(request)
+    admin = recent_actor(request)
     access = payload.access
     account, warnings = subadmins.update_subadmin(
         admin,
@@ -84,7 +91,7 @@ def update_subadmin(
 
 @router.delete("/{subadmin_id}", response=responses({204: None}, *ITEM))
 def delete_subadmin(request: HttpRequest, subadmin_id: SubadminId) -> Status:
-    admin = actor(request)
+    admin = recent_actor(request)
     subadmins.delete_subadmin(admin, subadmins.get_subadmin(admin, subadmin_id), request=request)
     return Status(204, None)
 
@@ -92,7 +99,7 @@ def delete_subadmin(request: HttpRequest, subadmin_id: SubadminId) -> Status:
 @router.post("/{subadmin_id}/reset-2fa", response=responses({200: SubadminOut}, *ITEM))
 def reset_2fa(request: HttpRequest, subadmin_id: SubadminId) -> SubadminOut:
     """For a Sub-Admin who lost the phone: 2FA off, so it logs in with its password."""
-    admin = actor(request)
+    admin = recent_actor(request)
     account = subadmins.get_subadmin(admin, subadmin_id)
     subadmins.reset_subadmin_2fa(admin, account, request=request)
     return _out(account)

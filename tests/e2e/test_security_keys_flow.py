@@ -1,0 +1,206 @@
+"""Security keys and passkeys in a real Chromium (SPEC §11), with its virtual authenticator.
+
+Chromium's DevTools protocol gives each page a virtual authenticator (CTAP2, internal
+transport, resident keys, user verification): the browser's real WebAuthn code makes and
+signs the credentials, our script carries them, the panel checks them. WebAuthn needs a host
+name, so these pages open the live server as http://localhost:PORT.
+"""
+
+import base64
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import LAPTOP, PHONE, LiveServer, Shot
+
+pytestmark = pytest.mark.e2e
+
+ENABLED = "Two-factor authentication is enabled."
+DISABLED = "Two-factor authentication is disabled."
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class VirtualAuthenticator:
+    """One of Chromium's virtual authenticators, attached to a page through a CDP session."""
+
+    def __init__(self, page: Page):
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("WebAuthn.enable", {"enableUI": False})
+        options = {
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": True,
+            "hasUserVerification": True,
+            "isUserVerified": True,
+            "automaticPresenceSimulation": True,
+        }
+        reply = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+        self.id = reply["authenticatorId"]
+
+    def credentials(self) -> list[dict]:
+        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
+
+    def add_foreign_passkey(self, rp_id: str) -> None:
+        """A passkey for this site that the panel never registered (made outside it)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        pkcs8 = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        credential = {
+            "credentialId": _base64(secrets.token_bytes(32)),
+            "isResidentCredential": True,
+            "rpId": rp_id,
+            "privateKey": _base64(pkcs8),
+            "userHandle": _base64(secrets.token_bytes(32)),
+            "signCount": 0,
+        }
+        self.cdp.send(
+            "WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential}
+        )
+
+
+@pytest.fixture
+def localhost(browser: Browser, server: LiveServer) -> Iterator:
+    """new(phone=False): a page in a fresh context at http://localhost:PORT."""
+    url = server.url.replace("127.0.0.1", "localhost")
+    contexts = []
+
+    def new(*, phone: bool = False) -> Page:
+        size = (
+            {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+            if phone
+            else {"viewport": LAPTOP}
+        )
+        context = browser.new_context(base_url=url, locale="en-US", timezone_id="UTC", **size)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def open_two_factor_page(page: Page) -> None:
+    menu = page.get_by_role("navigation", name="Main")
+    menu.get_by_text("Security", exact=True).click()
+    menu.get_by_role("link", name="2FA").click()
+    expect(page.get_by_role("heading", name="Two-factor authentication (2FA)")).to_be_visible()
+
+
+def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
+    server: LiveServer, localhost, shot: Shot
+) -> None:
+    account = server.create_account("key-user", level=1)
+    page = localhost()
+    authenticator = VirtualAuthenticator(page)
+
+    # Security → 2FA → Security keys: Key name, Add security key, the browser's prompt
+    log_in(page, account.username, account.password)
+    open_two_factor_page(page)
+    keys = page.get_by_role("region", name="Security keys")
+    expect(keys.get_by_text("No security keys yet.")).to_be_visible()
+    shot(page, "security-keys-empty")
+    keys.get_by_label("Key name").fill("Laptop passkey")
+    keys.get_by_role("button", name="Add security key").click()
+    expect(page.get_by_text("Security key “Laptop passkey” added.")).to_be_visible()
+    expect(page.get_by_text(ENABLED)).to_be_visible()
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
+        10
+    )
+    assert len(authenticator.credentials()) == 1
+    assert authenticator.credentials()[0]["isResidentCredential"]
+    shot(page, "first-key-recovery-codes")
+    page.get_by_role("link", name="Done").click()
+    row = page.get_by_role("row", name="Laptop passkey")
+    expect(row).to_contain_text("Never")
+    expect(page.get_by_text("With a security key")).to_be_visible()
+    shot(page, "key-listed")
+
+    # log out; log in with password + key
+    log_out(page)
+    log_in(page, account.username, account.password)
+    dialog = page.get_by_role("dialog", name="Two-factor authentication")
+    expect(dialog.get_by_role("button", name="Use security key")).to_be_visible()
+    expect(dialog.get_by_label("Challenge")).to_be_visible()  # recovery codes still work
+    shot(page, "pop-up-use-security-key")
+    dialog.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Security overview")
+    shot(page, "logged-in-with-key")
+
+    # log out; sign in with the passkey alone
+    log_out(page)
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Security overview")
+    expect(page.get_by_text(account.username).first).to_be_visible()
+    shot(page, "signed-in-with-passkey")
+    open_two_factor_page(page)
+    expect(page.get_by_role("row", name="Laptop passkey")).not_to_contain_text("Never")
+
+    # remove the key: it is the last second factor, so removing it is disabling 2FA
+    page.get_by_role("row", name="Laptop passkey").get_by_role("link", name="Remove").click()
+    expect(page.get_by_text("This is your last second factor")).to_be_visible()
+    shot(page, "remove-last-key")
+    page.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("status").filter(has_text=DISABLED)).to_be_visible()
+    expect(page.get_by_text("You can now delete the entry from your 2FA app.")).to_be_visible()
+    expect(page.get_by_role("region", name="Security keys")).to_contain_text(
+        "No security keys yet."
+    )
+    shot(page, "key-removed-2fa-disabled")
+
+
+def test_a_passkey_the_panel_never_registered_is_refused(
+    server: LiveServer, localhost, shot: Shot
+) -> None:
+    page = localhost()
+    authenticator = VirtualAuthenticator(page)
+    authenticator.add_foreign_passkey("localhost")
+    page.goto("/login")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_text("This passkey is not registered here.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    shot(page, "refused")
+
+
+def test_a_browser_without_webauthn_is_told_so(server: LiveServer, browser: Browser, shot: Shot):
+    """A browser without WebAuthn gets a message instead of a button that cannot work."""
+    context = browser.new_context(base_url=server.url, viewport=LAPTOP)
+    page = context.new_page()
+    page.add_init_script("delete window.PublicKeyCredential;")
+    page.goto("/login")
+    expect(page.get_by_text("This browser cannot use security keys or passkeys")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_disabled()
+    shot(page, "no-webauthn")
+    context.close()
+
+
+def test_a_cancelled_prompt_is_explained(server: LiveServer, localhost, shot: Shot) -> None:
+    page = localhost()
+    VirtualAuthenticator(page)  # holds no passkey for this site: the browser's prompt fails
+    page.goto("/login")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("alert")).to_contain_text("The security key prompt was cancelled")
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_enabled()
+    shot(page, "cancelled")

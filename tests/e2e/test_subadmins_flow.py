@@ -158,9 +158,13 @@ def test_the_admin_resets_a_sub_admins_2fa(
     admin.get_by_role("link", name=lost.username).click()
     expect(admin.get_by_text(f"2FA is enabled for {lost.username}.")).to_be_visible()
     shot(admin, "subadmin-with-2fa")
+    admin.get_by_role("link", name="Reset 2FA").click()
+    expect(admin.get_by_role("heading", name=f"Reset 2FA of {lost.username}?")).to_be_visible()
+    shot(admin, "confirm-reset")
     admin.get_by_role("button", name="Reset 2FA").click()
     expect(admin.get_by_text(f"2FA of {lost.username} was reset")).to_be_visible()
-    expect(admin.get_by_text(f"2FA is not enabled for {lost.username}.")).to_be_visible()
+    expect(admin.get_by_text(f"2FA is not enabled for {lost.username}:")).to_be_visible()
+    expect(admin.get_by_role("link", name="Reset 2FA")).to_have_count(0)
     shot(admin, "2fa-reset")
 
     # After: the password logs in, and the home page asks to set 2FA up again.
@@ -225,7 +229,7 @@ def walk_through_every_data_page(page: Page, device: str, shot: Shot, server: Li
 
     # Users: a quota of 0 is refused by its field, then a mailbox is added.
     open_section(page, "Users")
-    page.get_by_role("link", name="Add User").click()
+    page.get_by_role("link", name="Add Mailbox").click()
     page.get_by_label("Address").fill(f"anna@{tag}.example")
     page.get_by_label("Display name").fill("Anna Müller")
     page.get_by_label("Password").fill("Mailbox-Cobalt-Harbor-27")

@@ -357,7 +357,11 @@ def test_editing_a_mailbox_logs_only_what_changed(client, info):
     data = {"display_name": "", "password": "", "quota_mb": "512", "active": "on"}
     client.post(f"/users/{info.pk}", data)
     (event,) = events("mailbox_updated")
-    assert event.details == {"address": "info@example.com", "changed": ["quota_mb"]}
+    assert event.details == {
+        "address": "info@example.com",
+        "changed": ["quota_mb"],
+        "edits": {"quota_mb": {"from": 1024, "to": 512}},  # old → new (issue 11)
+    }
 
 
 def test_a_new_mailbox_password_is_hashed_and_logged_by_name_only(client, info):

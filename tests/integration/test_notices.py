@@ -4,11 +4,13 @@ The notices go through the outbox and the sender to a real SMTP server (aiosmtpd
 port), and the tests read what arrived.
 """
 
+import io
 import threading
 from datetime import timedelta
 
 import pyotp
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client
 
@@ -98,7 +100,7 @@ def test_enabling_2fa_is_mailed_with_what_when_ip_browser_and_what_to_do(browser
     assert "Two-factor authentication was turned on for your account alice." in mail.text
     assert f"When:     {clock():%Y-%m-%d %H:%M:%S} UTC" in mail.text
     assert f"IP:       {HOME_IP}" in mail.text
-    assert f"Browser:  {FIREFOX}" in mail.text
+    assert f"Browser:  Firefox on Linux\r\n            ({FIREFOX})" in mail.text
     assert "If it was not you: Someone who knows your password" in mail.text
     assert "Ask the Admin of this panel to reset two-factor authentication" in mail.text
 
@@ -424,3 +426,33 @@ def test_senders_running_at_once_send_each_notice_once(inbox, make_account):
         assert len(inbox.to(f"user{i}@example.com")) == 1
     assert Event.objects.filter(event="notice_sent").count() == 12
     assert set(Notice.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_new_email_address_is_told_to_the_old_one(browser, inbox):
+    browser.post("/security/profile", {"email": "mallory@example.net"})
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] Your notices now go to another address"
+    assert "was changed to mallory@example.net" in mail.text
+    assert not inbox.to("mallory@example.net")
+
+
+def test_a_first_email_address_gets_no_such_notice(alice, inbox):
+    profile.update_profile(alice, email=ALICE, ip=HOME_IP)
+    deliver()
+    assert not inbox.received()
+
+
+def test_the_sender_command_sends_what_is_due(alice, inbox):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    out = io.StringIO()
+    call_command("send_notices", "--once", stdout=out)
+    assert out.getvalue().strip() == "1 notice(s) tried."
+    assert subjects(inbox) == ["[Admin Panel] Your password was changed"]
+
+
+def test_the_sender_command_refuses_without_an_smtp_server(settings):
+    settings.NOTICES_ENABLED = False
+    with pytest.raises(CommandError, match="set ADMINPANEL_SMTP_URL"):
+        call_command("send_notices", "--once")

@@ -43,7 +43,7 @@ def test_an_email_is_saved_and_logged(admin):
     admin.refresh_from_db()
     assert admin.email == "Owner@example.com"
     [event] = Event.objects.filter(event="profile_updated")
-    assert event.details == {"email": {"from": "", "to": "Owner@example.com"}}
+    assert event.details == {"edits": {"email": {"from": "", "to": "Owner@example.com"}}}
     assert "Your profile was saved." in text(client.get("/security/profile"))
 
 

@@ -82,11 +82,18 @@ def test_the_add_form_has_the_fields_the_spec_names(admin_client):
     assert ">Save</button>" in page
 
 
-def test_the_edit_page_has_reset_2fa_and_delete(admin, admin_client):
+def test_the_edit_page_has_reset_2fa_and_delete(admin, admin_client, bob_2fa):
+    bob = bob_2fa.account
+    page = text(admin_client.get(f"/subadmins/{bob.pk}"))
+    assert f'href="/subadmins/{bob.pk}/reset-2fa">Reset 2FA<' in page
+    assert f'href="/subadmins/{bob.pk}/delete">Delete<' in page
+
+
+def test_reset_2fa_is_not_offered_when_the_account_has_no_2fa(admin, admin_client):
     bob = make_subadmin(admin, "bob")
     page = text(admin_client.get(f"/subadmins/{bob.pk}"))
-    assert ">Reset 2FA</button>" in page
-    assert f'href="/subadmins/{bob.pk}/delete">Delete<' in page
+    assert "Reset 2FA" not in page
+    assert "2FA is not enabled for bob: there is nothing to reset." in page
 
 
 # --- adding ----------------------------------------------------------------------------------
@@ -365,8 +372,9 @@ def test_reset_2fa_turns_2fa_off_so_the_password_alone_logs_in(admin, admin_clie
     assert event.actor == admin and event.details == {"account": "bob"}
 
 
-def test_reset_2fa_needs_a_post(admin_client, bob_2fa):
-    assert admin_client.get(f"/subadmins/{bob_2fa.account.pk}/reset-2fa").status_code == 405
+def test_reset_2fa_asks_for_confirmation_first(admin_client, bob_2fa):
+    page = text(admin_client.get(f"/subadmins/{bob_2fa.account.pk}/reset-2fa"))
+    assert "Reset 2FA of bob?" in page and ">Reset 2FA</button>" in page
     assert interface.is_enabled(bob_2fa.account)
 
 

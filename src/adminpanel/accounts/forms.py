@@ -1,5 +1,8 @@
 from django import forms
 
+from adminpanel.accounts.passwords import checked_new_password
+from adminpanel.errors import Invalid
+
 
 def new_password_field(*, required: bool = True) -> forms.CharField:
     """A new password for a Sub-Admin or a mailbox; on edit pages empty keeps the old one."""
@@ -34,6 +37,61 @@ class LoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class OwnPasswordForm(forms.Form):
+    """Security → Password: the current password, then the new one twice.
+
+    Each message sits under the field it is about (Django's own form puts the new password's
+    rule under the confirmation); the field names are Django's, so scripts keep working.
+    """
+
+    old_password = forms.CharField(
+        label="Current password",
+        max_length=5000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": "Enter your current password."},
+    )
+    new_password1 = forms.CharField(
+        label="New password",
+        max_length=5000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password.",
+        error_messages={"required": "Enter a new password."},
+    )
+    new_password2 = forms.CharField(
+        label="New password again",
+        max_length=5000,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="The same again, to be sure there is no typing mistake.",
+        error_messages={"required": "Enter the new password a second time."},
+    )
+
+    def __init__(self, account, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_old_password(self) -> str:
+        password = self.cleaned_data["old_password"]
+        if not self.account.check_password(password):
+            raise forms.ValidationError("This is not your current password.")
+        return password
+
+    def clean_new_password1(self) -> str:
+        try:
+            return checked_new_password(self.cleaned_data["new_password1"], self.account)
+        except Invalid as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        new, again = data.get("new_password1"), data.get("new_password2")
+        if new and again is not None and new != again:
+            self.add_error("new_password2", "The two new passwords are not the same.")
+        return data
 
 
 class ConfirmAccessForm(forms.Form):

@@ -7,6 +7,7 @@ from django.db import transaction
 from adminpanel import audit
 from adminpanel.accounts.models import Account, AccountManager
 from adminpanel.accounts.subadmins import normalize_allowed_ips
+from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.net import ip_allowed
 
@@ -49,16 +50,12 @@ def update_profile(
         changes["allowed_ips"] = _own_allowed_ips(allowed_ips, ip)
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
-        changed = {
-            field: {"from": getattr(locked, field), "to": value}
-            for field, value in changes.items()
-            if getattr(locked, field) != value
-        }
+        changed = edits({field: getattr(locked, field) for field in changes}, changes)
         if not changed:
             return []
         for field, value in changes.items():
             setattr(locked, field, value)
             setattr(account, field, value)
         locked.save(update_fields=list(changed))
-        audit.record("profile_updated", actor=locked, request=request, **changed)
+        audit.record("profile_updated", actor=locked, request=request, edits=changed)
     return list(changed)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from adminpanel.accounts import subadmins
 from adminpanel.accounts.confirm import confirm_access_required
@@ -102,9 +102,13 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @confirm_access_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def reset_2fa_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST resets."""
     account = subadmins.get_subadmin(request.user, pk)
+    if request.method == "GET":
+        context = {"subadmin": account, "two_factor": twofactor.is_enabled(account)}
+        return render(request, "accounts/subadmin_reset_2fa.html", context)
     subadmins.reset_subadmin_2fa(request.user, account, request=request)
     messages.success(
         request,

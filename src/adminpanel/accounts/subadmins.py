@@ -11,6 +11,7 @@ from adminpanel.accounts.models import SECTIONS, Account, Level, username_valida
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.api.tokens import revoke_tokens_after_change
+from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.twofactor import interface as twofactor
 
@@ -132,6 +133,15 @@ def _apply(account: Account, changes: dict) -> list[str]:
     return changed
 
 
+def _loggable(account: Account) -> dict:
+    """The fields an edit may change, as the log shows them (levels by name; no password)."""
+    fields = ("username", "is_active", "web_access", "api_access", "allowed_ips")
+    return {
+        **{field: getattr(account, field) for field in fields},
+        **{section: account.level(section).label for section in SECTIONS},
+    }
+
+
 def create_subadmin(
     actor: Account,
     *,
@@ -208,6 +218,7 @@ def update_subadmin(
         "require_2fa": None if require_2fa is None else bool(require_2fa),
         **_levels(levels),
     }
+    before = _loggable(account)
     changed = _apply(account, changes)
     if password not in (None, ""):
         account.set_password(checked_new_password(password, account))
@@ -230,6 +241,7 @@ def update_subadmin(
                 request=request,
                 subadmin=account.username,
                 changed=changed,
+                edits=edits(before, _loggable(account)),
             )
             revoke_tokens_after_change(account, changed, actor=actor, request=request)
     except IntegrityError:

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminpanel import clock
 from adminpanel.accounts import services, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
-from adminpanel.accounts.forms import LoginForm
+from adminpanel.accounts.forms import LoginForm, OwnPasswordForm
 from adminpanel.accounts.overview import after_the_fact, security_overview
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
@@ -124,7 +123,13 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except Refused as refused:
-            context = {"form": LoginForm(), "challenge": form, **_popup(account)}
+            # The wait, counted down in the pop-up.
+            context = {
+                "form": LoginForm(),
+                "challenge": form,
+                "wait_seconds": refused.retry_after,
+                **_popup(account),
+            }
             return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(
@@ -221,7 +226,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = OwnPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.change_own_password(
             request.user,

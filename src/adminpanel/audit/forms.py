@@ -12,6 +12,12 @@ class LogFilterForm(forms.Form):
         help_text="Inclusive.",
     )
     actor = forms.CharField(label="Actor", required=False, max_length=150)
+    text = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="Words of the event, an IP address, a name in the details…",
+    )
     event = forms.CharField(label="Event", required=False, max_length=64)
 
     def clean(self):

@@ -25,7 +25,7 @@ def _filtered(request: HttpRequest):
     if not form.is_valid():
         return form, events.none()
     data = form.cleaned_data
-    filters: dict = {"actor_name": data["actor"], "event": data["event"]}
+    filters: dict = {"actor_name": data["actor"], "event": data["event"], "text": data["text"]}
     if data["since"]:
         filters["since"] = datetime.combine(data["since"], time.min, tzinfo=UTC)
     if data["until"] and data["until"] < date.max:  # "To" is inclusive: up to the next midnight

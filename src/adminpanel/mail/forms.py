@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from django import forms
 
 from adminpanel.accounts.forms import new_password_field
@@ -26,13 +28,38 @@ class DomainEditForm(DomainForm):
     name = None
 
 
-class MailboxForm(forms.Form):
+class DomainPicker(forms.Form):
+    """An address typed whole, or its part before @ and a domain chosen from the list."""
+
     address = forms.CharField(
         label="Address",
         max_length=400,
         widget=forms.TextInput(attrs=TEXT),
-        help_text="name@domain, on a domain you have added.",
+        help_text="The part before @ (e.g. anna), then choose the domain; or the whole address.",
     )
+    domain = forms.ChoiceField(label="Domain", required=False, choices=[])
+
+    def __init__(self, *args, domains: Sequence[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        if "domain" in self.fields:  # not on edit forms: an address is not moved
+            self.fields["domain"].choices = [("", "Choose a domain")] + [(d, d) for d in domains]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        address, domain = data.get("address", ""), data.pop("domain", "")
+        if address and "@" not in address:
+            if not domain:
+                self.add_error(
+                    "address",
+                    "Enter an address such as name@example.com. Or type the part before @ and "
+                    "choose its domain.",
+                )
+            else:
+                data["address"] = f"{address}@{domain}"
+        return data
+
+
+class MailboxForm(DomainPicker):
     display_name = forms.CharField(label="Display name", max_length=200, required=False)
     password = new_password_field()
     quota_mb = forms.IntegerField(
@@ -43,11 +70,11 @@ class MailboxForm(forms.Form):
 
 class MailboxEditForm(MailboxForm):
     address = None
+    domain = None
     password = new_password_field(required=False)
 
 
-class AliasForm(forms.Form):
-    address = forms.CharField(label="Address", max_length=400, widget=forms.TextInput(attrs=TEXT))
+class AliasForm(DomainPicker):
     destinations = forms.CharField(
         label="Destinations",
         max_length=40000,
@@ -59,6 +86,7 @@ class AliasForm(forms.Form):
 
 class AliasEditForm(AliasForm):
     address = None
+    domain = None
 
 
 class DeleteForm(forms.Form):

@@ -11,6 +11,7 @@ from adminpanel import audit
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import normalize_address, normalize_domain, split_address
 from adminpanel.mail.models import Alias, Domain, Mailbox
@@ -136,13 +137,21 @@ def update_domain(
 ) -> Domain:
     require(actor, "domains", Level.EDIT)
     changes: dict = {}
+    before = {"active": domain.active, "catch_all": domain.catch_all}
     if active is not None:
         domain.active = changes["active"] = bool(active)
     if catch_all is not None:
         domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
     with transaction.atomic():
         domain.save()
-        audit.record("domain_updated", actor=actor, request=request, domain=domain.name, **changes)
+        audit.record(
+            "domain_updated",
+            actor=actor,
+            request=request,
+            domain=domain.name,
+            **changes,
+            edits=edits(before, changes),
+        )
     return domain
 
 
@@ -226,6 +235,7 @@ def update_mailbox(
     }
     # The log names only what really changed.
     changed = [f for f, v in values.items() if v is not None and getattr(mailbox, f) != v]
+    before = {f: getattr(mailbox, f) for f in changed}
     for field in changed:
         setattr(mailbox, field, values[field])
     if password not in (None, ""):
@@ -239,6 +249,7 @@ def update_mailbox(
             request=request,
             address=mailbox.address,
             changed=changed,
+            edits=edits(before, {f: values[f] for f in before}),
         )
     return mailbox
 
@@ -284,6 +295,7 @@ def update_alias(
     request=None,
 ) -> Alias:
     require(actor, "aliases", Level.EDIT)
+    before = {"destinations": alias.destinations, "active": alias.active}
     if destinations is not None:
         alias.destinations = _destinations(destinations)
     if active is not None:
@@ -297,6 +309,7 @@ def update_alias(
             address=alias.address,
             destinations=alias.destinations,
             active=alias.active,
+            edits=edits(before, {"destinations": alias.destinations, "active": alias.active}),
         )
     return alias
 

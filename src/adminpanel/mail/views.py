@@ -98,7 +98,8 @@ def list_view(request: HttpRequest, key: str) -> HttpResponse:
 def add_view(request: HttpRequest, key: str) -> HttpResponse:
     section = SECTIONS[key]
     require(request.user, key, Level.EDIT)
-    form = section.add_form(request.POST or None)
+    picker = {} if key == "domains" else {"domains": selectors.domain_names(request.user, key)}
+    form = section.add_form(request.POST or None, **picker)
     if request.method == "POST" and form.is_valid():
         try:
             created = section.create(request.user, **form.cleaned_data, request=request)

@@ -18,6 +18,9 @@ class Kind:
     target: str | None = None
     # Only for a sign-in from an IP address this account has not used in the last 90 days.
     new_address_only: bool = False
+    # To the address the account had before this change (a new e-mail address is told to the
+    # old one, so a stolen session cannot quietly redirect the notices).
+    to_previous_email: bool = False
 
 
 REGAIN_SUBADMIN = "Ask the Admin of this panel to reset two-factor authentication for your account"
@@ -87,6 +90,13 @@ KINDS: dict[str, Kind] = {
         "If you did not ask for this, tell the Admin.",
         target="subadmin",
     ),
+    "profile_updated": Kind(
+        "Your notices now go to another address",
+        "The e-mail address for notices of your account {account} was changed to {new_email}. "
+        "This address gets no more notices.",
+        "Sign in at once, set your address again (Security → Profile) and change your password.",
+        to_previous_email=True,
+    ),
     "2fa_throttled": Kind(
         "Wrong codes were entered for your account",
         "{failures} wrong codes in a row were entered for your account {account}, so codes are "
@@ -122,4 +132,22 @@ def kind_of(event: str, details: dict) -> Kind | None:
         return None  # an attempt while waiting starts no new wait: one notice per wait
     if event == "subadmin_updated" and "password" not in details.get("changed", []):
         return None
+    if event == "profile_updated" and not previous_email(details):
+        return None
     return kind
+
+
+def _email_edit(details: dict) -> dict:
+    edits = details.get("edits")
+    change = edits.get("email") if isinstance(edits, dict) else None
+    return change if isinstance(change, dict) else {}
+
+
+def previous_email(details: dict) -> str:
+    """The e-mail address a profile change replaced ("" when there was none)."""
+    return _email_edit(details).get("from") or ""
+
+
+def new_email(details: dict) -> str:
+    """The e-mail address a profile change set ("none" when it was emptied)."""
+    return _email_edit(details).get("to") or "none"

@@ -11,7 +11,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
-from adminpanel.notices.catalogue import REGAIN_ADMIN, REGAIN_SUBADMIN, Kind, kind_of
+from adminpanel.accounts.browsers import describe
+from adminpanel.notices.catalogue import (
+    REGAIN_ADMIN,
+    REGAIN_SUBADMIN,
+    Kind,
+    kind_of,
+    new_email,
+    previous_email,
+)
 
 NEW_ADDRESS_DAYS = 90
 SIGN_INS = ("web_login", "api_login")
@@ -26,7 +34,10 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
     if kind is None:
         return
     account = _recipient(instance, kind)
-    if account is None or not account.email:
+    if account is None:
+        return
+    to = previous_email(instance.details) if kind.to_previous_email else account.email
+    if not to:
         return
     if kind.new_address_only and _address_seen(instance, account):
         return
@@ -36,12 +47,13 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
         "what": kind.what.format(**facts),
         "advice": kind.advice.format(**facts),
         "when": instance.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "browser": instance.user_agent or "none (not from a browser)",
+        "browser": describe(instance.user_agent) if instance.user_agent else "none",
+        "user_agent": instance.user_agent,
         "issuer": settings.TOTP_ISSUER,
     }
     apps.get_model("notices", "Notice").objects.create(
         account=account,
-        to=account.email,
+        to=to,
         event=instance.event,
         subject=f"[{settings.TOTP_ISSUER}] {kind.subject.format(**facts)}",
         body=render_to_string("notices/notice.txt", context),
@@ -98,6 +110,7 @@ def _facts(event, account) -> dict:
         by = f"The Admin ({event.actor_name})"
     return {
         "account": account.username,
+        "new_email": new_email(details),
         "ip": event.ip or "none (the server's command line)",
         "by": by,
         "key_name": f" “{key_name}”" if isinstance(key_name, str) and key_name else "",

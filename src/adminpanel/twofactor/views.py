@@ -30,9 +30,12 @@ def status_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     enabled = interface.is_enabled(account)
     # Bound on every POST, even an empty one, so that it says what is missing.
+    # A link may choose what is selected (Home's "Enable 2FA": ?status=enabled).
+    wanted = request.GET.get("status")
+    selected = wanted if wanted in ("enabled", "disabled") else None
     form = StatusForm(
         request.POST if request.method == "POST" else None,
-        initial={"status": "enabled" if enabled else "disabled"},
+        initial={"status": selected or ("enabled" if enabled else "disabled")},
     )
     if request.method == "POST":
         if form.is_valid():
@@ -79,6 +82,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
     return {
         "setup": setup,
         "qr_svg": qr_svg(uri),
+        "otpauth_uri": uri,
         "key_grouped": grouped(key),
         "expired": setup.expires_at <= now,
         "seconds_left": max(0, int((setup.expires_at - now).total_seconds())),

@@ -1,6 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   // The 2FA pop-up is rendered open by the server; make it truly modal and focus the input.
   // It closes only by Verify or Cancel (both reload the page): Escape must not leave the
@@ -22,10 +23,9 @@
 
   function minutesText(n) { return n === 1 ? "1 minute" : n + " minutes"; }
 
-  // Live countdown before a pending setup expires; screen readers hear only the milestones.
-  function startCountdown() {
-    var box = document.getElementById("setup-countdown");
-    if (!box) return;
+  // Count `box`'s .countdown-value down from data-seconds-left (m:ss), then call expired().
+  // Screen readers hear only the milestones (5 and 1 minutes left), through one live region.
+  function countdown(box, milestoneText, expired) {
     var left = parseInt(box.getAttribute("data-seconds-left"), 10);
     var value = box.querySelector(".countdown-value");
     if (!value || isNaN(left)) return;
@@ -39,10 +39,7 @@
       var seconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       var m = Math.floor(seconds / 60), s = seconds % 60;
       if (seconds === 0) {
-        box.classList.remove("urgent");
-        box.classList.add("expired");
-        box.textContent = "This setup has expired. Reload the page to get a new QR code.";
-        live.textContent = box.textContent;
+        expired(live);
         return;
       }
       value.textContent = m + ":" + (s < 10 ? "0" : "") + s;
@@ -50,7 +47,7 @@
       [5, 1].forEach(function (mark) {
         if (seconds <= mark * 60 && !announced[mark] && left > mark * 60) {
           announced[mark] = true;
-          live.textContent = minutesText(mark) + " left before this setup expires.";
+          live.textContent = milestoneText(minutesText(mark));
         }
       });
       // wake just after the shown second runs out, so the display never skips or lags
@@ -59,29 +56,82 @@
     tick();
   }
 
+  // Before a pending setup expires.
+  function startSetupCountdown() {
+    var box = document.getElementById("setup-countdown");
+    if (!box) return;
+    countdown(box, function (left) { return left + " left before this setup expires."; },
+      function (live) {
+        box.classList.remove("urgent");
+        box.classList.add("expired");
+        box.textContent = "This setup has expired. Reload the page to get a new QR code.";
+        live.textContent = box.textContent;
+      });
+  }
+
+  // The wait after too many wrong codes, in the 2FA pop-up.
+  function startWaitCountdown() {
+    var box = document.getElementById("wait-countdown");
+    if (!box) return;
+    countdown(box, function (left) { return left + " left before you can try again."; },
+      function (live) {
+        box.classList.remove("urgent");
+        box.textContent = "You can try again now.";
+        live.textContent = box.textContent;
+      });
+  }
+
   function wireCodeButtons() {
     var status = document.querySelector(".copy-status");
+    var saved = document.getElementById("codes-saved");
     function say(text) { if (status) status.textContent = text; }
+    // Copy, Download and Print hand the codes over: they tick "I have saved these codes".
+    function handedOver() {
+      if (!saved || saved.checked) return;
+      saved.checked = true;
+      saved.dispatchEvent(new Event("change"));
+    }
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {
-        var list = document.getElementById(button.getAttribute("data-copy"));
-        if (!list) return;
-        var text = Array.prototype.map.call(list.querySelectorAll("code"), function (c) {
+        var source = document.getElementById(button.getAttribute("data-copy"));
+        if (!source) return;
+        var parts = source.querySelectorAll("code");
+        var text = parts.length ? Array.prototype.map.call(parts, function (c) {
           return c.textContent;
-        }).join("\n");
+        }).join("\n") + "\n" : source.textContent.replace(/\s+/g, "");
+        var failed = "Copying failed: select the text and copy it by hand.";
         if (!navigator.clipboard) {
-          say("Copying failed: select the codes and copy them by hand.");
+          say(failed);
           return;
         }
-        navigator.clipboard.writeText(text + "\n").then(function () {
-          say("Recovery codes copied.");
-        }, function () {
-          say("Copying failed: select the codes and copy them by hand.");
-        });
+        navigator.clipboard.writeText(text).then(function () {
+          say(button.getAttribute("data-copied") || "Recovery codes copied.");
+          if (parts.length) handedOver();
+        }, function () { say(failed); });
       });
     });
     document.querySelectorAll("[data-print]").forEach(function (button) {
-      button.addEventListener("click", function () { window.print(); });
+      button.addEventListener("click", function () { window.print(); handedOver(); });
+    });
+    document.querySelectorAll("a[download]").forEach(function (link) {
+      link.addEventListener("click", handedOver);
+    });
+  }
+
+  // Recovery codes shown once: Done asks for the box, leaving the page before it asks again.
+  function guardCodesHandOff() {
+    var form = document.querySelector("[data-codes-hand-off]");
+    var saved = document.getElementById("codes-saved");
+    if (!form || !saved) return;
+    var message = "Copy, download or print the codes, or tick \u201cI have saved these codes\u201d.";
+    function check() { saved.setCustomValidity(saved.checked ? "" : message); }
+    saved.addEventListener("change", check);
+    form.addEventListener("submit", check);
+    check();
+    window.addEventListener("beforeunload", function (event) {
+      if (saved.checked) return;
+      event.preventDefault();
+      event.returnValue = "";  // browsers show their own "Leave site?" question
     });
   }
 
@@ -113,8 +163,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     upgradeDialog();
-    startCountdown();
+    startSetupCountdown();
+    startWaitCountdown();
     wireCodeButtons();
+    guardCodesHandOff();
     wireMenu();
   });
 })();

@@ -2,7 +2,8 @@
 
 import os
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from adminpanel.notices import services
 
@@ -18,6 +19,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once: bool, interval: float, parent: int | None, **options) -> None:
+        if not settings.NOTICES_ENABLED:
+            raise CommandError("Notices are off: set ADMINPANEL_SMTP_URL to a mail server.")
         if once:
             self.stdout.write(f"{services.send_due()} notice(s) tried.")
             return

@@ -9,7 +9,7 @@ A request whose headers take longer than HEADER_TIMEOUT, or whose body takes lon
 BODY_TIMEOUT, is dropped. README "Serving" has the measurement.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from gunicorn.sock import ssl_context
 from gunicorn.workers.gtornado import TornadoWorker
@@ -26,15 +26,40 @@ MAX_HEADER_SIZE = 64 * 1024
 
 def _plain_header_values(app):
     """Django writes each Set-Cookie value with a leading space (`SimpleCookie.output(header="")`),
-    which WSGI servers strip and Tornado refuses: strip it here."""
+    which WSGI servers strip and Tornado refuses: strip it here. The body is read here too, on
+    Django's thread, so that Tornado's reading of it needs no second hand-off."""
 
     def application(environ, start_response):
         def start(status, headers, exc_info=None):
             return start_response(status, [(k, v.strip()) for k, v in headers], exc_info)
 
-        return app(environ, start)
+        response = app(environ, start)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
 
     return application
+
+
+class _DjangoThread(Executor):
+    """Runs the application on one thread of its own; anything else (Tornado walking the list
+    the application returned) at once, on the event loop."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.thread = ThreadPoolExecutor(1)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        if fn is self.application:
+            return self.thread.submit(fn, *args, **kwargs)
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
 
 
 class _Server(HTTPServer):
@@ -59,11 +84,12 @@ class BufferingWorker(TornadoWorker):
         ]
         for callback in self.callbacks:
             callback.start()
+        application = _plain_header_values(self.wsgi)
         self.server = _Server(
             self,
             # One thread, not the event loop's: Django refuses database calls from a thread
             # that runs an event loop, and one thread keeps one database connection.
-            WSGIContainer(_plain_header_values(self.wsgi), executor=ThreadPoolExecutor(1)),
+            WSGIContainer(application, executor=_DjangoThread(application)),
             ssl_options=ssl_context(self.cfg) if self.cfg.is_ssl else None,
             no_keep_alive=self.cfg.keepalive <= 0,
             idle_connection_timeout=HEADER_TIMEOUT,

@@ -74,7 +74,7 @@ def test_after_a_recovery_code_home_says_how_many_are_left_and_links_new_ones(al
     client = sign_in_2fa(alice_2fa, alice_2fa.recovery_codes[0])
     page = text(client.get("/"))
     assert "You signed in with a recovery code" in page
-    assert "9 of 10 recovery codes left." in page
+    assert "That code is used up; you have 9 left." in page
     assert 'href="/security/2fa/recovery-codes">Generate new recovery codes</a>' in page
 
 

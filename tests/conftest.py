@@ -12,10 +12,12 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import django
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 if "ADMINPANEL_DATA_DIR" not in os.environ:
     _data_dir = tempfile.mkdtemp(prefix="adminpanel-test-")
@@ -38,6 +40,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from tests import factors  # noqa: E402 (imports the product's models: after django.setup())
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 settings.ARGON2_MEMORY_KIB = 1024
 settings.ARGON2_TIME_COST = 1
@@ -74,3 +77,15 @@ def clock(monkeypatch):
 def enable_2fa(clock):
     """Turn 2FA on for an account through the real setup service (tests.factors.TwoFactor)."""
     return lambda account: factors.enable_2fa(account, clock)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the whole run: Playwright's sync API allows one instance per thread,
+    so the e2e tests and the reverse-proxy test share it."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM} (make system-packages installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -132,7 +132,8 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
     assert len(authenticator.credentials()) == 1
     assert authenticator.credentials()[0]["isResidentCredential"]
     shot(page, "first-key-recovery-codes")
-    page.get_by_role("link", name="Done").click()
+    page.get_by_label("I have saved these codes").check()
+    page.get_by_role("button", name="Done").click()
     row = page.get_by_role("row", name="Laptop passkey")
     expect(row).to_contain_text("Never")
     expect(page.get_by_text("With a security key")).to_be_visible()

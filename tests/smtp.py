@@ -9,7 +9,6 @@ server.answer = "451 4.3.0 Try again later"   # refuse what comes next, until re
 
 from __future__ import annotations
 
-import datetime
 import email
 import ssl
 import tempfile
@@ -22,12 +21,9 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from testbed.postgres import free_port
+from tests.certificates import self_signed
 
 
 @dataclass
@@ -51,35 +47,6 @@ class Mail:
         return self.message.get_content()
 
 
-def self_signed_certificate(directory: Path, host: str = "localhost") -> tuple[Path, Path]:
-    """(certificate, key) files for `host`, valid for a day."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 class SmtpServer:
     def __init__(self, *, tls: bool = False, login: tuple[str, str] | None = None):
         self.mails: list[Mail] = []
@@ -91,7 +58,7 @@ class SmtpServer:
         self._lock = threading.Lock()
         options: dict = {}
         if tls:
-            self.certificate, key = self_signed_certificate(self.directory)
+            self.certificate, key = self_signed(self.directory)
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.certificate, key)
             options["tls_context"] = context

@@ -16,7 +16,7 @@ import requests
 
 from testbed.cluster import ADMIN_PASSWORD, REPO, adminpanel_command
 from testbed.postgres import free_port
-from tests.ops.certificates import self_signed
+from tests.certificates import self_signed
 from tests.ops.conftest import Panel, start_panel
 
 NGINX = "/usr/sbin/nginx"

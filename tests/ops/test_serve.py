@@ -10,7 +10,7 @@ import requests
 
 from testbed.cluster import ADMIN_PASSWORD, Browser, adminpanel_command
 from testbed.postgres import free_port
-from tests.ops.certificates import self_signed
+from tests.certificates import self_signed
 from tests.ops.conftest import start_panel
 
 

@@ -1,4 +1,5 @@
-"""A self-signed certificate for 127.0.0.1 and localhost, made with `cryptography`."""
+"""A self-signed certificate for 127.0.0.1 and localhost, made with `cryptography`: the TLS
+of the panel, of nginx and of the test SMTP server (which clients trust as its own CA)."""
 
 import datetime
 import ipaddress
@@ -29,6 +30,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
             ),
             critical=False,
         )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"

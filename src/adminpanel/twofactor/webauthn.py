@@ -11,6 +11,7 @@ import ipaddress
 import json
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -514,8 +515,12 @@ def verify_key(
     rp: RelyingParty,
     now: datetime,
     request=None,
+    on_success: Callable[[Account], None] | None = None,
 ) -> Verdict:
-    """Accept a signed answer of one of the account's keys, once, for this session's purpose."""
+    """Accept a signed answer of one of the account's keys, once, for this session's purpose.
+
+    on_success runs under the same lock and transaction as the check (e.g. turning 2FA off).
+    """
     answer = _parse(raw, registration=False)
     binding = session_binding(session)
     with transaction.atomic():
@@ -530,6 +535,8 @@ def verify_key(
             now=now,
             request=request,
         )
+        if on_success is not None and isinstance(outcome, Verdict):
+            on_success(locked)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
@@ -612,23 +619,19 @@ def disable_with_key(
     account: Account, raw: object, *, session, rp: RelyingParty, now: datetime, request=None
 ) -> None:
     """Turn 2FA off (app, keys, recovery codes) when one of the account's keys signs for it."""
-    answer = _parse(raw, registration=False)
-    binding = session_binding(session)
-    with transaction.atomic():
-        locked, code_state = state.lock(account)
-        outcome = _check_key(
-            locked,
-            code_state,
-            answer,
-            binding=binding,
-            purpose=DISABLE,
-            rp=rp,
-            now=now,
-            request=request,
-        )
-        if isinstance(outcome, Verdict):
-            services.turn_off(locked)
-            audit.record("2fa_disabled", actor=locked, request=request, method="key")
-            web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
-    if isinstance(outcome, Refused):
-        raise outcome
+
+    def turn_off(locked: Account) -> None:
+        services.turn_off(locked)
+        audit.record("2fa_disabled", actor=locked, request=request, method="key")
+        web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
+
+    verify_key(
+        account,
+        raw,
+        purpose=DISABLE,
+        session=session,
+        rp=rp,
+        now=now,
+        request=request,
+        on_success=turn_off,
+    )

@@ -104,13 +104,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
+def _back_to_password_step(request: HttpRequest) -> HttpResponse:
+    """No live password step to answer: back to /login, saying why unless a message already does."""
+    if not messages.get_messages(request):
+        messages.error(request, "Enter your username and password first.")
+    return redirect("login")
+
+
 @require_POST
 def verify_view(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
-        if not messages.get_messages(request):
-            messages.error(request, "Enter your username and password first.")
-        return redirect("login")
+        return _back_to_password_step(request)
     account, next_url = pending
     form = twofactor.challenge_form(request.POST)
     if form.is_valid():
@@ -147,9 +152,7 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
     """The pop-up's Use security key: the second step answered by a key."""
     pending = _pending(request)
     if pending is None:
-        if not messages.get_messages(request):
-            messages.error(request, "Enter your username and password first.")
-        return redirect("login")
+        return _back_to_password_step(request)
     account, next_url = pending
     form = twofactor.key_answer_form(request.POST)
     try:

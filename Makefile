@@ -61,12 +61,15 @@ system-packages:
 
 # Twice: everything on SQLite (the default database), then the integration, API, mail server and
 # cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are PostgreSQL-only, so
-# they run in the second pass alone.
+# they run in the second pass alone. Each pass runs on TEST_WORKERS pytest-xdist workers; tests
+# that share a session- or module-wide server stay on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 test: $(VENV)/.test-installed system-packages
 	$(VENV)/bin/ruff check .
-	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PY) -m pytest --ignore=tests/cluster
+	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PYTEST) --ignore=tests/cluster
 	env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql \
-		$(PY) -m pytest tests/integration tests/api tests/mailserver tests/cluster
+		$(PYTEST) tests/integration tests/api tests/mailserver tests/cluster
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

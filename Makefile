@@ -62,9 +62,10 @@ system-packages:
 # Twice: everything on SQLite (the default database), then the integration, API, mail server and
 # cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are PostgreSQL-only, so
 # they run in the second pass alone. Each pass runs on TEST_WORKERS pytest-xdist workers; tests
-# that share a session- or module-wide server stay on one worker (tests/conftest.py).
+# that share a session- or module-wide server stay on one worker (tests/conftest.py). Each pass
+# ends with its 15 slowest steps, to keep an eye on.
 TEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 test: $(VENV)/.test-installed system-packages
 	$(VENV)/bin/ruff check .
 	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PYTEST) --ignore=tests/cluster

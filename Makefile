@@ -60,15 +60,19 @@ system-packages:
 		-s /usr/sbin/nologin vmail 2>/dev/null
 
 # Twice: everything on SQLite (the default database), then the integration, API, mail server and
-# cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are PostgreSQL-only, so
-# they run in the second pass alone. Each pass runs on TEST_WORKERS pytest-xdist workers; tests
-# that share a session- or module-wide server stay on one worker (tests/conftest.py). Each pass
-# ends with its 15 slowest steps, to keep an eye on.
-TEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+# cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are
+# PostgreSQL-only, so they run in the second pass alone. The two passes run side by side, one per
+# core, each in its own process with its own data dir, database and ports; each one's output is
+# printed whole when it ends, with its 15 slowest steps.
+PYTEST := $(PY) -m pytest --durations=15
 test: $(VENV)/.test-installed system-packages
 	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
+
+.PHONY: test-sqlite test-postgresql
+test-sqlite: $(VENV)/.test-installed
 	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PYTEST) --ignore=tests/cluster
+test-postgresql: $(VENV)/.test-installed
 	env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql \
 		$(PYTEST) tests/integration tests/api tests/mailserver tests/cluster
 

@@ -79,44 +79,6 @@ def enable_2fa(clock):
     return lambda account: factors.enable_2fa(account, clock)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` runs each pass on two pytest-xdist workers (`--dist loadgroup`). Tests that
-    share a server started once per session or per module (a fixture of ours with that scope)
-    go to one worker together, so each server still starts once; the rest spread one by one."""
-    for item, group in shared_fixture_groups(items).items():
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
-def shared_fixture_groups(items: list[pytest.Item]) -> dict[pytest.Item, str]:
-    """Each test that uses a session- or module-wide fixture of ours → its group's name: tests
-    are in one group when they share such a fixture, directly or through other tests."""
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            key = parent[key]
-        return key
-
-    shared = {}
-    for item in items:
-        keys = []
-        for name in item.fixturenames:
-            definitions = item._fixtureinfo.name2fixturedefs.get(name)
-            if not definitions or not definitions[-1].baseid:  # pytest's and plugins' own
-                continue
-            scope = definitions[-1].scope
-            if scope in ("session", "package"):
-                keys.append(f"{definitions[-1].baseid}::{name}")
-            elif scope in ("module", "class"):
-                keys.append(item.nodeid.split("::")[0])  # this test's file
-        for key in keys[1:]:
-            parent[root(key)] = root(keys[0])
-        if keys:
-            shared[item] = keys[0]
-    return {item: root(key) for item, key in shared.items()}
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One Chromium for the whole run: Playwright's sync API allows one instance per thread,

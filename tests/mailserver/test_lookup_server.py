@@ -62,6 +62,18 @@ def one(server: LookupServer, request: str) -> str:
         ("aliases x' OR '1'='1@example.com", "NOTFOUND "),
         ("aliases team@example.com\x00", "NOTFOUND "),
         ("passwords info@example.com", "PERM unknown table 'passwords'"),
+        # recipient_delimiter = +: what Postfix does for its own tables
+        ("mailboxes info+news@example.com", "OK example.com/info/"),
+        ("mailbox-self info+news@example.com", "OK info+news@example.com"),
+        ("aliases team+news@example.com", "OK info+news@example.com"),
+        ("aliases stray+news@example.com", "OK info+news@example.com"),  # the catch-all
+        ("aliases info+news@example.com", "NOTFOUND "),
+        ("inactive off+news@example.com", "OK REJECT This mailbox is disabled."),
+        ("quota info+news@example.com", "OK adminpanel_quota"),
+        ("mailboxes info+@example.com", "OK example.com/info/"),
+        ("mailbox-self info+@example.com", "OK info+@example.com"),
+        ("mailboxes +info@example.com", "NOTFOUND "),  # nothing before the "+": no tag
+        ("mailboxes info+a+b@example.com", "OK example.com/info/"),  # split at the first
     ],
 )
 def test_each_lookup_answers_exactly_from_the_views(server, request_, answer):

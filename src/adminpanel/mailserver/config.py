@@ -55,6 +55,11 @@ USER_QUERY = (
 )
 ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
 
+# "user+tag@domain" is mail for user@domain (Debian's stock main.cf sets it too). Postfix
+# strips the tag for its own tables, the lookup server for its socketmap, Dovecot for LMTP
+# delivery and quota-status: all four split at the same character.
+RECIPIENT_DELIMITER = "+"
+
 SECRET = 0o600  # files holding the database password
 PUBLIC = 0o644
 
@@ -154,6 +159,7 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "virtual_mailbox_maps": tables["mailboxes"],
         "virtual_alias_maps": f"{tables['aliases']}, {tables['mailbox-self']}",
         "virtual_transport": layout.lmtp_for_postfix,
+        "recipient_delimiter": RECIPIENT_DELIMITER,
         # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
         # 552 (Dovecot's quota-status, through the restriction class adminpanel_quota).
         "smtpd_restriction_classes": "adminpanel_quota",
@@ -232,6 +238,10 @@ mail_gid = vmail
 first_valid_uid = {layout.vmail_uid}
 last_valid_uid = {layout.vmail_uid}
 mail_location = maildir:~
+# Mail to user+tag@domain: LMTP and quota-status look up user@domain, and the message goes to
+# the INBOX (not to a folder named after the tag: the user's filters may sort it).
+recipient_delimiter = {RECIPIENT_DELIMITER}
+lmtp_save_to_detail_mailbox = no
 mail_plugins = $mail_plugins quota quota_clone
 protocol imap {{
   mail_plugins = $mail_plugins imap_quota

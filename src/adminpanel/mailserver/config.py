@@ -145,7 +145,11 @@ def debian_layout() -> Layout:
 def _postfix_tables(db: Database, layout: Layout) -> dict[str, str]:
     """main.cf value for each lookup, by name."""
     if db.vendor == "postgresql":
-        return {name: f"pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
+        # Through proxymap: without it every smtpd, cleanup and trivial-rewrite process holds
+        # a connection per table, and PostgreSQL's max_connections (100 by default) runs out
+        # at a few dozen SMTP sessions (benchmarks/mailserver.py counts them). Postfix's
+        # default proxy_read_maps lists every one of these tables.
+        return {name: f"proxy:pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
     if layout.postfix_reads_sqlite:
         return {name: f"sqlite:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
     return {name: f"socketmap:inet:{layout.lookup_address}:{name}" for name in MAP_QUERIES}

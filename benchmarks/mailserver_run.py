@@ -274,7 +274,7 @@ def run(args: argparse.Namespace) -> dict:
         label = "postfix reads sqlite: itself, rollback journal"
         result[label] = one_instance(args, admin, postfix_reads_sqlite=True, edits_only=True)
     else:
-        label = "lookup server (socketmap)" if vendor == "sqlite" else "pgsql: on the views"
+        label = "lookup server (socketmap)" if vendor == "sqlite" else "proxy:pgsql: on the views"
         result[label] = one_instance(args, admin)
         result[label].update(one_instance(args, admin, cached=True))
     if vendor == "sqlite" and not args.rollback_journal:

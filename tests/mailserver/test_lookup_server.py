@@ -24,6 +24,7 @@ def server():
     services.create_mailbox(admin, address="off@example.com", password="Mailbox-Cobalt-27x")
     services.update_mailbox(admin, services.Mailbox.objects.get(local_part="off"), active=False)
     services.create_alias(admin, address="team@example.com", destinations=["info@example.com"])
+    services.create_mailbox(admin, address="team+old@example.com", password="Mailbox-Cobalt-27x")
     lookup = LookupServer(connection.settings_dict["NAME"]).start()
     yield lookup
     lookup.stop()
@@ -74,6 +75,8 @@ def one(server: LookupServer, request: str) -> str:
         ("mailbox-self info+@example.com", "OK info+@example.com"),
         ("mailboxes +info@example.com", "NOTFOUND "),  # nothing before the "+": no tag
         ("mailboxes info+a+b@example.com", "OK example.com/info/"),  # split at the first
+        ("aliases team+old@example.com", "NOTFOUND "),  # a mailbox of that name comes first
+        ("mailbox-self team+old@example.com", "OK team+old@example.com"),
     ],
 )
 def test_each_lookup_answers_exactly_from_the_views(server, request_, answer):

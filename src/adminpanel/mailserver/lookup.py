@@ -163,25 +163,26 @@ class Lookups:
     def _values(self, name: str, key: str) -> list[str]:
         """The address as it came, then without its tag, then (aliases) the catch-all."""
         bare, tag = split_tag(key)
-        tried = [key] if bare == key else [key, bare]
-        for address, matched_tag in zip(tried, ["", tag], strict=False):
+        for address, matched_tag in [(key, "")] if bare == key else [(key, ""), (bare, tag)]:
             rows = self._rows(name, address)
             if rows:
                 if name in ADDRESSES:
                     return [with_tag(str(row[0]), matched_tag) for row in rows]
                 return [str(row[0]) for row in rows]
+            if name == "aliases" and self._is_mailbox(address):
+                return []  # a mailbox: never an alias's tag, never caught (mailbox-self answers)
         local, at, domain = bare.rpartition("@")
         if name != "aliases" or not (local and at and domain):
             return []
-        connection = self._connection()
-        if any(connection.execute(ANY_MAILBOX, _parts(address)).fetchall() for address in tried):
-            return []
-        rows = connection.execute(CATCH_ALL, ("@" + domain,)).fetchall()
+        rows = self._connection().execute(CATCH_ALL, ("@" + domain,)).fetchall()
         return [with_tag(str(row[0]), tag) for row in rows]
 
     def _rows(self, name: str, address: str) -> list:
         params = _parts(address) if name in SPLIT else (address,)
         return self._connection().execute(QUERIES[name], params).fetchall()
+
+    def _is_mailbox(self, address: str) -> bool:
+        return bool(self._connection().execute(ANY_MAILBOX, _parts(address)).fetchall())
 
 
 def _parts(address: str) -> tuple[str, str]:

@@ -1,33 +1,39 @@
 """The lookup server Postfix asks on SQLite (Postfix's socketmap protocol), spoken to directly:
-exact answers from the views, and garbage that changes nothing and stops nothing."""
+exact answers from the views, and garbage that changes nothing and stops nothing.
+
+The tests only read: one seeded database and one server serve the whole module."""
 
 import socket
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from adminpanel.accounts.models import Account
 from adminpanel.mail import services
 from adminpanel.mailserver.lookup import LookupServer, netstring
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="the lookup server is for SQLite"),
-]
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the lookup server is for SQLite"
+)
 
 
-@pytest.fixture
-def server():
-    admin = Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
-    services.create_domain(admin, name="example.com", catch_all="info@example.com")
-    services.create_mailbox(admin, address="Info@example.com", password="Mailbox-Cobalt-27x")
-    services.create_mailbox(admin, address="off@example.com", password="Mailbox-Cobalt-27x")
-    services.update_mailbox(admin, services.Mailbox.objects.get(local_part="off"), active=False)
-    services.create_alias(admin, address="team@example.com", destinations=["info@example.com"])
-    services.create_mailbox(admin, address="team+old@example.com", password="Mailbox-Cobalt-27x")
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        admin = Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
+        services.create_domain(admin, name="example.com", catch_all="info@example.com")
+        for local in ["Info", "off", "team+old"]:
+            services.create_mailbox(
+                admin, address=f"{local}@example.com", password="Mailbox-Cobalt-27x"
+            )
+        services.update_mailbox(admin, services.Mailbox.objects.get(local_part="off"), active=False)
+        services.create_alias(admin, address="team@example.com", destinations=["info@example.com"])
     lookup = LookupServer(connection.settings_dict["NAME"]).start()
     yield lookup
     lookup.stop()
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)  # as after a transactional test
 
 
 def ask(server: LookupServer, *requests: bytes) -> bytes:

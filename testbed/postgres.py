@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 BIN_DIRS = [os.environ.get("ADMINPANEL_PG_BIN", ""), "/usr/lib/postgresql/15/bin"]
@@ -33,10 +35,38 @@ def find_bin_dir() -> Path | None:
     return Path(found).parent if found else None
 
 
+# Servers the tests start listen on ports picked below the kernel's ephemeral range. A port
+# from bind(0) is free only until an outgoing connection's source port takes it — and the
+# server binds it seconds later (Postfix starts after migrate and Dovecot): "fatal: bind …
+# Address already in use" on a busy machine. No port is handed out twice in one process.
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
+def _below_ephemeral_range() -> range:
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nothing uses now and no connection will take as its source port."""
+    candidates = list(_below_ephemeral_range())
+    random.shuffle(candidates)  # test runs side by side start in different places
+    with _handed_out_lock:
+        for port in candidates:
+            if port in _handed_out:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def _ensure_service_user() -> pwd.struct_passwd:

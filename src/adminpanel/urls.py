@@ -41,6 +41,11 @@ urlpatterns = [
     path("security/2fa/disable", twofactor.disable_view, name="2fa-disable"),
     path("security/2fa/recovery-codes", twofactor.recovery_codes_view, name="2fa-recovery-codes"),
     path("security/2fa/disable/key", keys.disable_with_key_view, name="2fa-disable-key"),
+    path(
+        "security/2fa/recovery-codes/key",
+        keys.regenerate_with_key_view,
+        name="2fa-recovery-codes-key",
+    ),
     path("security/2fa/keys/add", keys.add_view, name="2fa-key-add"),
     path("security/2fa/keys/<int:pk>/remove", keys.remove_view, name="2fa-key-remove"),
     path("subadmins", subadmins.list_view, name="subadmins"),

@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from adminpanel.sections import KEYS
+from testbed.postgres import free_port
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR / "screenshots"
@@ -121,12 +121,6 @@ def _adminpanel_command() -> list[str]:
     return [sys.executable, "-m", "adminpanel.cli"]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -163,7 +157,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # Its own SQLite database in its own data dir, whatever the caller's environment says.
     for name in ("ADMINPANEL_DATABASE_URL", "ADMINPANEL_SECRET_KEY", "ADMINPANEL_ENCRYPTION_KEYS"):
         env.pop(name, None)
-    port = _free_port()
+    port = free_port()
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

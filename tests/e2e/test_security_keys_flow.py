@@ -10,16 +10,19 @@ import base64
 import secrets
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LAPTOP, PHONE, LiveServer, Shot
+from tests.e2e.test_account_protection_flow import eleven_minutes_later
 
 pytestmark = pytest.mark.e2e
 
 ENABLED = "Two-factor authentication is enabled."
+KEY_OR_RECOVERY = "Use your security key, or enter one of your recovery codes."
 DISABLED = "Two-factor authentication is disabled."
 
 
@@ -46,6 +49,15 @@ class VirtualAuthenticator:
 
     def credentials(self) -> list[dict]:
         return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
+
+    def hold_only(self, credentials: list[dict]) -> None:
+        """From now on hold exactly these credentials (as credentials() gave them): another
+        authenticator, as far as the panel can tell, or the first one back."""
+        self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.id})
+        for credential in credentials:
+            self.cdp.send(
+                "WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential}
+            )
 
     def add_foreign_passkey(self, rp_id: str) -> None:
         """A passkey for this site that the panel never registered (made outside it)."""
@@ -109,11 +121,23 @@ def open_two_factor_page(page: Page) -> None:
     expect(page.get_by_role("heading", name="Two-factor authentication (2FA)")).to_be_visible()
 
 
+LONG_NAME = "Backup-YubiKey-5C-NFC-kept-in-the-fireproof-safe-at-the-office-2"  # 64, no space
+
+
+def recovery_codes_handed_over(page: Page) -> None:
+    """The 10 codes are shown; tick "I have saved these codes" and press Done."""
+    codes = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    page.get_by_label("I have saved these codes").check()
+    page.get_by_role("button", name="Done").click()
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
 def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
-    server: LiveServer, localhost, shot: Shot
+    server: LiveServer, localhost, shot: Shot, device: str
 ) -> None:
-    account = server.create_account("key-user", level=1)
-    page = localhost()
+    account = server.create_account(f"key-user-{device}", level=1)
+    page = localhost(phone=device == "phone")
     authenticator = VirtualAuthenticator(page)
 
     # Security → 2FA → Security keys: Key name, Add security key, the browser's prompt
@@ -126,25 +150,66 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
     keys.get_by_role("button", name="Add security key").click()
     expect(page.get_by_text("Security key “Laptop passkey” added.")).to_be_visible()
     expect(page.get_by_text(ENABLED)).to_be_visible()
-    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
-        10
-    )
     assert len(authenticator.credentials()) == 1
     assert authenticator.credentials()[0]["isResidentCredential"]
     shot(page, "first-key-recovery-codes")
-    page.get_by_label("I have saved these codes").check()
-    page.get_by_role("button", name="Done").click()
+    recovery_codes_handed_over(page)
     row = page.get_by_role("row", name="Laptop passkey")
     expect(row).to_contain_text("Never")
     expect(page.get_by_text("With a security key")).to_be_visible()
     shot(page, "key-listed")
 
-    # log out; log in with password + key
+    # Generate new recovery codes: with only a key, the key confirms it (no code is asked)
+    page.get_by_role("link", name="Generate new recovery codes").click()
+    expect(page.get_by_role("heading", name="Generate new recovery codes")).to_be_visible()
+    expect(page.get_by_role("button", name="Use security key")).to_be_focused()
+    expect(page.get_by_label("Challenge")).to_have_count(0)
+    shot(page, "regenerate-with-key")
+    page.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_text("New recovery codes were generated.")).to_be_visible()
+    shot(page, "regenerated-with-key")
+    recovery_codes_handed_over(page)
+
+    # a second key with a long name (from another authenticator): the list wraps it; Remove asks
+    first_key = authenticator.credentials()
+    authenticator.hold_only([])
+    keys.get_by_label("Key name").fill(LONG_NAME)
+    keys.get_by_role("button", name="Add security key").click()
+    expect(page.get_by_text(f"Security key “{LONG_NAME}” added.")).to_be_visible()
+    expect(page.get_by_text("With 2 security keys")).to_be_visible()
+    shot(page, "two-keys-long-name")
+    page.get_by_role("row", name=LONG_NAME).get_by_role("link", name="Remove").click()
+    expect(page.get_by_role("heading", name="Remove security key")).to_be_visible()
+    shot(page, "remove-confirmation")
+    page.get_by_role("button", name="Remove", exact=True).click()
+    expect(page.get_by_text(f"Security key “{LONG_NAME}” removed.")).to_be_visible()
+    authenticator.hold_only(first_key)
+
+    # 11 minutes later, Confirm access asks for the password and the key (no 6-digit code)
+    eleven_minutes_later(server, page)
+    page.get_by_role("link", name="Generate new recovery codes").click()
+    expect(page.get_by_role("heading", name="Confirm access", level=1)).to_be_visible()
+    expect(page.get_by_text("Enter your password, then use your security key.")).to_be_visible()
+    expect(page.get_by_text("6-digit")).to_have_count(0)
+    shot(page, "confirm-access-with-key")
+    page.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter your password first")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Confirm").click()  # neither the key nor a recovery code
+    expect(page.get_by_text(KEY_OR_RECOVERY)).to_be_visible()
+    shot(page, "confirm-access-without-an-answer")
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("heading", name="Generate new recovery codes")).to_be_visible()
+
+    # log out; log in with password + key: the pop-up starts at Use security key
     log_out(page)
     log_in(page, account.username, account.password)
     dialog = page.get_by_role("dialog", name="Two-factor authentication")
-    expect(dialog.get_by_role("button", name="Use security key")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Use security key")).to_be_focused()
     expect(dialog.get_by_label("Challenge")).to_be_visible()  # recovery codes still work
+    expect(dialog.get_by_text("6-digit")).to_have_count(0)
     shot(page, "pop-up-use-security-key")
     dialog.get_by_role("button", name="Use security key").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Security overview")
@@ -152,6 +217,7 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
 
     # log out; sign in with the passkey alone
     log_out(page)
+    shot(page, "sign-in-with-a-passkey")
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Security overview")
     expect(page.get_by_text(account.username).first).to_be_visible()
@@ -162,6 +228,7 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
     # remove the key: it is the last second factor, so removing it is disabling 2FA
     page.get_by_role("row", name="Laptop passkey").get_by_role("link", name="Remove").click()
     expect(page.get_by_text("This is your last second factor")).to_be_visible()
+    expect(page.get_by_role("button", name="Use security key")).to_be_focused()
     shot(page, "remove-last-key")
     page.get_by_role("button", name="Use security key").click()
     expect(page.get_by_role("status").filter(has_text=DISABLED)).to_be_visible()
@@ -170,6 +237,39 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
         "No security keys yet."
     )
     shot(page, "key-removed-2fa-disabled")
+
+
+def test_an_account_with_an_app_and_a_key_is_offered_both(
+    server: LiveServer, localhost, shot: Shot
+) -> None:
+    account = server.create_account("app-and-key-user", two_factor=True)
+    page = localhost()
+    VirtualAuthenticator(page)
+    log_in(page, account.username, account.password)
+    dialog = page.get_by_role("dialog", name="Two-factor authentication")
+    expect(dialog.get_by_role("button", name="Use security key")).to_have_count(0)
+    dialog.get_by_label("Challenge").fill(pyotp.TOTP(account.key).now())
+    dialog.get_by_role("button", name="Verify").click()
+    open_two_factor_page(page)
+    keys = page.get_by_role("region", name="Security keys")
+    keys.get_by_label("Key name").fill("Phone passkey")
+    keys.get_by_role("button", name="Add security key").click()
+    expect(page.get_by_text("Security key “Phone passkey” added.")).to_be_visible()
+    expect(page.get_by_text("With an authenticator app and a security key")).to_be_visible()
+
+    page.get_by_role("link", name="Generate new recovery codes").click()
+    expect(page.get_by_role("button", name="Use security key")).to_be_visible()
+    expect(page.get_by_label("Challenge")).to_be_visible()
+    shot(page, "regenerate-with-a-code-or-a-key")
+
+    log_out(page)
+    log_in(page, account.username, account.password)
+    expect(dialog.get_by_role("button", name="Use security key")).to_be_visible()
+    expect(dialog.get_by_label("Challenge")).to_be_focused()
+    expect(dialog).to_contain_text("or enter the 6-digit code from your authenticator app")
+    shot(page, "pop-up-with-both")
+    dialog.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Security overview")
 
 
 def test_a_passkey_the_panel_never_registered_is_refused(

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from adminpanel.accounts.models import Account
+from tests.integration.keys import ORIGIN, add_key
 from tests.integration.panel import (  # noqa: F401 (helpers the tests import from here too)
     CSRF_TOKEN,
     MANUAL_KEY,
@@ -22,6 +23,7 @@ from tests.integration.panel import (  # noqa: F401 (helpers the tests import fr
     verify,
     wrong_code_for,
 )
+from tests.softkey import SoftKey
 
 
 @pytest.fixture
@@ -75,3 +77,16 @@ def logged_in_2fa(alice_2fa) -> Client:
 def admin(db) -> Account:
     """The Admin, as `adminpanel serve` creates it on the first start."""
     return make_admin()
+
+
+@pytest.fixture
+def key() -> SoftKey:
+    """A software security key that answers for this test server."""
+    return SoftKey(ORIGIN)
+
+
+@pytest.fixture
+def alice_key(logged_in, key) -> SoftKey:
+    """Alice with one security key (her only second factor)."""
+    assert add_key(logged_in, key).status_code == 200
+    return key

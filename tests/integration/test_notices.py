@@ -5,6 +5,7 @@ port), and the tests read what arrived.
 """
 
 import io
+import json
 import threading
 from datetime import timedelta
 
@@ -22,11 +23,14 @@ from adminpanel.errors import Refused
 from adminpanel.notices import services as sender
 from adminpanel.notices.models import Notice
 from adminpanel.twofactor import services as twofactor
+from adminpanel.twofactor.models import WebAuthnKey
 from testbed.postgres import free_port
 from tests.integration.conftest import PASSWORD, log_in, verify
+from tests.integration.keys import ORIGIN, add_key, options
 from tests.integration.panel import make_admin, make_subadmin
 from tests.integration.test_twofactor_pages import begin_setup, save_setup
 from tests.smtp import SmtpServer
+from tests.softkey import SoftKey
 
 pytestmark = pytest.mark.django_db
 
@@ -245,6 +249,33 @@ def test_security_key_events_are_mailed(alice, inbox, event, subject, sentence):
     [mail] = inbox.to(ALICE)
     assert mail.subject == f"[Admin Panel] {subject}"
     assert sentence in mail.text
+
+
+def test_keys_added_and_removed_on_the_pages_are_mailed(browser, inbox):
+    add_key(browser, SoftKey(ORIGIN))
+    add_key(browser, SoftKey(ORIGIN), "Backup key")
+    backup = WebAuthnKey.objects.get(name="Backup key")
+    assert browser.post(f"/security/2fa/keys/{backup.pk}/remove").url == "/security/2fa"
+    deliver()
+    assert sorted(subjects(inbox)) == [
+        "[Admin Panel] A security key was added",
+        "[Admin Panel] A security key was added",
+        "[Admin Panel] A security key was removed",
+        "[Admin Panel] Two-factor authentication was turned on",
+    ]
+
+
+def test_new_recovery_codes_confirmed_with_a_key_are_mailed(browser, inbox):
+    key = SoftKey(ORIGIN)
+    add_key(browser, key)
+    deliver()
+    inbox.mails.clear()
+    answer = key.get(options(browser, "regenerate"))
+    browser.post("/security/2fa/recovery-codes/key", {"credential": json.dumps(answer)})
+    deliver()
+    [mail] = inbox.to(ALICE)
+    assert mail.subject == "[Admin Panel] New recovery codes were generated"
+    assert f"IP:       {HOME_IP}" in mail.text
 
 
 # --- to whom, and when not -----------------------------------------------------------------

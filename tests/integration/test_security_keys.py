@@ -1,7 +1,7 @@
 """SPEC §11: security keys and passkeys, with real signatures from a software key.
 
 The test client talks to http://testserver, so the relying party is `testserver` and the
-origin `http://testserver` (the defaults: the host the panel is reached by).
+origin `http://testserver` (tests/integration/keys.py).
 """
 
 import json
@@ -24,31 +24,15 @@ from tests.integration.conftest import (
     text,
     verify,
 )
+from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
 from tests.softkey import SoftKey
 
 pytestmark = pytest.mark.django_db
 
-ORIGIN = "http://testserver"
 NOT_REGISTERED = "This security key is not registered for this account."
 
 
 # --- what a browser does ---------------------------------------------------------------------
-
-
-def options(client: Client, purpose: str, **data) -> dict:
-    response = client.post("/webauthn/options", {"purpose": purpose, **data})
-    assert response.status_code == 200, response.content
-    return response.json()["options"]
-
-
-def add_key(client: Client, key: SoftKey, name: str = "YubiKey 5"):
-    answer = key.create(options(client, "register", name=name))
-    return client.post("/security/2fa/keys/add", {"name": name, "credential": json.dumps(answer)})
-
-
-def use_key(client: Client, answer: dict):
-    """The pop-up's Use security key, with the browser's answer."""
-    return client.post("/login/key", {"credential": json.dumps(answer)})
 
 
 def passkey(client: Client, answer: dict):
@@ -57,18 +41,6 @@ def passkey(client: Client, answer: dict):
 
 def refusals(reason: str) -> list[Event]:
     return [e for e in Event.objects.filter(event="2fa_failed") if e.details["reason"] == reason]
-
-
-@pytest.fixture
-def key() -> SoftKey:
-    return SoftKey(ORIGIN)
-
-
-@pytest.fixture
-def alice_key(logged_in, key) -> SoftKey:
-    """Alice with one security key (her only second factor)."""
-    assert add_key(logged_in, key).status_code == 200
-    return key
 
 
 @pytest.fixture
@@ -365,17 +337,6 @@ def test_reset_2fa_removes_the_keys(alice_key, alice):
 
 
 # --- bad input: a clear message, nothing stored, never a 500 ---------------------------------
-
-BAD_ANSWERS = [
-    "not json at all",
-    '{"id": "abc", "rawId": "abc", "response": {"clientDataJSON": "eyJ0eXB',  # truncated
-    "[]",
-    '{"id": 5, "rawId": [1, 2], "response": "x", "type": "public-key"}',
-    '{"id": "a", "rawId": "a", "type": "public-key", "response": {"clientDataJSON": "!!!",'
-    ' "attestationObject": "%%%", "authenticatorData": "", "signature": ""}}',
-    "[" * 5000 + "]" * 5000,
-    "x" * 70_000,
-]
 
 
 @pytest.mark.parametrize("answer", BAD_ANSWERS, ids=range(len(BAD_ANSWERS)))

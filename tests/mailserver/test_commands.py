@@ -122,3 +122,29 @@ def test_the_files_fit_debians_stock_postfix_and_dovecot_as_the_readme_installs_
     assert "passdb {\n  args = /etc/dovecot/adminpanel/sql.conf.ext\n  driver = sql" in (
         doveconf.stdout
     )
+
+
+def test_mailserver_run_on_a_busy_port_says_so_in_one_line_and_starts_nothing(trial_environment):
+    imap_port = free_port()
+    with socket.create_server(("127.0.0.1", free_port())) as taken:
+        busy = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                *adminpanel_command(),
+                "mailserver-run",
+                "--smtp-port",
+                str(busy),
+                "--imap-port",
+                str(imap_port),
+            ],
+            env=trial_environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"Cannot listen on 127.0.0.1:{busy} for SMTP: the port is in use by another program. "
+        "Choose another port with --smtp-port (make mailserver SMTP_PORT=…)."
+    )
+    assert not answers(imap_port, b"* OK")  # Dovecot was not started

@@ -49,8 +49,7 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
     """The password again, counted like a login's attempts (accounts.guessing)."""
     name = account.username.lower()
     try:
-        guessing.take_address_slot(name, ip, now)
-        guessing.take_account_slot(account, now)
+        guessing.take_slots(name, ip, account, now)
     except guessing.TooManyAttempts as refusal:
         audit.record("access_confirm_throttled", actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None

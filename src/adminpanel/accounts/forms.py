@@ -2,6 +2,7 @@ from django import forms
 
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.errors import Invalid
+from adminpanel.twofactor import interface as twofactor
 
 
 def new_password_field(*, required: bool = True) -> forms.CharField:
@@ -102,12 +103,11 @@ class ConfirmAccessForm(forms.Form):
         max_length=5000,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": "Enter your password."},
     )
     challenge = forms.CharField(label="Challenge", max_length=100, required=False)
     # A security key's signed answer (Use security key), in place of the Challenge.
-    credential = forms.CharField(
-        widget=forms.HiddenInput, max_length=64 * 1024, strip=False, required=False
-    )
+    credential = twofactor.key_answer_field(required=False)
 
 
 class PolicyForm(forms.Form):

@@ -64,41 +64,48 @@ def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
     raise RuntimeError("the attempt row vanished twice")  # pragma: no cover - see docstring
 
 
-def take_address_slot(username: str, ip: str, now: datetime) -> None:
-    """Reserve one attempt in the (username, IP) window, or TooManyAttempts."""
-    with transaction.atomic():
-        attempts = _locked_attempts(username, ip, now)
-        if attempts.window_started + WINDOW <= now:
-            attempts.failures = 0
-            attempts.window_started = now
-        if attempts.failures >= WINDOW_FAILURES_ALLOWED:
-            ends = attempts.window_started + WINDOW
-            raise TooManyAttempts("address", (ends - now).total_seconds())
-        attempts.failures += 1
-        attempts.save(update_fields=["failures", "window_started"])
+def take_slots(username: str, ip: str, account: Account | None, now: datetime) -> None:
+    """Reserve one attempt in the (username, IP) window and, when `account` is given, one of
+    the account's; or TooManyAttempts, which reserves neither. One transaction, one commit.
 
-
-def take_account_slot(account: Account, now: datetime) -> None:
-    """Reserve one attempt of the account, under the lock of its row; or TooManyAttempts.
-
-    The attempt counts as a failure until release_slots() says it was not: the wait it would
-    earn starts now. An attempt made while waiting is refused unchecked and changes nothing.
+    The attempt counts as a failure until release_slots() says it was not: the account's
+    wait it would earn starts now. An attempt made while waiting changes nothing.
     """
     with transaction.atomic():
-        Account.objects.select_for_update().filter(pk=account.pk).first()
-        state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
-        if state.retry_at is not None and state.retry_at > now:
-            raise TooManyAttempts("account", (state.retry_at - now).total_seconds())
-        state.failures += 1
-        wait = account_wait(state.failures)
-        state.retry_at = now + timedelta(seconds=wait) if wait else None
-        state.save(update_fields=["failures", "retry_at"])
+        _take_address_slot(username, ip, now)
+        if account is not None:
+            _take_account_slot(account, now)
+
+
+def _take_address_slot(username: str, ip: str, now: datetime) -> None:
+    attempts = _locked_attempts(username, ip, now)
+    if attempts.window_started + WINDOW <= now:
+        attempts.failures = 0
+        attempts.window_started = now
+    if attempts.failures >= WINDOW_FAILURES_ALLOWED:
+        ends = attempts.window_started + WINDOW
+        raise TooManyAttempts("address", (ends - now).total_seconds())
+    attempts.failures += 1
+    attempts.save(update_fields=["failures", "window_started"])
+
+
+def _take_account_slot(account: Account, now: datetime) -> None:
+    """Under the lock of the account's row (the house's one lock for security state)."""
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
+    if state.retry_at is not None and state.retry_at > now:
+        raise TooManyAttempts("account", (state.retry_at - now).total_seconds())
+    state.failures += 1
+    wait = account_wait(state.failures)
+    state.retry_at = now + timedelta(seconds=wait) if wait else None
+    state.save(update_fields=["failures", "retry_at"])
 
 
 def release_slots(account: Account, username: str, ip: str) -> None:
     """A right password: the (username, IP) window and the account's streak start again."""
-    PasswordAttempts.objects.filter(username=username, ip=ip).update(failures=0)
-    PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
+    with transaction.atomic():  # one commit for both
+        PasswordAttempts.objects.filter(username=username, ip=ip).update(failures=0)
+        PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
 
 
 def purge_expired(now: datetime) -> int:

@@ -58,7 +58,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": next_url,
         "two_factor": confirm.needs_second_factor(request.user),
-        "has_keys": "key" in twofactor.methods(request.user),
+        **twofactor.factor_flags(request.user),
     }
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,6 +71,8 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
             )
         except Refused as refused:
             field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            if field == "challenge" and form.cleaned_data["credential"]:
+                field = "credential"  # said beside Use security key
             return render_refused(request, TEMPLATE, context, refused, form=form, field=field)
         return redirect(next_url)
     status = 400 if form.errors else 200

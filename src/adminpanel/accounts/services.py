@@ -49,10 +49,13 @@ def check_password_step(
     # From outside the allowed IPs the answer is decided before the password is looked at.
     outside = access.refusal(account, channel=channel, ip=ip) if blocked else None
     try:
-        guessing.take_address_slot(name if account else guessing.UNKNOWN_USERNAMES, ip, now)
-        if account is not None and outside is None:
-            # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
-            guessing.take_account_slot(account, now)
+        # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
+        guessing.take_slots(
+            name if account else guessing.UNKNOWN_USERNAMES,
+            ip,
+            account if outside is None else None,
+            now,
+        )
     except guessing.TooManyAttempts as refusal:
         raise _throttled(refusal, channel, account, request) from None
     if account is None:

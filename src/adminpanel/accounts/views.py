@@ -58,10 +58,7 @@ LOGIN_TEMPLATE = "accounts/login.html"
 
 def _popup(account) -> dict:
     """What the 2FA pop-up offers this account: Use security key, the Challenge, or both."""
-    if account is None:
-        return {}
-    methods = twofactor.methods(account)
-    return {"has_app": "totp" in methods, "has_keys": "key" in methods}
+    return twofactor.factor_flags(account) if account is not None else {}
 
 
 def _login_page(request, form, *, challenge=None, account=None, status=200):
@@ -117,7 +114,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return _back_to_password_step(request)
     account, next_url = pending
-    form = twofactor.challenge_form(request.POST)
+    form = twofactor.challenge_form(request.POST, account=account)
     if form.is_valid():
         try:
             verdict = twofactor.verify(

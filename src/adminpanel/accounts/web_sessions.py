@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -72,8 +73,12 @@ def start(
 
 def _forget_dead(account: Account) -> None:
     """Rows of sessions that expired without a logout (nobody came back to end them)."""
-    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
-    WebSession.objects.filter(account=account).exclude(session_key__in=live).delete()
+    # Correlated (NOT EXISTS, one primary-key probe per row of this account), not NOT IN over
+    # every live session of every account.
+    live = Session.objects.filter(
+        session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
+    )
+    WebSession.objects.filter(account=account).exclude(Exists(live)).delete()
 
 
 def forget(request: HttpRequest) -> None:

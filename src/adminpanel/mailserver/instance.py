@@ -22,6 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from adminpanel.listening import why_cannot_listen
 from adminpanel.mailserver import config
 from adminpanel.mailserver.lookup import LookupServer
 
@@ -303,6 +304,7 @@ auth_cache_size = {self.auth_cache_size}
                 "postfix-pgsql postfix-sqlite dovecot-imapd dovecot-lmtpd dovecot-pgsql "
                 "dovecot-sqlite (see README: Connect your mail server)."
             )
+        self._check_ports()
         try:
             self.write_files()
             if self.lookup is not None:
@@ -317,6 +319,21 @@ auth_cache_size = {self.auth_cache_size}
             self.stop()
             raise
         return self
+
+    def _check_ports(self) -> None:
+        """One clear line before anything starts, not Postfix's "fatal: bind" in its log."""
+        if self.smtp_port == self.imap_port:
+            raise MailServerError(f"SMTP and IMAP cannot share port {self.smtp_port}.")
+        for port, role, option in [
+            (self.smtp_port, "SMTP", "--smtp-port (make mailserver SMTP_PORT=…)"),
+            (self.imap_port, "IMAP", "--imap-port (make mailserver IMAP_PORT=…)"),
+        ]:
+            why = why_cannot_listen("127.0.0.1", port)
+            if why:
+                raise MailServerError(
+                    f"Cannot listen on 127.0.0.1:{port} for {role}: {why}. "
+                    f"Choose another port with {option}."
+                )
 
     def _wait_for(self, port: int, banner: bytes, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -1,5 +1,9 @@
 from django import forms
 
+from adminpanel.accounts.models import Account
+from adminpanel.twofactor.services import KEY_OR_RECOVERY, MALFORMED, keys_only
+from adminpanel.twofactor.webauthn import MAX_ANSWER, UNREADABLE
+
 
 class ChallengeForm(forms.Form):
     """One input for a 6-digit code or a recovery code; the service judges its shape."""
@@ -7,11 +11,9 @@ class ChallengeForm(forms.Form):
     challenge = forms.CharField(
         label="Challenge",
         max_length=100,
-        error_messages={
-            "required": "Enter the 6-digit code from your authenticator app.",
-            "max_length": "Enter the 6-digit code from your authenticator app.",
-            "null_characters_not_allowed": "Enter the 6-digit code from your authenticator app.",
-        },
+        error_messages=dict.fromkeys(
+            ("required", "max_length", "null_characters_not_allowed"), MALFORMED
+        ),
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -23,6 +25,18 @@ class ChallengeForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args, account: Account | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account  # whose answer it is, when its messages should fit its factors
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # No app: the input takes a recovery code, so the message names the key, not 6 digits.
+        # Asked only when the answer was refused, so an accepted one costs no query.
+        if "challenge" in self.errors and self.account is not None and keys_only(self.account):
+            self.errors["challenge"] = self.error_class([KEY_OR_RECOVERY])
+        return cleaned
 
 
 class StatusForm(forms.Form):
@@ -43,19 +57,26 @@ NO_ANSWER = (
 )
 
 
+def answer_field(*, required: bool = True) -> forms.CharField:
+    """The hidden input that carries the browser's signed answer (JSON); the service reads and
+    judges it. Its own messages say what went wrong when it is not even that."""
+    return forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=MAX_ANSWER,
+        strip=False,
+        required=required,
+        error_messages={
+            "required": NO_ANSWER,
+            "max_length": UNREADABLE,
+            "null_characters_not_allowed": UNREADABLE,
+        },
+    )
+
+
 class KeyAnswerForm(forms.Form):
     """The browser's signed answer (JSON); the service reads and judges it."""
 
-    credential = forms.CharField(
-        widget=forms.HiddenInput,
-        max_length=64 * 1024,
-        strip=False,
-        error_messages={
-            "required": NO_ANSWER,
-            "max_length": "The security key's answer could not be read. Try again.",
-            "null_characters_not_allowed": "The security key's answer could not be read.",
-        },
-    )
+    credential = answer_field()
 
 
 class KeyForm(KeyAnswerForm):

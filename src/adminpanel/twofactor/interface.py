@@ -16,7 +16,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 
 from adminpanel.accounts.models import Account
 from adminpanel.twofactor import recovery, services, webauthn
-from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm
+from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm, answer_field
 from adminpanel.twofactor.models import TotpDevice, WebAuthnKey
 from adminpanel.twofactor.services import Verdict
 
@@ -30,23 +30,34 @@ def _flag(method: str) -> str:
     return f"two_factor_{method}"
 
 
+def _has(account: Account, model) -> bool:
+    return model.objects.filter(account_id=account.pk).exists()
+
+
 def methods(account: Account) -> list[str]:
     """The kinds of second factor the account has, e.g. ["totp"]; [] when 2FA is off.
 
-    Read from the annotations of `with_two_factor` when the account came from there.
+    Read from the annotations of `with_two_factor` when the account came from there; else one
+    plain EXISTS a kind (cheaper to build than the annotated query, on every request).
     """
-    if not hasattr(account, _flag(FACTORS[0][0])):
-        if not account.pk:
-            return []
-        account = with_two_factor(Account.objects.filter(pk=account.pk)).get()  # one query
-    return [method for method, _ in FACTORS if getattr(account, _flag(method))]
+    if hasattr(account, _flag(FACTORS[0][0])):
+        return [method for method, _ in FACTORS if getattr(account, _flag(method))]
+    if not account.pk:
+        return []
+    return [method for method, model in FACTORS if _has(account, model)]
+
+
+def factor_flags(account: Account | None) -> dict[str, bool]:
+    """{"has_app": …, "has_keys": …}: what the account answers with, for a page's wording."""
+    found = methods(account) if account is not None else []
+    return {"has_app": "totp" in found, "has_keys": "key" in found}
 
 
 def is_enabled(account: Account) -> bool:
-    """2FA is on when the account has at least one factor of any kind."""
+    """2FA is on when the account has at least one factor of any kind (the app asked first)."""
     if hasattr(account, "two_factor"):
         return bool(account.two_factor)
-    return bool(account.pk) and bool(methods(account))
+    return bool(account.pk) and any(_has(account, model) for _, model in FACTORS)
 
 
 def method_names(account: Account) -> list[str]:
@@ -68,7 +79,8 @@ def verify(
 ) -> Verdict:
     """Accept the person's answer (a code or a recovery code) for `purpose`, once; else Refused.
 
-    Purposes: "login", "disable", "regenerate". Failures of every kind count in one throttle.
+    Purposes: "login", "disable", "regenerate", "confirm". Failures of every kind count in one
+    throttle.
     """
     return services.verify_code(account, answer, now=now, request=request, purpose=purpose)
 
@@ -88,9 +100,10 @@ def reset(
             setattr(account, _flag(method), False)
 
 
-def challenge_form(data=None) -> forms.Form:
-    """The form of the login pop-up's second step (its field is `challenge`)."""
-    return ChallengeForm(data)
+def challenge_form(data=None, *, account: Account | None = None) -> forms.Form:
+    """The form of a code's answer (its field is `challenge`); given the account, its messages
+    fit the account's factors (no "6-digit code" for one that has only security keys)."""
+    return ChallengeForm(data, account=account)
 
 
 # --- security keys and passkeys (twofactor.webauthn) ---------------------------------------
@@ -98,8 +111,9 @@ def challenge_form(data=None) -> forms.Form:
 
 def key_options(account: Account | None, *, purpose: str, request, now: datetime) -> str:
     """The JSON options for the browser's WebAuthn prompt, with a fresh challenge bound to this
-    session and purpose: the account's keys ("login", "disable"), or any passkey ("passkey",
-    account None). Refused when the panel is reached by an IP address or has no key to ask."""
+    session and purpose: the account's keys ("login", "disable", "regenerate", "confirm"), or
+    any passkey ("passkey", account None). Refused when the panel is reached by an IP address or
+    has no key to ask."""
     rp = webauthn.relying_party(request)
     return webauthn.authentication_options(
         account, purpose=purpose, session=request.session, rp=rp, now=now
@@ -135,6 +149,11 @@ def sign_in_with_passkey(answer: object, *, ip: str, now: datetime, request) -> 
         now=now,
         request=request,
     )
+
+
+def key_answer_field(*, required: bool = True) -> forms.Field:
+    """The field that carries a key's answer, for a form outside twofactor/ (Confirm access)."""
+    return answer_field(required=required)
 
 
 def key_answer_form(data=None) -> forms.Form:

@@ -3,6 +3,8 @@
 Thin: the rules are in twofactor.webauthn.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts import services as accounts
 from adminpanel.accounts.confirm import confirm_access_required, is_recent
 from adminpanel.errors import Invalid, Refused
-from adminpanel.twofactor import webauthn
+from adminpanel.twofactor import interface, webauthn
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
 
 DISABLED = "Two-factor authentication is disabled."
@@ -113,7 +115,7 @@ def add_view(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "twofactor/recovery_codes.html",
-            {"codes": codes, "just_enabled": True, "key_name": name},
+            {"codes": codes, "just_enabled": True, "key_name": name, "has_keys": True},
         )
     messages.success(request, f"Security key “{name}” added.")
     return redirect("2fa")
@@ -139,23 +141,21 @@ def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("2fa")
 
 
-@login_required
-@require_POST
-def disable_with_key_view(request: HttpRequest) -> HttpResponse:
-    """Disable 2FA, confirmed with one of the account's keys."""
-    if not is_recent(request, clock.now()):
-        return redirect(_confirm_url(reverse("2fa-disable")))
-    try:
-        policy.check_may_disable(request.user)
-    except Refused as refused:
-        messages.error(request, refused.message)
-        return redirect("2fa")
+T = TypeVar("T")
+
+
+def _with_key(request: HttpRequest, back: str, service: Callable[..., T]) -> T | HttpResponse:
+    """The outcome of service(account, answer, …) for the key's answer in the POST, or the way
+    back to page `back`: to Confirm access first when the last sign-in is not recent, else to
+    `back` itself with the refusal's message."""
+    if not is_recent(request, clock.now()):  # SPEC §12
+        return redirect(_confirm_url(reverse(back)))
     form = KeyAnswerForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors["credential"][0])
-        return redirect("2fa-disable")
+        return redirect(back)
     try:
-        webauthn.disable_with_key(
+        return service(
             request.user,
             form.cleaned_data["credential"],
             session=request.session,
@@ -165,7 +165,32 @@ def disable_with_key_view(request: HttpRequest) -> HttpResponse:
         )
     except Refused as refused:
         messages.error(request, refused.message)
-        return redirect("2fa-disable")
+        return redirect(back)
+
+
+@login_required
+@require_POST
+def disable_with_key_view(request: HttpRequest) -> HttpResponse:
+    """Disable 2FA, confirmed with one of the account's keys."""
+    try:
+        policy.check_may_disable(request.user)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return redirect("2fa")
+    back = _with_key(request, "2fa-disable", webauthn.disable_with_key)
+    if isinstance(back, HttpResponse):
+        return back
     messages.success(request, DISABLED)
     messages.info(request, DELETE_ENTRY)
     return redirect("2fa")
+
+
+@login_required
+@require_POST
+def regenerate_with_key_view(request: HttpRequest) -> HttpResponse:
+    """Generate new recovery codes, confirmed with one of the account's keys."""
+    codes = _with_key(request, "2fa-recovery-codes", webauthn.regenerate_with_key)
+    if isinstance(codes, HttpResponse):
+        return codes
+    context = {"codes": codes, **interface.factor_flags(request.user)}
+    return render(request, "twofactor/recovery_codes.html", context)

@@ -31,6 +31,9 @@ MALFORMED_OR_RECOVERY = "Enter the 6-digit code from your authenticator app, or 
 NOT_ENABLED = "Two-factor authentication is not enabled."
 ALREADY_ENABLED = "Two-factor authentication is already enabled."
 NO_APP = "This account has no authenticator app. Use your security key or a recovery code."
+# What an account with security keys and no app is told when its answer is not a code's shape.
+KEY_OR_RECOVERY = "Use your security key, or enter one of your recovery codes."
+REGENERATE_WITH_KEY = "This account has no authenticator app: confirm with your security key."
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,21 @@ def has_app(account: Account) -> bool:
 
 def has_keys(account: Account) -> bool:
     return WebAuthnKey.objects.filter(account=account).exists()
+
+
+def keys_only(account: Account) -> bool:
+    """Security keys and no authenticator app: no six-digit code can answer for it."""
+    return not has_app(account) and has_keys(account)
+
+
+def _normalize_for(account: Account, raw: object) -> tuple[str, str]:
+    """normalize(), whose message names what this account can answer with."""
+    try:
+        return normalize(raw)
+    except Refused as refused:
+        if keys_only(account):  # asked only for a malformed answer: costs nothing otherwise
+            refused.message = KEY_OR_RECOVERY
+        raise
 
 
 def _check(
@@ -122,7 +140,7 @@ def verify_code(
     account: Account, raw: object, *, now: datetime, request=None, purpose: str = "login"
 ) -> Verdict:
     """Accept a current TOTP code or an unused recovery code for this account, once."""
-    kind, value = normalize(raw)
+    kind, value = _normalize_for(account, raw)
     with transaction.atomic():
         locked, code_state = state.lock(account)
         outcome = _check(locked, code_state, kind, value, now, _context(locked, request, purpose))
@@ -214,7 +232,7 @@ def turn_off(locked: Account) -> None:
 
 def disable(account: Account, raw: object, *, now: datetime, request=None) -> None:
     """Remove every factor and the recovery codes when a current or recovery code verifies."""
-    kind, value = normalize(raw)
+    kind, value = _normalize_for(account, raw)
     with transaction.atomic():
         locked, code_state = state.lock(account)
         context = _context(locked, request, "disable")
@@ -230,11 +248,13 @@ def disable(account: Account, raw: object, *, now: datetime, request=None) -> No
 def regenerate_recovery_codes(
     account: Account, raw: object, *, now: datetime, request=None
 ) -> list[str]:
-    """A new set of 10 recovery codes; the old set dies only when the new one is saved.
+    """A new set of 10 recovery codes, confirmed with a current code of the account's app.
 
-    The code is checked (and spent) first, so a wrong or throttled attempt costs no hashing;
-    the new set is hashed outside the lock and saved in a second transaction.
+    The code is checked (and spent) first, so a wrong or throttled attempt costs no hashing.
+    An account without an app confirms with a key instead (twofactor.webauthn).
     """
+    if keys_only(account):
+        raise Refused("no_app", REGENERATE_WITH_KEY)
     _, value = normalize(raw, allow_recovery=False)
     with transaction.atomic():
         locked, code_state = state.lock(account)
@@ -242,13 +262,24 @@ def regenerate_recovery_codes(
         outcome = _check(locked, code_state, "totp", value, now, context)
     if isinstance(outcome, Refused):
         raise outcome
+    return save_new_recovery_codes(account, outcome, request=request)
+
+
+def save_new_recovery_codes(account: Account, accepted: Verdict, *, request=None) -> list[str]:
+    """Replace the recovery codes, once the person's answer (`accepted`) was checked and spent.
+
+    The new set is hashed outside the lock and saved under it, if 2FA is still on: the old set
+    dies only when the new one is saved.
+    """
     codes, hashes = recovery.new_codes()
     with transaction.atomic():
         locked, _ = state.lock(account)
-        if _device(locked) is None:
+        if not (has_app(locked) or has_keys(locked)):
             raise Refused("not_enabled", NOT_ENABLED)
         recovery.store(locked, hashes)
-        audit.record("2fa_recovery_codes_regenerated", actor=locked, request=request)
+        audit.record(
+            "2fa_recovery_codes_regenerated", actor=locked, request=request, method=accepted.kind
+        )
     return recovery.formatted(codes)
 
 

@@ -18,6 +18,7 @@ from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 
 ENABLED = "Two-factor authentication is enabled."
 DISABLED = "Two-factor authentication is disabled."
+REGENERATE_PAGE = "twofactor/regenerate.html"
 
 
 def _rejected(request, template: str, context: dict, form, refused: Refused) -> HttpResponse:
@@ -128,13 +129,15 @@ def setup_view(request: HttpRequest) -> HttpResponse:
     if not codes:  # 2FA was on already, with a security key: its recovery codes stay
         messages.success(request, "Authenticator app added.")
         return redirect("2fa")
-    return render(request, "twofactor/recovery_codes.html", {"codes": codes, "just_enabled": True})
+    context = {"codes": codes, "just_enabled": True, "has_app": True}
+    return render(request, "twofactor/recovery_codes.html", context)
 
 
 @login_required
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def disable_view(request: HttpRequest) -> HttpResponse:
+    """A code or a recovery code here; Use security key posts to key_views instead."""
     if not interface.is_enabled(request.user):
         messages.info(request, DISABLED)
         return redirect("2fa")
@@ -143,8 +146,8 @@ def disable_view(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         messages.error(request, refused.message)
         return redirect("2fa")
-    form = ChallengeForm(request.POST if request.method == "POST" else None)
-    context = {"has_keys": services.has_keys(request.user)}
+    context = interface.factor_flags(request.user)
+    form = ChallengeForm(request.POST if request.method == "POST" else None, account=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
@@ -162,17 +165,21 @@ def disable_view(request: HttpRequest) -> HttpResponse:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
-    """A new set of recovery codes, confirmed with a current code."""
+    """A new set of recovery codes, confirmed with a current code (or, on key_views, a key)."""
     if not interface.is_enabled(request.user):
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
-    context = {"recovery_codes_left": recovery.left(request.user)}
-    if request.method == "POST" and form.is_valid():
+    factors = interface.factor_flags(request.user)
+    context = {"recovery_codes_left": recovery.left(request.user), **factors}
+    # Without an app the page has no Challenge: the service says to use the key, on top.
+    if request.method == "POST" and (form.is_valid() or not factors["has_app"]):
         try:
             codes = services.regenerate_recovery_codes(
-                request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
+                request.user, form.cleaned_data.get("challenge"), now=clock.now(), request=request
             )
         except Refused as refused:
-            return _rejected(request, "twofactor/regenerate.html", context, form, refused)
-        return render(request, "twofactor/recovery_codes.html", {"codes": codes})
-    return render(request, "twofactor/regenerate.html", {**context, "form": form})
+            shown = form if factors["has_app"] else None
+            context = {**context, "form": form}
+            return render_refused(request, REGENERATE_PAGE, context, refused, form=shown)
+        return render(request, "twofactor/recovery_codes.html", {"codes": codes, **factors})
+    return render(request, REGENERATE_PAGE, {**context, "form": form})

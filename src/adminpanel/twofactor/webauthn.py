@@ -55,7 +55,8 @@ LOGIN = "login"  # the second step after the password
 PASSKEY = "passkey"  # sign-in with a passkey alone
 DISABLE = "disable"  # turning 2FA off (removing the last key)
 CONFIRM = "confirm"  # Confirm access (SPEC §12)
-PURPOSES = (REGISTER, LOGIN, PASSKEY, DISABLE, CONFIRM)
+REGENERATE = "regenerate"  # Generate new recovery codes
+PURPOSES = (REGISTER, LOGIN, PASSKEY, DISABLE, CONFIRM, REGENERATE)
 
 SESSION_BINDING = "webauthn_binding"
 KEY_NAME_MAX = 64
@@ -154,9 +155,12 @@ def _parse(raw: object, *, registration: bool) -> _Answer:
         challenge = bytes_to_base64url(client.challenge)
     except _MALFORMED:
         raise Refused("malformed", UNREADABLE) from None
-    if not isinstance(credential.id, str) or len(credential.id) > 1400 or not challenge:
+    # The id is looked up before the library verifies the answer: it must be what the library
+    # will check it against (rawId in base64url), never text a database might choke on.
+    credential_id = bytes_to_base64url(credential.raw_id)
+    if credential.id != credential_id or len(credential_id) > 1400 or not challenge:
         raise Refused("malformed", UNREADABLE)
-    return _Answer(credential, challenge, client.origin[:200], credential.id)
+    return _Answer(credential, challenge, client.origin[:200], credential_id)
 
 
 # --- challenges --------------------------------------------------------------------------
@@ -254,7 +258,7 @@ def authentication_options(
     account: Account | None, *, purpose: str, session, rp: RelyingParty, now: datetime
 ) -> str:
     """The JSON for navigator.credentials.get(): this account's keys, or any passkey."""
-    if purpose not in (LOGIN, PASSKEY, DISABLE, CONFIRM):
+    if purpose not in PURPOSES or purpose == REGISTER:
         raise Refused("malformed", UNREADABLE)
     if purpose == PASSKEY:
         account, allowed = None, []
@@ -421,7 +425,7 @@ def delete_all_keys(locked: Account) -> int:
 
 LAST_FACTOR = (
     "This is your last second factor: removing it turns two-factor authentication off. "
-    "Confirm with a code, a recovery code or this key."
+    "Confirm with this key, or with a recovery code."
 )
 PASSKEY_UNKNOWN = "This passkey is not registered here. Log in with your username and password."
 
@@ -635,3 +639,17 @@ def disable_with_key(
         request=request,
         on_success=turn_off,
     )
+
+
+def regenerate_with_key(
+    account: Account, raw: object, *, session, rp: RelyingParty, now: datetime, request=None
+) -> list[str]:
+    """New recovery codes, confirmed with one of the account's keys.
+
+    The answer is checked and spent first (a refused one costs no hashing); the new set is then
+    saved under the account's lock, as after a code (twofactor.services).
+    """
+    accepted = verify_key(
+        account, raw, purpose=REGENERATE, session=session, rp=rp, now=now, request=request
+    )
+    return services.save_new_recovery_codes(account, accepted, request=request)

@@ -3,13 +3,15 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // The 2FA pop-up is rendered open by the server; make it truly modal and focus the input.
+  // The 2FA pop-up is rendered open by the server; make it truly modal and focus what the
+  // server marked (the Challenge, or Use security key for an account without an app).
   // It closes only by Verify or Cancel (both reload the page): Escape must not leave the
   // visitor on an inert login card with no way forward.
   function upgradeDialog() {
     var dialog = document.getElementById("tfa-dialog");
     if (!dialog || typeof dialog.showModal !== "function") return;
-    var input = dialog.querySelector("input[name=challenge]");
+    var input = dialog.querySelector("[autofocus]:not(:disabled)") ||
+      dialog.querySelector("input[name=challenge]");
     function show() {
       if (!dialog.open) dialog.showModal();
       if (input) input.focus();

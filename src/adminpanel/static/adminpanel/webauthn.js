@@ -1,7 +1,8 @@
 // Security keys and passkeys (SPEC §11): the browser's half of a WebAuthn ceremony.
-// A button [data-webauthn="register|login|passkey|disable"] asks the server for options,
-// hands them to the browser's WebAuthn prompt and submits the signed answer in the hidden
-// "credential" input of its form. The server checks everything; this file only carries.
+// A button [data-webauthn="<purpose>"] (register, login, passkey, disable, confirm, regenerate)
+// asks the server for options, hands them to the browser's WebAuthn prompt and submits the
+// signed answer in the hidden "credential" input of its form. The server checks everything;
+// this file only carries.
 (function () {
   "use strict";
 
@@ -96,13 +97,24 @@
     }
     if (!form) return;
     if (!supported()) {
+      var focused = document.activeElement === button;
       button.disabled = true;
       say(NO_WEBAUTHN);
+      // the recovery code's input is the way left (an account with only keys had the button)
+      var challenge = document.getElementById("id_challenge");
+      if (focused && challenge) challenge.focus();
       return;
     }
     button.addEventListener("click", function (event) {
       event.preventDefault();
       say("");
+      // Confirm access sends the password with the key's answer: ask for it before the prompt.
+      var password = form.querySelector("input[type=password]");
+      if (password && !password.value) {
+        say("Enter your password first, then use your security key.");
+        password.focus();
+        return;
+      }
       var body = new FormData();
       body.append("csrfmiddlewaretoken", form.elements.namedItem("csrfmiddlewaretoken").value);
       body.append("purpose", purpose);

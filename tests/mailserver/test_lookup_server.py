@@ -4,6 +4,7 @@ exact answers from the views, and garbage that changes nothing and stops nothing
 The tests only read: one seeded database and one server serve the whole module."""
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
@@ -18,22 +19,41 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _seed() -> None:
+    admin = Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
+    services.create_domain(admin, name="example.com", catch_all="info@example.com")
+    for local in ["Info", "off", "team+old"]:
+        services.create_mailbox(
+            admin, address=f"{local}@example.com", password="Mailbox-Cobalt-27x"
+        )
+    services.update_mailbox(admin, services.Mailbox.objects.get(local_part="off"), active=False)
+    services.create_alias(admin, address="team@example.com", destinations=["info@example.com"])
+
+
+def _in_a_thread(work) -> None:
+    """Run Django work in a thread of its own (and close its connection): once the e2e tests
+    have started the session's Playwright, its asyncio loop counts as running on the main
+    thread, where Django refuses the ORM outside a test's own database fixtures."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
+
+
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        admin = Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
-        services.create_domain(admin, name="example.com", catch_all="info@example.com")
-        for local in ["Info", "off", "team+old"]:
-            services.create_mailbox(
-                admin, address=f"{local}@example.com", password="Mailbox-Cobalt-27x"
-            )
-        services.update_mailbox(admin, services.Mailbox.objects.get(local_part="off"), active=False)
-        services.create_alias(admin, address="team@example.com", destinations=["info@example.com"])
+        _in_a_thread(_seed)
     lookup = LookupServer(connection.settings_dict["NAME"]).start()
     yield lookup
     lookup.stop()
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)  # as after a transactional test
+    with django_db_blocker.unblock():  # empty again, as after a transactional test
+        _in_a_thread(lambda: call_command("flush", interactive=False, verbosity=0))
 
 
 def ask(server: LookupServer, *requests: bytes) -> bytes:

@@ -27,7 +27,7 @@ def test_mailserver_config_writes_the_files_for_the_configured_database(db, tmp_
     assert "mailserver_mailboxes" in sql.read_text()
     assert sql.stat().st_mode & 0o777 == 0o600
     if connection.vendor == "postgresql":
-        assert "pgsql:/etc/postfix/adminpanel/mailboxes.cf" in main_cf
+        assert "proxy:pgsql:/etc/postfix/adminpanel/mailboxes.cf" in main_cf
         assert (tmp_path / "postfix" / "mailboxes.cf").stat().st_mode & 0o777 == 0o600
     else:
         assert "socketmap:inet:127.0.0.1:7520:mailboxes" in main_cf

@@ -168,3 +168,20 @@ def test_the_role_must_be_a_plain_name_of_its_own(db, tmp_path, name, capsys):
     assert mailserver_config(argparse.Namespace(out=str(tmp_path), role=name)) == 2
     assert capsys.readouterr().err.strip()
     assert not (tmp_path / "dovecot").exists()
+
+
+@on_postgresql
+@pytest.mark.parametrize("address", ["team@xn--bcher-kva.example", "@xn--bcher-kva.example"])
+def test_an_alias_lookup_finds_its_rows_by_index_not_by_building_the_whole_view(seeded, address):
+    """PostgreSQL pushes `address = …` into the branches of the view's UNION ALL (aliases, and
+    catch-alls) only when both branches give `address` one type; otherwise every lookup built
+    every alias's rows first (36 alias lookups/s with 2,000 aliases)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the index, however small the table
+        cursor.execute(
+            "EXPLAIN SELECT destination FROM mailserver_aliases WHERE address = %s AND active",
+            [address],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Cond: ((lookup_address)::text = '{address}'::text)" in plan, plan
+    assert "mailserver_aliases.address" not in plan, plan

@@ -55,6 +55,11 @@ USER_QUERY = (
 )
 ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
 
+# "user+tag@domain" is mail for user@domain (Debian's stock main.cf sets it too). Postfix
+# strips the tag for its own tables, the lookup server for its socketmap, Dovecot for LMTP
+# delivery and quota-status: all four split at the same character.
+RECIPIENT_DELIMITER = "+"
+
 SECRET = 0o600  # files holding the database password
 PUBLIC = 0o644
 
@@ -140,7 +145,11 @@ def debian_layout() -> Layout:
 def _postfix_tables(db: Database, layout: Layout) -> dict[str, str]:
     """main.cf value for each lookup, by name."""
     if db.vendor == "postgresql":
-        return {name: f"pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
+        # Through proxymap: without it every smtpd, cleanup and trivial-rewrite process holds
+        # a connection per table, and PostgreSQL's max_connections (100 by default) runs out
+        # at a few dozen SMTP sessions (benchmarks/mailserver.py counts them). Postfix's
+        # default proxy_read_maps lists every one of these tables.
+        return {name: f"proxy:pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
     if layout.postfix_reads_sqlite:
         return {name: f"sqlite:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
     return {name: f"socketmap:inet:{layout.lookup_address}:{name}" for name in MAP_QUERIES}
@@ -154,6 +163,7 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "virtual_mailbox_maps": tables["mailboxes"],
         "virtual_alias_maps": f"{tables['aliases']}, {tables['mailbox-self']}",
         "virtual_transport": layout.lmtp_for_postfix,
+        "recipient_delimiter": RECIPIENT_DELIMITER,
         # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
         # 552 (Dovecot's quota-status, through the restriction class adminpanel_quota).
         "smtpd_restriction_classes": "adminpanel_quota",
@@ -232,6 +242,10 @@ mail_gid = vmail
 first_valid_uid = {layout.vmail_uid}
 last_valid_uid = {layout.vmail_uid}
 mail_location = maildir:~
+# Mail to user+tag@domain: LMTP and quota-status look up user@domain, and the message goes to
+# the INBOX (not to a folder named after the tag: the user's filters may sort it).
+recipient_delimiter = {RECIPIENT_DELIMITER}
+lmtp_save_to_detail_mailbox = no
 mail_plugins = $mail_plugins quota quota_clone
 protocol imap {{
   mail_plugins = $mail_plugins imap_quota

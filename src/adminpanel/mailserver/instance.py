@@ -184,6 +184,12 @@ class PrivateMailServer:
             "smtpd_soft_error_limit": "1000",
             "smtpd_hard_error_limit": "1000",
             "smtpd_junk_command_limit": "1000",
+            # Postfix's inflow control: every transaction that reaches an accepted RCPT opens a
+            # cleanup connection, which takes a token; only a queued message makes the queue
+            # manager hand tokens back. A trial's RCPT probes (MAIL, RCPT, RSET: nothing queued)
+            # used up the 100 tokens, and from then on every accepted RCPT waited
+            # in_flow_delay (1 s) — a mailbox's or an alias's alike. Nothing here to protect.
+            "in_flow_delay": "0",
             "biff": "no",
         }
         lines = [f"{key} = {value}" for key, value in instance.items()]

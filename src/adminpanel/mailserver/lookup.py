@@ -6,6 +6,12 @@ the Postfix daemon doing the lookup dies ("database is locked" is fatal there) a
 throttles that service, so SMTP stalls. This server waits for the lock like any SQLite reader
 (a busy timeout), so edits in the panel never stall mail. The keys are bound as parameters,
 compared with `=`, and anything that is not a plain address gets NOTFOUND.
+
+Postfix asks a socketmap table only for the address as it came (it is a "pattern" table, like
+regexp:), so what Postfix does itself for its own tables happens here: "user+tag@domain" is
+looked up as itself, then as "user@domain" (recipient_delimiter, split as Postfix splits), then,
+for the alias table, as the domain's catch-all "@domain"; a tag matched that way is kept on the
+addresses an alias answers (propagate_unmatched_extensions = virtual, Postfix's default).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 import socketserver
 import sqlite3
 import threading
+
+from adminpanel.mailserver.config import RECIPIENT_DELIMITER
 
 MAX_REQUEST = 10_000
 BUSY_TIMEOUT_SECONDS = 30
@@ -37,11 +45,13 @@ QUERIES = {
     ),
 }
 ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domain = ?"
-# Postfix asks a socketmap table only for the full address (it is a "pattern" table, like
-# regexp:), never for "@domain": the catch-all is looked up here, after the address proved to
-# be neither an alias nor a mailbox.
+# Postfix asks a socketmap table only for the full address, never for "@domain": the
+# catch-all is looked up here, after the address proved to be neither an alias nor a mailbox.
 CATCH_ALL = "SELECT destination FROM mailserver_aliases WHERE address = ? AND active"
 SPLIT = {"mailboxes", "mailbox-self", "inactive", "quota"}  # looked up by (local part, domain)
+ADDRESSES = {"aliases", "mailbox-self"}  # answers are addresses: a matched-off tag goes on them
+# Postfix never splits these local parts (split_addr(3)), whatever the delimiter.
+UNSPLIT = {"postmaster", "mailer-daemon", "double-bounce"}
 
 
 class ProtocolError(Exception):
@@ -78,6 +88,29 @@ def read_netstring(stream) -> bytes | None:
 
 def _plain(key: str) -> bool:
     return bool(key) and key.isprintable() and " " not in key
+
+
+def split_tag(address: str, delimiters: str = RECIPIENT_DELIMITER) -> tuple[str, str]:
+    """("user@domain", "+tag") for "user+tag@domain", as Postfix splits an address at the
+    first of its recipient delimiters; (address, "") when there is no tag."""
+    local, at, domain = address.rpartition("@")
+    if not at or local in UNSPLIT:
+        return address, ""
+    # Postfix's compatibility with list conventions when "-" is a delimiter.
+    if "-" in delimiters and (local.startswith("owner-") or local.endswith("-request")):
+        return address, ""
+    cut = next((i for i, char in enumerate(local) if char in delimiters), -1)
+    if cut <= 0:
+        return address, ""
+    return f"{local[:cut]}@{domain}", local[cut:]
+
+
+def with_tag(address: str, tag: str) -> str:
+    """The tag put back before the "@", as Postfix propagates an unmatched extension."""
+    if not tag:
+        return address
+    local, at, domain = address.rpartition("@")
+    return f"{local}{tag}@{domain}" if at else address + tag
 
 
 class Lookups:
@@ -118,27 +151,43 @@ class Lookups:
             local, at, domain = key.rpartition("@")
             if not at or not local or not domain:
                 return "NOTFOUND "
-            params: tuple[str, ...] = (local, domain)
-        else:
-            params = (key,)
         try:
-            rows = self._rows(name, key, params)
+            values = self._values(name, key)
         except sqlite3.Error as error:
             self.close()
             return f"TEMP {type(error).__name__}"
-        if not rows:
+        if not values:
             return "NOTFOUND "
-        return "OK " + ",".join(str(row[0]) for row in rows)
+        return "OK " + ",".join(values)
 
-    def _rows(self, name: str, key: str, params: tuple[str, ...]) -> list:
-        connection = self._connection()
-        rows = connection.execute(QUERIES[name], params).fetchall()
-        local, at, domain = key.rpartition("@")
-        if rows or name != "aliases" or not (local and at and domain):
-            return rows
-        if connection.execute(ANY_MAILBOX, (local, domain)).fetchall():
+    def _values(self, name: str, key: str) -> list[str]:
+        """The address as it came, then without its tag, then (aliases) the catch-all."""
+        bare, tag = split_tag(key)
+        for address, matched_tag in [(key, "")] if bare == key else [(key, ""), (bare, tag)]:
+            rows = self._rows(name, address)
+            if rows:
+                if name in ADDRESSES:
+                    return [with_tag(str(row[0]), matched_tag) for row in rows]
+                return [str(row[0]) for row in rows]
+            if name == "aliases" and self._is_mailbox(address):
+                return []  # a mailbox: never an alias's tag, never caught (mailbox-self answers)
+        local, at, domain = bare.rpartition("@")
+        if name != "aliases" or not (local and at and domain):
             return []
-        return connection.execute(CATCH_ALL, ("@" + domain,)).fetchall()
+        rows = self._connection().execute(CATCH_ALL, ("@" + domain,)).fetchall()
+        return [with_tag(str(row[0]), tag) for row in rows]
+
+    def _rows(self, name: str, address: str) -> list:
+        params = _parts(address) if name in SPLIT else (address,)
+        return self._connection().execute(QUERIES[name], params).fetchall()
+
+    def _is_mailbox(self, address: str) -> bool:
+        return bool(self._connection().execute(ANY_MAILBOX, _parts(address)).fetchall())
+
+
+def _parts(address: str) -> tuple[str, str]:
+    local, _, domain = address.rpartition("@")
+    return local, domain
 
 
 class _Handler(socketserver.StreamRequestHandler):

@@ -109,17 +109,6 @@ def challenge_form(data=None, *, account: Account | None = None) -> forms.Form:
 # --- security keys and passkeys (twofactor.webauthn) ---------------------------------------
 
 
-def key_options(account: Account | None, *, purpose: str, request, now: datetime) -> str:
-    """The JSON options for the browser's WebAuthn prompt, with a fresh challenge bound to this
-    session and purpose: the account's keys ("login", "disable", "regenerate", "confirm"), or
-    any passkey ("passkey", account None). Refused when the panel is reached by an IP address or
-    has no key to ask."""
-    rp = webauthn.relying_party(request)
-    return webauthn.authentication_options(
-        account, purpose=purpose, session=request.session, rp=rp, now=now
-    )
-
-
 def verify_key(
     account: Account, answer: object, *, purpose: str, now: datetime, request
 ) -> Verdict:

@@ -20,3 +20,15 @@ def why_cannot_listen(host: str, port: int) -> str | None:
         except OSError as error:
             return _WHY.get(error.errno, error.strerror)
     return None
+
+
+def cannot_listen(host: str, port: int, *, what: str = "", choose: str) -> str | None:
+    """One line for the operator when host:port cannot be listened on, else None.
+
+    `what` names the service ("SMTP"), `choose` how to pick another port ("--port …")."""
+    why = why_cannot_listen(host, port)
+    if why is None:
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    service = f" for {what}" if what else ""
+    return f"Cannot listen on {shown}:{port}{service}: {why}. Choose another port with {choose}."

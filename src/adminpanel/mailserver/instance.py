@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from adminpanel.listening import why_cannot_listen
+from adminpanel.listening import cannot_listen
 from adminpanel.mailserver import config
 from adminpanel.mailserver.lookup import LookupServer
 
@@ -328,12 +328,9 @@ auth_cache_size = {self.auth_cache_size}
             (self.smtp_port, "SMTP", "--smtp-port (make mailserver SMTP_PORT=…)"),
             (self.imap_port, "IMAP", "--imap-port (make mailserver IMAP_PORT=…)"),
         ]:
-            why = why_cannot_listen("127.0.0.1", port)
-            if why:
-                raise MailServerError(
-                    f"Cannot listen on 127.0.0.1:{port} for {role}: {why}. "
-                    f"Choose another port with {option}."
-                )
+            line = cannot_listen("127.0.0.1", port, what=role, choose=option)
+            if line:
+                raise MailServerError(line)
 
     def _wait_for(self, port: int, banner: bytes, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -12,7 +12,6 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connections
 
-from adminpanel.listening import cannot_listen
 from adminpanel.mailserver import commands as mailserver_commands
 from adminpanel.notices import sender
 
@@ -30,13 +29,9 @@ def serve(args: argparse.Namespace) -> int:
         if not os.access(path, os.R_OK):
             print(f"Cannot read {path}.", file=sys.stderr)
             return 2
-    host = args.host
-    busy = cannot_listen(host, args.port, choose="--port (make run PORT=…)")
-    if busy:  # said before migrating, which can take a while
-        print(busy, file=sys.stderr)
-        return 1
     _setup_django()
     call_command("startup")  # migrate and create the Admin, one instance at a time
+    host = args.host
     bind = f"[{host}]:{args.port}" if ":" in host else f"{host}:{args.port}"
     scheme = "https" if args.certfile else "http"
     print(f"Admin Panel on {scheme}://{bind}/ (data: {settings.DATA_DIR})", flush=True)

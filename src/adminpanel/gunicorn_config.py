@@ -10,8 +10,7 @@ from adminpanel.listening import cannot_listen as _cannot_listen
 
 def on_starting(server) -> None:
     """One clear line and exit status 1 when an address cannot be listened on, instead of
-    gunicorn's five retries and error lines (serve checks first; this catches a port taken
-    while it migrated)."""
+    gunicorn's five retries and error lines."""
     for address in server.cfg.address:
         if not isinstance(address, tuple):
             continue  # a unix socket path: gunicorn reports it itself

@@ -3,16 +3,19 @@
 gunicorn's sync worker gives a whole process to a connection from the moment it is accepted:
 two clients that send their headers slowly stall two workers for a minute. Here each worker
 reads requests with Tornado's event loop, which holds thousands of unfinished requests for a
-few kilobytes each, and calls Django only with a complete request (headers and body), one at
-a time on one thread of its own, as a sync worker does: one database connection per worker.
-A request whose headers take longer than HEADER_TIMEOUT, or whose body takes longer than
-BODY_TIMEOUT, is dropped. README "Serving" has the measurement.
+few kilobytes each, and calls Django only with a complete request (headers and body), on the
+loop's own thread, as a sync worker does: one request at a time, one database connection per
+worker, and no hand-off between threads (measured: handing each request to a thread of its own
+cost 10-21 % of the throughput; README "Serving"). A request whose headers take longer than
+HEADER_TIMEOUT, or whose body takes longer than BODY_TIMEOUT, is dropped.
 """
 
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+import contextvars
+import os
 
 from gunicorn.sock import ssl_context
 from gunicorn.workers.gtornado import TornadoWorker
+from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.wsgi import WSGIContainer
@@ -24,42 +27,57 @@ MAX_BODY_SIZE = 4 * 1024 * 1024
 MAX_HEADER_SIZE = 64 * 1024
 
 
-def _plain_header_values(app):
-    """Django writes each Set-Cookie value with a leading space (`SimpleCookie.output(header="")`),
-    which WSGI servers strip and Tornado refuses: strip it here. The body is read here too, on
-    Django's thread, so that Tornado's reading of it needs no second hand-off."""
+class _Django(WSGIContainer):
+    """Calls the WSGI application with each complete request, at once, on the loop's thread.
 
-    def application(environ, start_response):
-        def start(status, headers, exc_info=None):
-            return start_response(status, [(k, v.strip()) for k, v in headers], exc_info)
+    Every call runs in one context of the worker's own. Tornado reads each connection in a task
+    with a context of its own, and on a thread that runs an event loop Django keeps database
+    connections per context (asgiref's Local): one per HTTP connection, kept for CONN_MAX_AGE,
+    until PostgreSQL refuses more clients. In one context the worker keeps one, as a sync
+    worker does.
+    """
 
-        response = app(environ, start)
+    def __init__(self, wsgi_application) -> None:
+        super().__init__(wsgi_application)
+        self.context = contextvars.Context()
+
+    def __call__(self, request: httputil.HTTPServerRequest) -> None:
+        self.context.run(self._respond, request)
+
+    def _respond(self, request: httputil.HTTPServerRequest) -> None:
         try:
-            return [b"".join(response)]
+            environ = self.environ(request)
+        except ValueError:  # a Host header with a port that is not a number
+            self._answer(request, "400 Bad Request", [], b"")
+            return
+        answer: dict = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+            return chunks.append
+
+        chunks: list[bytes] = []
+        response = self.wsgi_application(environ, start_response)
+        try:
+            chunks.extend(response)
         finally:
             if hasattr(response, "close"):
                 response.close()
+        self._answer(request, answer["status"], answer["headers"], b"".join(chunks))
 
-    return application
-
-
-class _DjangoThread(Executor):
-    """Runs the application on one thread of its own; anything else (Tornado walking the list
-    the application returned) at once, on the event loop."""
-
-    def __init__(self, application) -> None:
-        self.application = application
-        self.thread = ThreadPoolExecutor(1)
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        if fn is self.application:
-            return self.thread.submit(fn, *args, **kwargs)
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(error)
-        return future
+    @staticmethod
+    def _answer(request, status: str, headers, body: bytes) -> None:
+        code, reason = status.split(" ", 1)
+        fields = httputil.HTTPHeaders()
+        for name, value in headers:
+            # Django writes each Set-Cookie value with a leading space
+            # (`SimpleCookie.output(header="")`), which WSGI servers strip and Tornado refuses.
+            fields.add(name, value.strip())
+        if code != "304" and "Content-Length" not in fields:
+            fields["Content-Length"] = str(len(body))
+        start = httputil.ResponseStartLine("HTTP/1.1", int(code), reason)
+        request.connection.write_headers(start, fields, chunk=body)
+        request.connection.finish()
 
 
 class _Server(HTTPServer):
@@ -76,6 +94,9 @@ class BufferingWorker(TornadoWorker):
     """gunicorn's TornadoWorker, with header and body timeouts and size limits."""
 
     def run(self) -> None:
+        # Django refuses database calls from a thread that runs an event loop, lest a coroutine
+        # block it; here the loop only reads requests and then waits for Django on purpose.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         self.ioloop = IOLoop.current()
         self.alive = True
         self.callbacks = [
@@ -84,12 +105,9 @@ class BufferingWorker(TornadoWorker):
         ]
         for callback in self.callbacks:
             callback.start()
-        application = _plain_header_values(self.wsgi)
         self.server = _Server(
             self,
-            # One thread, not the event loop's: Django refuses database calls from a thread
-            # that runs an event loop, and one thread keeps one database connection.
-            WSGIContainer(application, executor=_DjangoThread(application)),
+            _Django(self.wsgi),
             ssl_options=ssl_context(self.cfg) if self.cfg.is_ssl else None,
             no_keep_alive=self.cfg.keepalive <= 0,
             idle_connection_timeout=HEADER_TIMEOUT,

@@ -96,3 +96,28 @@ def test_serve_refuses_a_certificate_without_its_key(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "HTTPS needs both --certfile and --keyfile."
+
+
+def raw_exchange(panel, request: bytes) -> bytes:
+    """What the panel answers to bytes sent as they are, until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", panel.port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_host_header_whose_port_is_not_a_number_gets_400(panel):
+    answer = raw_exchange(
+        panel, b"GET /login HTTP/1.1\r\nHost: 127.0.0.1:eighty\r\nConnection: close\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+def test_requests_sent_together_on_one_connection_are_answered_in_turn(panel):
+    health = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    closing = b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    answer = raw_exchange(panel, health + health + closing)
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 3
+    assert answer.index(b'"status"') < answer.index(b"<!doctype html>")  # the login page last

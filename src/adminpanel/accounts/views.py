@@ -61,8 +61,18 @@ def _popup(account) -> dict:
     return twofactor.factor_flags(account) if account is not None else {}
 
 
+def _login_context(*, challenge=None, account=None, form=None, **extra) -> dict:
+    """The login page's context: the password form, and the 2FA pop-up when `challenge` is set."""
+    return {
+        "form": LoginForm() if form is None else form,
+        "challenge": challenge,
+        **extra,
+        **_popup(account),
+    }
+
+
 def _login_page(request, form, *, challenge=None, account=None, status=200):
-    context = {"form": form, "challenge": challenge, **_popup(account)}
+    context = _login_context(form=form, challenge=challenge, account=account)
     return render(request, LOGIN_TEMPLATE, context, status=status)
 
 
@@ -126,12 +136,9 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             )
         except Refused as refused:
             # The wait, counted down in the pop-up.
-            context = {
-                "form": LoginForm(),
-                "challenge": form,
-                "wait_seconds": refused.retry_after,
-                **_popup(account),
-            }
+            context = _login_context(
+                challenge=form, account=account, wait_seconds=refused.retry_after
+            )
             return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(
@@ -163,12 +170,9 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except Refused as refused:
-        context = {
-            "form": LoginForm(),
-            "challenge": twofactor.challenge_form(),
-            "key_error": refused.message,
-            **_popup(account),
-        }
+        context = _login_context(
+            challenge=twofactor.challenge_form(), account=account, key_error=refused.message
+        )
         # said beside Use security key (the form's field is hidden), not above the pop-up
         return render_refused(
             request, LOGIN_TEMPLATE, context, refused, form=form, field="credential"

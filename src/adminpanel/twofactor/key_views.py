@@ -82,34 +82,49 @@ def options_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
 
 
-@login_required
-@require_POST
-def add_view(request: HttpRequest) -> HttpResponse:
-    """Add security key: the Key name and the browser's signed answer."""
-    if not is_recent(request, clock.now()):
-        return redirect(_confirm_url(reverse("2fa")))
-    form = KeyForm(request.POST)
+T = TypeVar("T")
+
+
+def _with_key(
+    request: HttpRequest,
+    back: str,
+    service: Callable[..., T],
+    form_class: type[KeyAnswerForm] = KeyAnswerForm,
+) -> T | HttpResponse:
+    """The outcome of service(account, answer, **other fields, …) for the form in the POST, or
+    the way back to page `back`: to Confirm access first when the last sign-in is not recent,
+    else to `back` itself with what is wrong."""
+    if not is_recent(request, clock.now()):  # SPEC §12
+        return redirect(_confirm_url(reverse(back)))
+    form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, errors[0])
-        return redirect("2fa")
+        return redirect(back)
+    fields = dict(form.cleaned_data)
     try:
-        codes = webauthn.add_key(
+        return service(
             request.user,
-            form.cleaned_data["credential"],
-            form.cleaned_data["name"],
+            fields.pop("credential"),
+            **fields,
             session=request.session,
             rp=webauthn.relying_party(request),
             now=clock.now(),
             request=request,
         )
-    except Invalid as invalid:
-        messages.error(request, invalid.message)
-        return redirect("2fa")
-    except Refused as refused:
+    except (Invalid, Refused) as refused:
         messages.error(request, refused.message)
-        return redirect("2fa")
-    name = webauthn.clean_key_name(form.cleaned_data["name"])
+        return redirect(back)
+
+
+@login_required
+@require_POST
+def add_view(request: HttpRequest) -> HttpResponse:
+    """Add security key: the Key name and the browser's signed answer."""
+    codes = _with_key(request, "2fa", webauthn.add_key, KeyForm)
+    if isinstance(codes, HttpResponse):
+        return codes
+    name = webauthn.clean_key_name(request.POST["name"])  # as the service stored it
     web_sessions.mark_two_factor(request)  # it has just shown a key
     if codes:
         return render(
@@ -139,33 +154,6 @@ def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("2fa-disable")
     messages.success(request, f"Security key “{key.name}” removed.")
     return redirect("2fa")
-
-
-T = TypeVar("T")
-
-
-def _with_key(request: HttpRequest, back: str, service: Callable[..., T]) -> T | HttpResponse:
-    """The outcome of service(account, answer, …) for the key's answer in the POST, or the way
-    back to page `back`: to Confirm access first when the last sign-in is not recent, else to
-    `back` itself with the refusal's message."""
-    if not is_recent(request, clock.now()):  # SPEC §12
-        return redirect(_confirm_url(reverse(back)))
-    form = KeyAnswerForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form.errors["credential"][0])
-        return redirect(back)
-    try:
-        return service(
-            request.user,
-            form.cleaned_data["credential"],
-            session=request.session,
-            rp=webauthn.relying_party(request),
-            now=clock.now(),
-            request=request,
-        )
-    except Refused as refused:
-        messages.error(request, refused.message)
-        return redirect(back)
 
 
 @login_required

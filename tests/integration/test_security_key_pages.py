@@ -176,6 +176,22 @@ def test_confirm_access_offers_what_the_account_has(alice_2fa_by, clock):
         assert "A current 6-digit code from your authenticator app, or a recovery code." in page
 
 
+def test_confirm_access_without_javascript_says_what_to_give_instead_of_a_key(alice_2fa_by, clock):
+    clock.advance(minutes=11)
+    page = text(alice_2fa_by.browser.get("/security/confirm?next=/security/2fa"))
+    if alice_2fa_by.kind == "app":
+        assert "<noscript>" not in page
+        return
+    noscript = page[page.index("<noscript>") : page.index("</noscript>")]
+    assert "Security keys need JavaScript." in noscript
+    if alice_2fa_by.keys_only:
+        assert "enter one of your recovery codes" in noscript
+    else:
+        assert "enter a code from your authenticator app or a recovery code" in noscript
+    button = page[page.rindex("<button", 0, page.index(">Use security key")) :]
+    assert "js-only" in button[: button.index(">")]  # hidden where it could not work
+
+
 def test_confirm_access_without_an_answer_says_what_to_give(alice_2fa_by, clock):
     clock.advance(minutes=11)
     response = alice_2fa_by.browser.post(

@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import secrets
+import signal
 import statistics
 import string
 import sys
@@ -411,6 +412,12 @@ def conclude(
     )
 
 
+def stop_on_sigterm() -> None:
+    """A benchmark ended with SIGTERM (kill, timeout) stops the servers and the PostgreSQL
+    cluster it started, as Ctrl-C does: the signal becomes SystemExit, which unwinds them."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def run_benchmark(
     name: str,
     doc: str,
@@ -429,6 +436,7 @@ def run_benchmark(
     common_arguments(parser)
     add_arguments(parser)
     args = parser.parse_args(argv)
+    stop_on_sigterm()
     print(environment_line())
     quiet_machine_warning()
     with deployment(args) as target:

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 
+from benchmarks.harness import stop_on_sigterm
+
 
 def _prepare_environment(database: str) -> object | None:
     """A throwaway data dir (and PostgreSQL cluster) before Django is set up."""
@@ -54,14 +56,21 @@ def main() -> int:
         "sqlite: under edits (shows what a lock does to a Postfix daemon)",
     )
     args = parser.parse_args()
+    stop_on_sigterm()
     if args.database == "both":
         runs = [["sqlite"], ["sqlite", "--rollback-journal"], ["postgresql"]]
         for database, *extra in runs:
             argv = [sys.executable, "-m", "benchmarks.mailserver", "--database", database, *extra]
             argv += ["--mailboxes", str(args.mailboxes), "--lookups", str(args.lookups)]
             argv += ["--logins", str(args.logins)]
-            if subprocess.run(argv, check=False).returncode:
-                return 1
+            child = subprocess.Popen(argv)
+            try:
+                if child.wait():
+                    return 1
+            except SystemExit:  # SIGTERM: the child stops what it started, then so do we
+                child.terminate()
+                child.wait()
+                raise
         return 0
     cluster = _prepare_environment(args.database)
     try:

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "--async-commit", action="store_true", help="synchronous_commit=off in the cluster"
     )
     args = parser.parse_args(argv)
+    harness.stop_on_sigterm()
     print(harness.environment_line())
     harness.quiet_machine_warning()
     runs = []

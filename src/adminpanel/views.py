@@ -21,6 +21,15 @@ def bad_request(request, exception=None):
     return _error(request, 400, "Bad request", "The request could not be understood.")
 
 
+def form_too_large(request):
+    return _error(
+        request,
+        400,
+        "Bad request",
+        "The form sent more than 1 MB of data. Go back and send it again with less.",
+    )
+
+
 def forbidden(request, exception=None):
     return _error(request, 403, "Not allowed", "Your account may not open this page.")
 

@@ -1,5 +1,6 @@
 """SPEC §4: Security → 2FA — status, enabling with a QR code, disabling, recovery codes."""
 
+import logging
 import re
 
 import pyotp
@@ -475,6 +476,22 @@ def test_a_megabyte_of_text_is_a_bad_request_not_an_error(logged_in_2fa, alice_2
     assert interface.is_enabled(alice_2fa.account)
     assert interface.recovery_codes_left(alice_2fa.account) == 10
     assert failures(alice_2fa.account) == 0
+
+
+def test_a_form_over_a_megabyte_is_refused_unread_and_logs_no_traceback(logged_in_2fa, alice_2fa):
+    security_log = logging.getLogger("django.security")  # it does not propagate to the root
+    records: list[logging.LogRecord] = []
+    catch = logging.Handler(logging.DEBUG)
+    catch.emit = records.append
+    security_log.addHandler(catch)
+    try:
+        response = logged_in_2fa.post("/security/2fa/disable", {"challenge": ONE_MEGABYTE})
+    finally:
+        security_log.removeHandler(catch)
+    assert response.status_code == 400
+    assert "The form sent more than 1 MB of data." in text(response)
+    assert records == []
+    assert interface.is_enabled(alice_2fa.account)
 
 
 def test_a_megabyte_of_text_in_the_pop_up_is_a_bad_request(pending_client, alice_2fa):

@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account, WebSession
@@ -86,6 +87,20 @@ def test_a_session_that_logged_out_is_not_listed(alice):
     phone.post("/logout")
     assert "Mobile Safari" not in text(laptop.get("/security/sessions"))
     assert WebSession.objects.count() == 1
+
+
+def test_a_session_that_expired_without_a_logout_loses_its_row_at_the_next_login(
+    alice, make_account
+):
+    make_account("bob")
+    expired, live, bobs = signed_in(), signed_in(user_agent=IPHONE), signed_in("bob")
+    Session.objects.filter(session_key__in=[session_id(expired), session_id(bobs)]).update(
+        expire_date=timezone.now() - timedelta(days=1)
+    )
+    again = signed_in()
+    kept = set(WebSession.objects.values_list("session_key", flat=True))
+    # Alice's login sweeps Alice's rows only; Bob's goes at his next login.
+    assert kept == {session_id(live), session_id(again), session_id(bobs)}
 
 
 def test_the_last_active_time_follows_activity(alice, clock):

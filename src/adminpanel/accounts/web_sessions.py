@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db.models import Exists, OuterRef
+from django.db import connections, router
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -72,13 +72,22 @@ def start(
 
 
 def _forget_dead(account: Account) -> None:
-    """Rows of sessions that expired without a logout (nobody came back to end them)."""
-    # Correlated (NOT EXISTS, one primary-key probe per row of this account), not NOT IN over
-    # every live session of every account.
-    live = Session.objects.filter(
-        session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
-    )
-    WebSession.objects.filter(account=account).exclude(Exists(live)).delete()
+    """Rows of sessions that expired without a logout (nobody came back to end them).
+
+    One statement, a correlated NOT EXISTS (a primary-key probe per row of this account), in
+    SQL: Django compiling this subquery cost more than PostgreSQL running it, about a tenth of
+    a login's code step.
+    """
+    connection = connections[router.db_for_write(WebSession)]
+    rows = connection.ops.quote_name(WebSession._meta.db_table)
+    live = connection.ops.quote_name(Session._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {rows} WHERE account_id = %s AND NOT EXISTS ("  # noqa: S608 - our tables
+            f"SELECT 1 FROM {live} WHERE {live}.session_key = {rows}.session_key"
+            f" AND {live}.expire_date > %s)",
+            [account.pk, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
 
 
 def forget(request: HttpRequest) -> None:

@@ -51,6 +51,12 @@ def shared_environment(database_url: str, **extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("ADMINPANEL_") and key != "DJANGO_SETTINGS_MODULE"
     }
+    # Instances run in their data dirs: a relative PYTHONPATH (PYTHONPATH=src in a worktree)
+    # would silently serve the venv's installed tree instead of the one under test.
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(Path(entry).resolve()) for entry in env["PYTHONPATH"].split(os.pathsep) if entry
+        )
     env.update(
         ADMINPANEL_DATABASE_URL=database_url,
         ADMINPANEL_SECRET_KEY=secrets.token_urlsafe(64),

@@ -28,22 +28,30 @@ class ForwardedProtoMiddleware:
         return self.get_response(request)
 
 
+def declared_length(request) -> int | None:
+    """The body length a request declares (0 without a Content-Length), or None when its
+    Content-Length is not a number of bytes. Bodies are limited to DATA_UPLOAD_MAX_MEMORY_SIZE:
+    forms here, /api/ in ApiMiddleware."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
 class FormTooLargeMiddleware:
     """A form over DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB) is refused before anything reads it.
 
     Django refuses it too (400), when the CSRF check reads the form, but logs a traceback each
-    time: a cheap way to flood the log. /api/ has its own limit (413, JSON).
+    time: a cheap way to flood the log. An /api/ request over the limit never gets here:
+    ApiMiddleware, earlier in MIDDLEWARE, answers it 413 (JSON).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0  # Django answers a Content-Length that is not a number itself
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and not request.path.startswith("/api/"):
+        if (declared_length(request) or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return form_too_large(request)
         return self.get_response(request)
 

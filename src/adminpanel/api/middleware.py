@@ -1,6 +1,6 @@
 """Guards every /api/ request before any view reads it, and keeps every answer JSON.
 
-- bodies over 1 MB: 413 (Django's DATA_UPLOAD_MAX_MEMORY_SIZE guards form parsing only);
+- bodies over 1 MB (DATA_UPLOAD_MAX_MEMORY_SIZE, Django's guard of form parsing only): 413;
 - NUL characters in the query string: 400 (no database may meet them);
 - an error answered by Django itself (unknown route 404, wrong method 405, a 400 or a 500
   from outside ninja) is rewritten as {"error": CODE, "message": TEXT};
@@ -9,11 +9,12 @@
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from adminpanel.api.errors import error_response
+from adminpanel.middleware import declared_length
 
-MAX_BODY_BYTES = 1024 * 1024
 PREFIX = "/api/"
 
 GENERIC = {
@@ -27,16 +28,11 @@ GENERIC = {
 
 
 def _refusal(request: HttpRequest) -> HttpResponse | None:
-    raw_length = request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(raw_length)
-    except ValueError:
-        length = -1
-    if length < 0:
+    length = declared_length(request)
+    if length is None:
         return error_response(400, "bad_request", "The Content-Length header is not a number.")
-    if length > MAX_BODY_BYTES:
-        return error_response(413, *GENERIC[413])
-    if length and len(request.body) > MAX_BODY_BYTES:  # reads at most Content-Length bytes
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if length > limit or (length and len(request.body) > limit):  # reads at most length bytes
         return error_response(413, *GENERIC[413])
     if "\x00" in request.META.get("QUERY_STRING", "") or any(
         "\x00" in key or "\x00" in value for key, value in request.GET.items()

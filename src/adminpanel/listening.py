@@ -10,7 +10,7 @@ _WHY = {
 }
 
 
-def why_cannot_listen(host: str, port: int) -> str | None:
+def _why_not(host: str, port: int) -> str | None:
     """None when host:port is free to listen on (as servers bind: SO_REUSEADDR), else why not."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -26,7 +26,7 @@ def cannot_listen(host: str, port: int, *, what: str = "", choose: str) -> str |
     """One line for the operator when host:port cannot be listened on, else None.
 
     `what` names the service ("SMTP"), `choose` how to pick another port ("--port …")."""
-    why = why_cannot_listen(host, port)
+    why = _why_not(host, port)
     if why is None:
         return None
     shown = f"[{host}]" if ":" in host else host

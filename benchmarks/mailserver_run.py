@@ -20,6 +20,7 @@ from django.db import connection
 
 from adminpanel.accounts.models import Account
 from adminpanel.mail import services
+from adminpanel.mail.maildirs import new_maildir
 from adminpanel.mail.models import Alias, Mailbox
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer, program
@@ -39,7 +40,12 @@ def seed(n: int) -> Account:
     domains = [services.create_domain(admin, name=f"d{i}.example") for i in range(10)]
     first = services.create_mailbox(admin, address="m0@d0.example", password=PASSWORD)
     Mailbox.objects.bulk_create(
-        Mailbox(local_part=f"m{i}", domain=domains[i % 10], password_hash=first.password_hash)
+        Mailbox(
+            local_part=f"m{i}",
+            domain=domains[i % 10],
+            password_hash=first.password_hash,
+            maildir=new_maildir(f"m{i}", domains[i % 10].name),
+        )
         for i in range(1, n)
     )
     Alias.objects.bulk_create(

@@ -14,9 +14,7 @@ def panel_backends(pg) -> int:
     ).fetchone()[0]
 
 
-def test_each_worker_keeps_one_database_connection_however_many_clients_it_serves(
-    fleet, pg, a, b
-):
+def test_each_worker_keeps_one_database_connection_however_many_clients_it_serves(fleet, pg, a, b):
     for url in (a, b):
         for _ in range(30):  # each on an HTTP connection of its own
             assert requests.get(f"{url}/readyz", timeout=30).status_code == 200

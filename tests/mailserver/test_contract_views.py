@@ -76,8 +76,18 @@ def test_mailboxes_are_lower_case_with_quota_in_bytes_and_maildir_under_the_mail
     assert info["address"] == "info@xn--bcher-kva.example"
     assert info["domain"] == "xn--bcher-kva.example"
     assert info["quota_bytes"] == 5 * 1024 * 1024
-    assert info["maildir"] == "xn--bcher-kva.example/info/"
+    assert re.fullmatch(r"xn--bcher-kva\.example/info\.[0-9a-f]{16}/", info["maildir"])
     assert bool(info["active"]) is True
+
+
+def test_a_mailbox_re_created_at_a_deleted_address_gets_a_maildir_of_its_own(admin, seeded):
+    first = services.create_mailbox(admin, address="alice@off.example", password=PASSWORD)
+    services.delete_mailbox(admin, first)
+    second = services.create_mailbox(admin, address="Alice@off.example", password=PASSWORD)
+    assert second.maildir != first.maildir
+    assert [r["maildir"] for r in rows("mailserver_mailboxes") if r["local_part"] == "alice"] == [
+        second.maildir
+    ]
 
 
 def test_a_mailbox_of_an_inactive_domain_is_inactive(seeded):

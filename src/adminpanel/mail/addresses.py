@@ -6,7 +6,9 @@ import idna
 
 from adminpanel.errors import Invalid
 
-LOCAL_PART = re.compile(r"\A[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+# RFC 5322's dot-atom without "/": a slash in a local part is a path separator to every mail
+# server that stores mail by address (SPEC §16).
+LOCAL_PART = re.compile(r"\A[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+)*\Z")
 
 
 def normalize_domain(raw: object, field: str = "name") -> str:

@@ -33,6 +33,8 @@ class Mailbox(models.Model):
     quota_mb = models.PositiveIntegerField(default=1024)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=clock.now)
+    # Relative to the mail root, chosen at creation (mail.maildirs), never reused.
+    maildir = models.CharField(max_length=200, unique=True, editable=False)
 
     class Meta:
         ordering = ["domain__name", "local_part"]

@@ -14,6 +14,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import normalize_address, normalize_domain, split_address
+from adminpanel.mail.maildirs import new_maildir
 from adminpanel.mail.models import Alias, Domain, Mailbox
 
 MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
@@ -213,6 +214,7 @@ def create_mailbox(
         request=request,
         event="mailbox_created",
         active=bool(active),
+        maildir=new_maildir(local, domain_name),
         **fields,
     )
 

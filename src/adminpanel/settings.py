@@ -138,6 +138,9 @@ LOGIN_REDIRECT_URL = "/"
 PASSWORD_HASHERS = ["adminpanel.accounts.hashers.Argon2idHasher"]
 # OWASP's floor for Argon2id; Django's default of 100 MiB per hash turns a burst of logins
 # into a memory hazard.
+# A deleted mailbox's mail is kept this many days before the purge (SPEC §16).
+MAIL_RETENTION_DAYS = int(os.environ.get("ADMINPANEL_MAIL_RETENTION_DAYS", "30"))
+
 ARGON2_MEMORY_KIB = int(os.environ.get("ADMINPANEL_ARGON2_MEMORY_KIB", "19456"))
 ARGON2_TIME_COST = int(os.environ.get("ADMINPANEL_ARGON2_TIME_COST", "2"))
 ARGON2_PARALLELISM = int(os.environ.get("ADMINPANEL_ARGON2_PARALLELISM", "1"))

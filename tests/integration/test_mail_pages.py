@@ -3,6 +3,8 @@ add, edit, delete with confirmation; every rule refused with a message by its fi
 answer and nothing changed; every change in the log.
 """
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from adminpanel.audit.models import Event
@@ -387,7 +389,9 @@ def test_deleting_a_mailbox_is_logged(admin, client, info):
     assert client.post(f"/users/{info.pk}/delete").status_code == 302
     assert not Mailbox.objects.exists()
     (event,) = events("mailbox_deleted")
-    assert event.actor == admin and event.details == {"address": "info@example.com"}
+    assert event.actor == admin and event.details["address"] == "info@example.com"
+    kept_until = datetime.fromisoformat(event.details["mail_kept_until"])
+    assert abs(kept_until - (event.at + timedelta(days=30))) < timedelta(seconds=2)
 
 
 def test_users_are_searched_by_address_and_name(admin, client, info):

@@ -26,8 +26,10 @@ COLUMNS = {
         "quota_bytes",
         "maildir",
         "active",
+        "sign_in_allowed",
     ],
     "mailserver_aliases": ["address", "destination", "active"],
+    "mailserver_purge": ["maildir"],
 }
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="login roles are PostgreSQL's"

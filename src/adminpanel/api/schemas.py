@@ -8,6 +8,7 @@ from pydantic import AfterValidator, ConfigDict, Field, create_model
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
+from adminpanel.mail.deleted import is_due
 from adminpanel.mail.models import Alias, Domain, Mailbox
 
 MAX_LIMIT = 200
@@ -219,6 +220,9 @@ class UserOut(Schema):
         "null until it has stored mail for this mailbox."
     )
     active: bool
+    sign_in_allowed: bool = Field(
+        description="Off: the mailbox receives mail, but no password opens it (IMAP, SMTP)."
+    )
     created_at: datetime
 
     @classmethod
@@ -232,6 +236,7 @@ class UserOut(Schema):
             quota_mb=mailbox.quota_mb,
             storage_used_bytes=getattr(mailbox, "storage_used_bytes", None),
             active=mailbox.active,
+            sign_in_allowed=mailbox.sign_in_allowed,
             created_at=mailbox.created_at,
         )
 
@@ -244,13 +249,50 @@ class UserIn(Input):
     display_name: str = Field("", examples=["Bob"])
     quota_mb: int = Field(1024, examples=[2048])
     active: bool = True
+    sign_in_allowed: bool = True
 
 
 class UserPatch(Input):
+    address: str | None = Field(
+        None,
+        description="A new address renames the mailbox: its mail, 2FA and app passwords stay.",
+        examples=["robert@example.com"],
+    )
+    keep_old_address_as_alias: bool = Field(
+        False, description="With a new address: the old one becomes an alias delivering here."
+    )
     display_name: str | None = None
     password: str | None = None
     quota_mb: int | None = None
     active: bool | None = None
+    sign_in_allowed: bool | None = None
+
+
+class DeletedUserOut(Schema):
+    id: int
+    address: str
+    deleted_at: datetime
+    mail_kept_until: datetime = Field(
+        description="When the mail host purges its mail; Restore works until then."
+    )
+    restorable: bool = Field(description="False once its mail is due to be purged.")
+
+    @classmethod
+    def of(cls, mailbox: Mailbox) -> "DeletedUserOut":
+        return cls(
+            id=mailbox.pk,
+            address=mailbox.address,
+            deleted_at=mailbox.deleted_at,
+            mail_kept_until=mailbox.purge_after or mailbox.deleted_at,
+            restorable=not is_due(mailbox),
+        )
+
+
+class DeletedUserPage(Schema):
+    items: list[DeletedUserOut]
+    total: int
+    limit: int
+    offset: int
 
 
 class UserPage(Schema):

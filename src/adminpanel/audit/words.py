@@ -42,7 +42,11 @@ EVENTS = {
     "domain_deleted": "Domain deleted",
     "mailbox_created": "Mailbox added",
     "mailbox_updated": "Mailbox changed",
-    "mailbox_deleted": "Mailbox deleted",
+    "mailbox_deleted": "Mailbox deleted (mail kept)",
+    "mailbox_renamed": "Mailbox renamed",
+    "mailbox_restored": "Deleted mailbox restored",
+    "mailbox_purge_requested": "Deleted mailbox: purge asked for",
+    "mailbox_purged": "Deleted mailbox's mail purged",
     "alias_created": "Alias added",
     "alias_updated": "Alias changed",
     "alias_deleted": "Alias deleted",
@@ -69,6 +73,11 @@ KEYS = {
     "retry_at": "Next try (UTC)",
     "subadmin": "Sub-Admin",
     "email": "E-mail",
+    "sign_in_allowed": "Sign-in allowed",
+    "old_address": "Old address",
+    "old_address_kept_as_alias": "Old address kept as an alias",
+    "mail_kept_until": "Mail kept until (UTC)",
+    "purged_at": "Purged at (UTC)",
 }
 
 REASONS = {

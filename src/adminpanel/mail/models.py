@@ -1,6 +1,7 @@
 """Domains, mailboxes (the spec's "Users") and aliases. Written only by mail.services."""
 
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from adminpanel import clock
@@ -25,9 +26,20 @@ class Domain(models.Model):
         return domain_to_unicode(self.name)
 
 
+class LiveMailboxes(models.Manager):
+    """Mailboxes that are not deleted: what every page, the API and the mail servers see."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Mailbox(models.Model):
     local_part = models.CharField(max_length=64)
-    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="mailboxes")
+    # None only for a deleted mailbox whose domain was deleted after it (deleted_address
+    # still names it; Restore needs the domain back).
+    domain = models.ForeignKey(
+        Domain, on_delete=models.PROTECT, related_name="mailboxes", null=True
+    )
     display_name = models.CharField(max_length=200, blank=True)
     password_hash = models.CharField(max_length=256)
     quota_mb = models.PositiveIntegerField(default=1024)
@@ -35,11 +47,28 @@ class Mailbox(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     # Relative to the mail root, chosen at creation (mail.maildirs), never reused.
     maildir = models.CharField(max_length=200, unique=True, editable=False)
+    # Off: the mailbox receives, but no password opens it (SPEC §16, leaving staff).
+    sign_in_allowed = models.BooleanField(default=True)
+    # Deleted (SPEC §16): out of the mail servers at once, its mail kept until purge_after.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_address = models.CharField(max_length=320, blank=True)  # "local@a-label"
+    purge_after = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    with_deleted = models.Manager()
+    objects = LiveMailboxes()
 
     class Meta:
         ordering = ["domain__name", "local_part"]
+        base_manager_name = "with_deleted"
+        default_manager_name = "objects"
         constraints = [
-            models.UniqueConstraint(Lower("local_part"), "domain", name="mailbox_address_unique")
+            # Only among live mailboxes: a deleted one's address may be taken again.
+            models.UniqueConstraint(
+                Lower("local_part"),
+                "domain",
+                condition=Q(deleted_at__isnull=True),
+                name="mailbox_address_unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -47,6 +76,9 @@ class Mailbox(models.Model):
 
     @property
     def address(self) -> str:
+        if self.domain is None:
+            local, _, domain = self.deleted_address.rpartition("@")
+            return f"{local}@{domain_to_unicode(domain)}"
         return f"{self.local_part}@{self.domain.display_name}"
 
 

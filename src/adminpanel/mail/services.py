@@ -4,10 +4,13 @@ Every function checks the actor's section level first, validates, changes the da
 transaction and records the change in the audit log.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
-from adminpanel import audit
+from adminpanel import audit, clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
@@ -171,7 +174,11 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
         if cascade and (mailboxes or aliases):
             require(actor, "users", Level.DELETE)
             require(actor, "aliases", Level.DELETE)
-        Mailbox.objects.filter(domain=domain).delete()
+        for mailbox in Mailbox.objects.filter(domain=domain).select_related("domain"):
+            _set_deleted(mailbox)
+        # Deleted mailboxes keep their address (deleted_address) and their mail until the
+        # purge; Restore needs the domain added again.
+        Mailbox.with_deleted.filter(domain=domain).update(domain=None)
         Alias.objects.filter(domain=domain).delete()
         name = domain.name
         domain.delete()
@@ -196,6 +203,7 @@ def create_mailbox(
     display_name: object = "",
     quota_mb: object = 1024,
     active: bool = True,
+    sign_in_allowed: bool = True,
     request=None,
 ) -> Mailbox:
     """Add a mailbox local@domain on an existing domain; its password is hashed."""
@@ -214,6 +222,7 @@ def create_mailbox(
         request=request,
         event="mailbox_created",
         active=bool(active),
+        sign_in_allowed=bool(sign_in_allowed),
         maildir=new_maildir(local, domain_name),
         **fields,
     )
@@ -223,18 +232,24 @@ def update_mailbox(
     actor: Account,
     mailbox: Mailbox,
     *,
+    address: object = None,
+    keep_old_address_as_alias: bool = False,
     display_name: object = None,
     password: object = None,
     quota_mb: object = None,
     active: bool | None = None,
+    sign_in_allowed: bool | None = None,
     request=None,
 ) -> Mailbox:
+    """Change a mailbox's settings; a new address renames it (_rename)."""
     require(actor, "users", Level.EDIT)
     values = {
         "display_name": None if display_name is None else _display_name(display_name),
         "quota_mb": None if quota_mb is None else _quota(quota_mb),
         "active": None if active is None else bool(active),
+        "sign_in_allowed": None if sign_in_allowed is None else bool(sign_in_allowed),
     }
+    new_address = None if address in (None, "") else split_address(address)
     # The log names only what really changed.
     changed = [f for f, v in values.items() if v is not None and getattr(mailbox, f) != v]
     before = {f: getattr(mailbox, f) for f in changed}
@@ -244,24 +259,83 @@ def update_mailbox(
         mailbox.password_hash = _password_hash(password)
         changed.append("password")
     with transaction.atomic():
+        if new_address is not None:
+            _rename(actor, mailbox, *new_address, keep_old_address_as_alias, request)
         mailbox.save()
-        audit.record(
-            "mailbox_updated",
-            actor=actor,
-            request=request,
-            address=mailbox.address,
-            changed=changed,
-            edits=edits(before, {f: values[f] for f in before}),
-        )
+        if changed or new_address is None:
+            audit.record(
+                "mailbox_updated",
+                actor=actor,
+                request=request,
+                address=mailbox.address,
+                changed=changed,
+                edits=edits(before, {f: values[f] for f in before}),
+            )
     return mailbox
 
 
+def _rename(
+    actor: Account, mailbox: Mailbox, local: str, domain_name: str, keep_alias: bool, request
+) -> None:
+    """Move the mailbox to local@domain: its row, maildir, 2FA and app passwords stay, so its
+    mail and its sign-in go with it. The old address may stay as an alias delivering here."""
+    old_local, old_domain = mailbox.local_part, mailbox.domain
+    old_address = f"{old_local.lower()}@{old_domain.name}"
+    domain = _existing_domain(domain_name, "address")
+    if f"{local.lower()}@{domain.name}" == old_address and local == old_local:
+        return  # the same address: nothing to rename
+    same_but_case = f"{local.lower()}@{domain.name}" == old_address
+    taken = None if same_but_case else _address_taken(local, domain)
+    if taken:
+        raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
+    shown_before = mailbox.address
+    mailbox.local_part, mailbox.domain = local, domain
+    try:
+        with transaction.atomic():
+            mailbox.save(update_fields=["local_part", "domain"])
+            if keep_alias and not same_but_case:
+                Alias.objects.create(
+                    local_part=old_local,
+                    domain=old_domain,
+                    destinations=[f"{local.lower()}@{domain.name}"],
+                    lookup_address=old_address,
+                )
+    except IntegrityError:
+        mailbox.local_part, mailbox.domain = old_local, old_domain
+        raise Invalid("address", f"{local}@{domain.display_name} is already taken.") from None
+    audit.record(
+        "mailbox_renamed",
+        actor=actor,
+        request=request,
+        address=mailbox.address,
+        old_address=shown_before,
+        old_address_kept_as_alias=bool(keep_alias and not same_but_case),
+    )
+
+
 def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
+    """Take the mailbox out of the mail servers at once; its mail is kept for the retention
+    period (Users → Deleted mailboxes: Restore, Purge now)."""
     require(actor, "users", Level.DELETE)
     with transaction.atomic():
-        address = mailbox.address
-        mailbox.delete()
-        audit.record("mailbox_deleted", actor=actor, request=request, address=address)
+        purge_after = _set_deleted(mailbox)
+        audit.record(
+            "mailbox_deleted",
+            actor=actor,
+            request=request,
+            address=mailbox.address,
+            mail_kept_until=purge_after.isoformat(timespec="seconds"),
+        )
+
+
+def _set_deleted(mailbox: Mailbox):
+    """Mark one live mailbox deleted (the caller's transaction); returns when it is purged."""
+    now = clock.now()
+    mailbox.deleted_at = now
+    mailbox.deleted_address = f"{mailbox.local_part}@{mailbox.domain.name}"
+    mailbox.purge_after = now + timedelta(days=settings.MAIL_RETENTION_DAYS)
+    mailbox.save(update_fields=["deleted_at", "deleted_address", "purge_after"])
+    return mailbox.purge_after
 
 
 # --- aliases -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config
+from adminpanel.mailserver import config, purge
 from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
@@ -50,7 +50,10 @@ def mailserver_config(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     if args.role:
-        print(f"Role {args.role}: may read the three mailserver_* views (password in the files).")
+        print(
+            f"Role {args.role}: may read the mailserver_* views and record purged maildirs "
+            "(password in the files)."
+        )
     if database.vendor == "sqlite":
         print(
             "Postfix looks up through `adminpanel mailserver-lookup` "
@@ -86,6 +89,31 @@ def mailserver_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def mailserver_purge(args: argparse.Namespace) -> int:
+    """On the mail host: remove the maildirs of deleted mailboxes whose grace period is over;
+    once, or every --every seconds until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    mail_root = Path(args.mail_root)
+    if not mail_root.is_dir():
+        print(
+            f"{mail_root} is not a directory (--mail-root: where the maildirs are).",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    while True:
+        try:
+            for maildir in purge.purge_due(database, mail_root):
+                print(f"purged {maildir}", flush=True)
+        except purge.PurgeError as error:
+            print(error, file=sys.stderr)
+            return 1
+        if not args.every or stop.wait(args.every):
+            return 0
+
+
 def mailserver_lookup(args: argparse.Namespace) -> int:
     """Serve Postfix's socketmap lookups from the SQLite database until stopped."""
     database = config.Database.of(connection.settings_dict)
@@ -103,7 +131,7 @@ def mailserver_lookup(args: argparse.Namespace) -> int:
 
 
 def add_parsers(commands, setup: Callable[[], None]) -> None:
-    """The three sub-commands; `setup` configures Django before each runs."""
+    """The mailserver-* sub-commands; `setup` configures Django before each runs."""
 
     def after_setup(run):
         def wrapped(args):
@@ -124,6 +152,15 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     parser.add_argument("--smtp-port", type=int, default=2525)
     parser.add_argument("--imap-port", type=int, default=1143)
     parser.set_defaults(run=after_setup(mailserver_run))
+    parser = commands.add_parser(
+        "mailserver-purge",
+        help="on the mail host: remove the mail of deleted mailboxes whose grace period is over",
+    )
+    parser.add_argument("--mail-root", default="/var/vmail", help="where the maildirs are")
+    parser.add_argument(
+        "--every", type=float, default=0, help="seconds between runs (default: run once)"
+    )
+    parser.set_defaults(run=after_setup(mailserver_purge))
     parser = commands.add_parser(
         "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
     )

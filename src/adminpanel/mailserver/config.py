@@ -47,7 +47,8 @@ MAP_QUERIES = {
 # Dovecot: `%n`/`%d` come from the user name lower-cased by auth_username_format = %Lu.
 PASSDB_QUERY = (
     "SELECT address AS user, password FROM mailserver_mailboxes "
-    "WHERE local_part = '%n' AND domain = '%d' AND active AND password IS NOT NULL"
+    "WHERE local_part = '%n' AND domain = '%d' AND active AND sign_in_allowed "
+    "AND password IS NOT NULL"
 )
 USER_QUERY = (
     "SELECT '{mail_root}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule "

@@ -17,18 +17,23 @@ import os
 import pwd
 import shutil
 import socket
+import sqlite3
 import subprocess
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
+import psycopg
+
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config
+from adminpanel.mailserver import config, purge
 from adminpanel.mailserver.lookup import LookupServer
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
 REQUIRED = ["postfix", "postconf", "dovecot", "doveadm"]
+PURGE_SECONDS = 1  # a trial purges at once what is due (an operator's cron: daily is plenty)
 
 
 class MailServerError(Exception):
@@ -116,6 +121,8 @@ class PrivateMailServer:
         self.auth_cache_size = auth_cache_size
         self.postfix_reads_sqlite = postfix_reads_sqlite
         self.lookup: LookupServer | None = None
+        self.purging: threading.Thread | None = None
+        self.stop_purging = threading.Event()
         self.postfix_started = False
         self.dovecot_started = False
 
@@ -315,10 +322,26 @@ auth_cache_size = {self.auth_cache_size}
             self.postfix_started = True
             self._wait_for(self.smtp_port, b"220 ")
             self._wait_for(self.imap_port, b"* OK")
+            self._start_purging()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_purging(self) -> None:
+        """The mail host's purge (mailserver-purge), every PURGE_SECONDS while this runs."""
+        self.stop_purging.clear()
+
+        def run() -> None:
+            while not self.stop_purging.wait(PURGE_SECONDS):
+                try:
+                    purge.purge_due(self.database, self.mail_root)
+                except (purge.PurgeError, OSError, sqlite3.Error, psycopg.Error) as error:
+                    with (self.log_dir / "purge.log").open("a") as log:
+                        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
+
+        self.purging = threading.Thread(target=run, name="purge", daemon=True)
+        self.purging.start()
 
     def _check_ports(self) -> None:
         """One clear line before anything starts, not Postfix's "fatal: bind" in its log."""
@@ -348,6 +371,10 @@ auth_cache_size = {self.auth_cache_size}
     def stop(self) -> None:
         """Stop Postfix, Dovecot and the lookup server; safe to call twice."""
         errors = []
+        if self.purging is not None:
+            self.stop_purging.set()
+            self.purging.join()
+            self.purging = None
         if self.postfix_started:
             try:
                 self._run("postfix", "-c", str(self.postfix_dir), "stop")

@@ -13,3 +13,14 @@ class MailboxUsage(models.Model):
 
     class Meta:
         db_table = "mailserver_usage"
+
+
+class PurgedMaildir(models.Model):
+    """A deleted mailbox's maildir that the mail host has removed (mailserver.purge writes it,
+    through the mail role); the panel then forgets the mailbox (mail.deleted)."""
+
+    maildir = models.CharField(max_length=200, primary_key=True)
+    purged_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailserver_purged"

@@ -1,14 +1,15 @@
-"""The PostgreSQL login role the mail servers connect as: it may SELECT the three contract
-views and write the usage table Dovecot's quota_clone fills, and nothing else (no accounts, no
-TOTP keys, no sessions, no logs)."""
+"""The PostgreSQL login role the mail servers connect as: it may SELECT the contract views,
+write the usage table Dovecot's quota_clone fills and record the maildirs the purge removed
+(mailserver.purge), and nothing else (no accounts, no TOTP keys, no sessions, no logs)."""
 
 import re
 import secrets
 
 from psycopg import sql
 
-VIEWS = ["mailserver_domains", "mailserver_mailboxes", "mailserver_aliases"]
+VIEWS = ["mailserver_domains", "mailserver_mailboxes", "mailserver_aliases", "mailserver_purge"]
 USAGE_TABLE = "mailserver_usage"
+PURGED_TABLE = "mailserver_purged"
 ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
 
 
@@ -51,6 +52,7 @@ def ensure_role(connection, name: str) -> str:
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(
                 sql.Identifier(USAGE_TABLE), role
             ),
+            sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(sql.Identifier(PURGED_TABLE), role),
         ]
         for statement in statements:
             cursor.execute(statement.as_string(raw))

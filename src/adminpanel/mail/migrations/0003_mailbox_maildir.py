@@ -22,6 +22,14 @@ def drop_views_on_sqlite(apps, schema_editor):
             schema_editor.execute(f"DROP VIEW IF EXISTS {view}", params=None)
 
 
+def stored_maildir_views(apps, schema_editor):
+    """Going back from mail 0004: the views as mailserver 0005 left them."""
+    if schema_editor.connection.vendor == "sqlite":
+        import_module("adminpanel.mailserver.migrations.0005_stored_maildir").STORED_VIEWS(
+            apps, schema_editor
+        )
+
+
 def previous_views_on_sqlite(apps, schema_editor):
     """Going back: the views as mailserver 0004 left them."""
     if schema_editor.connection.vendor == "sqlite":

@@ -39,10 +39,13 @@ def _views(maildir: str):
     return run
 
 
+STORED_VIEWS = _views(STORED)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("mail", "0003_mailbox_maildir"),
         ("mailserver", "0004_aliases_pushdown"),
     ]
 
-    operations = [migrations.RunPython(_views(STORED), _views(DERIVED))]
+    operations = [migrations.RunPython(STORED_VIEWS, _views(DERIVED))]

@@ -6,6 +6,7 @@ from adminpanel.accounts import subadmin_views as subadmins
 from adminpanel.accounts import views as accounts
 from adminpanel.api.main import api
 from adminpanel.audit import views as audit
+from adminpanel.mail import deleted_views as deleted_mail
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
 from adminpanel.twofactor import key_views as keys
@@ -55,6 +56,9 @@ urlpatterns = [
     path("subadmins/<int:pk>/delete", subadmins.delete_view, name="subadmin-delete"),
     path("logs", audit.logs_view, name="logs"),
     path("logs.csv", audit.logs_csv_view, name="logs-csv"),
+    path("users/deleted", deleted_mail.list_view, name="users-deleted"),
+    path("users/deleted/<int:pk>/restore", deleted_mail.restore_view, name="users-restore"),
+    path("users/deleted/<int:pk>/purge", deleted_mail.purge_view, name="users-purge"),
 ]
 for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.sections
     urlpatterns += [

@@ -69,9 +69,38 @@ class MailboxForm(DomainPicker):
 
 
 class MailboxEditForm(MailboxForm):
-    address = None
+    """Edit, and rename: a new Address moves the mailbox with its mail (SPEC §16)."""
+
+    address = forms.CharField(
+        label="Address",
+        max_length=400,
+        required=False,  # empty: unchanged
+        widget=forms.TextInput(attrs=TEXT),
+        help_text="Change it to rename the mailbox: its mail, 2FA and app passwords stay.",
+    )
+    keep_old_address_as_alias = forms.BooleanField(
+        label="Keep the old address as an alias",
+        required=False,
+        help_text="When renaming: mail to the old address still arrives here.",
+    )
     domain = None
     password = new_password_field(required=False)
+    sign_in_allowed = forms.BooleanField(
+        label="Sign-in allowed",
+        required=False,
+        help_text="Off: the mailbox still receives mail, but no password opens it (for staff "
+        "who are leaving).",
+    )
+
+    field_order = [
+        "address",
+        "keep_old_address_as_alias",
+        "display_name",
+        "password",
+        "quota_mb",
+        "active",
+        "sign_in_allowed",
+    ]
 
 
 class AliasForm(DomainPicker):

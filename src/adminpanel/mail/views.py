@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -58,7 +59,13 @@ SECTIONS = {
         services.delete_mailbox,
         mail_forms.MailboxForm,
         mail_forms.MailboxEditForm,
-        lambda m: {"display_name": m.display_name, "quota_mb": m.quota_mb, "active": m.active},
+        lambda m: {
+            "address": m.address,
+            "display_name": m.display_name,
+            "quota_mb": m.quota_mb,
+            "active": m.active,
+            "sign_in_allowed": m.sign_in_allowed,
+        },
     ),
     "aliases": SectionPages(
         *astuple(BY_KEY["aliases"]),
@@ -156,9 +163,16 @@ def delete_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         except Invalid as invalid:
             error = invalid.message
         else:
-            messages.success(request, f"Deleted the {section.noun} {obj}.")
+            kept = (
+                f" Its mail is kept for {settings.MAIL_RETENTION_DAYS} days: Deleted mailboxes "
+                "can restore it."
+                if key == "users"
+                else ""
+            )
+            messages.success(request, f"Deleted the {section.noun} {obj}.{kept}")
             return redirect(section.url)
     context = _context(request, section, obj=obj, error=error)
+    context["retention_days"] = settings.MAIL_RETENTION_DAYS
     if key == "domains":
         context["dependents"] = (obj.mailboxes.count(), obj.aliases.count())
     return render(request, "mail/confirm_delete.html", context, status=400 if error else 200)

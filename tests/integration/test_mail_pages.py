@@ -356,7 +356,13 @@ def test_editing_a_mailbox_keeps_its_password_when_left_empty(admin, client, inf
 
 
 def test_editing_a_mailbox_logs_only_what_changed(client, info):
-    data = {"display_name": "", "password": "", "quota_mb": "512", "active": "on"}
+    data = {
+        "display_name": "",
+        "password": "",
+        "quota_mb": "512",
+        "active": "on",
+        "sign_in_allowed": "on",
+    }
     client.post(f"/users/{info.pk}", data)
     (event,) = events("mailbox_updated")
     assert event.details == {
@@ -368,7 +374,13 @@ def test_editing_a_mailbox_logs_only_what_changed(client, info):
 
 def test_a_new_mailbox_password_is_hashed_and_logged_by_name_only(client, info):
     new = "Another-Mailbox-Secret-42"
-    data = {"display_name": "", "password": new, "quota_mb": "1024", "active": "on"}
+    data = {
+        "display_name": "",
+        "password": new,
+        "quota_mb": "1024",
+        "active": "on",
+        "sign_in_allowed": "on",
+    }
     client.post(f"/users/{info.pk}", data)
     info.refresh_from_db()
     assert info.password_hash.startswith("argon2$") and new not in info.password_hash

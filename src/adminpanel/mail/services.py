@@ -19,6 +19,7 @@ from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import normalize_address, normalize_domain, split_address
 from adminpanel.mail.maildirs import new_maildir
 from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mailserver.models import MailboxUsage
 
 MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
 MAX_DESTINATIONS = 100
@@ -293,6 +294,11 @@ def _rename(
     try:
         with transaction.atomic():
             mailbox.save(update_fields=["local_part", "domain"])
+            # Storage used, as Dovecot reported it, follows the mailbox to its new name.
+            new_name = f"{local.lower()}@{domain.name}"
+            if new_name != old_address:
+                MailboxUsage.objects.filter(address=new_name).delete()
+                MailboxUsage.objects.filter(address=old_address).update(address=new_name)
             if keep_alias and not same_but_case:
                 Alias.objects.create(
                     local_part=old_local,

@@ -21,6 +21,8 @@ class Kind:
     # To the address the account had before this change (a new e-mail address is told to the
     # old one, so a stolen session cannot quietly redirect the notices).
     to_previous_email: bool = False
+    # A notice for a mailbox's owner, mailed to that mailbox: the details key of its address.
+    to_mailbox: str | None = None
 
 
 REGAIN_SUBADMIN = "Ask the Admin of this panel to reset two-factor authentication for your account"
@@ -103,6 +105,13 @@ KINDS: dict[str, Kind] = {
         "refused for {wait}. Recovery codes wait too.",
         "Someone knows your password and is guessing codes: change your password now "
         "(Security → Password).",
+    ),
+    "mailbox_renamed": Kind(
+        "Your mail address is now {account}",
+        "{by} changed the address of your mailbox from {old_address} to {account}. Your mail "
+        "and your settings moved with it. {old_address_fate}",
+        "Ask the administrator of your mail why the address was changed.",
+        to_mailbox="address",
     ),
     "web_login": Kind(
         "New sign-in from {ip}",

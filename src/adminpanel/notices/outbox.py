@@ -33,6 +33,9 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
     kind = kind_of(instance.event, instance.details)
     if kind is None:
         return
+    if kind.to_mailbox is not None:
+        _queue_mailbox_notice(instance, kind)
+        return
     account = _recipient(instance, kind)
     if account is None:
         return
@@ -59,6 +62,42 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
         body=render_to_string("notices/notice.txt", context),
         created_at=instance.at,
         next_attempt_at=instance.at,
+    )
+
+
+def _queue_mailbox_notice(event, kind: Kind) -> None:
+    """A notice for a mailbox's owner, mailed to the mailbox itself (it has no account)."""
+    address = event.details.get(kind.to_mailbox)
+    if not isinstance(address, str) or "@" not in address:
+        return
+    old = event.details.get("old_address", "")
+    facts = {
+        "account": address,
+        "old_address": old,
+        "old_address_fate": (
+            f"Mail to {old} still reaches you."
+            if event.details.get("old_address_kept_as_alias")
+            else f"Mail to {old} is no longer delivered: give your new address to your "
+            "correspondents."
+        ),
+        "by": "The server's operator" if event.actor_id is None else "An administrator",
+        "ip": event.ip or "none (the server's command line)",
+    }
+    context = {
+        **facts,
+        "what": kind.what.format(**facts),
+        "advice": kind.advice.format(**facts),
+        "when": event.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "issuer": settings.TOTP_ISSUER,
+    }
+    apps.get_model("notices", "Notice").objects.create(
+        account=None,
+        to=address,
+        event=event.event,
+        subject=f"[{settings.TOTP_ISSUER}] {kind.subject.format(**facts)}",
+        body=render_to_string("notices/mailbox_notice.txt", context),
+        created_at=event.at,
+        next_attempt_at=event.at,
     )
 
 

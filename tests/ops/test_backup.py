@@ -157,3 +157,37 @@ def test_backup_to_a_directory_that_does_not_exist_says_so(round_trip, tmp_path)
     refused = source.run("backup", str(tmp_path / "missing" / "panel.tar.gz"))
     assert refused.returncode == 1
     assert "Cannot write" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_backup_never_writes_through_a_name_planted_beside_the_archive(round_trip, tmp_path):
+    source, *_ = round_trip
+    stolen = tmp_path / "stolen"
+    stolen.write_bytes(b"")
+    (tmp_path / ".panel.tar.gz.partial").symlink_to(stolen)  # the old, predictable name
+    made = source.run("backup", str(tmp_path / "panel.tar.gz"))
+    assert made.returncode == 0, made.stderr
+    assert stolen.read_bytes() == b""
+    assert tarfile.is_tarfile(tmp_path / "panel.tar.gz")
+    assert [p.name for p in tmp_path.glob(".panel.tar.gz.*")] == [".panel.tar.gz.partial"]
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775])
+def test_backup_refuses_a_directory_other_users_may_write_to(round_trip, tmp_path, mode):
+    source, *_ = round_trip
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    refused = source.run("backup", str(shared / "panel.tar.gz"))
+    assert refused.returncode == 1
+    assert "may be written by other users" in refused.stderr and "Traceback" not in refused.stderr
+    assert list(shared.iterdir()) == []
+
+
+def test_backup_into_a_sticky_shared_directory_like_tmp_is_allowed(round_trip, tmp_path):
+    source, *_ = round_trip
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    made = source.run("backup", str(sticky / "panel.tar.gz"))
+    assert made.returncode == 0, made.stderr
+    assert stat.S_IMODE((sticky / "panel.tar.gz").stat().st_mode) == 0o600

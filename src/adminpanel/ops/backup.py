@@ -13,9 +13,11 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tarfile
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -102,16 +104,40 @@ def backup(path: Path) -> list[str]:
         _dump_database(dump)
         keys = [name for name in KEY_FILES if (settings.DATA_DIR / name).is_file()]
         manifest = {"format": FORMAT, "database": vendor, "keys": keys, "at": clock.now()}
-        partial = path.with_name(f".{path.name}.partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
+        with _private_file(path) as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
             _add_bytes(tar, "manifest.json", json.dumps(manifest, default=str).encode())
             tar.add(dump, arcname=dump.name)
             for name in keys:
                 tar.add(settings.DATA_DIR / name, arcname=f"keys/{name}")
-        os.replace(partial, path)
     return keys
+
+
+@contextmanager
+def _private_file(path: Path):
+    """A file open for writing that becomes `path` (mode 0600) once written whole.
+
+    It is written under a random name, created exclusively and never through a symlink
+    (mkstemp), so nobody else can plant that name beforehand and receive the secrets. A
+    directory others may write to, without the sticky bit, is refused: there, another user
+    could swap the finished file for one of theirs."""
+    directory = path.parent
+    mode = directory.stat().st_mode
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        raise BackupError(
+            f"{directory} may be written by other users: choose a directory only you can "
+            "write to (the file holds the panel's keys)."
+        )
+    descriptor, partial = tempfile.mkstemp(
+        dir=directory, prefix=f".{path.name}.", suffix=".partial"
+    )
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            yield out
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -209,8 +235,5 @@ def _load_database(dump: Path) -> None:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.restoring")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
+    with _private_file(path) as out:
         out.write(data)
-    os.replace(partial, path)

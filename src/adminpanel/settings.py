@@ -249,7 +249,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(message)s"},
+        "text": {"()": "adminpanel.ops.logs.TextFormatter", "format": "%(message)s"},
         "json": {"()": "adminpanel.ops.logs.JsonFormatter"},
     },
     "handlers": {

@@ -3,6 +3,7 @@
 
 import json
 import logging
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -11,6 +12,23 @@ REQUEST_ID: ContextVar[str] = ContextVar("adminpanel_request_id", default="")
 
 requests_log = logging.getLogger("adminpanel.requests")
 events_log = logging.getLogger("adminpanel.events")
+
+
+# C0 and C1 control characters and DEL: a line break in a request path would write a line of
+# its own (a forged log entry), an escape sequence would reach the operator's terminal.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+class TextFormatter(logging.Formatter):
+    """The text format: each record's message on one line, control characters escaped
+    (`\\x0a`); a traceback after it keeps its own lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return CONTROL.sub(_escape, super().formatMessage(record))
 
 
 class JsonFormatter(logging.Formatter):

@@ -46,6 +46,8 @@ EVENTS = {
     "alias_created": "Alias added",
     "alias_updated": "Alias changed",
     "alias_deleted": "Alias deleted",
+    "forwarding_changed": "Forwarding changed",
+    "automatic_reply_changed": "Automatic reply changed",
     "notice_sent": "Notice e-mailed",
     "notice_deferred": "Notice not sent yet: will retry",
     "notice_failed": "Notice could not be sent",
@@ -69,6 +71,10 @@ KEYS = {
     "retry_at": "Next try (UTC)",
     "subadmin": "Sub-Admin",
     "email": "E-mail",
+    "keep_copy": "Keep a copy",
+    "starts_on": "From",
+    "ends_on": "Until",
+    "by_owner": "By the mailbox's owner",
 }
 
 REASONS = {

@@ -41,7 +41,7 @@ mailserver: $(VENV)/.installed
 # reverse-proxy test), Postfix and Dovecot with their SQL drivers (tests/mailserver), when
 # missing; and the vmail user (uid 5000) that owns the maildirs.
 MAIL_PACKAGES := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-lmtpd \
-	dovecot-pgsql dovecot-sqlite
+	dovecot-pgsql dovecot-sqlite dovecot-sieve
 system-packages:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \

@@ -67,6 +67,11 @@ for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.secti
         path(f"{key}/<int:pk>", mail.edit_view, {"key": key}, name=f"{key}-edit"),
         path(f"{key}/<int:pk>/delete", mail.delete_view, {"key": key}, name=f"{key}-delete"),
     ]
+# A mailbox's Forwarding and Automatic reply (SPEC §16), shown on its edit page.
+urlpatterns += [
+    path("users/<int:pk>/forwarding", mail.forwarding_view, name="users-forwarding"),
+    path("users/<int:pk>/automatic-reply", mail.automatic_reply_view, name="users-reply"),
+]
 
 handler400 = "adminpanel.views.bad_request"
 handler403 = "adminpanel.views.forbidden"

@@ -20,7 +20,7 @@ from adminpanel.accounts import profile, services
 from adminpanel.accounts.subadmins import reset_subadmin_2fa, update_subadmin
 from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
-from adminpanel.mail import services as mail
+from adminpanel.mail import services as mail_services
 from adminpanel.notices import services as sender
 from adminpanel.notices.models import Notice
 from adminpanel.twofactor import services as twofactor
@@ -495,12 +495,14 @@ def test_the_sender_command_refuses_without_an_smtp_server(settings):
 
 def test_a_renamed_mailbox_is_told_at_its_new_address_what_became_of_the_old_one(inbox):
     admin = make_admin()
-    mail.create_domain(admin, name="example.org")
-    anna = mail.create_mailbox(admin, address="anna@example.org", password=PASSWORD + "-mail")
-    mail.update_mailbox(
+    mail_services.create_domain(admin, name="example.org")
+    anna = mail_services.create_mailbox(
+        admin, address="anna@example.org", password=PASSWORD + "-mail"
+    )
+    mail_services.update_mailbox(
         admin, anna, address="anna.berg@example.org", keep_old_address_as_alias=True
     )
-    mail.update_mailbox(admin, anna, address="a.berg@example.org")
+    mail_services.update_mailbox(admin, anna, address="a.berg@example.org")
     deliver()
     first, second = inbox.to("anna.berg@example.org") + inbox.to("a.berg@example.org")
     assert first.subject == "[Admin Panel] Your mail address is now anna.berg@example.org"

@@ -18,17 +18,32 @@ from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
 from tests.api.conftest import Api
+from tests.smtp import SmtpServer
 
 ADMIN_PASSWORD = "Admin-Quartz-Lantern-4817"
 _domains = count(1)
 
 
 @pytest.fixture(scope="session")
-def mailserver(django_db_setup, django_db_blocker):
+def outside():
+    """The rest of the internet: a test SMTP server that the mail server relays every message
+    for another domain to (forwarding, automatic replies)."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mailserver(django_db_setup, django_db_blocker, outside):
     with django_db_blocker.unblock():
         database = Database.of(connection.settings_dict)
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-mailserver-test-"))
-    server = PrivateMailServer(directory, database, smtp_port=free_port(), imap_port=free_port())
+    server = PrivateMailServer(
+        directory,
+        database,
+        smtp_port=free_port(),
+        imap_port=free_port(),
+        relayhost=f"127.0.0.1:{outside.port}",
+    )
     server.start()
     try:
         yield server

@@ -1,6 +1,6 @@
 """What the API reads and writes. Schemas check shapes and types only; rules live in services."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Path, Schema
@@ -9,7 +9,7 @@ from pydantic import AfterValidator, ConfigDict, Field, create_model
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
 from adminpanel.mail.deleted import is_due
-from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mail.models import Alias, AutomaticReply, Domain, Forwarding, Mailbox
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -300,6 +300,52 @@ class UserPage(Schema):
     total: int
     limit: int
     offset: int
+
+
+# --- a mailbox's forwarding and automatic reply (leaving staff) ---------------------------
+
+
+class ForwardingOut(Schema):
+    destinations: list[str] = Field(description="Empty: the mailbox's mail is not forwarded.")
+    keep_copy: bool = Field(description="Whether forwarded mail is also kept in the mailbox.")
+
+    @classmethod
+    def of(cls, forwarding: Forwarding) -> "ForwardingOut":
+        return cls(destinations=forwarding.destinations, keep_copy=forwarding.keep_copy)
+
+
+class ForwardingIn(Input):
+    destinations: list[Text] = Field(
+        description="Up to 10 addresses; an empty list stops forwarding.",
+        examples=[["anna@elsewhere.example"]],
+    )
+    keep_copy: bool = True
+
+
+class AutomaticReplyOut(Schema):
+    enabled: bool
+    subject: str
+    text: str
+    starts_on: date | None = Field(description="First day it answers (the mail server's date).")
+    ends_on: date | None = Field(description="Last day it answers.")
+
+    @classmethod
+    def of(cls, reply: AutomaticReply) -> "AutomaticReplyOut":
+        return cls(
+            enabled=reply.enabled,
+            subject=reply.subject,
+            text=reply.text,
+            starts_on=reply.starts_on,
+            ends_on=reply.ends_on,
+        )
+
+
+class AutomaticReplyIn(Input):
+    enabled: bool
+    subject: Text = Field("", description='One line; empty: "Auto:" and the message\'s subject.')
+    text: Text = Field("", description="Needed when enabled.", examples=["I have left; ..."])
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
 # --- aliases -----------------------------------------------------------------------------

@@ -50,6 +50,8 @@ EVENTS = {
     "alias_created": "Alias added",
     "alias_updated": "Alias changed",
     "alias_deleted": "Alias deleted",
+    "forwarding_changed": "Forwarding changed",
+    "automatic_reply_changed": "Automatic reply changed",
     "notice_sent": "Notice e-mailed",
     "notice_deferred": "Notice not sent yet: will retry",
     "notice_failed": "Notice could not be sent",
@@ -78,6 +80,10 @@ KEYS = {
     "old_address_kept_as_alias": "Old address kept as an alias",
     "mail_kept_until": "Mail kept until (UTC)",
     "purged_at": "Purged at (UTC)",
+    "keep_copy": "Keep a copy",
+    "starts_on": "From",
+    "ends_on": "Until",
+    "by_owner": "By the mailbox's owner",
 }
 
 REASONS = {

@@ -120,3 +120,41 @@ class AliasEditForm(AliasForm):
 
 class DeleteForm(forms.Form):
     cascade = forms.BooleanField(required=False)
+
+
+class ForwardingForm(forms.Form):
+    destinations = forms.CharField(
+        label="Forward to",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 3}),
+        help_text="One address per line. Leave empty to stop forwarding.",
+    )
+    keep_copy = forms.BooleanField(
+        label="Keep a copy in this mailbox", required=False, initial=True
+    )
+
+
+class AutomaticReplyForm(forms.Form):
+    enabled = forms.BooleanField(label="Send an automatic reply", required=False)
+    subject = forms.CharField(
+        label="Subject",
+        required=False,
+        max_length=200,
+        help_text="Optional: without one, the reply's subject is \"Auto:\" and the message's.",
+    )
+    text = forms.CharField(
+        label="Text", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    starts_on = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the first day it answers.",
+    )
+    ends_on = forms.DateField(
+        label="Until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the last day it answers. Each sender gets it once every 3 days.",
+    )

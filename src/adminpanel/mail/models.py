@@ -104,3 +104,42 @@ class Alias(models.Model):
     @property
     def address(self) -> str:
         return f"{self.local_part}@{self.domain.display_name}"
+
+
+# --- leaving staff (SPEC §16): written only by mail.leaving -------------------------------
+
+
+class Forwarding(models.Model):
+    """Where a mailbox's mail is forwarded; no row (or no destinations): not forwarded."""
+
+    mailbox = models.OneToOneField(
+        Mailbox, on_delete=models.CASCADE, primary_key=True, related_name="forwarding"
+    )
+    destinations = models.JSONField(default=list)
+    keep_copy = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+
+class AutomaticReply(models.Model):
+    """The reply a mailbox sends once per sender every few days, between the optional dates."""
+
+    mailbox = models.OneToOneField(
+        Mailbox, on_delete=models.CASCADE, primary_key=True, related_name="automatic_reply"
+    )
+    enabled = models.BooleanField(default=False)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+
+class SieveScript(models.Model):
+    """The Sieve script rendered from the two above when either is saved; the mail server reads
+    it through the view mailserver_sieve. No row: plain delivery."""
+
+    mailbox = models.OneToOneField(
+        Mailbox, on_delete=models.CASCADE, primary_key=True, related_name="sieve_script"
+    )
+    script_id = models.CharField(max_length=64)
+    script = models.TextField()

@@ -67,9 +67,18 @@ def mailserver_run(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     database = config.Database.of(connection.settings_dict)
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-mail-"))
-    server = PrivateMailServer(
-        directory, database, smtp_port=args.smtp_port, imap_port=args.imap_port
-    )
+    try:
+        server = PrivateMailServer(
+            directory,
+            database,
+            smtp_port=args.smtp_port,
+            imap_port=args.imap_port,
+            relayhost=args.relayhost,
+        )
+    except MailServerError as error:
+        print(error, file=sys.stderr)
+        shutil.rmtree(directory, ignore_errors=True)
+        return 2
     try:
         server.start()
         print(
@@ -151,6 +160,12 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     )
     parser.add_argument("--smtp-port", type=int, default=2525)
     parser.add_argument("--imap-port", type=int, default=1143)
+    parser.add_argument(
+        "--relayhost",
+        default="",
+        metavar="HOST:PORT",
+        help="where mail for other domains goes (forwarding, automatic replies)",
+    )
     parser.set_defaults(run=after_setup(mailserver_run))
     parser = commands.add_parser(
         "mailserver-purge",

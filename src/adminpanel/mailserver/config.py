@@ -2,9 +2,9 @@
 
 One function renders them for any layout: the operator's (Debian paths, `mailserver-config`)
 and a private instance's (`mailserver-run`, the tests). Every query reads only the three views
-(and Dovecot writes only `mailserver_usage`), compares with `=` (never LIKE, so `%` and `_`
-in an address are plain characters) and gets its key quoted by Postfix or Dovecot themselves,
-or bound as a parameter by our lookup server.
+and `mailserver_sieve` (and Dovecot writes only `mailserver_usage`), compares with `=` (never
+LIKE, so `%` and `_` in an address are plain characters) and gets its key quoted by Postfix or
+Dovecot themselves, or bound as a parameter by our lookup server.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+from adminpanel.mailserver import sieve
 
 # Postfix looks a recipient up in these tables. On PostgreSQL they are `pgsql:` queries; on
 # SQLite they are served by the lookup server (lookup.py), because Postfix's `sqlite:` client
@@ -50,8 +52,12 @@ PASSDB_QUERY = (
     "WHERE local_part = '%n' AND domain = '%d' AND active AND sign_in_allowed "
     "AND password IS NOT NULL"
 )
+# The home is a directory inside the maildir, not the maildir itself: Sieve keeps its memory
+# of replies and forwards in the home (.dovecot.lda-dupes and a lock directory beside it), and
+# in a maildir's top level every name starting with "." is a folder (Maildir++).
 USER_QUERY = (
-    "SELECT '{mail_root}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule "
+    "SELECT '{mail_root}/' || maildir || 'dovecot-home' AS home, "
+    "'maildir:{mail_root}/' || maildir AS mail, '*:bytes=' || quota_bytes AS quota_rule "
     "FROM mailserver_mailboxes WHERE local_part = '%n' AND domain = '%d' AND active"
 )
 ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
@@ -217,6 +223,30 @@ def _usage_dict_conf(db: Database) -> str:
     )
 
 
+def _sieve_dict_conf(db: Database) -> str:
+    # Pigeonhole asks for a script in two steps: its name gives a data id, the id its text.
+    return (
+        "# Written by `adminpanel mailserver-config`: each mailbox's Sieve script (Forwarding\n"
+        "# and Automatic reply), read live from the view mailserver_sieve.\n"
+        f"connect = {db.dovecot_connect()}\n"
+        "map {\n"
+        f"  pattern = priv/sieve/name/{sieve.SCRIPT_NAME}\n"
+        "  table = mailserver_sieve\n"
+        "  username_field = address\n"
+        "  value_field = script_id\n"
+        "}\n"
+        "map {\n"
+        "  pattern = priv/sieve/data/$script_id\n"
+        "  table = mailserver_sieve\n"
+        "  username_field = address\n"
+        "  value_field = script\n"
+        "  fields {\n"
+        "    script_id = $script_id\n"
+        "  }\n"
+        "}\n"
+    )
+
+
 def _dovecot_conf(db: Database, layout: Layout) -> str:
     driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
     user, group = layout.listener_owner
@@ -242,7 +272,8 @@ mail_uid = vmail
 mail_gid = vmail
 first_valid_uid = {layout.vmail_uid}
 last_valid_uid = {layout.vmail_uid}
-mail_location = maildir:~
+# Each mailbox's maildir comes from the userdb (its `mail`); its home is inside it.
+mail_location = maildir:~/..
 # Mail to user+tag@domain: LMTP and quota-status look up user@domain, and the message goes to
 # the INBOX (not to a folder named after the tag: the user's filters may sort it).
 recipient_delimiter = {RECIPIENT_DELIMITER}
@@ -250,6 +281,12 @@ lmtp_save_to_detail_mailbox = no
 mail_plugins = $mail_plugins quota quota_clone
 protocol imap {{
   mail_plugins = $mail_plugins imap_quota
+}}
+# Forwarding and Automatic reply (SPEC §16): Pigeonhole runs the script the panel rendered,
+# read at each delivery from mailserver_sieve (no file to sync). Before the user's own script,
+# if any; a mailbox without a row gets plain delivery.
+protocol lmtp {{
+  mail_plugins = $mail_plugins sieve
 }}
 plugin {{
   quota = count:Mailbox
@@ -259,9 +296,12 @@ plugin {{
   quota_status_success = DUNNO
   quota_status_nouser = DUNNO
   quota_status_overquota = 552 5.2.2 Mailbox is full
+  sieve_before = dict:proxy::adminpanel_sieve;name={sieve.SCRIPT_NAME}
+  sieve_max_redirects = {sieve.MAX_REDIRECTS}
 }}
 dict {{
   adminpanel_usage = {driver}:{layout.dovecot_dir}/usage-dict.conf.ext
+  adminpanel_sieve = {driver}:{layout.dovecot_dir}/sieve-dict.conf.ext
 }}
 {dict_user}service lmtp {{
   unix_listener {layout.lmtp_listener} {{
@@ -294,6 +334,7 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
     files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
     files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
+    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), SECRET)
     return files
 
 

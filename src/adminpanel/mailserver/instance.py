@@ -69,11 +69,30 @@ def missing_programs() -> list[str]:
     return [name for name in REQUIRED if program(name) is None]
 
 
-def _master_cf(smtp_port: int) -> str:
+def postfix_relayhost(host_port: str) -> str:
+    """HOST:PORT as Postfix's relayhost: "[host]:port", brackets so Postfix connects to that
+    host itself instead of looking up its MX records."""
+    host, colon, port = host_port.strip().rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise MailServerError(
+            f"--relayhost wants HOST:PORT, e.g. smtp.example.net:587, not {host_port!r}."
+        )
+    return f"[{host}]:{port}"
+
+
+def _master_cf(smtp_port: int, outgoing_port: int) -> str:
     # Every daemon unchrooted ("n" in column 5): the database, the lookup server and
     # Dovecot's sockets must be reachable; postlog because there may be no syslog.
     services = [
         f"127.0.0.1:{smtp_port} inet n - n - - smtpd",
+        # Dovecot's own outgoing mail (Sieve's forwarding and automatic replies) comes in here
+        # and may leave for other domains: relayed for loopback clients only (mynetworks), as
+        # Debian's stock Postfix relays for 127.0.0.1 on port 25. The SMTP port above never
+        # relays.
+        f"127.0.0.1:{outgoing_port} inet n - n - - smtpd"
+        " -o syslog_name=postfix/outgoing"
+        " -o smtpd_relay_restrictions=permit_mynetworks,reject",
         "pickup unix n - n 60 1 pickup",
         "cleanup unix n - n - 0 cleanup",
         "qmgr unix n - n 300 1 qmgr",
@@ -98,6 +117,12 @@ def _master_cf(smtp_port: int) -> str:
     return "\n".join(services) + "\n"
 
 
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class PrivateMailServer:
     """Postfix (SMTP on 127.0.0.1:smtp_port) and Dovecot (IMAP on 127.0.0.1:imap_port, LMTP
     delivery) reading the panel's database; on SQLite also the lookup server for Postfix."""
@@ -109,15 +134,23 @@ class PrivateMailServer:
         *,
         smtp_port: int,
         imap_port: int,
+        relayhost: str = "",
+        outgoing_port: int | None = None,
         auth_cache_size: str = "0",
         postfix_reads_sqlite: bool = False,
     ):
-        """`auth_cache_size` and `postfix_reads_sqlite` exist for benchmarks/mailserver.py:
-        an auth cache keeps old passwords working, Postfix's sqlite: stalls under writes."""
+        """`relayhost` (HOST:PORT, `mailserver-run --relayhost`): where mail for other domains
+        goes (forwarding, automatic replies), instead of the domains' MX hosts.
+        `outgoing_port`: the loopback port Dovecot hands that mail to Postfix on (default: a
+        free one). `auth_cache_size` and `postfix_reads_sqlite` exist for
+        benchmarks/mailserver.py: an auth cache keeps old passwords working, Postfix's
+        sqlite: stalls under writes."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
         self.imap_port = imap_port
+        self.relayhost = postfix_relayhost(relayhost) if relayhost else ""
+        self.outgoing_port = outgoing_port or _free_loopback_port()
         self.auth_cache_size = auth_cache_size
         self.postfix_reads_sqlite = postfix_reads_sqlite
         self.lookup: LookupServer | None = None
@@ -178,7 +211,7 @@ class PrivateMailServer:
             "local_recipient_maps": "",
             "alias_maps": "",
             "alias_database": "",
-            "relayhost": "",
+            "relayhost": self.relayhost,
             "relay_domains": "",
             "inet_interfaces": "loopback-only",
             "inet_protocols": "ipv4",
@@ -231,6 +264,9 @@ service imap-login {{
     port = 0
   }}
 }}
+# Sieve's forwarding and automatic replies leave through this instance's Postfix (the system's
+# sendmail would use the system's Postfix).
+submission_host = 127.0.0.1:{self.outgoing_port}
 !include {self.dir}/dovecot/adminpanel.conf
 auth_cache_size = {self.auth_cache_size}
 """
@@ -250,7 +286,7 @@ auth_cache_size = {self.auth_cache_size}
         self.dir.chmod(0o755)
         config.write(config.render(self.database, layout), self.dir)
         (self.postfix_dir / "main.cf").write_text(self._main_cf(layout))
-        (self.postfix_dir / "master.cf").write_text(_master_cf(self.smtp_port))
+        (self.postfix_dir / "master.cf").write_text(_master_cf(self.smtp_port, self.outgoing_port))
         self.dovecot_conf.write_text(self._dovecot_conf())
         # Postfix daemons (user postfix) read the pgsql: files; they hold a password.
         postfix_gid = grp.getgrnam("postfix").gr_gid
@@ -258,10 +294,11 @@ auth_cache_size = {self.auth_cache_size}
             if path.stat().st_mode & 0o077 == 0:
                 os.chown(path, 0, postfix_gid)
                 path.chmod(0o640)
-        # Dovecot's dict process (user dovecot) reads the usage dict's file; it holds a password.
-        usage_dict = self.dir / "dovecot" / "usage-dict.conf.ext"
-        os.chown(usage_dict, 0, grp.getgrnam("dovecot").gr_gid)
-        usage_dict.chmod(0o640)
+        # Dovecot's dict process (user dovecot) reads the dicts' files; they hold a password.
+        for name in ["usage-dict.conf.ext", "sieve-dict.conf.ext"]:
+            dict_file = self.dir / "dovecot" / name
+            os.chown(dict_file, 0, grp.getgrnam("dovecot").gr_gid)
+            dict_file.chmod(0o640)
         for name in ["spool", "log", "state"]:
             (self.dir / name).mkdir(mode=0o755, exist_ok=True)
         shutil.rmtree(self.dir / "run", ignore_errors=True)  # stale sockets break Dovecot
@@ -309,7 +346,7 @@ auth_cache_size = {self.auth_cache_size}
             raise MailServerError(
                 "Not installed: " + ", ".join(missing) + ". Install Debian's postfix "
                 "postfix-pgsql postfix-sqlite dovecot-imapd dovecot-lmtpd dovecot-pgsql "
-                "dovecot-sqlite (see README: Connect your mail server)."
+                "dovecot-sqlite dovecot-sieve (see README: Connect your mail server)."
             )
         self._check_ports()
         try:
@@ -345,8 +382,11 @@ auth_cache_size = {self.auth_cache_size}
 
     def _check_ports(self) -> None:
         """One clear line before anything starts, not Postfix's "fatal: bind" in its log."""
-        if self.smtp_port == self.imap_port:
-            raise MailServerError(f"SMTP and IMAP cannot share port {self.smtp_port}.")
+        if len({self.smtp_port, self.imap_port, self.outgoing_port}) < 3:
+            raise MailServerError(
+                f"SMTP ({self.smtp_port}), IMAP ({self.imap_port}) and outgoing mail "
+                f"({self.outgoing_port}) each need a port of their own."
+            )
         for port, role, option in [
             (self.smtp_port, "SMTP", "--smtp-port (make mailserver SMTP_PORT=…)"),
             (self.imap_port, "IMAP", "--imap-port (make mailserver IMAP_PORT=…)"),

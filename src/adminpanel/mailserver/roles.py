@@ -1,13 +1,20 @@
-"""The PostgreSQL login role the mail servers connect as: it may SELECT the contract views,
-write the usage table Dovecot's quota_clone fills and record the maildirs the purge removed
-(mailserver.purge), and nothing else (no accounts, no TOTP keys, no sessions, no logs)."""
+"""The PostgreSQL login role the mail servers connect as: it may SELECT the contract views
+(mailserver_sieve: Dovecot's Sieve scripts), write the usage table Dovecot's quota_clone fills
+and record the maildirs the purge removed (mailserver.purge), and nothing else (no accounts, no
+TOTP keys, no sessions, no logs)."""
 
 import re
 import secrets
 
 from psycopg import sql
 
-VIEWS = ["mailserver_domains", "mailserver_mailboxes", "mailserver_aliases", "mailserver_purge"]
+VIEWS = [
+    "mailserver_domains",
+    "mailserver_mailboxes",
+    "mailserver_aliases",
+    "mailserver_purge",
+    "mailserver_sieve",
+]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"
 ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")

@@ -1,13 +1,18 @@
 """/users (mailboxes): list, create, read, update (and rename), delete; deleted mailboxes:
-list, restore, purge now (Users: View, Edit, Delete)."""
+list, restore, purge now (Users: View, Edit, Delete); a mailbox's forwarding and automatic
+reply (Users: View to read, Edit to set)."""
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from adminpanel.api.routers import ANY, ITEM, actor, page
 from adminpanel.api.schemas import (
+    AutomaticReplyIn,
+    AutomaticReplyOut,
     DeletedUserOut,
     DeletedUserPage,
+    ForwardingIn,
+    ForwardingOut,
     MailQuery,
     PageQuery,
     UserId,
@@ -17,7 +22,7 @@ from adminpanel.api.schemas import (
     UserPatch,
     responses,
 )
-from adminpanel.mail import deleted, selectors, services
+from adminpanel.mail import deleted, leaving, selectors, services
 
 router = Router(tags=["users"])
 
@@ -95,3 +100,41 @@ def delete_user(request: HttpRequest, user_id: UserId) -> Status:
     account = actor(request)
     services.delete_mailbox(account, selectors.get_mailbox(account, user_id), request=request)
     return Status(204, None)
+
+
+@router.get("/{user_id}/forwarding", response=responses({200: ForwardingOut}, *ITEM))
+def get_forwarding(request: HttpRequest, user_id: UserId) -> ForwardingOut:
+    return ForwardingOut.of(leaving.forwarding_of(selectors.get_mailbox(actor(request), user_id)))
+
+
+@router.put("/{user_id}/forwarding", response=responses({200: ForwardingOut}, *ITEM))
+def set_forwarding(request: HttpRequest, user_id: UserId, payload: ForwardingIn) -> ForwardingOut:
+    account = actor(request)
+    forwarding = leaving.set_forwarding(
+        selectors.get_mailbox(account, user_id),
+        destinations=payload.destinations,
+        keep_copy=payload.keep_copy,
+        actor=account,
+        request=request,
+    )
+    return ForwardingOut.of(forwarding)
+
+
+@router.get("/{user_id}/automatic-reply", response=responses({200: AutomaticReplyOut}, *ITEM))
+def get_automatic_reply(request: HttpRequest, user_id: UserId) -> AutomaticReplyOut:
+    mailbox = selectors.get_mailbox(actor(request), user_id)
+    return AutomaticReplyOut.of(leaving.automatic_reply_of(mailbox))
+
+
+@router.put("/{user_id}/automatic-reply", response=responses({200: AutomaticReplyOut}, *ITEM))
+def set_automatic_reply(
+    request: HttpRequest, user_id: UserId, payload: AutomaticReplyIn
+) -> AutomaticReplyOut:
+    account = actor(request)
+    reply = leaving.set_automatic_reply(
+        selectors.get_mailbox(account, user_id),
+        **payload.model_dump(),
+        actor=account,
+        request=request,
+    )
+    return AutomaticReplyOut.of(reply)

@@ -50,7 +50,7 @@ def mailserver_config(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     if args.role:
-        print(f"Role {args.role}: may read the three mailserver_* views (password in the files).")
+        print(f"Role {args.role}: may read the mailserver_* views (password in the files).")
     if database.vendor == "sqlite":
         print(
             "Postfix looks up through `adminpanel mailserver-lookup` "

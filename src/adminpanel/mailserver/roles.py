@@ -1,13 +1,18 @@
-"""The PostgreSQL login role the mail servers connect as: it may SELECT the three contract
-views and write the usage table Dovecot's quota_clone fills, and nothing else (no accounts, no
-TOTP keys, no sessions, no logs)."""
+"""The PostgreSQL login role the mail servers connect as: it may SELECT the contract views
+(SPEC §10) and write the usage table Dovecot's quota_clone fills, and nothing else (no
+accounts, no TOTP keys, no sessions, no logs)."""
 
 import re
 import secrets
 
 from psycopg import sql
 
-VIEWS = ["mailserver_domains", "mailserver_mailboxes", "mailserver_aliases"]
+VIEWS = [
+    "mailserver_domains",
+    "mailserver_mailboxes",
+    "mailserver_aliases",
+    "mailserver_alias_domains",
+]
 USAGE_TABLE = "mailserver_usage"
 ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
 

@@ -56,6 +56,14 @@ urlpatterns = [
     path("logs", audit.logs_view, name="logs"),
     path("logs.csv", audit.logs_csv_view, name="logs-csv"),
 ]
+urlpatterns += [
+    path("domains/alias-domains/add", mail.add_alias_domain_view, name="alias-domain-add"),
+    path(
+        "domains/alias-domains/<int:pk>/delete",
+        mail.delete_alias_domain_view,
+        name="alias-domain-delete",
+    ),
+]
 for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.sections
     urlpatterns += [
         path(key, mail.list_view, {"key": key}, name=f"{key}"),

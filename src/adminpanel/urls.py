@@ -60,6 +60,14 @@ urlpatterns = [
     path("users/deleted/<int:pk>/restore", deleted_mail.restore_view, name="users-restore"),
     path("users/deleted/<int:pk>/purge", deleted_mail.purge_view, name="users-purge"),
 ]
+urlpatterns += [
+    path("domains/alias-domains/add", mail.add_alias_domain_view, name="alias-domain-add"),
+    path(
+        "domains/alias-domains/<int:pk>/delete",
+        mail.delete_alias_domain_view,
+        name="alias-domain-delete",
+    ),
+]
 for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.sections
     urlpatterns += [
         path(key, mail.list_view, {"key": key}, name=f"{key}"),

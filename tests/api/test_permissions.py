@@ -8,6 +8,7 @@ import pytest
 from adminpanel import clock as panel_clock
 from adminpanel.accounts.models import Level
 from adminpanel.api import services as api_services
+from adminpanel.mail import alias_domains
 from adminpanel.mail import services as mail
 from tests.api.conftest import Api
 
@@ -32,6 +33,27 @@ CALLS = [
     Call("domains", "create", Level.EDIT, "POST", "/domains", {"name": "new.example"}),
     Call("domains", "update", Level.EDIT, "PATCH", "/domains/{domain}", {"active": False}),
     Call("domains", "delete", Level.DELETE, "DELETE", "/domains/{empty_domain}"),
+    Call("domains", "list alias domains", Level.VIEW, "GET", "/alias-domains"),
+    Call("domains", "read an alias domain", Level.VIEW, "GET", "/alias-domains/{alias_domain}"),
+    Call(
+        "domains",
+        "create an alias domain",
+        Level.EDIT,
+        "POST",
+        "/alias-domains",
+        {"name": "example.net", "target": "example.com"},
+    ),
+    Call(
+        "domains",
+        "update an alias domain",
+        Level.EDIT,
+        "PATCH",
+        "/alias-domains/{alias_domain}",
+        {"active": False},
+    ),
+    Call(
+        "domains", "delete an alias domain", Level.DELETE, "DELETE", "/alias-domains/{alias_domain}"
+    ),
     Call("users", "list", Level.VIEW, "GET", "/users"),
     Call("users", "read", Level.VIEW, "GET", "/users/{user}"),
     Call(
@@ -78,12 +100,20 @@ SUBADMIN_CALLS = [
 
 @pytest.fixture
 def objects(admin) -> dict[str, int]:
-    """A domain with a mailbox and an alias, and an empty domain, made by the Admin."""
+    """A domain with a mailbox, an alias and an alias domain, and an empty domain, made by the
+    Admin."""
     domain = mail.create_domain(admin, name="example.com")
     empty = mail.create_domain(admin, name="empty.example")
     user = mail.create_mailbox(admin, address="alice@example.com", password="a-long-passphrase-1")
     alias = mail.create_alias(admin, address="info@example.com", destinations=["alice@example.com"])
-    return {"domain": domain.pk, "empty_domain": empty.pk, "user": user.pk, "alias": alias.pk}
+    org = alias_domains.create_alias_domain(admin, name="example.org", target="example.com")
+    return {
+        "domain": domain.pk,
+        "empty_domain": empty.pk,
+        "user": user.pk,
+        "alias": alias.pk,
+        "alias_domain": org.pk,
+    }
 
 
 def token_for(account) -> str:

@@ -1,4 +1,4 @@
-"""The three views of SPEC §10: names, columns and rows exactly as the contract says, the
+"""The views of SPEC §10 and §16: names, columns and rows exactly as the contract says, the
 password in the form Dovecot verifies, and (PostgreSQL) a login role that reads them and
 nothing else."""
 
@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from adminpanel.accounts.models import Account
-from adminpanel.mail import services
+from adminpanel.mail import alias_domains, services
 from adminpanel.mail.models import Alias, Domain
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
@@ -31,6 +31,7 @@ COLUMNS = {
     ],
     "mailserver_aliases": ["address", "destination", "active"],
     "mailserver_purge": ["maildir"],
+    "mailserver_alias_domains": ["alias_domain", "target_domain", "active"],
 }
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="login roles are PostgreSQL's"
@@ -57,6 +58,11 @@ def seeded(admin):
     services.create_mailbox(admin, address="ann@off.example", password=PASSWORD)
     services.create_alias(
         admin, address="Team@bücher.example", destinations=["info@bücher.example", "Ext@Other.org"]
+    )
+    alias_domains.create_alias_domain(admin, name="Bücher.org", target="bücher.example")
+    alias_domains.create_alias_domain(admin, name="off.org", target="off.example")
+    alias_domains.create_alias_domain(
+        admin, name="paused.org", target="bücher.example", active=False
     )
 
 
@@ -103,6 +109,17 @@ def test_aliases_have_one_row_per_destination_and_the_catch_all_as_at_domain(see
         ("@xn--bcher-kva.example", "info@xn--bcher-kva.example"),
         ("team@xn--bcher-kva.example", "ext@other.org"),
         ("team@xn--bcher-kva.example", "info@xn--bcher-kva.example"),
+    ]
+
+
+def test_alias_domains_are_a_labels_active_only_when_they_and_their_target_are(seeded):
+    assert [
+        (r["alias_domain"], r["target_domain"], bool(r["active"]))
+        for r in rows("mailserver_alias_domains")
+    ] == [
+        ("off.org", "off.example", False),
+        ("paused.org", "xn--bcher-kva.example", False),
+        ("xn--bcher-kva.org", "xn--bcher-kva.example", True),
     ]
 
 

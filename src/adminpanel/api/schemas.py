@@ -9,7 +9,7 @@ from pydantic import AfterValidator, ConfigDict, Field, create_model
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
 from adminpanel.mail.deleted import is_due
-from adminpanel.mail.models import Alias, AutomaticReply, Domain, Forwarding, Mailbox
+from adminpanel.mail.models import Alias, AliasDomain, AutomaticReply, Domain, Forwarding, Mailbox
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -47,6 +47,7 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 DomainId = Annotated[int, Path(description="The domain's id.", example=1)]
 UserId = Annotated[int, Path(description="The user's (mailbox's) id.", example=1)]
 AliasId = Annotated[int, Path(description="The alias's id.", example=1)]
+AliasDomainId = Annotated[int, Path(description="The alias domain's id.", example=1)]
 SubadminId = Annotated[int, Path(description="The Sub-Admin's id.", example=2)]
 
 
@@ -387,6 +388,48 @@ class AliasPatch(Input):
 
 class AliasPage(Schema):
     items: list[AliasOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- alias domains ----------------------------------------------------------------------
+
+
+class AliasDomainOut(Schema):
+    id: int
+    name: str = Field(description="Normalized (IDNA A-label, lower case).")
+    unicode_name: str
+    target: str = Field(description="The domain mail goes to (its A-label).")
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, alias_domain: AliasDomain) -> "AliasDomainOut":
+        return cls(
+            id=alias_domain.pk,
+            name=alias_domain.name,
+            unicode_name=alias_domain.display_name,
+            target=alias_domain.target.name,
+            active=alias_domain.active,
+            created_at=alias_domain.created_at,
+        )
+
+
+class AliasDomainIn(Input):
+    name: str = Field(
+        description="The other name: not a domain of the panel.", examples=["example.org"]
+    )
+    target: str = Field(description="An existing domain's name.", examples=["example.com"])
+    active: bool = True
+
+
+class AliasDomainPatch(Input):
+    active: bool | None = None
+
+
+class AliasDomainPage(Schema):
+    items: list[AliasDomainOut]
     total: int
     limit: int
     offset: int

@@ -158,3 +158,21 @@ class AutomaticReplyForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Optional: the last day it answers. Each sender gets it once every 3 days.",
     )
+
+
+class AliasDomainForm(forms.Form):
+    name = forms.CharField(
+        label="Alias domain",
+        max_length=300,
+        widget=forms.TextInput(attrs=TEXT),
+        help_text="Another name for a domain, e.g. example.org. It may not be a domain already.",
+    )
+    target = forms.ChoiceField(
+        label="Target domain",
+        choices=[],
+        help_text="Mail to any address of the alias domain goes to the same address here.",
+    )
+
+    def __init__(self, *args, domains: Sequence[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [("", "Choose a domain")] + list(domains)

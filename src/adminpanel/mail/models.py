@@ -143,3 +143,24 @@ class SieveScript(models.Model):
     )
     script_id = models.CharField(max_length=64)
     script = models.TextField()
+
+
+class AliasDomain(models.Model):
+    """Another name of a domain (SPEC §16): mail to local@name goes to local@target."""
+
+    # The IDNA A-label, lower case, like Domain.name; never also a Domain's name.
+    name = models.CharField(max_length=253, unique=True)
+    # PROTECT: a target domain is deleted only through delete_domain, which says what goes with it.
+    target = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="alias_domains")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return domain_to_unicode(self.name)

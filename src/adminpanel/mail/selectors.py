@@ -7,7 +7,7 @@ from django.db.models.functions import Concat, Lower
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.errors import get_by_id
-from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
 
 
@@ -23,7 +23,11 @@ def _domain_term(search: str) -> str:
 def domains(actor: Account, *, search: str = "") -> QuerySet[Domain]:
     require(actor, "domains", Level.VIEW)
     query = Domain.objects.annotate(
-        mailbox_count=Count("mailboxes", distinct=True), alias_count=Count("aliases", distinct=True)
+        # Live mailboxes only: a deleted one waits for its purge under Users → Deleted mailboxes.
+        mailbox_count=Count(
+            "mailboxes", filter=Q(mailboxes__deleted_at__isnull=True), distinct=True
+        ),
+        alias_count=Count("aliases", distinct=True),
     )
     search = search.strip()
     if search:
@@ -40,6 +44,27 @@ def domain_names(actor: Account, section: str) -> list[str]:
 def get_domain(actor: Account, pk: object) -> Domain:
     require(actor, "domains", Level.VIEW)
     return get_by_id(Domain.objects.all(), pk)
+
+
+def alias_domains(actor: Account, *, search: str = "") -> QuerySet[AliasDomain]:
+    """Alias domains, in the Domains section (its levels)."""
+    require(actor, "domains", Level.VIEW)
+    query = AliasDomain.objects.select_related("target")
+    search = search.strip()
+    if search:
+        term = _domain_term(search)
+        query = query.filter(
+            Q(name__icontains=search)
+            | Q(name__icontains=term)
+            | Q(target__name__icontains=search)
+            | Q(target__name__icontains=term)
+        )
+    return query.order_by("name")
+
+
+def get_alias_domain(actor: Account, pk: object) -> AliasDomain:
+    require(actor, "domains", Level.VIEW)
+    return get_by_id(AliasDomain.objects.select_related("target"), pk)
 
 
 def _address_filter(search: str) -> Q:

@@ -16,9 +16,14 @@ from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
-from adminpanel.mail.addresses import normalize_address, normalize_domain, split_address
+from adminpanel.mail.addresses import (
+    domain_to_unicode,
+    normalize_address,
+    normalize_domain,
+    split_address,
+)
 from adminpanel.mail.maildirs import new_maildir
-from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
 
 MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
@@ -125,6 +130,12 @@ def create_domain(
     catch = _catch_all(catch_all)
     try:
         with transaction.atomic():
+            if AliasDomain.objects.filter(name=ascii_name).exists():
+                raise Invalid(
+                    "name",
+                    f"{domain_to_unicode(ascii_name)} is already an alias domain. Delete the "
+                    "alias domain first to give this name mailboxes of its own.",
+                )
             domain = Domain.objects.create(name=ascii_name, active=bool(active), catch_all=catch)
             audit.record("domain_created", actor=actor, request=request, domain=ascii_name)
     except IntegrityError:
@@ -161,16 +172,21 @@ def update_domain(
 
 
 def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, request=None) -> None:
-    """Delete a domain; one with mailboxes or aliases only when asked to cascade."""
+    """Delete a domain; one with mailboxes, aliases or alias domains only when asked to cascade
+    (then they go with it: an alias domain of a deleted domain would lead nowhere)."""
     require(actor, "domains", Level.DELETE)
     with transaction.atomic():
         mailboxes = Mailbox.objects.filter(domain=domain).count()
         aliases = Alias.objects.filter(domain=domain).count()
-        if (mailboxes or aliases) and not cascade:
+        alias_domains = list(
+            AliasDomain.objects.filter(target=domain).values_list("name", flat=True)
+        )
+        if (mailboxes or aliases or alias_domains) and not cascade:
+            also = f" and {len(alias_domains)} alias domain(s)" if alias_domains else ""
             raise Invalid(
                 "cascade",
                 f"{domain.display_name} still has {mailboxes} mailbox(es) and {aliases} "
-                "alias(es). Delete them first, or confirm deleting everything with it.",
+                f"alias(es){also}. Delete them first, or confirm deleting everything with it.",
             )
         if cascade and (mailboxes or aliases):
             require(actor, "users", Level.DELETE)
@@ -181,6 +197,7 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
         # purge; Restore needs the domain added again.
         Mailbox.with_deleted.filter(domain=domain).update(domain=None)
         Alias.objects.filter(domain=domain).delete()
+        AliasDomain.objects.filter(target=domain).delete()
         name = domain.name
         domain.delete()
         audit.record(
@@ -190,6 +207,8 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
             domain=name,
             mailboxes_deleted=mailboxes,
             aliases_deleted=aliases,
+            # Named, not counted: each was a name mail was sent to.
+            **({"alias_domains_deleted": alias_domains} if alias_domains else {}),
         )
 
 

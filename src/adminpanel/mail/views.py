@@ -14,8 +14,9 @@ from django.views.decorators.http import require_http_methods
 from adminpanel.accounts.models import Level
 from adminpanel.accounts.permissions import can, require
 from adminpanel.errors import Invalid
+from adminpanel.mail import alias_domains, leaving, selectors, services
 from adminpanel.mail import forms as mail_forms
-from adminpanel.mail import leaving, selectors, services
+from adminpanel.mail.addresses import domain_to_unicode
 from adminpanel.pages import paginate, search_query, show_invalid
 from adminpanel.sections import BY_KEY, Section
 
@@ -97,6 +98,8 @@ def list_view(request: HttpRequest, key: str) -> HttpResponse:
     search = search_query(request)
     page = paginate(request, section.search(request.user, search=search))
     context = _context(request, section, page=page, q=search)
+    if key == "domains":  # the alias domains are listed with the domains (SPEC §16)
+        context["alias_domains"] = selectors.alias_domains(request.user, search=search)
     return render(request, f"mail/{key}_list.html", context)
 
 
@@ -251,5 +254,49 @@ def delete_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     context = _context(request, section, obj=obj, error=error)
     context["retention_days"] = settings.MAIL_RETENTION_DAYS
     if key == "domains":
-        context["dependents"] = (obj.mailboxes.count(), obj.aliases.count())
+        context["dependents"] = (
+            obj.mailboxes.count(),
+            obj.aliases.count(),
+            obj.alias_domains.count(),
+        )
     return render(request, "mail/confirm_delete.html", context, status=400 if error else 200)
+
+
+# --- alias domains (on the Domains page, with the Domains section's levels) ---------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_alias_domain_view(request: HttpRequest) -> HttpResponse:
+    require(request.user, "domains", Level.EDIT)
+    names = selectors.domain_names(request.user, "domains")
+    targets = [(name, domain_to_unicode(name)) for name in names]
+    form = mail_forms.AliasDomainForm(request.POST or None, domains=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = alias_domains.create_alias_domain(
+                request.user, **form.cleaned_data, request=request
+            )
+        except Invalid as error:
+            show_invalid(form, error)
+        else:
+            messages.success(
+                request, f"Added the alias domain {created}: its mail goes to {created.target}."
+            )
+            return redirect(SECTIONS["domains"].url)
+    status = 400 if form.is_bound and form.errors else 200
+    context = _context(request, SECTIONS["domains"], form=form)
+    return render(request, "mail/alias_domain_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_alias_domain_view(request: HttpRequest, pk: int) -> HttpResponse:
+    alias_domain = selectors.get_alias_domain(request.user, pk)
+    require(request.user, "domains", Level.DELETE)
+    if request.method == "POST":
+        alias_domains.delete_alias_domain(request.user, alias_domain, request=request)
+        messages.success(request, f"Deleted the alias domain {alias_domain}.")
+        return redirect(SECTIONS["domains"].url)
+    context = _context(request, SECTIONS["domains"], obj=alias_domain)
+    return render(request, "mail/alias_domain_confirm_delete.html", context)

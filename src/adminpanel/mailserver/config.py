@@ -1,10 +1,10 @@
 """The Postfix and Dovecot files that make the mail servers read the contract views (SPEC §10).
 
 One function renders them for any layout: the operator's (Debian paths, `mailserver-config`)
-and a private instance's (`mailserver-run`, the tests). Every query reads only the three views
-and `mailserver_sieve` (and Dovecot writes only `mailserver_usage`), compares with `=` (never
-LIKE, so `%` and `_` in an address are plain characters) and gets its key quoted by Postfix or
-Dovecot themselves, or bound as a parameter by our lookup server.
+and a private instance's (`mailserver-run`, the tests). Every query reads only the contract
+views (and Dovecot writes only `mailserver_usage` and the purge `mailserver_purged`), compares
+with `=` (never LIKE, so `%` and `_` in an address are plain characters) and gets its key quoted
+by Postfix or Dovecot themselves, or bound as a parameter by our lookup server.
 """
 
 from __future__ import annotations
@@ -43,6 +43,28 @@ MAP_QUERIES = {
     "inactive": (
         "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
         "WHERE local_part = '%u' AND domain = '%d' AND NOT active"
+    ),
+    # Alias domains (SPEC §16) are Postfix's virtual alias domains: every address of one must
+    # be rewritten by virtual_alias_maps, or it is refused at RCPT TO.
+    "alias-domains": (
+        "SELECT alias_domain FROM mailserver_alias_domains WHERE alias_domain = '%s' AND active"
+    ),
+    # local@alias-domain -> local@target, only when the target takes local@target (a mailbox,
+    # an alias, or its catch-all): an unknown local part stays unknown and gets 550. A tag
+    # that matches nothing is cut off and put back by Postfix, as for the target's own tables.
+    "alias-domain-addresses": (
+        "SELECT '%u@' || ad.target_domain FROM mailserver_alias_domains ad "
+        "WHERE ad.alias_domain = '%d' AND ad.active AND ("
+        "EXISTS (SELECT 1 FROM mailserver_mailboxes m "
+        "WHERE m.local_part = '%u' AND m.domain = ad.target_domain AND m.active) "
+        "OR EXISTS (SELECT 1 FROM mailserver_aliases a WHERE a.active "
+        "AND a.address IN ('%u@' || ad.target_domain, '@' || ad.target_domain)))"
+    ),
+    # An inactive mailbox is refused through its alias domains too (not caught by a catch-all).
+    "alias-domain-inactive": (
+        "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_alias_domains ad "
+        "JOIN mailserver_mailboxes m ON m.domain = ad.target_domain "
+        "WHERE m.local_part = '%u' AND ad.alias_domain = '%d' AND ad.active AND NOT m.active"
     ),
 }
 
@@ -168,7 +190,10 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
     return {
         "virtual_mailbox_domains": tables["domains"],
         "virtual_mailbox_maps": tables["mailboxes"],
-        "virtual_alias_maps": f"{tables['aliases']}, {tables['mailbox-self']}",
+        "virtual_alias_domains": tables["alias-domains"],
+        "virtual_alias_maps": (
+            f"{tables['aliases']}, {tables['mailbox-self']}, {tables['alias-domain-addresses']}"
+        ),
         "virtual_transport": layout.lmtp_for_postfix,
         "recipient_delimiter": RECIPIENT_DELIMITER,
         # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
@@ -176,7 +201,9 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "smtpd_restriction_classes": "adminpanel_quota",
         "adminpanel_quota": f"check_policy_service {layout.quota_status_for_postfix}",
         "smtpd_recipient_restrictions": (
-            f"check_recipient_access {tables['inactive']}, reject_unlisted_recipient, "
+            f"check_recipient_access {tables['inactive']}, "
+            f"check_recipient_access {tables['alias-domain-inactive']}, "
+            "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
         ),
     }

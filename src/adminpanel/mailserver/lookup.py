@@ -12,6 +12,8 @@ regexp:), so what Postfix does itself for its own tables happens here: "user+tag
 looked up as itself, then as "user@domain" (recipient_delimiter, split as Postfix splits), then,
 for the alias table, as the domain's catch-all "@domain"; a tag matched that way is kept on the
 addresses an alias answers (propagate_unmatched_extensions = virtual, Postfix's default).
+An address of an alias domain answers its target's address, tag and all, which Postfix then
+looks up again here.
 """
 
 from __future__ import annotations
@@ -43,12 +45,25 @@ QUERIES = {
         "SELECT 'adminpanel_quota' FROM mailserver_mailboxes "
         "WHERE local_part = ? AND domain = ? AND active"
     ),
+    "alias-domains": (
+        "SELECT alias_domain FROM mailserver_alias_domains WHERE alias_domain = ? AND active"
+    ),
+    # Its key's domain: the target, whose own tables then say whether they take the address.
+    "alias-domain-addresses": (
+        "SELECT target_domain FROM mailserver_alias_domains WHERE alias_domain = ? AND active"
+    ),
+    "alias-domain-inactive": (
+        "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_alias_domains ad "
+        "JOIN mailserver_mailboxes m ON m.domain = ad.target_domain "
+        "WHERE m.local_part = ? AND ad.alias_domain = ? AND ad.active AND NOT m.active"
+    ),
 }
 ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domain = ?"
 # Postfix asks a socketmap table only for the full address, never for "@domain": the
 # catch-all is looked up here, after the address proved to be neither an alias nor a mailbox.
 CATCH_ALL = "SELECT destination FROM mailserver_aliases WHERE address = ? AND active"
-SPLIT = {"mailboxes", "mailbox-self", "inactive", "quota"}  # looked up by (local part, domain)
+# Looked up by (local part, domain).
+SPLIT = {"mailboxes", "mailbox-self", "inactive", "quota", "alias-domain-inactive"}
 ADDRESSES = {"aliases", "mailbox-self"}  # answers are addresses: a matched-off tag goes on them
 # Postfix never splits these local parts (split_addr(3)), whatever the delimiter.
 UNSPLIT = {"postmaster", "mailer-daemon", "double-bounce"}
@@ -162,6 +177,8 @@ class Lookups:
 
     def _values(self, name: str, key: str) -> list[str]:
         """The address as it came, then without its tag, then (aliases) the catch-all."""
+        if name == "alias-domain-addresses":
+            return self._on_target(key)
         bare, tag = split_tag(key)
         for address, matched_tag in [(key, "")] if bare == key else [(key, ""), (bare, tag)]:
             rows = self._rows(name, address)
@@ -176,6 +193,21 @@ class Lookups:
             return []
         rows = self._connection().execute(CATCH_ALL, ("@" + domain,)).fetchall()
         return [with_tag(str(row[0]), tag) for row in rows]
+
+    def _on_target(self, key: str) -> list[str]:
+        """local@alias-domain -> local@target (tag and all), when the target's own tables take
+        local@target: a mailbox, an alias or the catch-all; an unknown one stays unknown."""
+        local, at, domain = key.rpartition("@")
+        if not (local and at and domain):
+            return []
+        rows = self._connection().execute(QUERIES["alias-domain-addresses"], (domain,))
+        target = rows.fetchone()
+        if target is None:
+            return []
+        address = f"{local}@{target[0]}"
+        if self._values("mailbox-self", address) or self._values("aliases", address):
+            return [address]
+        return []
 
     def _rows(self, name: str, address: str) -> list:
         params = _parts(address) if name in SPLIT else (address,)

@@ -14,6 +14,7 @@ VIEWS = [
     "mailserver_aliases",
     "mailserver_purge",
     "mailserver_sieve",
+    "mailserver_alias_domains",
 ]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"

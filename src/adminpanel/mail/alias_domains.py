@@ -1,0 +1,90 @@
+"""The rules for alias domains (SPEC §16): `example.org` → `example.com` makes mail to any
+address of example.org go to the same local part of example.com. Web and API call these.
+
+Alias domains belong to the Domains section: the same levels (View, Edit, Delete) apply.
+A name is either a domain or an alias domain, never both (create_domain checks the other way).
+"""
+
+from django.db import IntegrityError, transaction
+
+from adminpanel import audit
+from adminpanel.accounts.models import Account, Level
+from adminpanel.accounts.permissions import require
+from adminpanel.audit.changes import edits
+from adminpanel.errors import Invalid
+from adminpanel.mail.addresses import domain_to_unicode, normalize_domain
+from adminpanel.mail.models import AliasDomain, Domain
+
+
+def _target(raw: object) -> Domain:
+    name = normalize_domain(raw, "target")
+    target = Domain.objects.filter(name=name).first()
+    if target is None:
+        raise Invalid("target", f"There is no domain {domain_to_unicode(name)}. Add it first.")
+    return target
+
+
+def create_alias_domain(
+    actor: Account, *, name: object, target: object, active: bool = True, request=None
+) -> AliasDomain:
+    """Add `name` as another name of the existing domain `target`."""
+    require(actor, "domains", Level.EDIT)
+    ascii_name = normalize_domain(name, "name")
+    shown = domain_to_unicode(ascii_name)
+    try:
+        with transaction.atomic():
+            domain = _target(target)
+            if domain.name == ascii_name:
+                raise Invalid("target", "An alias domain cannot point at itself.")
+            if Domain.objects.filter(name=ascii_name).exists():
+                raise Invalid(
+                    "name",
+                    f"{shown} is already a domain with mailboxes of its own. "
+                    "An alias domain must be a name that is not a domain.",
+                )
+            alias_domain = AliasDomain.objects.create(
+                name=ascii_name, target=domain, active=bool(active)
+            )
+            audit.record(
+                "alias_domain_created",
+                actor=actor,
+                request=request,
+                alias_domain=ascii_name,
+                target=domain.name,
+                active=alias_domain.active,
+            )
+    except IntegrityError:
+        raise Invalid("name", f"The alias domain {shown} already exists.") from None
+    return alias_domain
+
+
+def update_alias_domain(
+    actor: Account, alias_domain: AliasDomain, *, active: bool | None = None, request=None
+) -> AliasDomain:
+    """Switch an alias domain on or off (off: its addresses are unknown to the mail server)."""
+    require(actor, "domains", Level.EDIT)
+    before = {"active": alias_domain.active}
+    if active is not None:
+        alias_domain.active = bool(active)
+    with transaction.atomic():
+        alias_domain.save()
+        audit.record(
+            "alias_domain_updated",
+            actor=actor,
+            request=request,
+            alias_domain=alias_domain.name,
+            active=alias_domain.active,
+            edits=edits(before, {"active": alias_domain.active}),
+        )
+    return alias_domain
+
+
+def delete_alias_domain(actor: Account, alias_domain: AliasDomain, *, request=None) -> None:
+    """Remove an alias domain; the target domain and its mail are untouched."""
+    require(actor, "domains", Level.DELETE)
+    with transaction.atomic():
+        name, target = alias_domain.name, alias_domain.target.name
+        alias_domain.delete()
+        audit.record(
+            "alias_domain_deleted", actor=actor, request=request, alias_domain=name, target=target
+        )

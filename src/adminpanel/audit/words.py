@@ -47,6 +47,7 @@ EVENTS = {
     "mailbox_restored": "Deleted mailbox restored",
     "mailbox_purge_requested": "Deleted mailbox: purge asked for",
     "mailbox_purged": "Deleted mailbox's mail purged",
+    "mailboxes_imported": "Mailboxes imported (CSV)",
     "alias_created": "Alias added",
     "alias_updated": "Alias changed",
     "alias_deleted": "Alias deleted",
@@ -78,6 +79,9 @@ KEYS = {
     "old_address_kept_as_alias": "Old address kept as an alias",
     "mail_kept_until": "Mail kept until (UTC)",
     "purged_at": "Purged at (UTC)",
+    "count": "Mailboxes",
+    "generated_passwords": "With generated passwords",
+    "imported_hashes": "With imported password hashes",
 }
 
 REASONS = {

@@ -56,6 +56,9 @@ urlpatterns = [
     path("subadmins/<int:pk>/delete", subadmins.delete_view, name="subadmin-delete"),
     path("logs", audit.logs_view, name="logs"),
     path("logs.csv", audit.logs_csv_view, name="logs-csv"),
+    # Before the sections' paths below, so that nothing reads them as users/<id>.
+    path("users/import", mail.import_view, name="users-import"),
+    path("users/export.csv", mail.export_view, name="users-export"),
     path("users/deleted", deleted_mail.list_view, name="users-deleted"),
     path("users/deleted/<int:pk>/restore", deleted_mail.restore_view, name="users-restore"),
     path("users/deleted/<int:pk>/purge", deleted_mail.purge_view, name="users-purge"),

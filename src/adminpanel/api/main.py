@@ -6,7 +6,16 @@ from ninja.operation import Operation
 from adminpanel.api import errors
 from adminpanel.api.auth import BearerToken
 from adminpanel.api.parser import StrictJsonParser
-from adminpanel.api.routers import alias_domains, aliases, auth, domains, logs, subadmins, users
+from adminpanel.api.routers import (
+    alias_domains,
+    aliases,
+    auth,
+    domains,
+    logs,
+    mailbox_csv,
+    subadmins,
+    users,
+)
 
 DESCRIPTION = """\
 The Admin Panel's JSON API. Log in with `POST /auth/login` for a bearer token (1 hour), then
@@ -39,6 +48,7 @@ api = PanelAPI(
 errors.install(api)
 api.add_router("", auth.router)
 api.add_router("/domains", domains.router)
+api.add_router("/users", mailbox_csv.router)  # /users/import, /users/export: before ids
 api.add_router("/users", users.router)
 api.add_router("/aliases", aliases.router)
 api.add_router("/alias-domains", alias_domains.router)

@@ -50,6 +50,7 @@ EVENTS = {
     "mailbox_restored": "Deleted mailbox restored",
     "mailbox_purge_requested": "Deleted mailbox: purge asked for",
     "mailbox_purged": "Deleted mailbox's mail purged",
+    "mailboxes_imported": "Mailboxes imported (CSV)",
     "alias_created": "Alias added",
     "alias_updated": "Alias changed",
     "alias_deleted": "Alias deleted",
@@ -89,6 +90,9 @@ KEYS = {
     "starts_on": "From",
     "ends_on": "Until",
     "by_owner": "By the mailbox's owner",
+    "count": "Mailboxes",
+    "generated_passwords": "With generated passwords",
+    "imported_hashes": "With imported password hashes",
 }
 
 REASONS = {

@@ -176,3 +176,33 @@ class AliasDomainForm(forms.Form):
     def __init__(self, *args, domains: Sequence[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = [("", "Choose a domain")] + list(domains)
+
+
+class MailboxImportForm(forms.Form):
+    """A mailbox CSV, uploaded as a file or pasted (SPEC §16, Import CSV)."""
+
+    csv_file = forms.FileField(
+        label="CSV file",
+        required=False,
+        help_text="UTF-8, with the header row address,display_name,password,quota_mb.",
+    )
+    csv_text = forms.CharField(
+        label="Or paste the CSV",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 8}),
+        help_text="An empty password is generated; {SHA512-CRYPT}… and other Dovecot hashes are "
+        "imported as they are.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload = data.get("csv_file")
+        if upload is not None:
+            try:
+                data["csv_text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text.") from None
+        if not data.get("csv_text"):
+            raise forms.ValidationError("Choose a CSV file or paste the CSV.")
+        return data

@@ -7,14 +7,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from adminpanel import clock
 from adminpanel.accounts.models import Level
 from adminpanel.accounts.permissions import can, require
 from adminpanel.errors import Invalid
-from adminpanel.mail import alias_domains, leaving, selectors, services
+from adminpanel.mail import alias_domains, leaving, mailbox_csv, selectors, services
 from adminpanel.mail import forms as mail_forms
 from adminpanel.mail.addresses import domain_to_unicode
 from adminpanel.pages import paginate, search_query, show_invalid
@@ -300,3 +301,43 @@ def delete_alias_domain_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(SECTIONS["domains"].url)
     context = _context(request, SECTIONS["domains"], obj=alias_domain)
     return render(request, "mail/alias_domain_confirm_delete.html", context)
+
+
+# --- Users → Import CSV, Export CSV (SPEC §16) ----------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_view(request: HttpRequest) -> HttpResponse:
+    """Preview (a dry run: every line and its errors), then Import: the same CSV posted again
+    and checked again as a whole; the result page shows generated passwords once."""
+    section = SECTIONS["users"]
+    require(request.user, "users", Level.EDIT)
+    form = mail_forms.MailboxImportForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if form.is_bound else 200
+        return render(
+            request, "mail/users_import.html", {"section": section, "form": form}, status=status
+        )
+    confirmed = request.POST.get("step") == "import"
+    result = mailbox_csv.import_mailboxes(
+        request.user, form.cleaned_data["csv_text"], dry_run=not confirmed, request=request
+    )
+    context = {
+        "section": section,
+        "form": form,
+        "result": result,
+        "csv_text": form.cleaned_data["csv_text"],
+    }
+    if result.ok and not result.dry_run:
+        return render(request, "mail/users_imported.html", context)
+    return render(request, "mail/users_import.html", context, status=200 if result.ok else 400)
+
+
+@login_required
+def export_view(request: HttpRequest) -> HttpResponse:
+    lines = mailbox_csv.export_csv(request.user)  # Users: View
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="mailboxes-{stamp}.csv"'
+    return response

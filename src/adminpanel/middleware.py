@@ -30,8 +30,8 @@ class ForwardedProtoMiddleware:
 
 def declared_length(request) -> int | None:
     """The body length a request declares (0 without a Content-Length), or None when its
-    Content-Length is not a number of bytes. Bodies are limited to DATA_UPLOAD_MAX_MEMORY_SIZE:
-    forms here, /api/ in ApiMiddleware."""
+    Content-Length is not a number of bytes. Bodies are limited to body_limit(request): forms
+    here, /api/ in ApiMiddleware."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -39,8 +39,15 @@ def declared_length(request) -> int | None:
     return length if length >= 0 else None
 
 
+def body_limit(request) -> int:
+    """The largest body this request may have: 1 MiB, or 4 MiB for a mailbox CSV import."""
+    if request.path in settings.IMPORT_PATHS:
+        return settings.IMPORT_BODY_LIMIT
+    return settings.BODY_LIMIT
+
+
 class FormTooLargeMiddleware:
-    """A form over DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB) is refused before anything reads it.
+    """A form over body_limit (1 MiB; a CSV import 4 MiB) is refused before anything reads it.
 
     Django refuses it too (400), when the CSRF check reads the form, but logs a traceback each
     time: a cheap way to flood the log. An /api/ request over the limit never gets here:
@@ -51,8 +58,9 @@ class FormTooLargeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (declared_length(request) or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            return form_too_large(request)
+        limit = body_limit(request)
+        if (declared_length(request) or 0) > limit:
+            return form_too_large(request, limit)
         return self.get_response(request)
 
 

@@ -21,12 +21,13 @@ def bad_request(request, exception=None):
     return _error(request, 400, "Bad request", "The request could not be understood.")
 
 
-def form_too_large(request):
+def form_too_large(request, limit: int):
     return _error(
         request,
         400,
         "Bad request",
-        "The form sent more than 1 MB of data. Go back and send it again with less.",
+        f"The form sent more than {limit // (1024 * 1024)} MB of data. Go back and send it "
+        "again with less.",
     )
 
 

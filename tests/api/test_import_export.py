@@ -13,7 +13,7 @@ from django.db import connection
 from adminpanel.accounts.models import Level
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
-from adminpanel.mail.mailbox_csv import MAX_LINES, import_mailboxes
+from adminpanel.mail.mailbox_csv import MAX_LINES, MAX_PASSWORDS_TO_HASH, import_mailboxes
 from adminpanel.mail.models import Mailbox
 from tests.api.conftest import Api
 
@@ -223,8 +223,35 @@ def test_the_header_must_name_the_four_columns(admin_api, example, header):
     assert line == 1 and "address,display_name,password,quota_mb" in message
 
 
+def test_10000_mailboxes_with_imported_hashes_go_through_the_api_in_one_import(admin_api, example):
+    lines = [f'u{n}@example.com,User {n},"{SHA512_CRYPT}",' for n in range(MAX_LINES)]
+    text = csv_of(*lines)
+    assert len(text.encode()) > 1024 * 1024  # over the 1 MB of every other request
+    answer = import_csv(admin_api, text)
+    assert (answer.status, answer.body["created"]) == (201, MAX_LINES), answer.body
+    assert Mailbox.objects.count() == MAX_LINES
+
+
+def test_an_import_hashes_at_most_500_passwords_and_says_so_saving_nothing(admin_api, example):
+    lines = [f"u{n}@example.com,,," for n in range(MAX_PASSWORDS_TO_HASH + 1)]
+    answer = import_csv(admin_api, csv_of(*lines))
+    assert answer.status == 422
+    ((line, message),) = errors(answer)
+    assert line == 0 and "501 lines have a password for the panel to hash" in message
+    assert "in parts" in message and addresses() == []
+
+
+def test_a_body_over_4_mb_is_413_naming_the_import_limit(admin_api):
+    answer = admin_api.post("/users/import", raw=b'{"csv": "' + b"a" * (5 * 1024 * 1024) + b'"}')
+    assert (answer.status, answer.body["message"]) == (
+        413,
+        "The request body is larger than 4 MB.",
+    )
+    other = admin_api.post("/domains", raw=b'{"name": "' + b"a" * (2 * 1024 * 1024) + b'"}')
+    assert (other.status, other.body["message"]) == (413, "The request body is larger than 1 MB.")
+
+
 def test_a_file_with_more_than_10000_mailboxes_is_refused_at_the_first_line_over(admin, example):
-    # Through the service: 10,001 lines are over the API's 1 MB body limit anyway.
     lines = [f"u{n}@example.com,,,x" for n in range(MAX_LINES + 1)]
     result = import_mailboxes(admin, csv_of(*lines), dry_run=True)
     assert [(e.line, e.message[:30]) for e in result.errors] == [

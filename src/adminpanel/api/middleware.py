@@ -9,11 +9,10 @@
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from adminpanel.api.errors import error_response
-from adminpanel.middleware import declared_length
+from adminpanel.middleware import body_limit, declared_length
 
 PREFIX = "/api/"
 
@@ -31,9 +30,12 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
     length = declared_length(request)
     if length is None:
         return error_response(400, "bad_request", "The Content-Length header is not a number.")
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = body_limit(request)
     if length > limit or (length and len(request.body) > limit):  # reads at most length bytes
-        return error_response(413, *GENERIC[413])
+        megabytes = limit // (1024 * 1024)
+        return error_response(
+            413, "request_too_large", f"The request body is larger than {megabytes} MB."
+        )
     if "\x00" in request.META.get("QUERY_STRING", "") or any(
         "\x00" in key or "\x00" in value for key, value in request.GET.items()
     ):

@@ -10,7 +10,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer, NewPage, Shot, log_in
+from tests.e2e.conftest import ADMIN_USERNAME, LiveServer, NewPage, Shot, log_in
+from tests.e2e.pages import assert_fits_width, log_in_admin, menu, open_section
 
 pytestmark = pytest.mark.e2e
 
@@ -20,20 +21,6 @@ WARN_ANY_IP = "This account has API access from any IP address."
 
 
 # --- what a person does ----------------------------------------------------------------------
-
-
-def log_in_admin(page: Page) -> None:
-    log_in(page, ADMIN_USERNAME, ADMIN_PASSWORD)
-    expect(page.get_by_role("heading", name="Security overview")).to_be_visible()
-
-
-def menu(page: Page):
-    return page.get_by_role("navigation", name="Main")
-
-
-def open_section(page: Page, name: str) -> None:
-    menu(page).get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
 def add_subadmin(
@@ -59,19 +46,6 @@ def add_subadmin(
         page.get_by_label(section, exact=True).select_option(label=level)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text(f"Added the Sub-Admin {username}.")).to_be_visible()
-
-
-WIDER_THAN_SCREEN = """limit => [...document.querySelectorAll("body *")]
-    .filter(el => el.getBoundingClientRect().right > limit + 1)
-    .slice(0, 5)
-    .map(el => `${el.tagName}.${el.className} ${el.textContent.trim().slice(0, 40)}`)"""
-
-
-def assert_fits_width(page: Page) -> None:
-    """Nothing scrolls sideways: the page is no wider than the screen."""
-    limit = page.viewport_size["width"]
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= limit, (width, page.evaluate(WIDER_THAN_SCREEN, limit))
 
 
 # --- the flows -------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from adminpanel.mail.services import MAX_QUOTA_MB
 COLUMNS = ("address", "display_name", "password", "quota_mb")
 MAX_LINES = 10_000  # mailboxes per import; more: import in parts
 MAX_LINE_CHARS = 2_000  # one mailbox's line; the longest password hash is about 120
-MAX_CSV_CHARS = MAX_LINES * 200  # 10,000 lines of hashes (the HTTP body limit is lower)
+MAX_CSV_CHARS = MAX_LINES * 200  # 10,000 lines of hashes (IMPORT_BODY_LIMIT takes them)
 MAX_HASH_CHARS = 256  # Mailbox.password_hash
 # Generated or given passwords are hashed with Argon2id while the request waits (about 25 ms
 # each here, 35 ms on a busy machine): 500 keep an import well inside the server's 60 s;

@@ -3,7 +3,9 @@ exact answers from the views, and garbage that changes nothing and stops nothing
 
 The tests only read: one seeded database and one server serve the whole module."""
 
+import argparse
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,7 +14,9 @@ from django.db import connection
 
 from adminpanel.accounts.models import Account
 from adminpanel.mail import services
+from adminpanel.mailserver.commands import mailserver_lookup
 from adminpanel.mailserver.lookup import LookupServer, netstring
+from tests.mailserver.mail import wait_until
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the lookup server is for SQLite"
@@ -126,3 +130,53 @@ def test_garbage_ends_that_connection_and_the_server_keeps_answering(server, gar
 def test_several_lookups_on_one_connection_are_answered_in_order(server):
     answer = ask(server, netstring("domains example.com"), netstring("domains other.org"))
     assert answer == netstring("OK example.com") + netstring("NOTFOUND ")
+
+
+@pytest.fixture
+def small_server(server):
+    """A server on the same database with 4 connection slots and a 1 s idle timeout."""
+    lookup = LookupServer(connection.settings_dict["NAME"], max_connections=4, idle_timeout=1)
+    yield lookup.start()
+    lookup.stop()
+
+
+def connect(server: LookupServer) -> socket.socket:
+    host, port = server.server_address[:2]
+    return socket.create_connection((host, port), timeout=10)
+
+
+def test_a_connection_that_says_nothing_is_closed_after_the_idle_timeout(small_server):
+    with connect(small_server) as idle:
+        started = time.monotonic()
+        assert idle.recv(10) == b""  # closed by the server
+        assert 0.5 < time.monotonic() - started < 8
+
+
+def test_connections_beyond_the_cap_are_closed_at_once_and_the_others_keep_answering(
+    small_server,
+):
+    held = [connect(small_server) for _ in range(4)]
+    try:
+        with connect(small_server) as extra:
+            assert extra.recv(10) == b""  # no thread for it
+        held[0].sendall(netstring("domains example.com"))
+        assert held[0].recv(100) == netstring("OK example.com")
+    finally:
+        for conn in held:
+            conn.close()
+    # The slots come back when the connections end.
+    assert wait_until(lambda: one(small_server, "domains example.com").startswith("14:OK"))
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:7520", "203.0.113.5:7520", "[::]:7520"])
+def test_the_command_listens_on_loopback_unless_told_otherwise(listen, capsys):
+    args = argparse.Namespace(listen=listen, allow_remote=False)
+    assert mailserver_lookup(args) == 2
+    assert "is not a loopback address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:x", "127.0.0.1:70000", "127.0.0.1"])
+def test_a_listen_address_that_is_not_host_port_gets_one_line(listen, capsys):
+    args = argparse.Namespace(listen=listen, allow_remote=False)
+    assert mailserver_lookup(args) == 2
+    assert "--listen is HOST:PORT" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import shutil
 import signal
 import sys
@@ -130,13 +131,33 @@ def mailserver_lookup(args: argparse.Namespace) -> int:
         print("On PostgreSQL Postfix reads the views itself (pgsql:).", file=sys.stderr)
         return 2
     host, _, port = args.listen.rpartition(":")
-    server = LookupServer(database.name, host or "127.0.0.1", int(port)).start()
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        print("--listen is HOST:PORT, e.g. 127.0.0.1:7520.", file=sys.stderr)
+        return 2
+    if not _loopback(host) and not args.allow_remote:
+        print(
+            f"{host} is not a loopback address: anyone who reaches it could ask which addresses "
+            "exist. Give --allow-remote to listen there anyway (behind a firewall).",
+            file=sys.stderr,
+        )
+        return 2
+    server = LookupServer(database.name, host, int(port)).start()
     print(f"Postfix lookups on {server.address} from {database.name}", flush=True)
     try:
         _wait_for_stop_signal()
     finally:
         server.stop()
     return 0
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def add_parsers(commands, setup: Callable[[], None]) -> None:
@@ -179,5 +200,8 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     parser = commands.add_parser(
         "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
     )
-    parser.add_argument("--listen", default="127.0.0.1:7520", help="HOST:PORT")
+    parser.add_argument("--listen", default="127.0.0.1:7520", help="HOST:PORT (loopback)")
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow --listen on a non-loopback address"
+    )
     parser.set_defaults(run=after_setup(mailserver_lookup))

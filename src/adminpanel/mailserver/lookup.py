@@ -26,6 +26,10 @@ from adminpanel.mailserver.config import RECIPIENT_DELIMITER
 
 MAX_REQUEST = 10_000
 BUSY_TIMEOUT_SECONDS = 30
+# Postfix opens a connection per daemon process that looks up (smtpd, cleanup,
+# trivial-rewrite…): a few dozen on a busy host. More than this at once is not Postfix.
+MAX_CONNECTIONS = 256
+IDLE_TIMEOUT = 120.0  # seconds; Postfix itself closes an idle connection after 10
 
 # name -> (query, how the key becomes its parameters)
 QUERIES = {
@@ -223,6 +227,13 @@ def _parts(address: str) -> tuple[str, str]:
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    def setup(self) -> None:
+        # Postfix drops an idle socketmap connection after 10 s and any after 100 s
+        # (dict_sockmap's max_idle and max_ttl): a client that says nothing for longer is not
+        # Postfix, and must not hold a thread.
+        self.request.settimeout(self.server.idle_timeout)  # type: ignore[attr-defined]
+        super().setup()
+
     def handle(self) -> None:
         lookups: Lookups = self.server.lookups  # type: ignore[attr-defined]
         try:
@@ -242,15 +253,44 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 class LookupServer(socketserver.ThreadingTCPServer):
-    """The socketmap server, one thread per Postfix connection (Postfix keeps them open)."""
+    """The socketmap server, one thread per Postfix connection (Postfix keeps them open), at
+    most MAX_CONNECTIONS at once; a connection idle for IDLE_TIMEOUT seconds is closed."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, database_path: str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        database_path: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ):
         super().__init__((host, port), _Handler)
         self.lookups = Lookups(database_path)
         self.serving = False
+        self.idle_timeout = idle_timeout
+        self.slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request, client_address) -> None:
+        """A thread for the connection while a slot is free; beyond that it is closed at once
+        (Postfix tries again: its lookup is deferred, never answered wrongly)."""
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     @property
     def address(self) -> str:

@@ -65,9 +65,21 @@ system-packages:
 # core, each in its own process with its own data dir, database and ports; each one's output is
 # printed whole when it ends, with its 15 slowest steps.
 PYTEST := $(PY) -m pytest --durations=15
-test: $(VENV)/.test-installed system-packages
-	$(VENV)/bin/ruff check .
+test: $(VENV)/.test-installed system-packages house-rules
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
+
+# The house rules before any test: lint, formatting, and imports (tools/check_imports.py).
+.PHONY: house-rules test-fast
+house-rules: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) tools/check_imports.py
+
+# The fast lane while working: unit, API and integration tests on SQLite (no browser, no mail
+# servers, no PostgreSQL), under 2 minutes.
+test-fast: $(VENV)/.test-installed house-rules
+	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PYTEST) -q tests/unit tests/api \
+		tests/integration
 
 .PHONY: test-sqlite test-postgresql
 test-sqlite: $(VENV)/.test-installed
@@ -76,9 +88,7 @@ test-postgresql: $(VENV)/.test-installed
 	env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql \
 		$(PYTEST) tests/integration tests/api tests/mailserver tests/cluster
 
-lint: $(VENV)/.test-installed
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+lint: house-rules
 
 format: $(VENV)/.test-installed
 	$(VENV)/bin/ruff format .

@@ -2,6 +2,8 @@
 
 from django.shortcuts import render
 
+from adminpanel.accounts.permissions import NotPermitted
+
 
 def _error(request, status: int, title: str, text: str):
     return render(request, "error.html", {"title": title, "text": text}, status=status)
@@ -32,6 +34,9 @@ def form_too_large(request, limit: int):
 
 
 def forbidden(request, exception=None):
+    """The 403 page; a permission check's refusal names what is missing and who can give it."""
+    if isinstance(exception, NotPermitted):
+        return _error(request, 403, "Not allowed", str(exception))
     return _error(request, 403, "Not allowed", "Your account may not open this page.")
 
 

@@ -166,11 +166,13 @@ def test_a_level_in_one_section_gives_nothing_in_another(admin, data):
         assert client.get(url).status_code == 403, url
 
 
-def test_the_403_page_says_the_account_may_not_open_it(admin, data):
+def test_the_403_page_says_which_permission_is_missing_and_who_can_give_it(admin, data):
     make_subadmin(admin)
     response = signed_in("sub").get("/domains")
     assert response.status_code == 403
-    assert "Your account may not open this page." in text(response)
+    page = text(response)
+    assert "This needs Domains: View (or more) for your account." in page
+    assert "The Admin can change that (Sub-Admins)." in page
 
 
 # --- what the pages offer ------------------------------------------------------------------
@@ -266,3 +268,10 @@ def test_a_sub_admin_cannot_edit_itself_into_more_rights(admin):
     assert client.post(f"/subadmins/{me.pk}", form).status_code == 403
     me.refresh_from_db()
     assert (me.domains, me.users, me.api_access) == (Level.VIEW, Level.NONE, False)
+
+
+def test_a_viewer_adding_is_told_it_needs_edit(admin):
+    make_subadmin(admin, "viewer", web_access=True, levels={"users": Level.VIEW})
+    response = signed_in("viewer").get("/users/add")
+    assert response.status_code == 403
+    assert "This needs Users: Edit (or more) for your account." in text(response)

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
+from adminpanel.sections import BY_KEY
 
 
 class NotPermitted(PermissionDenied):
@@ -17,7 +18,11 @@ def can(account: Account, section: str, level: Level) -> bool:
 
 def require(account: Account, section: str, level: Level) -> None:
     if not can(account, section, level):
-        raise NotPermitted(f"Your account needs {section}: {level.label} for this.")
+        label = BY_KEY[section].label
+        raise NotPermitted(
+            f"This needs {label}: {level.label} (or more) for your account. The Admin can "
+            "change that (Sub-Admins)."
+        )
 
 
 def require_admin(account: Account) -> None:

@@ -566,3 +566,13 @@ def test_the_lists_count_in_plain_english(admin, client, info):
     mail.create_alias(admin, address="sales@example.com", destinations="info@example.com")
     assert "2 aliases" in text(client.get("/aliases"))
     assert "1 domain" in text(client.get("/domains"))
+
+
+def test_alias_destinations_are_shown_as_people_write_them(admin, client, example):
+    mail.create_domain(admin, name="bücher.example")
+    mail.create_alias(admin, address="team@example.com", destinations=["info@Bücher.example"])
+    page = text(client.get("/aliases"))
+    assert "info@bücher.example" in page and "xn--bcher-kva" not in page
+    alias = Alias.objects.get()
+    assert alias.destinations == ["info@xn--bcher-kva.example"]  # as Postfix looks it up
+    assert "info@bücher.example" in text(client.get(f"/aliases/{alias.pk}"))

@@ -53,3 +53,9 @@ def split_address(raw: object, field: str = "address") -> tuple[str, str]:
 def normalize_address(raw: object, field: str = "address") -> str:
     local, domain = split_address(raw, field)
     return f"{local}@{domain}"
+
+
+def address_to_unicode(address: str) -> str:
+    """A stored address as people write it: its domain in Unicode ("info@bücher.example")."""
+    local, at, domain = address.rpartition("@")
+    return f"{local}{at}{domain_to_unicode(domain)}" if at else address

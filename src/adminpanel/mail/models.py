@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from adminpanel import clock
-from adminpanel.mail.addresses import domain_to_unicode
+from adminpanel.mail.addresses import address_to_unicode, domain_to_unicode
 
 
 class Domain(models.Model):
@@ -104,6 +104,11 @@ class Alias(models.Model):
     @property
     def address(self) -> str:
         return f"{self.local_part}@{self.domain.display_name}"
+
+    @property
+    def shown_destinations(self) -> list[str]:
+        """The destinations as people write them (stored with A-label domains for Postfix)."""
+        return [address_to_unicode(d) for d in self.destinations]
 
 
 # --- leaving staff (SPEC §16): written only by mail.leaving -------------------------------

@@ -37,7 +37,7 @@ class SectionPages(Section):
 
 
 def _alias_initial(alias):
-    return {"destinations": "\n".join(alias.destinations), "active": alias.active}
+    return {"destinations": "\n".join(alias.shown_destinations), "active": alias.active}
 
 
 SECTIONS = {

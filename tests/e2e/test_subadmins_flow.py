@@ -189,6 +189,7 @@ def walk_through_every_data_page(page: Page, device: str, shot: Shot, server: Li
     expect(name).to_have_attribute("aria-invalid", "true")
     expect(name).to_have_accessible_description(re.compile("is not a valid domain name"))
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved.")
+    expect(name).to_be_focused()  # the keyboard lands on the first field to correct
     assert_fits_width(page)
     shot(page, "domain-add-error")
     # The summary's link takes the keyboard to the field.

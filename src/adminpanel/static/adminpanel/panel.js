@@ -163,8 +163,17 @@
     });
   }
 
+  // After a failed save the keyboard lands on the first field to correct (the summary above
+  // the form is role=alert, so a screen reader reads what to correct first).
+  function focusFirstError() {
+    if (document.getElementById("tfa-dialog")) return;
+    var field = document.querySelector("main [aria-invalid=true]");
+    if (field) field.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     upgradeDialog();
+    focusFirstError();
     startSetupCountdown();
     startWaitCountdown();
     wireCodeButtons();

@@ -218,6 +218,15 @@ def test_a_malformed_ip_or_range_is_named_by_the_field(admin_client, ips, shown)
     assert not Account.objects.filter(username="carol").exists()
 
 
+def test_every_malformed_ip_is_named_at_once(admin_client):
+    ips = "192.0.2.9\n300.1.1.1\nexample.com\n10.0.0.0/33"
+    response = admin_client.post("/subadmins/add", form(allowed_ips=ips))
+    assert response.status_code == 400
+    assert field_error(response, "allowed_ips") == (
+        "'300.1.1.1', 'example.com', '10.0.0.0/33' are not IP addresses or CIDR ranges."
+    )
+
+
 def test_allowed_ips_are_normalized_and_deduplicated(admin_client):
     ips = " 192.0.2.9 \n\n192.0.2.9\n2001:0DB8:0000::/32\n172.16.5.4/12\n::ffff:0:0/96"
     admin_client.post("/subadmins/add", form(allowed_ips=ips))

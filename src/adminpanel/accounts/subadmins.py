@@ -34,6 +34,7 @@ def normalize_allowed_ips(raw: object) -> list[str]:
     if not isinstance(items, list):
         raise Invalid("allowed_ips", "Enter one IP address or CIDR range per line.")
     cleaned: list[str] = []
+    wrong: list[str] = []  # every bad line is named at once, not only the first
     for item in items:
         if not isinstance(item, str):
             raise Invalid("allowed_ips", "Enter one IP address or CIDR range per line.")
@@ -49,11 +50,18 @@ def normalize_allowed_ips(raw: object) -> list[str]:
                 else str(ipaddress.ip_address(text))
             )
         except ValueError:
-            raise Invalid(
-                "allowed_ips", f"{text[:60]!r} is not an IP address or CIDR range."
-            ) from None
+            wrong.append(repr(text[:60]))
+            continue
         if entry not in cleaned:
             cleaned.append(entry)
+    if wrong:
+        listed = ", ".join(wrong[:10]) + (f" and {len(wrong) - 10} more" if len(wrong) > 10 else "")
+        verb = (
+            "is not an IP address or CIDR range"
+            if len(wrong) == 1
+            else "are not IP addresses or CIDR ranges"
+        )
+        raise Invalid("allowed_ips", f"{listed} {verb}.")
     if len(cleaned) > MAX_ALLOWED_IPS:
         raise Invalid("allowed_ips", f"Enter at most {MAX_ALLOWED_IPS} addresses or ranges.")
     return cleaned

@@ -21,6 +21,14 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _url(scheme: str, host: str, port: int) -> str:
+    """The address to open: on this machine by the name localhost, where security keys work
+    (a browser binds a key to a host name, never to an IP address)."""
+    if host in ("127.0.0.1", "::1", "0.0.0.0", "::", "localhost"):  # noqa: S104 - a label
+        return f"{scheme}://localhost:{port}/"
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
 def serve(args: argparse.Namespace) -> int:
     if bool(args.certfile) != bool(args.keyfile):
         print("HTTPS needs both --certfile and --keyfile.", file=sys.stderr)
@@ -34,7 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     host = args.host
     bind = f"[{host}]:{args.port}" if ":" in host else f"{host}:{args.port}"
     scheme = "https" if args.certfile else "http"
-    print(f"Admin Panel on {scheme}://{bind}/ (data: {settings.DATA_DIR})", flush=True)
+    print(f"Admin Panel on {_url(scheme, host, args.port)} (data: {settings.DATA_DIR})", flush=True)
     argv = [
         sys.executable,
         "-m",

@@ -404,8 +404,30 @@ def test_a_panel_reached_by_ip_address_says_keys_need_a_host_name(logged_in):
         "/webauthn/options", {"purpose": "register", "name": "Mine"}, HTTP_HOST="127.0.0.1"
     )
     assert response.status_code == 403
-    assert "not by an IP address" in response.json()["message"]
+    assert response.json()["message"] == (
+        "Security keys and passkeys need a host name, not an IP address: open http://localhost/."
+    )
     assert not WebAuthnChallenge.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("127.0.0.1:8000", 'open <a href="http://localhost:8000/login">'),
+        ("[::1]:8123", 'open <a href="http://localhost:8123/login">'),
+        ("192.0.2.7", "open the panel by its host name"),
+    ],
+)
+def test_the_login_page_says_before_the_click_where_passkeys_work(db, settings, host, said):
+    settings.ALLOWED_HOSTS = ["*"]
+    page = text(Client().get("/login", HTTP_HOST=host))
+    assert said in page
+    assert "Sign in with a passkey</button>" not in page
+
+
+def test_the_login_page_offers_passkeys_by_a_host_name(db):
+    page = text(Client().get("/login", HTTP_HOST="localhost:8000"))
+    assert "Sign in with a passkey</button>" in page and "need a host name" not in page
 
 
 def test_adding_the_first_key_ends_the_other_sessions(logged_in, key, alice):

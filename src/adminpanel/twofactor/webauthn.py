@@ -86,19 +86,39 @@ def relying_party(request) -> RelyingParty:
     """
     host = request.get_host()
     rp_id = settings.WEBAUTHN_RP_ID or split_domain_port(host)[0].strip("[]").lower()
-    try:
-        ipaddress.ip_address(rp_id)
-        is_ip = True
-    except ValueError:
-        is_ip = False
-    if is_ip or not rp_id:
-        raise Refused(
-            "unavailable",
-            "Security keys need the panel to be opened by its host name (for example "
-            "http://localhost:8000), not by an IP address.",
-        )
+    if not rp_id or _is_ip(rp_id):
+        raise Refused("unavailable", keys_need_a_host_name(request))
     origins = tuple(settings.WEBAUTHN_ORIGINS) or (f"{request.scheme}://{host}",)
     return RelyingParty(rp_id, settings.TOTP_ISSUER, origins)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def by_host_name(request, path: str = "/") -> str | None:
+    """Where this page works with security keys when it was opened by an IP address (an IP is
+    never a relying party ID): `path` at localhost for a loopback address, "" for
+    another address (only its host name will do), None when keys work here."""
+    if settings.WEBAUTHN_RP_ID:
+        return None
+    name, port = split_domain_port(request.get_host())
+    name = name.strip("[]")
+    if name and not _is_ip(name):
+        return None
+    if not name or not ipaddress.ip_address(name).is_loopback:
+        return ""
+    return f"{request.scheme}://localhost{':' + port if port else ''}{path}"
+
+
+def keys_need_a_host_name(request, path: str = "/") -> str:
+    url = by_host_name(request, path)
+    where = f"open {url}" if url else "open the panel by its host name"
+    return f"Security keys and passkeys need a host name, not an IP address: {where}."
 
 
 def session_binding(session) -> str:

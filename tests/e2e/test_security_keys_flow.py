@@ -287,7 +287,10 @@ def test_a_passkey_the_panel_never_registered_is_refused(
 
 def test_a_browser_without_webauthn_is_told_so(server: LiveServer, browser: Browser, shot: Shot):
     """A browser without WebAuthn gets a message instead of a button that cannot work."""
-    context = browser.new_context(base_url=server.url, viewport=LAPTOP)
+    # At localhost, where keys could work (at 127.0.0.1 the page says they need a host name).
+    context = browser.new_context(
+        base_url=server.url.replace("127.0.0.1", "localhost"), viewport=LAPTOP
+    )
     page = context.new_page()
     page.add_init_script("delete window.PublicKeyCredential;")
     page.goto("/login")
@@ -305,3 +308,18 @@ def test_a_cancelled_prompt_is_explained(server: LiveServer, localhost, shot: Sh
     expect(page.get_by_role("alert")).to_contain_text("The security key prompt was cancelled")
     expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_enabled()
     shot(page, "cancelled")
+
+
+def test_at_an_ip_address_the_login_page_says_where_passkeys_work(
+    server: LiveServer, browser: Browser, shot: Shot
+):
+    context = browser.new_context(base_url=server.url, viewport=LAPTOP)
+    page = context.new_page()
+    page.goto("/login")
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_have_count(0)
+    there = server.url.replace("127.0.0.1", "localhost") + "/login"
+    expect(page.get_by_role("link", name=there)).to_have_attribute("href", there)
+    shot(page, "login-at-an-ip-address")
+    page.get_by_role("link", name=there).click()
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+    context.close()

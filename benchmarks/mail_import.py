@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
+from benchmarks.databases import on_each_database
 from benchmarks.harness import stop_on_sigterm
 
 # `doveadm pw -s SHA512-CRYPT -p secret`: every line may carry the same hash.
@@ -31,20 +28,6 @@ SHA512_CRYPT = (
     "{SHA512-CRYPT}$6$k.Kp3/HG.TfaFhTA$LakupcI2RCSGvpA9iCgifjeouFyt6T9YC1FNQLRcoMkqSqlFWxqfjuP"
     "qiG8h/8Vc2ah.F7Sn4erD.wr6j1O33."
 )
-
-
-def _prepare_environment(database: str) -> object | None:
-    """A throwaway data dir (and PostgreSQL cluster) before Django is set up."""
-    os.environ["ADMINPANEL_DATA_DIR"] = tempfile.mkdtemp(prefix="adminpanel-bench-import-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
-    os.environ.pop("ADMINPANEL_DATABASE_URL", None)
-    if database == "postgresql":
-        from testbed.postgres import ThrowawayCluster
-
-        cluster = ThrowawayCluster(durable=True).start()
-        os.environ["ADMINPANEL_DATABASE_URL"] = cluster.url
-        return cluster
-    return None
 
 
 def _csv(domain: str, lines: int, password: str) -> str:
@@ -135,27 +118,13 @@ def main() -> int:
     args = parser.parse_args()
     args.generated_lines = args.generated_lines or args.lines
     stop_on_sigterm()
-    if args.database == "both":
-        for database in ("sqlite", "postgresql"):
-            argv = [sys.executable, "-m", "benchmarks.mail_import", "--database", database]
-            argv += ["--lines", str(args.lines), "--runs", str(args.runs)]
-            argv += ["--generated-lines", str(args.generated_lines)]
-            if subprocess.call(argv):
-                return 1
-        return 0
-    cluster = _prepare_environment(args.database)
-    try:
-        import django
 
-        django.setup()
+    def run() -> None:
         result = _run(args)
         print(_table(result), flush=True)
         print(json.dumps(result), flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(os.environ["ADMINPANEL_DATA_DIR"], ignore_errors=True)
-    return 0
+
+    return on_each_database("benchmarks.mail_import", args.database, run)
 
 
 if __name__ == "__main__":

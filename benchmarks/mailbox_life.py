@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import imaplib
 import json
-import os
 import shutil
 import smtplib
 import statistics
@@ -27,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.databases import on_each_database
 from benchmarks.harness import stop_on_sigterm
-from benchmarks.mailserver import _prepare_environment
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 ADDRESS = "big@example.com"
@@ -132,24 +131,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     stop_on_sigterm()
-    if args.database == "both":
-        for database in ("sqlite", "postgresql"):
-            argv = [sys.executable, "-m", "benchmarks.mailbox_life", "--database", database]
-            argv += ["--messages", str(args.messages), "--runs", str(args.runs)]
-            if subprocess.run(argv, check=False).returncode:  # noqa: S603 - our own module
-                return 1
-        return 0
-    cluster = _prepare_environment(args.database)
-    try:
-        import django
-
-        django.setup()
-        print(json.dumps(run(args)), flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(os.environ["ADMINPANEL_DATA_DIR"], ignore_errors=True)
-    return 0
+    return on_each_database(
+        "benchmarks.mailbox_life", args.database, lambda: print(json.dumps(run(args)), flush=True)
+    )
 
 
 if __name__ == "__main__":

@@ -23,24 +23,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
+from benchmarks.databases import prepare_environment
 from benchmarks.harness import stop_on_sigterm
-
-
-def _prepare_environment(database: str) -> object | None:
-    """A throwaway data dir (and PostgreSQL cluster) before Django is set up."""
-    data_dir = tempfile.mkdtemp(prefix="adminpanel-bench-mail-")
-    os.environ["ADMINPANEL_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "adminpanel.settings"
-    os.environ.pop("ADMINPANEL_DATABASE_URL", None)
-    if database == "postgresql":
-        from testbed.postgres import ThrowawayCluster
-
-        cluster = ThrowawayCluster(durable=True).start()
-        os.environ["ADMINPANEL_DATABASE_URL"] = cluster.url
-        return cluster
-    return None
 
 
 def main() -> int:
@@ -72,7 +57,7 @@ def main() -> int:
                 child.wait()
                 raise
         return 0
-    cluster = _prepare_environment(args.database)
+    cluster = prepare_environment(args.database, prefix="adminpanel-bench-mail-")
     try:
         import django
 

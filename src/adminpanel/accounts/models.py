@@ -97,9 +97,10 @@ for _section in panel_sections.SECTIONS:
 
 
 class PasswordAttempts(models.Model):
-    """Failed passwords per username and client IP within the current 15-minute window.
+    """Failed passwords per client IP within the current 15-minute window (accounts.guessing).
 
-    Unknown usernames share one row per IP, under the username "" (no account has it).
+    Every username shares its IP's row, under the username "" (no account has it); rows of
+    other usernames come from older versions and expire like any other.
     """
 
     username = models.CharField(max_length=150)

@@ -34,9 +34,11 @@ def check_password_step(
     """The account whose password this is, or Refused (one message for both mistakes).
 
     channel is "web" or "api": each refuses accounts without access to it (accounts.access,
-    like every other request). Every attempt is
-    counted (accounts.guessing) before any password is hashed. From outside the account's
-    allowed IPs the answer is the same whether the password is right or not.
+    like every other request), but only after the right password from an allowed address.
+    Every attempt is counted (accounts.guessing) before any password is hashed. Until then
+    the answer is the same for every name, real or invented (SPEC §3, §6): "invalid
+    credentials", or "too many attempts" once the address's window is spent; the real reason
+    goes to the log only.
     """
     if not isinstance(username, str) or not isinstance(password, str):
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
@@ -45,17 +47,10 @@ def check_password_step(
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.purge_expired(now)
     account = Account.objects.filter(username__iexact=name).first()
-    blocked = account is not None and access.ip_refusal(account, ip) is not None
-    # From outside the allowed IPs the answer is decided before the password is looked at.
-    outside = access.refusal(account, channel=channel, ip=ip) if blocked else None
+    outside = account is not None and access.ip_refusal(account, ip) is not None
     try:
         # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
-        guessing.take_slots(
-            name if account else guessing.UNKNOWN_USERNAMES,
-            ip,
-            account if outside is None else None,
-            now,
-        )
+        guessing.take_slots(ip, None if outside else account, now)
     except guessing.TooManyAttempts as refusal:
         raise _throttled(refusal, channel, account, request) from None
     if account is None:
@@ -66,17 +61,15 @@ def check_password_step(
     right = account.check_password(password) and account.is_active
     if not right:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
-    elif outside is not None:
-        audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason=outside.reason
-        )
-    if outside is not None:
-        # The same answer for a right and a wrong password: outsiders cannot test guesses.
-        # The log still tells them apart (failed, or refused by IP), for the Admin.
-        raise outside
-    if not right:
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
-    guessing.release_slots(account, name, ip)
+    if outside:
+        # Answered like a wrong password, so outsiders can test neither guesses nor names;
+        # the log tells the Admin it was the right one, and why it was refused.
+        audit.record(
+            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+        )
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
+    guessing.release_slots(account, ip)
     refusal = access.channel_refusal(account, channel)
     if refusal is not None:
         audit.record(

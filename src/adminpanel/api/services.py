@@ -29,8 +29,8 @@ def login(
 ) -> IssuedToken:
     """A token for a correct password of an account with API access and without 2FA.
 
-    Raises Refused: invalid_credentials, too_many_attempts, api_access_denied,
-    ip_not_allowed (all from the password step) or two_factor_enabled (only once the password
+    Raises Refused: invalid_credentials (also from outside the allowed IPs), too_many_attempts,
+    api_access_denied (all from the password step) or two_factor_enabled (only once the password
     is right, so the refusal tells nothing to someone who does not know it).
     """
     account = check_password_step(

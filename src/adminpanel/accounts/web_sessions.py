@@ -102,10 +102,6 @@ def follow_new_key(request: HttpRequest, old_key: str | None) -> None:
     WebSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
 
 
-def passed_two_factor(request: HttpRequest) -> bool:
-    return bool(request.session.get(TWO_FACTOR))
-
-
 def mark_two_factor(request: HttpRequest) -> None:
     """This session has just shown a second factor (2FA enabled here, or access confirmed)."""
     request.session[TWO_FACTOR] = True

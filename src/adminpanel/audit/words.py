@@ -101,6 +101,7 @@ REASONS = {
     "web_denied": "no Admin Panel access",
     "api_access_denied": "no API access",
     "two_factor_enabled": "2FA is on",
+    "two_factor_required": "2FA required by the Admin",
     "invalid": "wrong code",
     "replayed": "code already used",
     "clock_off": "device clock is off",

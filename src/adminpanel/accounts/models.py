@@ -59,6 +59,9 @@ class Account(AbstractBaseUser):
     # Where notices about this account's security go (SPEC §12); empty: none are sent.
     email = models.EmailField("E-mail", max_length=254, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
+    # One more each time all the account's (other) sessions are ended: a password step still
+    # waiting for its second factor, begun before, is ended with them (accounts.services).
+    sign_outs = models.PositiveIntegerField(default=0)
 
     USERNAME_FIELD = "username"
     REQUIRED_FIELDS: list[str] = []

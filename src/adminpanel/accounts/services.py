@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.crypto import constant_time_compare
 
 from adminpanel import audit
 from adminpanel.accounts import access, guessing, web_sessions
@@ -111,13 +112,15 @@ def ensure_admin(username: str, password: str | None) -> tuple[Account, str | No
 # --- the pending second step of a web login ----------------------------------------------
 
 PENDING_KEY = "pending_login"
+PENDING_ENDED = "This sign-in was ended. Enter your username and password again."
 
 
 def _not_completed(pending: dict, reason: str, request) -> None:
     """A right password was followed by no accepted second factor (SPEC §8, finding 7).
 
     Observed when the same browser comes back after the 5 minutes (expired), presses Cancel
-    (cancelled) or types a password again (restarted). A visitor who never comes back leaves
+    (cancelled), types a password again (restarted), or after the password changed or the
+    account's other sessions were signed out (signed_out). A visitor who never comes back leaves
     `web_login_password_accepted` without a `web_login` after it in the log.
     """
     account = Account.objects.filter(pk=pending.get("account")).first()
@@ -132,14 +135,23 @@ def begin_pending_login(
     if earlier:
         _not_completed(earlier, "restarted", request)
     session.cycle_key()  # a new id, so a planted session id cannot ride on the login
-    session[PENDING_KEY] = {"account": account.pk, "at": now.timestamp(), "next": next_url}
+    session[PENDING_KEY] = {
+        "account": account.pk,
+        "at": now.timestamp(),
+        "next": next_url,
+        # Bound like a Django session: a new password or "Sign out all other sessions" ends it.
+        "password": account.get_session_auth_hash(),
+        "sign_outs": account.sign_outs,
+    }
     audit.record("web_login_password_accepted", actor=account, request=request, next_step="2fa")
 
 
 def pending_login(
     session, *, now: datetime, pending_seconds: int, request=None
 ) -> tuple[Account, str] | None:
-    """(account, next URL) of a live pending login; expired or gone ones are cleared."""
+    """(account, next URL) of a live pending login; expired or gone ones are cleared, and so
+    are ones begun before the password changed or the account's sessions were signed out
+    (Refused, as for an expired one)."""
     pending = session.get(PENDING_KEY)
     if not pending:
         return None
@@ -151,6 +163,12 @@ def pending_login(
     if account is None:
         del session[PENDING_KEY]
         return None
+    if pending.get("sign_outs") != account.sign_outs or not constant_time_compare(
+        pending.get("password", ""), account.get_session_auth_hash()
+    ):
+        del session[PENDING_KEY]
+        _not_completed(pending, "signed_out", request)
+        raise Refused("pending_ended", PENDING_ENDED)
     return account, pending["next"]
 
 

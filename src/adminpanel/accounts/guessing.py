@@ -115,6 +115,17 @@ def release_slots(account: Account, ip: str) -> None:
         PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
 
 
+def check_again(account: Account, password: str, *, ip: str, now: datetime) -> bool:
+    """A signed-in account's password asked again (Confirm access, Security → Password),
+    counted in the same limits as a login so that a session cannot guess through it:
+    TooManyAttempts before any hash once a limit is spent, else whether it was right."""
+    take_slots(ip, account, now)
+    if not account.check_password(password):
+        return False
+    release_slots(account, ip)
+    return True
+
+
 def purge_expired(now: datetime) -> int:
     """Delete rows whose window has ended (they hold nothing a new row would not).
 

@@ -7,12 +7,13 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
-from adminpanel import audit
+from adminpanel import audit, clock
 from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.api.tokens import revoke_tokens
 from adminpanel.errors import Refused
+from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
 
 INVALID_CREDENTIALS = "Invalid username or password."
@@ -179,8 +180,22 @@ def cancel_pending_login(session, *, request=None) -> None:
         _not_completed(pending, "cancelled", request)
 
 
+NOT_CURRENT_PASSWORD = "This is not your current password."  # noqa: S105 - a message
+
+
 def change_own_password(account: Account, old: str, new: str, *, request=None) -> None:
-    """A logged-in account sets a new password; the form has already checked the old one."""
+    """A logged-in account sets a new password (the form has checked the new one), or Refused
+    when `old` is not the current one: counted like a login's attempts, so this page is no
+    unlimited way to test guesses from a stolen session."""
+    ip = client_ip(request) if request is not None else ""
+    try:
+        right = guessing.check_again(account, old, ip=ip, now=clock.now())
+    except guessing.TooManyAttempts as refusal:
+        audit.record("password_change_throttled", actor=account, request=request)
+        raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
+    if not right:
+        audit.record("password_change_failed", actor=account, request=request)
+        raise Refused("invalid_credentials", NOT_CURRENT_PASSWORD)
     with transaction.atomic():
         account.set_password(new)
         account.save(update_fields=["password"])

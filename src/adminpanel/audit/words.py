@@ -33,6 +33,8 @@ EVENTS = {
     "webauthn_counter_regressed": "Security key refused: possibly cloned",
     "admin_created": "Admin created",
     "password_changed": "Password changed",
+    "password_change_failed": "Password change refused: wrong current password",
+    "password_change_throttled": "Password change paused: too many attempts",
     "profile_updated": "Profile changed",
     "subadmin_created": "Sub-Admin added",
     "subadmin_updated": "Sub-Admin changed",

@@ -1,10 +1,13 @@
 """SPEC §12 "Password guessing": limits beyond the per-(username, IP) window of §5."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from adminpanel.accounts.models import PasswordAttempts
 from adminpanel.audit.models import Event
@@ -146,6 +149,45 @@ def test_unknown_usernames_add_no_record_per_name(db):
     for n in range(10):
         guess(f"nobody{n}", WRONG, "203.0.113.9")
     assert PasswordAttempts.objects.count() == 1
+
+
+# --- a flood of refused attempts adds no rows ------------------------------------------------
+
+
+def test_throttled_attempts_are_logged_once_per_window(db, clock):
+    for n in range(10):
+        api_login(f"nobody{n}", WRONG, "203.0.113.9")
+    for _ in range(20):
+        assert api_login("nobody", WRONG, "203.0.113.9")[0].status_code == 429
+    assert Event.objects.filter(event="api_login_throttled").count() == 1
+    clock.advance(minutes=15, seconds=1)
+    for n in range(12):
+        api_login(f"nobody{n}", WRONG, "203.0.113.9")
+    assert Event.objects.filter(event="api_login_throttled").count() == 2
+
+
+def test_throttled_attempts_are_logged_once_per_account_wait(alice):
+    spread_failures("alice", 100)
+    for n in range(5):
+        assert guess("alice", PASSWORD, f"192.0.2.{n + 1}").status_code == 429
+    throttled = Event.objects.filter(event="web_login_throttled", actor_name="alice")
+    assert [e.details["scope"] for e in throttled] == ["account"]
+
+
+def test_attempts_refused_during_the_account_wait_take_no_slot_of_the_address(alice, clock):
+    spread_failures("alice", 100)
+    for _ in range(10):
+        assert guess("alice", PASSWORD, "192.0.2.200").status_code == 429
+    clock.advance(seconds=61)
+    assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
+
+
+def test_expired_sessions_are_swept_as_logins_go_by(alice):
+    past = timezone.now() - timedelta(seconds=1)
+    for n in range(3):
+        Session.objects.create(session_key=f"expired{n:025d}", session_data="", expire_date=past)
+    guess("nobody", WRONG, "203.0.113.9")
+    assert not Session.objects.filter(expire_date__lt=timezone.now()).exists()
 
 
 # --- expired records ----------------------------------------------------------------------

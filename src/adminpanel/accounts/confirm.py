@@ -50,7 +50,8 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
     try:
         right = guessing.check_again(account, password, ip=ip, now=now)
     except guessing.TooManyAttempts as refusal:
-        audit.record("access_confirm_throttled", actor=account, request=request)
+        if refusal.first:
+            audit.record("access_confirm_throttled", actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
     if not right:
         audit.record("access_confirm_failed", actor=account, request=request, reason="password")

@@ -29,10 +29,12 @@ PURGE_BATCH = 100
 
 
 class TooManyAttempts(Exception):
-    """A limit is reached: `scope` is "address" or "account"; wait `retry_after` seconds."""
+    """A limit is reached: `scope` is "address" or "account"; wait `retry_after` seconds.
+    `first`: the first refusal of this window or wait (only it is logged)."""
 
-    def __init__(self, scope: str, seconds: float):
+    def __init__(self, scope: str, seconds: float, *, first: bool = True):
         self.scope = scope
+        self.first = first
         self.retry_after = max(1, math.ceil(seconds))
         minutes = max(1, math.ceil(seconds / 60))
         unit = "minute" if minutes == 1 else "minutes"
@@ -75,33 +77,54 @@ def take_slots(ip: str, account: Account | None, now: datetime) -> None:
     wait it would earn starts now. An attempt made while waiting changes nothing.
     """
     with transaction.atomic():
-        _take_address_slot(ip, now)
-        if account is not None:
-            _take_account_slot(account, now)
+        refusal = _take_address_slot(ip, now)
+        if refusal is None and account is not None:
+            refusal = _take_account_slot(account, now)
+            if refusal is not None:  # the address's slot is not taken either
+                _give_back_address_slot(ip)
+    if refusal is not None:  # raised after the commit: a first refusal's mark is kept
+        raise refusal
 
 
-def _take_address_slot(ip: str, now: datetime) -> None:
+def _take_address_slot(ip: str, now: datetime) -> TooManyAttempts | None:
     attempts = _locked_attempts(ip, now)
     if attempts.window_started + WINDOW <= now:
         attempts.failures = 0
         attempts.window_started = now
     if attempts.failures >= WINDOW_FAILURES_ALLOWED:
         ends = attempts.window_started + WINDOW
-        raise TooManyAttempts("address", (ends - now).total_seconds())
+        # One more than allowed marks "refused once already" (a spent window either way).
+        first = attempts.failures == WINDOW_FAILURES_ALLOWED
+        if first:
+            attempts.failures += 1
+            attempts.save(update_fields=["failures", "window_started"])
+        return TooManyAttempts("address", (ends - now).total_seconds(), first=first)
     attempts.failures += 1
     attempts.save(update_fields=["failures", "window_started"])
+    return None
 
 
-def _take_account_slot(account: Account, now: datetime) -> None:
+def _take_account_slot(account: Account, now: datetime) -> TooManyAttempts | None:
     """Under the lock of the account's row (the house's one lock for security state)."""
     Account.objects.select_for_update().filter(pk=account.pk).first()
     state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
     if state.retry_at is not None and state.retry_at > now:
-        raise TooManyAttempts("account", (state.retry_at - now).total_seconds())
+        first = state.refusal_logged_for != state.retry_at
+        if first:
+            state.refusal_logged_for = state.retry_at
+            state.save(update_fields=["refusal_logged_for"])
+        return TooManyAttempts("account", (state.retry_at - now).total_seconds(), first=first)
     state.failures += 1
     wait = account_wait(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
     state.save(update_fields=["failures", "retry_at"])
+    return None
+
+
+def _give_back_address_slot(ip: str) -> None:
+    PasswordAttempts.objects.filter(username=ANY_USERNAME, ip=ip, failures__gt=0).update(
+        failures=F("failures") - 1
+    )
 
 
 def release_slots(account: Account, ip: str) -> None:
@@ -109,9 +132,7 @@ def release_slots(account: Account, ip: str) -> None:
     before it stay: they may have been guesses at other names) and the account's streak
     starts again."""
     with transaction.atomic():  # one commit for both
-        PasswordAttempts.objects.filter(username=ANY_USERNAME, ip=ip, failures__gt=0).update(
-            failures=F("failures") - 1
-        )
+        _give_back_address_slot(ip)
         PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
 
 

@@ -125,6 +125,8 @@ class PasswordFailures(models.Model):
     )
     failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
+    # The retry_at of the wait whose first refusal was logged: the log gets one row per wait.
+    refusal_logged_for = models.DateTimeField(null=True, blank=True)
 
 
 class WebSession(models.Model):

@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
-from adminpanel import audit, clock
+from adminpanel import audit, clock, sessions
 from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
@@ -20,13 +20,14 @@ INVALID_CREDENTIALS = "Invalid username or password."
 
 
 def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> Refused:
-    audit.record(
-        f"{channel}_login_throttled",
-        request=request,
-        actor=account,
-        account="known" if account else "unknown",
-        scope=refusal.scope,
-    )
+    if refusal.first:  # once per window or wait: a flood of refused attempts adds no rows
+        audit.record(
+            f"{channel}_login_throttled",
+            request=request,
+            actor=account,
+            account="known" if account else "unknown",
+            scope=refusal.scope,
+        )
     return Refused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
 
 
@@ -48,6 +49,7 @@ def check_password_step(
     if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.purge_expired(now)
+    sessions.purge_expired()  # sessions nobody came back to end go as logins go by
     account = Account.objects.filter(username__iexact=name).first()
     outside = account is not None and access.ip_refusal(account, ip) is not None
     try:
@@ -191,7 +193,8 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
     try:
         right = guessing.check_again(account, old, ip=ip, now=clock.now())
     except guessing.TooManyAttempts as refusal:
-        audit.record("password_change_throttled", actor=account, request=request)
+        if refusal.first:
+            audit.record("password_change_throttled", actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
     if not right:
         audit.record("password_change_failed", actor=account, request=request)

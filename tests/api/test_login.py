@@ -107,11 +107,13 @@ def test_a_subadmin_without_api_access_is_refused_with_api_access_denied(make_su
     assert last_event("api_login_refused").details == {"reason": "api_access_denied"}
 
 
-def test_a_login_from_outside_the_allowed_ips_is_refused_with_ip_not_allowed(make_subadmin):
+def test_a_login_from_outside_the_allowed_ips_reads_like_a_wrong_password(make_subadmin):
+    """SPEC §6: no answer tells that the account exists; the log has the real reason."""
     make_subadmin("robot", allowed_ips=["203.0.113.0/24"])
     answer = Api(ip="198.51.100.7").login("robot")
-    assert answer.status == 403
-    assert answer.error == "ip_not_allowed"
+    assert answer.status == 401
+    assert answer.body == Api(ip="198.51.100.7").login("nobody").body
+    assert answer.error == "invalid_credentials"
     event = last_event("api_login_refused")
     assert event.details == {"reason": "ip_not_allowed"}
     assert event.ip == "198.51.100.7"

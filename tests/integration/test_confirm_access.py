@@ -163,6 +163,35 @@ def test_wrong_passwords_here_are_limited_like_logins(logged_in, clock):
     assert int(response["Retry-After"]) > 0
 
 
+def change_password(client: Client, current: str):
+    new = "a-brand-new-passphrase-42"
+    data = {"old_password": current, "new_password1": new, "new_password2": new}
+    return client.post("/security/password", data)
+
+
+def test_wrong_current_passwords_on_security_password_are_limited_like_logins(logged_in, alice):
+    """Inside the first 10 minutes nothing asks to confirm access: the page's own field counts."""
+    for _ in range(10):
+        assert change_password(logged_in, WRONG).status_code == 400
+    response = change_password(logged_in, PASSWORD)
+    assert response.status_code == 429
+    assert re.search(r"Too many attempts\. Try again in \d+ minutes?\.", text(response))
+    assert int(response["Retry-After"]) > 0
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert Event.objects.filter(event="password_change_failed").count() == 10
+    assert Event.objects.filter(event="password_change_throttled").count() == 1
+
+
+def test_wrong_current_passwords_share_the_limit_of_confirm_access(logged_in, clock):
+    for _ in range(5):
+        change_password(logged_in, WRONG)
+    clock.advance(minutes=11)
+    for _ in range(5):
+        confirm(logged_in, WRONG)
+    assert confirm(logged_in).status_code == 429
+
+
 def test_an_offsite_next_is_not_followed(logged_in, clock):
     clock.advance(minutes=11)
     assert confirm(logged_in, next_url="https://evil.example/").url == "/"

@@ -89,10 +89,13 @@ def test_an_api_only_account_is_refused_at_the_web_login(client, make_account):
     assert Event.objects.filter(event="web_login_refused", actor_name="robot").exists()
 
 
-def test_a_login_from_outside_the_allowed_ips_is_refused_and_logged(client, make_account):
+def test_a_login_from_outside_the_allowed_ips_reads_like_a_wrong_password_and_is_logged(
+    client, make_account
+):
     make_account("bob", allowed_ips=["10.0.0.0/8"])
     response = log_in(client, "bob")
-    assert "not allowed from your IP address" in text(response)
+    assert "Invalid username or password." in text(response)
+    assert "IP address" not in text(response)
     assert not is_logged_in(client)
     refused = Event.objects.get(event="web_login_refused", actor_name="bob")
     assert refused.details["reason"] == "ip_not_allowed"

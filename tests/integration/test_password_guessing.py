@@ -1,10 +1,13 @@
 """SPEC §12 "Password guessing": limits beyond the per-(username, IP) window of §5."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from adminpanel.accounts.models import PasswordAttempts
 from adminpanel.audit.models import Event
@@ -111,10 +114,80 @@ def test_the_limit_for_unknown_usernames_does_not_touch_other_addresses(alice):
     assert guess("alice", PASSWORD, "203.0.113.10").url == "/"
 
 
+def test_a_spent_window_answers_alike_for_real_and_invented_names(alice):
+    """SPEC §6: an exhausted limit tells nothing about which names exist."""
+    for n in range(10):
+        assert INVALID in text(guess(f"nobody{n}", WRONG, "203.0.113.9"))
+    real = guess("alice", WRONG, "203.0.113.9")
+    invented = guess("nobody-else", WRONG, "203.0.113.9")
+    assert real.status_code == invented.status_code == 429
+    assert real["Retry-After"] == invented["Retry-After"]
+    assert [str(m) for m in real.context["messages"]] == [
+        str(m) for m in invented.context["messages"]
+    ]
+
+
+def test_failures_at_a_real_name_spend_the_same_window_as_invented_ones(alice):
+    for n in range(5):
+        guess("alice", WRONG, "203.0.113.9")
+        guess(f"nobody{n}", WRONG, "203.0.113.9")
+    assert guess("nobody-else", WRONG, "203.0.113.9").status_code == 429
+    assert guess("alice", PASSWORD, "203.0.113.9").status_code == 429
+
+
+def test_a_right_password_gives_back_its_own_attempt_only(alice, make_account):
+    make_account("bob")
+    for _ in range(9):
+        guess("nobody", WRONG, "203.0.113.9")
+    assert guess("alice", PASSWORD, "203.0.113.9").url == "/"
+    assert guess("bob", PASSWORD, "203.0.113.9").url == "/"
+    assert guess("nobody", WRONG, "203.0.113.9").status_code == 200  # the 10th failure
+    assert guess("alice", PASSWORD, "203.0.113.9").status_code == 429
+
+
 def test_unknown_usernames_add_no_record_per_name(db):
     for n in range(10):
         guess(f"nobody{n}", WRONG, "203.0.113.9")
     assert PasswordAttempts.objects.count() == 1
+
+
+# --- a flood of refused attempts adds no rows ------------------------------------------------
+
+
+def test_throttled_attempts_are_logged_once_per_window(db, clock):
+    for n in range(10):
+        api_login(f"nobody{n}", WRONG, "203.0.113.9")
+    for _ in range(20):
+        assert api_login("nobody", WRONG, "203.0.113.9")[0].status_code == 429
+    assert Event.objects.filter(event="api_login_throttled").count() == 1
+    clock.advance(minutes=15, seconds=1)
+    for n in range(12):
+        api_login(f"nobody{n}", WRONG, "203.0.113.9")
+    assert Event.objects.filter(event="api_login_throttled").count() == 2
+
+
+def test_throttled_attempts_are_logged_once_per_account_wait(alice):
+    spread_failures("alice", 100)
+    for n in range(5):
+        assert guess("alice", PASSWORD, f"192.0.2.{n + 1}").status_code == 429
+    throttled = Event.objects.filter(event="web_login_throttled", actor_name="alice")
+    assert [e.details["scope"] for e in throttled] == ["account"]
+
+
+def test_attempts_refused_during_the_account_wait_take_no_slot_of_the_address(alice, clock):
+    spread_failures("alice", 100)
+    for _ in range(10):
+        assert guess("alice", PASSWORD, "192.0.2.200").status_code == 429
+    clock.advance(seconds=61)
+    assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
+
+
+def test_expired_sessions_are_swept_as_logins_go_by(alice):
+    past = timezone.now() - timedelta(seconds=1)
+    for n in range(3):
+        Session.objects.create(session_key=f"expired{n:025d}", session_data="", expire_date=past)
+    guess("nobody", WRONG, "203.0.113.9")
+    assert not Session.objects.filter(expire_date__lt=timezone.now()).exists()
 
 
 # --- expired records ----------------------------------------------------------------------
@@ -124,7 +197,7 @@ def test_attempt_records_are_purged_when_they_expire(alice, clock):
     for n in range(5):
         guess("alice", WRONG, f"203.0.113.{n + 1}")
         guess(f"nobody{n}", WRONG, f"203.0.113.{n + 1}")
-    assert PasswordAttempts.objects.count() == 10
+    assert PasswordAttempts.objects.count() == 5  # one per address, whatever the names
     clock.advance(minutes=15, seconds=1)
     guess("alice", PASSWORD, "192.0.2.1")
     assert list(PasswordAttempts.objects.values_list("ip", flat=True)) == ["192.0.2.1"]
@@ -172,9 +245,27 @@ def test_outside_the_allowed_ips_a_wrong_and_a_right_password_get_the_same_page(
 def test_outside_the_allowed_ips_a_wrong_and_a_right_password_get_the_same_api_answer(bob):
     right, right_body = api_login("bob", PASSWORD, "192.0.2.5")
     wrong, wrong_body = api_login("bob", WRONG, "192.0.2.5")
-    assert right.status_code == wrong.status_code == 403
+    assert right.status_code == wrong.status_code == 401
     assert right_body == wrong_body
-    assert right_body["error"] == "ip_not_allowed"
+    assert right_body["error"] == "invalid_credentials"
+
+
+def test_outside_the_allowed_ips_an_account_reads_like_a_name_nobody_has(make_account):
+    """Neither that the account exists nor what kind it is (API only, no API access)."""
+    make_account("robot", web_access=False, api_access=True, allowed_ips=["10.0.0.0/8"])
+    make_account("webby", api_access=False, allowed_ips=["10.0.0.0/8"])
+    unknown_page = guess("nobody", PASSWORD, "192.0.2.5")
+    unknown_api = api_login("nobody", PASSWORD, "192.0.2.5")
+    for name in ("robot", "webby"):
+        page = guess(name, PASSWORD, "192.0.2.6")
+        assert page.status_code == unknown_page.status_code == 200
+        assert INVALID in text(page) and "API" not in text(page)
+        response, body = api_login(name, PASSWORD, "192.0.2.7")
+        assert (response.status_code, body) == (unknown_api[0].status_code, unknown_api[1])
+    reasons = Event.objects.filter(event__endswith="_login_refused").values_list(
+        "actor_name", "details__reason"
+    )
+    assert sorted(reasons) == [("robot", "ip_not_allowed")] * 2 + [("webby", "ip_not_allowed")] * 2
 
 
 def test_the_log_still_tells_a_right_password_from_outside_from_a_wrong_one(bob):

@@ -10,7 +10,8 @@ from adminpanel.accounts import policy, subadmins
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
-from tests.integration.conftest import MANUAL_KEY, PASSWORD, SETUP_ID, log_in, text
+from adminpanel.twofactor import interface as twofactor
+from tests.integration.conftest import MANUAL_KEY, PASSWORD, SETUP_ID, log_in, text, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -130,14 +131,53 @@ def test_the_api_login_of_a_required_sub_admin_without_2fa_is_refused(admin_clie
     assert json.loads(response.content)["error"] == "two_factor_required"
 
 
+def api_token(username: str) -> str:
+    body = json.dumps({"username": username, "password": PASSWORD})
+    response = Client().post("/api/v1/auth/login", body, content_type="application/json")
+    assert response.status_code == 200
+    return json.loads(response.content)["token"]
+
+
+def api_me(token: str):
+    return Client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_issued_before_the_policy_stops_working_when_it_is_saved(admin_client, bob):
+    token = api_token("bob")
+    assert api_me(token).status_code == 200
+    require_for_all(admin_client)
+    response = api_me(token)
+    assert response.status_code == 403
+    assert json.loads(response.content)["error"] == "two_factor_required"
+    refused = Event.objects.get(event="api_token_refused", actor_name="bob")
+    assert refused.details == {"reason": "two_factor_required"}
+
+
+def test_a_token_issued_before_require_2fa_was_ticked_stops_working(admin, bob):
+    token = api_token("bob")
+    subadmins.update_subadmin(admin, bob, require_2fa=True)
+    assert api_me(token).status_code == 403
+
+
+def test_a_session_that_passed_2fa_is_gated_once_2fa_is_turned_off(admin_client, bob, enable_2fa):
+    """The gate asks whether the account has 2FA now, not whether this session once showed it."""
+    bob_2fa = enable_2fa(bob)
+    client = Client()
+    assert log_in(client, "bob").url == "/login"
+    assert verify(client, bob_2fa.next_code()).url == "/"
+    client.post("/security/2fa/disable", {"challenge": bob_2fa.next_code()})
+    assert not twofactor.is_enabled(bob)
+    assert client.get("/").status_code == 200  # 2FA is off and nothing requires it yet
+    require_for_all(admin_client)
+    assert client.get("/").url == "/security/2fa"
+
+
 def test_an_api_only_sub_admin_is_not_required_to_have_2fa(admin, admin_client):
     subadmins.create_subadmin(
         admin, username="robot", password=PASSWORD, web_access=False, api_access=True
     )
     require_for_all(admin_client)
-    body = json.dumps({"username": "robot", "password": PASSWORD})
-    response = Client().post("/api/v1/auth/login", body, content_type="application/json")
-    assert response.status_code == 200
+    assert api_me(api_token("robot")).status_code == 200  # its token works too
 
 
 # --- the Sub-Admin form and the API field -----------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from adminpanel.api.models import ApiToken
@@ -198,6 +199,24 @@ def test_a_passkey_of_an_api_only_account_is_refused(alice, alice_key):
     response = passkey(client, alice_key.get(options(client, "passkey")))
     assert "This account can only be used with the API." in text(response)
     assert not is_logged_in(client)
+
+
+def test_asking_for_a_passkey_challenge_stores_no_session_and_no_challenge(db):
+    """Anonymous visitors may ask any number of times: nothing is written until an answer."""
+    client = Client()
+    for _ in range(5):
+        assert options(client, "passkey")["userVerification"] == "required"
+    assert not Session.objects.exists()
+    assert not WebAuthnChallenge.objects.exists()
+
+
+def test_a_passkey_answer_from_a_browser_without_its_challenge_is_refused(alice_key):
+    answer = alice_key.get(options(Client(), "passkey"))
+    other = Client()
+    options(other, "passkey")  # a challenge of its own, not the one signed
+    response = passkey(other, answer)
+    assert "This request was replaced or has ended." in text(response)
+    assert not is_logged_in(other)
 
 
 # --- the rules: each refused with a clear message and logged ---------------------------------

@@ -212,6 +212,61 @@ def test_a_password_change_ends_every_other_session_at_once(alice):
     assert "This session" in text(this.get("/security/sessions"))
 
 
+# --- a password step waiting for its code ends with them -------------------------------------
+
+
+def with_code(alice_2fa) -> Client:
+    client = browser()
+    log_in(client)
+    assert verify(client, alice_2fa.next_code()).url == "/"
+    return client
+
+
+def at_the_code_pop_up() -> Client:
+    """Someone who has the password and now waits at the pop-up (a code phished later)."""
+    client = browser(ip="198.51.100.66")
+    assert log_in(client).url == "/login"
+    return client
+
+
+def test_a_password_step_waiting_for_its_code_ends_with_a_password_change(alice_2fa):
+    owner, attacker = with_code(alice_2fa), at_the_code_pop_up()
+    owner.post(
+        "/security/password",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    response = verify(attacker, alice_2fa.next_code())
+    assert response.url == "/login"
+    assert not is_logged_in(attacker)
+    assert "This sign-in was ended." in text(attacker.get("/login"))
+    ended = Event.objects.get(event="web_login_2fa_not_completed")
+    assert ended.details == {"reason": "signed_out"}
+
+
+def test_a_password_step_is_bound_to_the_password_whatever_changed_it(alice_2fa):
+    attacker = at_the_code_pop_up()
+    account = Account.objects.get(username="alice")
+    account.set_password(NEW_PASSWORD)  # as any path that sets a password would
+    account.save(update_fields=["password"])
+    assert verify(attacker, alice_2fa.next_code()).url == "/login"
+    assert not is_logged_in(attacker)
+
+
+def test_a_password_step_waiting_for_its_code_ends_with_sign_out_all_other_sessions(alice_2fa):
+    owner, attacker = with_code(alice_2fa), at_the_code_pop_up()
+    assert owner.post("/security/sessions/sign-out-others").status_code == 302
+    assert verify(attacker, alice_2fa.next_code()).url == "/login"
+    assert not is_logged_in(attacker)
+    assert is_logged_in(owner)
+
+
+def test_a_password_step_begun_after_the_sign_out_goes_on(alice_2fa):
+    owner = with_code(alice_2fa)
+    owner.post("/security/sessions/sign-out-others")
+    later = at_the_code_pop_up()
+    assert verify(later, alice_2fa.next_code()).url == "/"
+
+
 @pytest.fixture
 def admin(make_account):
     return make_account("admin", is_owner=True)

@@ -47,16 +47,15 @@ def needs_second_factor(account: Account) -> bool:
 
 def _check_password(account: Account, password: str, *, ip: str, now: datetime, request) -> None:
     """The password again, counted like a login's attempts (accounts.guessing)."""
-    name = account.username.lower()
     try:
-        guessing.take_slots(name, ip, account, now)
+        right = guessing.check_again(account, password, ip=ip, now=now)
     except guessing.TooManyAttempts as refusal:
-        audit.record("access_confirm_throttled", actor=account, request=request)
+        if refusal.first:
+            audit.record("access_confirm_throttled", actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
-    if not account.check_password(password):
+    if not right:
         audit.record("access_confirm_failed", actor=account, request=request, reason="password")
         raise Refused("invalid_credentials", WRONG_PASSWORD)
-    guessing.release_slots(account, name, ip)
 
 
 def confirm_access(

@@ -44,7 +44,8 @@ class OwnPasswordForm(forms.Form):
     """Security → Password: the current password, then the new one twice.
 
     Each message sits under the field it is about (Django's own form puts the new password's
-    rule under the confirmation); the field names are Django's, so scripts keep working.
+    rule under the confirmation); the field names are Django's, so scripts keep working. The
+    current password is checked by the service (accounts.services), in the login's limits.
     """
 
     old_password = forms.CharField(
@@ -74,12 +75,6 @@ class OwnPasswordForm(forms.Form):
     def __init__(self, account, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
-
-    def clean_old_password(self) -> str:
-        password = self.cleaned_data["old_password"]
-        if not self.account.check_password(password):
-            raise forms.ValidationError("This is not your current password.")
-        return password
 
     def clean_new_password1(self) -> str:
         try:

@@ -1,10 +1,11 @@
 """Limits on password guessing (SPEC §5, §12), decided in the database before any hash.
 
-Three counters, each reserved before the password is checked so that concurrent guesses
+Two counters, each reserved before the password is checked so that concurrent guesses
 cannot all slip past a check together:
-- per (username, client IP): 10 failures in a 15-minute window (§5);
-- per client IP for usernames that do not exist: the same window, one row per IP, so a spray
-  of invented names is limited and adds no row per name;
+- per client IP, whatever the username: 10 failures in a 15-minute window (so at most 10 per
+  username and IP, §5). One row per IP for every name, real or invented: a spray adds no row
+  per name, and a spent window answers alike for names that exist and names that do not
+  (§6: no answer tells whether an account exists);
 - per account, from any number of addresses: after 100 consecutive failures each further
   attempt waits, 1 minute doubling up to 1 hour; a success resets it (§12).
 Rows of expired windows are purged as logins go by.
@@ -14,6 +15,7 @@ import math
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 
 from adminpanel.accounts.models import Account, PasswordAttempts, PasswordFailures
 
@@ -22,15 +24,17 @@ WINDOW = timedelta(minutes=15)
 ACCOUNT_FAILURES_ALLOWED = 100
 FIRST_WAIT_SECONDS = 60
 MAX_WAIT_SECONDS = 3600
-UNKNOWN_USERNAMES = ""  # the username of the per-IP row shared by names no account has
+ANY_USERNAME = ""  # the username of an address's row: every name shares it (see above)
 PURGE_BATCH = 100
 
 
 class TooManyAttempts(Exception):
-    """A limit is reached: `scope` is "address" or "account"; wait `retry_after` seconds."""
+    """A limit is reached: `scope` is "address" or "account"; wait `retry_after` seconds.
+    `first`: the first refusal of this window or wait (only it is logged)."""
 
-    def __init__(self, scope: str, seconds: float):
+    def __init__(self, scope: str, seconds: float, *, first: bool = True):
         self.scope = scope
+        self.first = first
         self.retry_after = max(1, math.ceil(seconds))
         minutes = max(1, math.ceil(seconds / 60))
         unit = "minute" if minutes == 1 else "minutes"
@@ -46,8 +50,8 @@ def account_wait(failures: int) -> int:
     return min(FIRST_WAIT_SECONDS * 2 ** min(doublings, 16), MAX_WAIT_SECONDS)
 
 
-def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
-    """The (username, IP) row, created if missing and locked until the transaction ends.
+def _locked_attempts(ip: str, now: datetime) -> PasswordAttempts:
+    """The address's row, created if missing and locked until the transaction ends.
 
     INSERT … ON CONFLICT DO NOTHING, then SELECT … FOR UPDATE: two first attempts at once
     never race to insert. A purge may delete an expired row between the two statements; the
@@ -55,57 +59,92 @@ def _locked_attempts(username: str, ip: str, now: datetime) -> PasswordAttempts:
     """
     for _ in range(2):
         PasswordAttempts.objects.bulk_create(
-            [PasswordAttempts(username=username, ip=ip, window_started=now)],
+            [PasswordAttempts(username=ANY_USERNAME, ip=ip, window_started=now)],
             ignore_conflicts=True,
         )
-        row = PasswordAttempts.objects.select_for_update().filter(username=username, ip=ip).first()
+        rows = PasswordAttempts.objects.select_for_update()
+        row = rows.filter(username=ANY_USERNAME, ip=ip).first()
         if row is not None:
             return row
     raise RuntimeError("the attempt row vanished twice")  # pragma: no cover - see docstring
 
 
-def take_slots(username: str, ip: str, account: Account | None, now: datetime) -> None:
-    """Reserve one attempt in the (username, IP) window and, when `account` is given, one of
-    the account's; or TooManyAttempts, which reserves neither. One transaction, one commit.
+def take_slots(ip: str, account: Account | None, now: datetime) -> None:
+    """Reserve one attempt in the address's window and, when `account` is given, one of the
+    account's; or TooManyAttempts, which reserves neither. One transaction, one commit.
 
     The attempt counts as a failure until release_slots() says it was not: the account's
     wait it would earn starts now. An attempt made while waiting changes nothing.
     """
     with transaction.atomic():
-        _take_address_slot(username, ip, now)
-        if account is not None:
-            _take_account_slot(account, now)
+        refusal = _take_address_slot(ip, now)
+        if refusal is None and account is not None:
+            refusal = _take_account_slot(account, now)
+            if refusal is not None:  # the address's slot is not taken either
+                _give_back_address_slot(ip)
+    if refusal is not None:  # raised after the commit: a first refusal's mark is kept
+        raise refusal
 
 
-def _take_address_slot(username: str, ip: str, now: datetime) -> None:
-    attempts = _locked_attempts(username, ip, now)
+def _take_address_slot(ip: str, now: datetime) -> TooManyAttempts | None:
+    attempts = _locked_attempts(ip, now)
     if attempts.window_started + WINDOW <= now:
         attempts.failures = 0
         attempts.window_started = now
     if attempts.failures >= WINDOW_FAILURES_ALLOWED:
         ends = attempts.window_started + WINDOW
-        raise TooManyAttempts("address", (ends - now).total_seconds())
+        # One more than allowed marks "refused once already" (a spent window either way).
+        first = attempts.failures == WINDOW_FAILURES_ALLOWED
+        if first:
+            attempts.failures += 1
+            attempts.save(update_fields=["failures", "window_started"])
+        return TooManyAttempts("address", (ends - now).total_seconds(), first=first)
     attempts.failures += 1
     attempts.save(update_fields=["failures", "window_started"])
+    return None
 
 
-def _take_account_slot(account: Account, now: datetime) -> None:
+def _take_account_slot(account: Account, now: datetime) -> TooManyAttempts | None:
     """Under the lock of the account's row (the house's one lock for security state)."""
     Account.objects.select_for_update().filter(pk=account.pk).first()
     state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
     if state.retry_at is not None and state.retry_at > now:
-        raise TooManyAttempts("account", (state.retry_at - now).total_seconds())
+        first = state.refusal_logged_for != state.retry_at
+        if first:
+            state.refusal_logged_for = state.retry_at
+            state.save(update_fields=["refusal_logged_for"])
+        return TooManyAttempts("account", (state.retry_at - now).total_seconds(), first=first)
     state.failures += 1
     wait = account_wait(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
     state.save(update_fields=["failures", "retry_at"])
+    return None
 
 
-def release_slots(account: Account, username: str, ip: str) -> None:
-    """A right password: the (username, IP) window and the account's streak start again."""
+def _give_back_address_slot(ip: str) -> None:
+    PasswordAttempts.objects.filter(username=ANY_USERNAME, ip=ip, failures__gt=0).update(
+        failures=F("failures") - 1
+    )
+
+
+def release_slots(account: Account, ip: str) -> None:
+    """A right password: its own slot in the address's window is given back (the failures
+    before it stay: they may have been guesses at other names) and the account's streak
+    starts again."""
     with transaction.atomic():  # one commit for both
-        PasswordAttempts.objects.filter(username=username, ip=ip).update(failures=0)
+        _give_back_address_slot(ip)
         PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
+
+
+def check_again(account: Account, password: str, *, ip: str, now: datetime) -> bool:
+    """A signed-in account's password asked again (Confirm access, Security → Password),
+    counted in the same limits as a login so that a session cannot guess through it:
+    TooManyAttempts before any hash once a limit is spent, else whether it was right."""
+    take_slots(ip, account, now)
+    if not account.check_password(password):
+        return False
+    release_slots(account, ip)
+    return True
 
 
 def purge_expired(now: datetime) -> int:

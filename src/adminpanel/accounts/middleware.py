@@ -83,7 +83,7 @@ class PolicyGateMiddleware:
             account.is_authenticated
             and not account.is_owner
             and not request.path.startswith(GATE_OPEN)
-            and policy.gated(account, session_passed_2fa=web_sessions.passed_two_factor(request))
+            and policy.gated(account)
         ):
             messages.warning(request, policy.REQUIRED)
             return redirect("2fa")

@@ -59,6 +59,9 @@ class Account(AbstractBaseUser):
     # Where notices about this account's security go (SPEC §12); empty: none are sent.
     email = models.EmailField("E-mail", max_length=254, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
+    # One more each time all the account's (other) sessions are ended: a password step still
+    # waiting for its second factor, begun before, is ended with them (accounts.services).
+    sign_outs = models.PositiveIntegerField(default=0)
 
     USERNAME_FIELD = "username"
     REQUIRED_FIELDS: list[str] = []
@@ -97,9 +100,10 @@ for _section in panel_sections.SECTIONS:
 
 
 class PasswordAttempts(models.Model):
-    """Failed passwords per username and client IP within the current 15-minute window.
+    """Failed passwords per client IP within the current 15-minute window (accounts.guessing).
 
-    Unknown usernames share one row per IP, under the username "" (no account has it).
+    Every username shares its IP's row, under the username "" (no account has it); rows of
+    other usernames come from older versions and expire like any other.
     """
 
     username = models.CharField(max_length=150)
@@ -121,6 +125,8 @@ class PasswordFailures(models.Model):
     )
     failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
+    # The retry_at of the wait whose first refusal was logged: the log gets one row per wait.
+    refusal_logged_for = models.DateTimeField(null=True, blank=True)
 
 
 class WebSession(models.Model):

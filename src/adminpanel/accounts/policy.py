@@ -3,7 +3,7 @@
 A Sub-Admin with Admin Panel access must have 2FA when its own **Require 2FA** box is ticked
 or the Policy says **Require 2FA for Sub-Admins**. Until it has, its web sessions reach only
 Security → 2FA (PolicyGateMiddleware); it cannot turn 2FA off; and its API login is refused,
-since the API would be a way around the gate.
+and so is every token it holds, since the API would be a way around the gate.
 """
 
 from django.db import transaction
@@ -31,14 +31,29 @@ def must_have_2fa(account: Account, policy: Policy | None = None) -> bool:
     return (policy or current()).require_2fa_for_subadmins
 
 
-def gated(account: Account, *, session_passed_2fa: bool) -> bool:
-    """Must this session stay on Security → 2FA? (It has no 2FA yet, and a rule wants it.)"""
-    return not session_passed_2fa and must_have_2fa(account) and not twofactor.is_enabled(account)
+def gated(account: Account) -> bool:
+    """Must this account's sessions stay on Security → 2FA? (A rule wants 2FA and it has none.)
+
+    Asked of the account as it is now, not of the session's history: a session that passed
+    2FA before 2FA was turned off is gated like any other.
+    """
+    return must_have_2fa(account) and not twofactor.is_enabled(account)
 
 
 def api_refusal(account: Account) -> Refused | None:
     """The API login of an account that must have 2FA and has none is refused."""
     if must_have_2fa(account) and not twofactor.is_enabled(account):
+        return Refused("two_factor_required", REQUIRED)
+    return None
+
+
+def token_refusal(account: Account) -> Refused | None:
+    """A token of an account that must have 2FA works no more, whenever it was issued.
+
+    No 2FA lookup: an account with 2FA holds no live token (enabling revoked them, and its
+    API login is refused), so must_have_2fa alone decides, at one query at most.
+    """
+    if must_have_2fa(account):
         return Refused("two_factor_required", REQUIRED)
     return None
 

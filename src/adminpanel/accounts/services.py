@@ -5,26 +5,29 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.crypto import constant_time_compare
 
-from adminpanel import audit
+from adminpanel import audit, clock, sessions
 from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.api.tokens import revoke_tokens
 from adminpanel.errors import Refused
+from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
 
 INVALID_CREDENTIALS = "Invalid username or password."
 
 
 def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> Refused:
-    audit.record(
-        f"{channel}_login_throttled",
-        request=request,
-        actor=account,
-        account="known" if account else "unknown",
-        scope=refusal.scope,
-    )
+    if refusal.first:  # once per window or wait: a flood of refused attempts adds no rows
+        audit.record(
+            f"{channel}_login_throttled",
+            request=request,
+            actor=account,
+            account="known" if account else "unknown",
+            scope=refusal.scope,
+        )
     return Refused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
 
 
@@ -34,9 +37,11 @@ def check_password_step(
     """The account whose password this is, or Refused (one message for both mistakes).
 
     channel is "web" or "api": each refuses accounts without access to it (accounts.access,
-    like every other request). Every attempt is
-    counted (accounts.guessing) before any password is hashed. From outside the account's
-    allowed IPs the answer is the same whether the password is right or not.
+    like every other request), but only after the right password from an allowed address.
+    Every attempt is counted (accounts.guessing) before any password is hashed. Until then
+    the answer is the same for every name, real or invented (SPEC §3, §6): "invalid
+    credentials", or "too many attempts" once the address's window is spent; the real reason
+    goes to the log only.
     """
     if not isinstance(username, str) or not isinstance(password, str):
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
@@ -44,18 +49,12 @@ def check_password_step(
     if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.purge_expired(now)
+    sessions.purge_expired()  # sessions nobody came back to end go as logins go by
     account = Account.objects.filter(username__iexact=name).first()
-    blocked = account is not None and access.ip_refusal(account, ip) is not None
-    # From outside the allowed IPs the answer is decided before the password is looked at.
-    outside = access.refusal(account, channel=channel, ip=ip) if blocked else None
+    outside = account is not None and access.ip_refusal(account, ip) is not None
     try:
         # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
-        guessing.take_slots(
-            name if account else guessing.UNKNOWN_USERNAMES,
-            ip,
-            account if outside is None else None,
-            now,
-        )
+        guessing.take_slots(ip, None if outside else account, now)
     except guessing.TooManyAttempts as refusal:
         raise _throttled(refusal, channel, account, request) from None
     if account is None:
@@ -66,17 +65,15 @@ def check_password_step(
     right = account.check_password(password) and account.is_active
     if not right:
         audit.record(f"{channel}_login_failed", request=request, actor=account)
-    elif outside is not None:
-        audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason=outside.reason
-        )
-    if outside is not None:
-        # The same answer for a right and a wrong password: outsiders cannot test guesses.
-        # The log still tells them apart (failed, or refused by IP), for the Admin.
-        raise outside
-    if not right:
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
-    guessing.release_slots(account, name, ip)
+    if outside:
+        # Answered like a wrong password, so outsiders can test neither guesses nor names;
+        # the log tells the Admin it was the right one, and why it was refused.
+        audit.record(
+            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+        )
+        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
+    guessing.release_slots(account, ip)
     refusal = access.channel_refusal(account, channel)
     if refusal is not None:
         audit.record(
@@ -118,13 +115,15 @@ def ensure_admin(username: str, password: str | None) -> tuple[Account, str | No
 # --- the pending second step of a web login ----------------------------------------------
 
 PENDING_KEY = "pending_login"
+PENDING_ENDED = "This sign-in was ended. Enter your username and password again."
 
 
 def _not_completed(pending: dict, reason: str, request) -> None:
     """A right password was followed by no accepted second factor (SPEC §8, finding 7).
 
     Observed when the same browser comes back after the 5 minutes (expired), presses Cancel
-    (cancelled) or types a password again (restarted). A visitor who never comes back leaves
+    (cancelled), types a password again (restarted), or after the password changed or the
+    account's other sessions were signed out (signed_out). A visitor who never comes back leaves
     `web_login_password_accepted` without a `web_login` after it in the log.
     """
     account = Account.objects.filter(pk=pending.get("account")).first()
@@ -139,14 +138,23 @@ def begin_pending_login(
     if earlier:
         _not_completed(earlier, "restarted", request)
     session.cycle_key()  # a new id, so a planted session id cannot ride on the login
-    session[PENDING_KEY] = {"account": account.pk, "at": now.timestamp(), "next": next_url}
+    session[PENDING_KEY] = {
+        "account": account.pk,
+        "at": now.timestamp(),
+        "next": next_url,
+        # Bound like a Django session: a new password or "Sign out all other sessions" ends it.
+        "password": account.get_session_auth_hash(),
+        "sign_outs": account.sign_outs,
+    }
     audit.record("web_login_password_accepted", actor=account, request=request, next_step="2fa")
 
 
 def pending_login(
     session, *, now: datetime, pending_seconds: int, request=None
 ) -> tuple[Account, str] | None:
-    """(account, next URL) of a live pending login; expired or gone ones are cleared."""
+    """(account, next URL) of a live pending login; expired or gone ones are cleared, and so
+    are ones begun before the password changed or the account's sessions were signed out
+    (Refused, as for an expired one)."""
     pending = session.get(PENDING_KEY)
     if not pending:
         return None
@@ -158,6 +166,12 @@ def pending_login(
     if account is None:
         del session[PENDING_KEY]
         return None
+    if pending.get("sign_outs") != account.sign_outs or not constant_time_compare(
+        pending.get("password", ""), account.get_session_auth_hash()
+    ):
+        del session[PENDING_KEY]
+        _not_completed(pending, "signed_out", request)
+        raise Refused("pending_ended", PENDING_ENDED)
     return account, pending["next"]
 
 
@@ -168,8 +182,23 @@ def cancel_pending_login(session, *, request=None) -> None:
         _not_completed(pending, "cancelled", request)
 
 
+NOT_CURRENT_PASSWORD = "This is not your current password."  # noqa: S105 - a message
+
+
 def change_own_password(account: Account, old: str, new: str, *, request=None) -> None:
-    """A logged-in account sets a new password; the form has already checked the old one."""
+    """A logged-in account sets a new password (the form has checked the new one), or Refused
+    when `old` is not the current one: counted like a login's attempts, so this page is no
+    unlimited way to test guesses from a stolen session."""
+    ip = client_ip(request) if request is not None else ""
+    try:
+        right = guessing.check_again(account, old, ip=ip, now=clock.now())
+    except guessing.TooManyAttempts as refusal:
+        if refusal.first:
+            audit.record("password_change_throttled", actor=account, request=request)
+        raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
+    if not right:
+        audit.record("password_change_failed", actor=account, request=request)
+        raise Refused("invalid_credentials", NOT_CURRENT_PASSWORD)
     with transaction.atomic():
         account.set_password(new)
         account.save(update_fields=["password"])

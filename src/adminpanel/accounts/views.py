@@ -232,12 +232,20 @@ def home_view(request: HttpRequest) -> HttpResponse:
 def password_view(request: HttpRequest) -> HttpResponse:
     form = OwnPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.change_own_password(
-            request.user,
-            form.cleaned_data["old_password"],
-            form.cleaned_data["new_password1"],
-            request=request,
-        )
+        try:
+            services.change_own_password(
+                request.user,
+                form.cleaned_data["old_password"],
+                form.cleaned_data["new_password1"],
+                request=request,
+            )
+        except Refused as refused:
+            form.add_error("old_password", refused.message)
+            response = render(request, "accounts/password.html", {"form": form}, status=400)
+            if refused.throttled:  # too many attempts: 429 and the wait
+                response.status_code = 429
+                response["Retry-After"] = str(refused.retry_after)
+            return response
         old_key = request.session.session_key
         update_session_auth_hash(request, request.user)  # this session stays, others end
         web_sessions.follow_new_key(request, old_key)

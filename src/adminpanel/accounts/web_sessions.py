@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connections, router
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -102,10 +103,6 @@ def follow_new_key(request: HttpRequest, old_key: str | None) -> None:
     WebSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
 
 
-def passed_two_factor(request: HttpRequest) -> bool:
-    return bool(request.session.get(TWO_FACTOR))
-
-
 def mark_two_factor(request: HttpRequest) -> None:
     """This session has just shown a second factor (2FA enabled here, or access confirmed)."""
     request.session[TWO_FACTOR] = True
@@ -178,11 +175,20 @@ def end_other_sessions(
     """
     session = getattr(request, "session", None)  # API requests have none
     keep = session.session_key if session is not None else None
+    _end_pending_logins(account)
     rows = WebSession.objects.filter(account=account).exclude(session_key=keep)
     return _end(rows, account=account, reason=reason, actor=actor, request=request)
 
 
+def _end_pending_logins(account: Account) -> None:
+    """Password steps still waiting for a second factor end too: they have no row to delete,
+    so the account's count of sign-outs moves past the one they remember."""
+    Account.objects.filter(pk=account.pk).update(sign_outs=F("sign_outs") + 1)
+    account.refresh_from_db(fields=["sign_outs"])  # a later save() of it must not undo this
+
+
 def end_all_sessions(account: Account, *, reason: str, request=None, actor=None) -> int:
     """End every session of the account (deactivated, lost Admin Panel access, deleted)."""
+    _end_pending_logins(account)
     rows = WebSession.objects.filter(account=account)
     return _end(rows, account=account, reason=reason, actor=actor, request=request)

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from adminpanel import clock
-from adminpanel.api import tokens
+from adminpanel.api import services
 from adminpanel.api.errors import NOT_AUTHENTICATED, ApiError
 from adminpanel.api.models import ApiToken
 from adminpanel.net import client_ip
@@ -24,6 +24,4 @@ class BearerToken(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         # Refused propagates to the handler in errors.py (401 or 403).
-        return tokens.authenticate_token(
-            token, ip=client_ip(request), now=clock.now(), request=request
-        )
+        return services.authenticate(token, ip=client_ip(request), now=clock.now(), request=request)

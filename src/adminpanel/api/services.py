@@ -14,7 +14,8 @@ from adminpanel.accounts.services import (
     needs_second_step,
     record_login,
 )
-from adminpanel.api.tokens import IssuedToken, issue_token
+from adminpanel.api.models import ApiToken
+from adminpanel.api.tokens import IssuedToken, authenticate_token, issue_token
 from adminpanel.errors import Refused
 
 TWO_FACTOR_ENABLED = (
@@ -29,8 +30,8 @@ def login(
 ) -> IssuedToken:
     """A token for a correct password of an account with API access and without 2FA.
 
-    Raises Refused: invalid_credentials, too_many_attempts, api_access_denied,
-    ip_not_allowed (all from the password step) or two_factor_enabled (only once the password
+    Raises Refused: invalid_credentials (also from outside the allowed IPs), too_many_attempts,
+    api_access_denied (all from the password step) or two_factor_enabled (only once the password
     is right, so the refusal tells nothing to someone who does not know it).
     """
     account = check_password_step(
@@ -55,3 +56,16 @@ def login(
         audit.record("api_login_refused", actor=account, request=request, reason=refusal.reason)
         raise refusal
     return issued
+
+
+def authenticate(token: str, *, ip: str, now: datetime, request: HttpRequest | None) -> ApiToken:
+    """The live token of a request, or Refused: the token's own checks (api.tokens), then the
+    2FA policy as it is now, so a token issued before a rule required 2FA stops with it."""
+    record = authenticate_token(token, ip=ip, now=now, request=request)
+    refusal = policy.token_refusal(record.account)
+    if refusal is not None:
+        audit.record(
+            "api_token_refused", actor=record.account, request=request, reason=refusal.reason
+        )
+        raise refusal
+    return record

@@ -132,7 +132,7 @@ def sign_in_with_passkey(answer: object, *, ip: str, now: datetime, request) -> 
     Refused when the answer is not accepted or the account may not log in from here."""
     return webauthn.sign_in_with_passkey(
         answer,
-        session=request.session,
+        ticket=request.COOKIES.get(webauthn.PASSKEY_COOKIE, ""),
         rp=webauthn.relying_party(request),
         ip=ip,
         now=now,

@@ -38,10 +38,6 @@ def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
 
 def _options_for(request: HttpRequest, purpose: str, rp: webauthn.RelyingParty) -> str:
     now = clock.now()
-    if purpose == webauthn.PASSKEY:
-        return webauthn.authentication_options(
-            None, purpose=purpose, session=request.session, rp=rp, now=now
-        )
     if purpose == webauthn.LOGIN:
         pending = accounts.pending_login(
             request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS
@@ -69,6 +65,8 @@ def options_view(request: HttpRequest) -> HttpResponse:
     purpose = request.POST.get("purpose")
     if purpose not in webauthn.PURPOSES:
         return _refused("malformed", "Unknown request.")
+    if purpose == webauthn.PASSKEY:
+        return _passkey_options(request)
     try:
         rp = webauthn.relying_party(request)
         options = _options_for(request, purpose, rp)
@@ -80,6 +78,26 @@ def options_view(request: HttpRequest) -> HttpResponse:
             body["confirm_url"] = _confirm_url(reverse("2fa"))
         return JsonResponse(body, status=403)
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
+
+
+def _passkey_options(request: HttpRequest) -> HttpResponse:
+    """Sign in with a passkey: the challenge goes in a cookie, not in a session (none is made)."""
+    try:
+        options, ticket = webauthn.passkey_options(
+            rp=webauthn.relying_party(request), now=clock.now()
+        )
+    except Refused as refused:
+        return JsonResponse({"error": refused.reason, "message": refused.message}, status=403)
+    response = HttpResponse(f'{{"options": {options}}}', content_type="application/json")
+    response.set_cookie(
+        webauthn.PASSKEY_COOKIE,
+        ticket,
+        max_age=settings.WEBAUTHN_CHALLENGE_SECONDS,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 T = TypeVar("T")

@@ -2,8 +2,9 @@
 
 py_webauthn does everything cryptographic (CBOR, COSE keys, attestation, signatures, origin,
 RP ID and flags); this module holds the rules around it, in the database, under the one lock
-of ARCHITECTURE.md: a challenge is random, bound to one session and one purpose, lives 5
-minutes and is accepted once; the signature counter must grow; failures count in the same
+of ARCHITECTURE.md: a challenge is random, bound to one session (a passkey sign-in's: to a
+signed cookie, so that anonymous visitors store nothing) and one purpose, lives 5 minutes and
+is accepted once; the signature counter must grow; failures count in the same
 throttle as codes. Every outcome is in the audit log.
 """
 
@@ -13,11 +14,13 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http.request import split_domain_port
+from django.utils.crypto import constant_time_compare
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -59,6 +62,10 @@ REGENERATE = "regenerate"  # Generate new recovery codes
 PURPOSES = (REGISTER, LOGIN, PASSKEY, DISABLE, CONFIRM, REGENERATE)
 
 SESSION_BINDING = "webauthn_binding"
+# A passkey sign-in starts before any session: its challenge travels in a signed cookie (the
+# browser's binding) and gets a row only when an answer spends it.
+PASSKEY_COOKIE = "adminpanel_passkey"
+PASSKEY_SALT = "adminpanel.twofactor.passkey-challenge"
 KEY_NAME_MAX = 64
 MAX_ANSWER = 64 * 1024  # a registration with an attestation certificate chain is a few KB
 CHALLENGE_BYTES = 32
@@ -275,28 +282,74 @@ def registration_options(account: Account, *, session, rp: RelyingParty, now: da
 
 
 def authentication_options(
-    account: Account | None, *, purpose: str, session, rp: RelyingParty, now: datetime
+    account: Account, *, purpose: str, session, rp: RelyingParty, now: datetime
 ) -> str:
-    """The JSON for navigator.credentials.get(): this account's keys, or any passkey."""
-    if purpose not in PURPOSES or purpose == REGISTER:
+    """The JSON for navigator.credentials.get() with this account's keys."""
+    if purpose not in PURPOSES or purpose in (REGISTER, PASSKEY):
         raise Refused("malformed", UNREADABLE)
-    if purpose == PASSKEY:
-        account, allowed = None, []
-        verification = UserVerificationRequirement.REQUIRED
-    else:
-        allowed = _descriptors(WebAuthnKey.objects.filter(account=account))
-        if not allowed:
-            raise Refused("no_keys", "This account has no security key.")
-        verification = UserVerificationRequirement.DISCOURAGED
+    allowed = _descriptors(WebAuthnKey.objects.filter(account=account))
+    if not allowed:
+        raise Refused("no_keys", "This account has no security key.")
     challenge = _new_challenge(session_binding(session), purpose, account, now)
+    return _authentication_json(
+        rp, challenge.challenge, allowed, UserVerificationRequirement.DISCOURAGED
+    )
+
+
+def passkey_options(*, rp: RelyingParty, now: datetime) -> tuple[str, str]:
+    """(JSON for navigator.credentials.get() with any passkey, the ticket for PASSKEY_COOKIE).
+
+    No session and no row: an anonymous visitor may ask any number of times and leaves
+    nothing behind. The ticket (signed: the challenge and its end) binds the challenge to
+    the browser that keeps the cookie; the answer spends it (_spend_ticket).
+    """
+    challenge = bytes_to_base64url(secrets.token_bytes(CHALLENGE_BYTES))
+    ends = now.timestamp() + settings.WEBAUTHN_CHALLENGE_SECONDS
+    ticket = signing.dumps({"challenge": challenge, "ends": ends}, salt=PASSKEY_SALT)
+    options = _authentication_json(rp, challenge, [], UserVerificationRequirement.REQUIRED)
+    return options, ticket
+
+
+def _authentication_json(rp: RelyingParty, challenge: str, allowed, verification) -> str:
     options = generate_authentication_options(
         rp_id=rp.id,
-        challenge=base64url_to_bytes(challenge.challenge),
+        challenge=base64url_to_bytes(challenge),
         timeout=settings.WEBAUTHN_CHALLENGE_SECONDS * 1000,
         allow_credentials=allowed,
         user_verification=verification,
     )
     return options_to_json(options)
+
+
+def _spend_ticket(answer: _Answer, ticket: str, now: datetime) -> str:
+    """The passkey challenge this answer signs, spent now (a row that a replay runs into);
+    Refused when the browser's ticket is not for it. Called under the account's lock."""
+    try:
+        data = signing.loads(ticket, salt=PASSKEY_SALT)
+        challenge, ends = str(data["challenge"]), float(data["ends"])
+    except (signing.BadSignature, TypeError, KeyError, ValueError):
+        raise Refused(
+            "unknown_challenge", f"This request was replaced or has ended. {AGAIN}"
+        ) from None
+    if not constant_time_compare(challenge, answer.challenge):
+        raise Refused("unknown_challenge", f"This request was replaced or has ended. {AGAIN}")
+    if ends <= now.timestamp():
+        raise Refused("expired", f"The security key request expired (5 minutes). {AGAIN}")
+    try:
+        with transaction.atomic():  # a savepoint: a replay's conflict leaves the rest intact
+            WebAuthnChallenge.objects.filter(expires_at__lt=now).delete()
+            WebAuthnChallenge.objects.create(
+                challenge=challenge,
+                purpose=PASSKEY,
+                created_at=now,
+                expires_at=datetime.fromtimestamp(ends, UTC),
+                used_at=now,
+            )
+    except IntegrityError:
+        raise Refused(
+            "replayed", f"This security key answer has already been used. {AGAIN}"
+        ) from None
+    return challenge
 
 
 # --- the locked checks -------------------------------------------------------------------
@@ -372,10 +425,12 @@ def _check_assertion(
     Spends the challenge whatever the outcome. Raises Refused; a counter that does not grow
     is refused and logged as a possible cloned key.
     """
-    challenge_account = None if purpose == PASSKEY else locked
-    challenge = _take_challenge(
-        answer, binding=binding, purpose=purpose, account=challenge_account, now=now
-    )
+    if purpose == PASSKEY:  # the binding is the browser's ticket
+        expected = _spend_ticket(answer, binding, now)
+    else:
+        expected = _take_challenge(
+            answer, binding=binding, purpose=purpose, account=locked, now=now
+        ).challenge
     _check_origin(answer, rp)
     key = WebAuthnKey.objects.filter(credential_id=answer.credential_id).first()
     if key is None or key.account_id != locked.pk:
@@ -388,7 +443,7 @@ def _check_assertion(
     try:
         verified = verify_authentication_response(
             credential=answer.credential,
-            expected_challenge=base64url_to_bytes(challenge.challenge),
+            expected_challenge=base64url_to_bytes(expected),
             expected_rp_id=rp.id,
             expected_origin=list(rp.origins),
             credential_public_key=bytes(key.public_key),
@@ -578,9 +633,10 @@ def _access_refusal(account: Account, ip: str) -> Refused | None:
 
 
 def sign_in_with_passkey(
-    raw: object, *, session, rp: RelyingParty, ip: str, now: datetime, request=None
+    raw: object, *, ticket: str, rp: RelyingParty, ip: str, now: datetime, request=None
 ) -> Account:
     """The account whose passkey signed this answer (with user verification): both factors.
+    `ticket`: the browser's PASSKEY_COOKIE (passkey_options).
 
     Raises Refused: the answer is not accepted, or the account may not log in here.
     """
@@ -589,7 +645,6 @@ def sign_in_with_passkey(
     if key is None:
         audit.record("passkey_login_failed", request=request, reason="unknown_key")
         raise Refused("unknown_key", PASSKEY_UNKNOWN)
-    binding = session_binding(session)
     with transaction.atomic():
         locked, code_state = state.lock(key.account)
         outcome = _access_refusal(locked, ip)
@@ -606,7 +661,7 @@ def sign_in_with_passkey(
                 locked,
                 code_state,
                 answer,
-                binding=binding,
+                binding=ticket,
                 purpose=PASSKEY,
                 rp=rp,
                 now=now,

@@ -40,6 +40,13 @@ urlpatterns = [
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),
     path("security/2fa/disable", twofactor.disable_view, name="2fa-disable"),
+    path("security/2fa/app/replace", twofactor.replace_app_view, name="2fa-app-replace"),
+    path(
+        "security/2fa/app/replace/setup",
+        twofactor.replace_app_setup_view,
+        name="2fa-app-replace-setup",
+    ),
+    path("security/2fa/app/remove", twofactor.remove_app_view, name="2fa-app-remove"),
     path("security/2fa/recovery-codes", twofactor.recovery_codes_view, name="2fa-recovery-codes"),
     path("security/2fa/disable/key", keys.disable_with_key_view, name="2fa-disable-key"),
     path(

@@ -252,6 +252,21 @@ def test_security_key_events_are_mailed(alice, inbox, event, subject, sentence):
     assert sentence in mail.text
 
 
+def test_replacing_and_removing_the_app_are_mailed(alice_2fa, inbox, clock):
+    alice = with_email(alice_2fa.account)
+    setup = twofactor.start_setup(alice, now=clock(), replace=True)
+    new_code = pyotp.TOTP(twofactor.setup_key(setup)).at(clock())
+    twofactor.replace_app(alice, setup.pk, new_code, now=clock())
+    WebAuthnKey.objects.create(account=alice, name="k", credential_id="c", public_key=b"k")
+    twofactor.remove_app(alice)
+    deliver()
+    assert subjects(inbox) == [
+        "[Admin Panel] Your authenticator app was replaced",
+        "[Admin Panel] Your authenticator app was removed",
+    ]
+    assert "The codes of the earlier app no longer work" in inbox.to(ALICE)[0].text
+
+
 def test_keys_added_and_removed_on_the_pages_are_mailed(browser, inbox):
     add_key(browser, SoftKey(ORIGIN))
     add_key(browser, SoftKey(ORIGIN), "Backup key")

@@ -27,6 +27,9 @@ EVENTS = {
     "2fa_recovery_code_used": "Recovery code used",
     "2fa_recovery_codes_regenerated": "New recovery codes generated",
     "2fa_reset": "2FA reset",
+    "2fa_app_added": "Authenticator app added",
+    "2fa_app_replaced": "Authenticator app replaced",
+    "2fa_app_removed": "Authenticator app removed",
     "webauthn_key_added": "Security key added",
     "webauthn_key_removed": "Security key removed",
     "webauthn_key_used": "Security key used",
@@ -93,6 +96,7 @@ KEYS = {
     "count": "Mailboxes",
     "generated_passwords": "With generated passwords",
     "imported_hashes": "With imported password hashes",
+    "replacing": "Replacing the authenticator app",
 }
 
 REASONS = {

@@ -28,7 +28,7 @@ from adminpanel.twofactor.models import WebAuthnKey
 from testbed.postgres import free_port
 from tests.integration.conftest import PASSWORD, log_in, verify
 from tests.integration.keys import ORIGIN, add_key, options
-from tests.integration.panel import make_admin, make_subadmin
+from tests.integration.panel import log_in_admin, make_admin, make_subadmin
 from tests.integration.test_twofactor_pages import begin_setup, save_setup
 from tests.smtp import SmtpServer
 from tests.softkey import SoftKey
@@ -265,6 +265,19 @@ def test_replacing_and_removing_the_app_are_mailed(alice_2fa, inbox, clock):
         "[Admin Panel] Your authenticator app was removed",
     ]
     assert "The codes of the earlier app no longer work" in inbox.to(ALICE)[0].text
+
+
+def test_a_policy_change_is_mailed_to_the_admin(inbox):
+    admin = with_email(make_admin(), "owner@example.com")
+    client = log_in_admin()
+    assert client.post("/security/policy", {"require_2fa_for_subadmins": "on"}).status_code == 302
+    assert client.post("/security/policy", {}).status_code == 302
+    deliver()
+    mails = [m for m in inbox.to("owner@example.com") if "sign-in" not in m.subject]
+    assert [m.subject for m in mails] == ["[Admin Panel] The 2FA policy was changed"] * 2
+    assert "Require 2FA for Sub-Admins was turned on" in mails[0].text
+    assert "Require 2FA for Sub-Admins was turned off" in mails[1].text
+    assert admin.email == "owner@example.com"
 
 
 def test_keys_added_and_removed_on_the_pages_are_mailed(browser, inbox):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from adminpanel.accounts import profile
+from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.profile_forms import ProfileForm
 from adminpanel.errors import Invalid
 from adminpanel.net import client_ip
@@ -15,6 +16,7 @@ from adminpanel.pages import show_invalid
 
 
 @login_required
+@confirm_access_required(keep=("email", "allowed_ips"))
 @require_http_methods(["GET", "POST"])
 def profile_view(request: HttpRequest) -> HttpResponse:
     account = request.user

@@ -119,6 +119,13 @@ KINDS: dict[str, Kind] = {
         "Sign in at once, set your address again (Security → Profile) and change your password.",
         to_previous_email=True,
     ),
+    "policy_changed": Kind(
+        "The 2FA policy was changed",
+        "Require 2FA for Sub-Admins was turned {require_2fa} (Security → Policy) by your "
+        "account {account}.",
+        "Someone signed in as you has changed who must use two-factor authentication: sign in, "
+        "set the Policy back, change your password and check Security → Sessions.",
+    ),
     "2fa_throttled": Kind(
         "Wrong codes were entered for your account",
         "{failures} wrong codes in a row were entered for your account {account}, so codes are "

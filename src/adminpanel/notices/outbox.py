@@ -157,6 +157,7 @@ def _facts(event, account) -> dict:
         "codes_left": details.get("codes_left", "some"),
         "failures": details.get("failures", "Several"),
         "wait": _duration(details.get("wait_seconds")),
+        "require_2fa": "on" if details.get("require_2fa_for_subadmins") else "off",
         "regain": (REGAIN_ADMIN if account.is_owner else REGAIN_SUBADMIN).format(
             account=account.username
         ),

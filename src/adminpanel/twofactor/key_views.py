@@ -77,7 +77,10 @@ def options_view(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         body = {"error": refused.reason, "message": refused.message}
         if refused.reason == "confirm_access":  # the script takes the person there
-            body["confirm_url"] = _confirm_url(reverse("2fa"))
+            # Back to this page with the Key name as typed, so nothing is typed twice.
+            name = request.POST.get("name", "")[: webauthn.KEY_NAME_MAX]
+            back = f"{reverse('2fa')}?{urlencode({'key_name': name})}" if name else reverse("2fa")
+            body["confirm_url"] = _confirm_url(back)
         return JsonResponse(body, status=403)
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
 

@@ -77,6 +77,8 @@ def status_view(request: HttpRequest) -> HttpResponse:
         "recovery_codes_left": recovery.left(account) if enabled else 0,
         "must_keep_2fa": policy.must_have_2fa(account),
         "disabled_removes": what_disabled_removes(account) if enabled else "",
+        # The Key name typed before Confirm access interrupted Add security key.
+        "key_name": request.GET.get("key_name", "")[: webauthn.KEY_NAME_MAX],
     }
     return render(request, "twofactor/status.html", context, status=status)
 

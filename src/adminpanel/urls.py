@@ -36,6 +36,11 @@ urlpatterns = [
         name="sessions-end-others",
     ),
     path("security/profile", profile_views.profile_view, name="profile"),
+    path(
+        "security/profile/email/<str:token>",
+        profile_views.confirm_email_view,
+        name="profile-email-confirm",
+    ),
     path("security/2fa", twofactor.status_view, name="2fa"),
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),

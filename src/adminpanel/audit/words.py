@@ -37,6 +37,7 @@ EVENTS = {
     "admin_created": "Admin created",
     "password_changed": "Password changed",
     "profile_updated": "Profile changed",
+    "email_change_requested": "New notice e-mail asked for: link mailed",
     "subadmin_created": "Sub-Admin added",
     "subadmin_updated": "Sub-Admin changed",
     "subadmin_deleted": "Sub-Admin deleted",

@@ -36,10 +36,22 @@ urlpatterns = [
         name="sessions-end-others",
     ),
     path("security/profile", profile_views.profile_view, name="profile"),
+    path(
+        "security/profile/email/<str:token>",
+        profile_views.confirm_email_view,
+        name="profile-email-confirm",
+    ),
     path("security/2fa", twofactor.status_view, name="2fa"),
     path("security/2fa/enable", twofactor.enable_view, name="2fa-enable"),
     path("security/2fa/setup", twofactor.setup_view, name="2fa-setup"),
     path("security/2fa/disable", twofactor.disable_view, name="2fa-disable"),
+    path("security/2fa/app/replace", twofactor.replace_app_view, name="2fa-app-replace"),
+    path(
+        "security/2fa/app/replace/setup",
+        twofactor.replace_app_setup_view,
+        name="2fa-app-replace-setup",
+    ),
+    path("security/2fa/app/remove", twofactor.remove_app_view, name="2fa-app-remove"),
     path("security/2fa/recovery-codes", twofactor.recovery_codes_view, name="2fa-recovery-codes"),
     path("security/2fa/disable/key", keys.disable_with_key_view, name="2fa-disable-key"),
     path(

@@ -368,3 +368,36 @@ def test_on_a_phone_the_menu_fits_and_leads_to_2fa(
     open_two_factor_page(page)
     assert_fits_width(page)
     shot(page, "status")
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_a_lost_phone_is_replaced_after_a_recovery_code_sign_in(
+    new_page: NewPage, server: LiveServer, shot: Shot, device: str
+) -> None:
+    account = server.create_account(f"lost-phone-{device}", two_factor=True)
+    page = new_page(phone=device == "phone")
+    log_in(page, account.username, account.password)
+    two_factor_dialog(page).get_by_label("Challenge").fill(account.recovery_codes[0])
+    two_factor_dialog(page).get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("You signed in with a recovery code")).to_be_visible()
+    shot(page, "home-after-recovery-code")
+
+    # Home's Replace → what happens → Next → the new app's QR code and one code from it.
+    page.get_by_role("link", name="Replace").click()
+    expect(page.get_by_role("heading", name="Replace the authenticator app")).to_be_visible()
+    assert_fits_width(page)
+    shot(page, "replace")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("img", name="QR code")).to_be_visible()
+    new_key = read_manual_key(page)
+    assert new_key != account.key
+    assert_fits_width(page)
+    shot(page, "replace-setup")
+    page.get_by_label("Challenge").fill(pyotp.TOTP(new_key).now())
+    page.get_by_label("Challenge").press("Enter")  # the keyboard's way to Save
+    expect(page.get_by_text("Authenticator app replaced")).to_be_visible()
+    expect(page.get_by_role("heading", name="Authenticator app")).to_be_visible()
+    expect(page.get_by_text("9 of 10 recovery codes left.")).to_be_visible()
+    assert_fits_width(page)
+    shot(page, "status-replaced")
+    assert "Traceback" not in server.log()

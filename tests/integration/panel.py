@@ -5,6 +5,8 @@ product's own services, and the one way to log in (`log_in`, the real /login for
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.test import Client
@@ -12,6 +14,7 @@ from django.test import Client
 from adminpanel.accounts import services as accounts
 from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account
+from adminpanel.accounts.signals import email_confirmation_requested
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.twofactor.models import CodeState
@@ -119,3 +122,18 @@ def seed_mail(admin: Account) -> dict:
     mailbox = mail.create_mailbox(admin, address="info@example.com", password=MAILBOX_PASSWORD)
     alias = mail.create_alias(admin, address="sales@example.com", destinations=["info@example.com"])
     return {"domain": domain, "spare": spare, "mailbox": mailbox, "alias": alias}
+
+
+@contextmanager
+def mailed_links() -> Iterator[list[str]]:
+    """The links that confirm a new notice e-mail, as they are mailed (the path part)."""
+    links: list[str] = []
+
+    def keep(sender, url: str, **kwargs) -> None:
+        links.append("/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url)
+
+    email_confirmation_requested.connect(keep, dispatch_uid="mailed_links")
+    try:
+        yield links
+    finally:
+        email_confirmation_requested.disconnect(dispatch_uid="mailed_links")

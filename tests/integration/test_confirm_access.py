@@ -1,10 +1,12 @@
 """SPEC §12 "Confirm access": sensitive actions need an authentication of the last 10 minutes."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 
+from adminpanel.accounts import policy
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.twofactor import interface as twofactor
@@ -40,6 +42,8 @@ def confirm(client: Client, password: str = PASSWORD, challenge: str = "", next_
 def sensitive_pages(bob: Account) -> list[str]:
     return [
         "/security/password",
+        "/security/profile",
+        "/security/policy",
         "/security/2fa/enable",
         "/security/2fa/setup",
         "/subadmins/add",
@@ -83,6 +87,71 @@ def test_a_post_without_a_fresh_authentication_changes_nothing(
     response = admin_client.post(f"/subadmins/{bob.pk}/reset-2fa")
     assert response.url.startswith("/security/confirm?next=")
     assert twofactor.is_enabled(bob)
+
+
+def test_stale_changes_to_profile_and_policy_change_nothing_before_confirming(
+    admin_client, admin, clock
+):
+    clock.advance(minutes=11)
+    response = admin_client.post("/security/policy", {"require_2fa_for_subadmins": "on"})
+    assert response.url == "/security/confirm?next=%2Fsecurity%2Fpolicy"
+    response = admin_client.post("/security/profile", {"email": "", "allowed_ips": "10.0.0.0/8"})
+    assert response.url.startswith("/security/confirm?next=")
+    admin.refresh_from_db()
+    assert admin.allowed_ips == []
+    assert policy.current().require_2fa_for_subadmins is False
+    assert not Event.objects.filter(event__in=("policy_changed", "profile_updated")).exists()
+
+
+def test_a_post_that_needed_confirmation_is_carried_out_after_confirming(admin_client, clock):
+    clock.advance(minutes=11)
+    admin_client.post("/security/policy", {"require_2fa_for_subadmins": "on"})
+    page = text(admin_client.get("/security/confirm?next=/security/policy"))
+    assert "To <strong>change the 2FA policy for Sub-Admins</strong>, confirm it is you" in page
+    assert "What you entered is kept and saved once you confirm." in page
+    assert confirm(admin_client, next_url="/security/policy").url == "/security/policy"
+    response = admin_client.get("/security/policy")  # where Confirm access leads back
+    assert response.status_code == 302 and response.url == "/security/policy"
+    assert policy.current().require_2fa_for_subadmins is True
+    assert "The policy was saved." in text(admin_client.get("/security/policy"))
+    # Carried out once: the next visit just shows the page.
+    assert admin_client.get("/security/policy").status_code == 200
+
+
+def test_an_unticked_box_is_carried_out_too(admin_client, clock):
+    assert admin_client.post("/security/policy", {"require_2fa_for_subadmins": "on"}).status_code
+    clock.advance(minutes=11)
+    admin_client.post("/security/policy", {})  # the box unticked
+    confirm(admin_client, next_url="/security/policy")
+    admin_client.get("/security/policy")
+    assert policy.current().require_2fa_for_subadmins is False
+
+
+def test_a_refused_resumed_form_comes_back_with_what_was_typed(admin_client, admin, clock):
+    clock.advance(minutes=11)
+    admin_client.post("/security/profile", {"email": "", "allowed_ips": "10.0.0.0/8"})
+    page = text(admin_client.get("/security/confirm?next=/security/profile"))
+    assert "To <strong>change your profile (the notice e-mail, Allowed IPs)</strong>" in page
+    confirm(admin_client, next_url="/security/profile")
+    response = admin_client.get("/security/profile")
+    assert response.status_code == 400  # this address is not in the list: refused, as typed
+    assert ">\n10.0.0.0/8</textarea>" in text(response)
+    admin.refresh_from_db()
+    assert admin.allowed_ips == []
+
+
+def test_the_key_name_typed_is_kept_through_confirm_access(logged_in, clock):
+    clock.advance(minutes=11)
+    answer = logged_in.post("/webauthn/options", {"purpose": "register", "name": "Blue key"})
+    assert answer.status_code == 403
+    back = "/security/2fa?key_name=Blue+key"
+    assert answer.json()["confirm_url"] == f"/security/confirm?{urlencode({'next': back})}"
+    assert "To <strong>add a security key</strong>" in text(
+        logged_in.get(answer.json()["confirm_url"])
+    )
+    assert confirm(logged_in, next_url=back).url == back
+    page = text(logged_in.get(back))
+    assert re.search(r'<input[^>]*name="name"[^>]*value="Blue key"', page)
 
 
 def test_pages_that_change_nothing_do_not_ask(admin_client, clock):

@@ -4,6 +4,7 @@ The notices go through the outbox and the sender to a real SMTP server (aiosmtpd
 port), and the tests read what arrived.
 """
 
+import email.errors
 import io
 import json
 import threading
@@ -11,12 +12,15 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from django.core.mail import EmailMessage
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client
 
 from adminpanel import audit
+from adminpanel import clock as panel_clock
 from adminpanel.accounts import profile, services
+from adminpanel.accounts.models import Account
 from adminpanel.accounts.subadmins import reset_subadmin_2fa, update_subadmin
 from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
@@ -28,7 +32,7 @@ from adminpanel.twofactor.models import WebAuthnKey
 from testbed.postgres import free_port
 from tests.integration.conftest import PASSWORD, log_in, verify
 from tests.integration.keys import ORIGIN, add_key, options
-from tests.integration.panel import make_admin, make_subadmin
+from tests.integration.panel import log_in_admin, mailed_links, make_admin, make_subadmin
 from tests.integration.test_twofactor_pages import begin_setup, save_setup
 from tests.smtp import SmtpServer
 from tests.softkey import SoftKey
@@ -73,7 +77,13 @@ def subjects(server: SmtpServer, address: str = ALICE) -> list[str]:
 
 
 def with_email(account, address: str = ALICE):
-    profile.update_profile(account, email=address, ip=HOME_IP)
+    """The account's notice e-mail, set as its owner does: Save, then open the mailed link
+    (its mail is dropped, so that tests count only their own)."""
+    with mailed_links() as links:
+        profile.update_profile(account, email=address, ip=HOME_IP)
+    token = links[-1].rstrip("/").rsplit("/", 1)[-1]
+    profile.confirm_email_change(account, token, now=panel_clock.now())
+    Notice.objects.filter(event="email_change_requested").delete()
     return account
 
 
@@ -105,7 +115,8 @@ def test_enabling_2fa_is_mailed_with_what_when_ip_browser_and_what_to_do(browser
     assert "Two-factor authentication was turned on for your account alice." in mail.text
     assert f"When:     {clock():%Y-%m-%d %H:%M:%S} UTC" in mail.text
     assert f"IP:       {HOME_IP}" in mail.text
-    assert f"Browser:  Firefox on Linux\r\n            ({FIREFOX})" in mail.text
+    assert "Browser:  Firefox on Linux\r\n\r\nIf this was you" in mail.text
+    assert FIREFOX not in mail.text  # only as parsed: the header is the sender's own words
     assert "If it was not you: Someone who knows your password" in mail.text
     assert "Ask the Admin of this panel to reset two-factor authentication" in mail.text
 
@@ -250,6 +261,34 @@ def test_security_key_events_are_mailed(alice, inbox, event, subject, sentence):
     [mail] = inbox.to(ALICE)
     assert mail.subject == f"[Admin Panel] {subject}"
     assert sentence in mail.text
+
+
+def test_replacing_and_removing_the_app_are_mailed(alice_2fa, inbox, clock):
+    alice = with_email(alice_2fa.account)
+    setup = twofactor.start_setup(alice, now=clock(), replace=True)
+    new_code = pyotp.TOTP(twofactor.setup_key(setup)).at(clock())
+    twofactor.replace_app(alice, setup.pk, new_code, now=clock())
+    WebAuthnKey.objects.create(account=alice, name="k", credential_id="c", public_key=b"k")
+    twofactor.remove_app(alice)
+    deliver()
+    assert subjects(inbox) == [
+        "[Admin Panel] Your authenticator app was replaced",
+        "[Admin Panel] Your authenticator app was removed",
+    ]
+    assert "The codes of the earlier app no longer work" in inbox.to(ALICE)[0].text
+
+
+def test_a_policy_change_is_mailed_to_the_admin(inbox):
+    admin = with_email(make_admin(), "owner@example.com")
+    client = log_in_admin()
+    assert client.post("/security/policy", {"require_2fa_for_subadmins": "on"}).status_code == 302
+    assert client.post("/security/policy", {}).status_code == 302
+    deliver()
+    mails = [m for m in inbox.to("owner@example.com") if "sign-in" not in m.subject]
+    assert [m.subject for m in mails] == ["[Admin Panel] The 2FA policy was changed"] * 2
+    assert "Require 2FA for Sub-Admins was turned on" in mails[0].text
+    assert "Require 2FA for Sub-Admins was turned off" in mails[1].text
+    assert admin.email == "owner@example.com"
 
 
 def test_keys_added_and_removed_on_the_pages_are_mailed(browser, inbox):
@@ -460,19 +499,93 @@ def test_senders_running_at_once_send_each_notice_once(inbox, make_account):
     assert set(Notice.objects.values_list("attempts", flat=True)) == {1}
 
 
-def test_a_new_email_address_is_told_to_the_old_one(browser, inbox):
-    browser.post("/security/profile", {"email": "mallory@example.net"})
+def test_a_new_email_address_is_told_to_the_old_one_once_its_link_is_opened(browser, inbox):
+    with mailed_links() as links:
+        assert browser.post("/security/profile", {"email": "mallory@example.net"}).status_code
+    deliver()
+    [link_mail] = inbox.to("mallory@example.net")
+    assert link_mail.subject == "[Admin Panel] Confirm this address for notices"
+    assert f"http://testserver{links[0]}" in link_mail.text
+    assert not inbox.to(ALICE)  # nothing has changed yet
+    assert browser.get(links[0]).url == "/security/profile"
     deliver()
     [mail] = inbox.to(ALICE)
     assert mail.subject == "[Admin Panel] Your notices now go to another address"
     assert "was changed to mallory@example.net" in mail.text
-    assert not inbox.to("mallory@example.net")
+    assert len(inbox.to("mallory@example.net")) == 1
 
 
 def test_a_first_email_address_gets_no_such_notice(alice, inbox):
-    profile.update_profile(alice, email=ALICE, ip=HOME_IP)
+    with_email(alice)
     deliver()
     assert not inbox.received()
+
+
+def test_twenty_quick_address_changes_mail_at_most_three_third_parties(browser, inbox, clock):
+    for n in range(20):
+        browser.post("/security/profile", {"email": f"victim{n}@example.org"})
+    deliver()
+    # Three a hour, the first of which set alice@example.com (the fixture): two third parties.
+    assert len([m for m in inbox.received() if m.rcpt_tos != [ALICE]]) == 2
+    page = browser.post("/security/profile", {"email": "victim99@example.org"})
+    assert "You asked for 3 new addresses in the last hour: try again in 60 minutes." in (
+        page.content.decode()
+    )
+
+
+def test_a_forged_user_agent_is_not_quoted_in_a_notice(alice, inbox):
+    with_email(alice)
+    phishing = "URGENT: your account is locked, call +1-555-0100 or visit evil.example"
+    client = Client(REMOTE_ADDR=HOME_IP, HTTP_USER_AGENT=phishing)
+    assert log_in(client).url == "/"
+    assert client.post(
+        "/security/password",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase-7",
+            "new_password2": "another-long-passphrase-7",
+        },
+    ).url
+    deliver()
+    mails = inbox.to(ALICE)  # a sign-in from a new address, and the password change
+    assert len(mails) == 2
+    for mail in mails:
+        assert "Browser:  Unknown browser" in mail.text
+        assert "evil.example" not in mail.text and "555-0100" not in mail.text
+
+
+def test_a_notice_python_cannot_write_fails_once_and_is_never_retried(
+    alice, inbox, clock, monkeypatch
+):
+    with_email(alice)
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+
+    def unwritable(self):
+        raise email.errors.HeaderParseError("expected atom at a start of dot-atom-text")
+
+    monkeypatch.setattr(EmailMessage, "message", unwritable)
+    deliver()
+    notice = Notice.objects.get()
+    assert (notice.status, notice.attempts) == ("failed", 1)
+    [failed] = Event.objects.filter(event="notice_failed")
+    assert failed.details["error"].startswith("cannot be written: HeaderParseError")
+    clock.advance(hours=2)
+    assert sender.send_due() == 0
+    assert Notice.objects.get().attempts == 1 and not inbox.received()
+
+
+def test_an_address_python_cannot_write_fails_at_once(alice, inbox, clock):
+    # An address from before the Profile refused encoded words (it decodes to a line break).
+    Account.objects.filter(pk=alice.pk).update(email="=?utf-8?q?=0A?=@example.com")
+    alice.refresh_from_db()
+    services.change_own_password(alice, PASSWORD, "another-long-passphrase-7")
+    deliver()
+    clock.advance(hours=2)
+    deliver()
+    notice = Notice.objects.get()
+    assert (notice.status, notice.attempts) == ("failed", 1)
+    assert Event.objects.filter(event="notice_failed").count() == 1
+    assert not Event.objects.filter(event="notice_deferred").exists()
 
 
 def test_the_sender_command_sends_what_is_due(alice, inbox):

@@ -118,6 +118,23 @@ def test_a_required_sub_admin_cannot_turn_2fa_off(admin, bob, enable_2fa):
     assert refused.value.reason == "two_factor_required"
 
 
+def test_a_required_sub_admin_is_told_to_replace_a_lost_phone_or_ask_for_reset_2fa(
+    admin, bob, enable_2fa
+):
+    bob_2fa = enable_2fa(bob)
+    subadmins.update_subadmin(admin, bob, require_2fa=True)
+    client = Client()
+    log_in(client, "bob")
+    client.post("/login/verify", {"challenge": bob_2fa.recovery_codes[0]})
+    page = text(client.get("/security/2fa"))
+    assert "it cannot be turned off here" in page
+    assert "use <strong>Replace</strong> below" in page
+    assert "ask the Admin for <strong>Reset 2FA</strong>" in page
+    assert 'href="/security/2fa/app/replace"' in page  # Replace is open to it
+    refused = client.get("/security/2fa/disable", follow=True)
+    assert "ask the Admin for Reset 2FA" in text(refused)
+
+
 def test_the_admin_is_never_gated(admin_client):
     require_for_all(admin_client)
     assert admin_client.get("/").status_code == 200

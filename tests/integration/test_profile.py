@@ -11,6 +11,7 @@ from tests.integration.panel import (
     is_logged_in,
     log_in,
     log_in_admin,
+    mailed_links,
     make_subadmin,
     signed_in,
     text,
@@ -36,15 +37,95 @@ def test_the_profile_page_has_e_mail_allowed_ips_and_save(admin):
     assert ">Save</button>" in page
 
 
-def test_an_email_is_saved_and_logged(admin):
+def test_a_new_email_takes_effect_when_its_link_is_opened_and_is_logged(admin):
     client = log_in_admin()
-    response = save(client, email="  Owner@Example.COM ", allowed_ips="")
+    with mailed_links() as links:
+        response = save(client, email="  Owner@Example.COM ", allowed_ips="")
     assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.email == ""  # not yet
+    page = text(client.get("/security/profile"))
+    assert "A link was mailed to Owner@example.com." in page
+    assert "Waiting for confirmation: <strong>Owner@example.com</strong>" in page
+    assert Event.objects.get(event="email_change_requested").details == {
+        "email": "Owner@example.com"
+    }
+    assert client.get(links[0]).url == "/security/profile"
     admin.refresh_from_db()
     assert admin.email == "Owner@example.com"
     [event] = Event.objects.filter(event="profile_updated")
     assert event.details == {"edits": {"email": {"from": "", "to": "Owner@example.com"}}}
-    assert "Your profile was saved." in text(client.get("/security/profile"))
+    assert "Your notices now go to Owner@example.com." in text(client.get("/security/profile"))
+
+
+def link_for(client: Client, address: str) -> str:
+    with mailed_links() as links:
+        assert save(client, email=address, allowed_ips="").status_code == 302
+    return links[0]
+
+
+def test_a_link_works_once(admin):
+    client = log_in_admin()
+    link = link_for(client, "owner@example.com")
+    client.get(link)
+    save(client, email="", allowed_ips="")  # emptied at once
+    client.get(link)
+    assert "This link does not work (any more)" in text(client.get("/security/profile"))
+    admin.refresh_from_db()
+    assert admin.email == ""
+
+
+def test_a_link_expires_after_24_hours(admin, clock):
+    client = log_in_admin()
+    link = link_for(client, "owner@example.com")
+    clock.advance(hours=24, seconds=1)
+    client = log_in_admin()  # the session has ended too
+    client.get(link)
+    assert "This link does not work (any more)" in text(client.get("/security/profile"))
+    admin.refresh_from_db()
+    assert admin.email == ""
+
+
+def test_a_link_is_bound_to_the_account_that_asked(admin):
+    link = link_for(log_in_admin(), "owner@example.com")
+    make_subadmin(admin, "sub")
+    other = signed_in("sub")
+    other.get(link)
+    assert "This link does not work (any more)" in text(other.get("/security/profile"))
+    assert Account.objects.get(username="sub").email == ""
+    admin.refresh_from_db()
+    assert admin.email == ""
+
+
+def test_a_newer_request_replaces_the_earlier_link(admin):
+    client = log_in_admin()
+    first = link_for(client, "first@example.com")
+    second = link_for(client, "second@example.com")
+    client.get(first)
+    admin.refresh_from_db()
+    assert admin.email == ""
+    client.get(second)
+    admin.refresh_from_db()
+    assert admin.email == "second@example.com"
+
+
+def test_new_addresses_are_limited_to_3_an_hour(admin, clock):
+    client = log_in_admin()
+    for n in range(3):
+        link_for(client, f"owner{n}@example.com")
+    response = save(client, email="owner3@example.com", allowed_ips="")
+    assert response.status_code == 400
+    assert field_error(response, "email") == (
+        "You asked for 3 new addresses in the last hour: try again in 60 minutes."
+    )
+    assert Event.objects.filter(event="email_change_requested").count() == 3
+    clock.advance(hours=1, seconds=1)
+    assert save(client, email="owner3@example.com", allowed_ips="").status_code == 302
+
+
+def test_an_encoded_word_address_is_refused(admin):
+    response = save(log_in_admin(), email="=?utf-8?q?=0A?=@example.com", allowed_ips="")
+    assert field_error(response, "email") == "Enter an e-mail address such as name@example.com."
 
 
 def test_a_wrong_email_is_refused_under_its_field_and_nothing_changes(admin):
@@ -100,7 +181,9 @@ def test_a_subadmin_sets_its_email_but_not_its_allowed_ips(admin):
     page = text(client.get("/security/profile"))
     assert 'name="allowed_ips"' not in page
     assert "Your account may log in only from: 127.0.0.1. The Admin sets this list." in page
-    assert save(client, email="sub@example.com", allowed_ips="0.0.0.0/0").status_code == 302
+    with mailed_links() as links:
+        assert save(client, email="sub@example.com", allowed_ips="0.0.0.0/0").status_code == 302
+    client.get(links[0])
     sub = Account.objects.get(username="sub")
     assert (sub.email, sub.allowed_ips) == ("sub@example.com", ["127.0.0.1"])
 

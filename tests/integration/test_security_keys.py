@@ -536,9 +536,11 @@ def test_adding_a_key_needs_a_recent_sign_in(logged_in, key, clock):
     clock.advance(minutes=11)
     refused = logged_in.post("/webauthn/options", {"purpose": "register", "name": "Late"})
     assert refused.status_code == 403
-    assert refused.json()["confirm_url"] == "/security/confirm?next=%2Fsecurity%2F2fa"
+    assert refused.json()["confirm_url"] == (
+        "/security/confirm?next=%2Fsecurity%2F2fa%3Fkey_name%3DLate"  # the name kept
+    )
     response = logged_in.post("/security/2fa/keys/add", {"name": "Late", "credential": "{}"})
-    assert response.url.startswith("/security/confirm")
+    assert response.url == "/security/confirm?next=%2Fsecurity%2F2fa%3Fkey_name%3DLate"
     assert not WebAuthnKey.objects.exists()
 
 

@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from adminpanel.audit.models import Event
+from adminpanel.audit.words import event_label
+from adminpanel.errors import Refused
 from adminpanel.twofactor import interface, recovery
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import PendingSetup, RecoveryCode, TotpDevice
@@ -25,6 +27,7 @@ from tests.integration.conftest import (
     verify,
     wrong_code_for,
 )
+from tests.integration.keys import add_key
 from tests.unit.test_otpauth_uri import decode_qr
 
 pytestmark = pytest.mark.django_db
@@ -555,3 +558,112 @@ def test_the_setup_form_is_refused_without_a_csrf_token(alice, clock):
         {"setup": setup, "challenge": code_for(key, clock), "csrfmiddlewaretoken": token},
     )
     assert ENABLED in text(response)
+
+
+# --- the app's own row: Replace and Remove (a lost or new phone) ------------------------------
+
+
+def begin_replacement(client: Client) -> tuple[str, str]:
+    """Security → 2FA → Authenticator app → Replace → Next: the new key and its setup id."""
+    assert client.post("/security/2fa/app/replace").url == "/security/2fa/app/replace/setup"
+    page = text(client.get("/security/2fa/app/replace/setup"))
+    assert "<h1>Replace the authenticator app</h1>" in page
+    return MANUAL_KEY.search(page).group(1).replace(" ", ""), SETUP_ID.search(page).group(1)
+
+
+def save_replacement(client: Client, setup: str, challenge: str):
+    return client.post("/security/2fa/app/replace/setup", {"setup": setup, "challenge": challenge})
+
+
+def test_the_app_has_its_own_row_with_replace(logged_in_2fa):
+    page = text(logged_in_2fa.get("/security/2fa"))
+    assert '<h2 id="app-title">Authenticator app</h2>' in page
+    assert 'href="/security/2fa/app/replace" aria-label="Replace authenticator app">Replace' in page
+    assert "/security/2fa/app/remove" not in page  # the only second factor: no Remove
+    assert "The app is your only second factor, so it cannot be removed on its own." in page
+
+
+def test_replace_swaps_the_key_at_the_new_apps_first_code_and_keeps_recovery_codes(
+    logged_in_2fa, alice_2fa, clock
+):
+    page = text(logged_in_2fa.get("/security/2fa/app/replace"))
+    assert "the old app's codes stop working" in page
+    new_key, setup = begin_replacement(logged_in_2fa)
+    assert new_key != alice_2fa.key
+    # Until the new app proves a code, the old one still works, and its code is no answer here.
+    response = save_replacement(logged_in_2fa, setup, alice_2fa.code())
+    assert "Invalid code." in text(response)
+    assert twofactor.verify_code(alice_2fa.account, alice_2fa.code(), now=clock()).kind == "totp"
+    clock.advance(seconds=30)
+    response = save_replacement(logged_in_2fa, setup, code_for(new_key, clock))
+    assert response.url == "/security/2fa"
+    assert "Authenticator app replaced" in text(logged_in_2fa.get("/security/2fa"))
+    clock.advance(seconds=30)
+    with pytest.raises(Refused, match="Invalid code."):  # the lost phone's codes are dead
+        twofactor.verify_code(alice_2fa.account, alice_2fa.code(), now=clock())
+    assert twofactor.verify_code(alice_2fa.account, code_for(new_key, clock), now=clock())
+    assert recovery.left(alice_2fa.account) == 10 and TotpDevice.objects.count() == 1
+    assert Event.objects.filter(event="2fa_app_replaced", actor_name="alice").count() == 1
+
+
+def test_after_a_recovery_code_sign_in_home_leads_to_replace_and_the_lost_phone_dies(
+    alice_2fa, clock
+):
+    client = Client()
+    log_in(client)
+    assert verify(client, alice_2fa.recovery_codes[0]).url == "/"
+    assert 'href="/security/2fa/app/replace">Replace</a>' in text(client.get("/"))
+    new_key, setup = begin_replacement(client)  # the sign-in counts as Confirm access
+    assert save_replacement(client, setup, code_for(new_key, clock)).url == "/security/2fa"
+    clock.advance(seconds=30)
+    thief = Client()
+    log_in(thief)
+    assert "Invalid code." in text(verify(thief, alice_2fa.code()))
+    assert recovery.left(alice_2fa.account) == 9
+
+
+def test_replace_and_remove_ask_to_confirm_access(logged_in_2fa, clock):
+    clock.advance(minutes=11)
+    for url in ("/security/2fa/app/replace", "/security/2fa/app/remove"):
+        assert logged_in_2fa.get(url).url.startswith("/security/confirm?next=")
+        assert logged_in_2fa.post(url).url.startswith("/security/confirm?next=")
+    assert not PendingSetup.objects.exists() and TotpDevice.objects.count() == 1
+
+
+def test_the_only_factor_cannot_be_removed_on_its_own(logged_in_2fa, alice_2fa):
+    response = logged_in_2fa.post("/security/2fa/app/remove")
+    assert response.url == "/security/2fa"
+    assert "cannot be removed" in text(logged_in_2fa.get("/security/2fa"))
+    assert interface.methods(alice_2fa.account) == ["totp"]
+
+
+def test_remove_takes_the_app_where_a_key_remains_and_keeps_2fa_on(logged_in_2fa, alice_2fa, key):
+    assert add_key(logged_in_2fa, key).status_code == 302
+    page = text(logged_in_2fa.get("/security/2fa"))
+    assert 'href="/security/2fa/app/remove" aria-label="Remove authenticator app">Remove' in page
+    confirmation = text(logged_in_2fa.get("/security/2fa/app/remove"))
+    assert "Two-factor authentication stays on" in confirmation
+    assert logged_in_2fa.post("/security/2fa/app/remove").url == "/security/2fa"
+    assert interface.methods(alice_2fa.account) == ["key"]
+    assert recovery.left(alice_2fa.account) == 10
+    assert "removes your security key and all recovery codes" in text(
+        logged_in_2fa.get("/security/2fa")
+    )
+    assert Event.objects.filter(event="2fa_app_removed").count() == 1
+
+
+def test_the_status_and_disable_pages_say_what_disabled_removes(logged_in_2fa):
+    status = text(logged_in_2fa.get("/security/2fa"))
+    assert (
+        "<strong>Disabled</strong> removes your authenticator app and all recovery codes." in status
+    )
+    assert "use <strong>Replace</strong> below instead" in status
+    disable = text(logged_in_2fa.get("/security/2fa/disable"))
+    assert "removes your authenticator app and all recovery codes;" in disable
+    assert 'href="/security/2fa/app/replace">replace the authenticator app</a>' in disable
+
+
+def test_the_new_app_events_have_labels_on_the_logs_page():
+    assert event_label("2fa_app_replaced") == "Authenticator app replaced"
+    assert event_label("2fa_app_removed") == "Authenticator app removed"
+    assert event_label("2fa_app_added") == "Authenticator app added"

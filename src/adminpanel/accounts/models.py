@@ -148,3 +148,21 @@ class Policy(models.Model):
     """The Admin's security policy (Security → Policy): one row."""
 
     require_2fa_for_subadmins = models.BooleanField("Require 2FA for Sub-Admins", default=False)
+
+
+class EmailChange(models.Model):
+    """A new notice e-mail waiting for its link to be opened (Security → Profile).
+
+    The link's token is stored only as its SHA-256; the newest unused, unexpired row of an
+    account is the only one its link may confirm, once.
+    """
+
+    account = models.ForeignKey("Account", on_delete=models.CASCADE, related_name="email_changes")
+    email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "created_at"], name="email_change_account")]

@@ -1,15 +1,19 @@
 """Security → Sessions, Confirm access and Policy (SPEC §12). Thin: the rules are in
 accounts.web_sessions, accounts.confirm and accounts.policy."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminpanel import clock
 from adminpanel.accounts import confirm, policy, web_sessions
 from adminpanel.accounts.browsers import describe
+from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.forms import ConfirmAccessForm, PolicyForm
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.errors import Refused
@@ -47,6 +51,35 @@ def end_other_sessions_view(request: HttpRequest) -> HttpResponse:
 
 
 TEMPLATE = "accounts/confirm.html"
+# What the page that sent a person to Confirm access does, by its URL name (the page names it).
+ACTIONS = {
+    "password": "change your password",
+    "profile": "change your profile (the notice e-mail, Allowed IPs)",
+    "policy": "change the 2FA policy for Sub-Admins",
+    "2fa": "add a security key",
+    "2fa-enable": "set up an authenticator app",
+    "2fa-setup": "set up an authenticator app",
+    "2fa-disable": "turn off two-factor authentication",
+    "2fa-recovery-codes": "generate new recovery codes",
+    "2fa-key-remove": "remove a security key",
+    "2fa-app-replace": "replace your authenticator app",
+    "2fa-app-replace-setup": "replace your authenticator app",
+    "2fa-app-remove": "remove your authenticator app",
+    "subadmin-add": "add a Sub-Admin",
+    "subadmin-edit": "change a Sub-Admin",
+    "subadmin-delete": "delete a Sub-Admin",
+    "subadmin-reset-2fa": "reset a Sub-Admin's 2FA",
+}
+
+
+def _guarded_action(next_url: str) -> tuple[str, str]:
+    """(what the page at next_url does, its path), for the Confirm access page to name it."""
+    path = urlsplit(next_url).path
+    try:
+        name = resolve(path).url_name
+    except Resolver404:
+        name = None
+    return ACTIONS.get(name, ""), path
 
 
 @login_required
@@ -54,9 +87,12 @@ TEMPLATE = "accounts/confirm.html"
 def confirm_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    action, path = _guarded_action(next_url)
     context = {
         "form": form,
         "next": next_url,
+        "action": action,
+        "resumes": confirm.waiting_post(request, path),
         "two_factor": confirm.needs_second_factor(request.user),
         **twofactor.factor_flags(request.user),
     }
@@ -80,6 +116,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@confirm_access_required(keep=("require_2fa_for_subadmins",))
 @require_http_methods(["GET", "POST"])
 def policy_view(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)

@@ -27,6 +27,9 @@ EVENTS = {
     "2fa_recovery_code_used": "Recovery code used",
     "2fa_recovery_codes_regenerated": "New recovery codes generated",
     "2fa_reset": "2FA reset",
+    "2fa_app_added": "Authenticator app added",
+    "2fa_app_replaced": "Authenticator app replaced",
+    "2fa_app_removed": "Authenticator app removed",
     "webauthn_key_added": "Security key added",
     "webauthn_key_removed": "Security key removed",
     "webauthn_key_used": "Security key used",
@@ -36,6 +39,7 @@ EVENTS = {
     "password_change_failed": "Password change refused: wrong current password",
     "password_change_throttled": "Password change paused: too many attempts",
     "profile_updated": "Profile changed",
+    "email_change_requested": "New notice e-mail asked for: link mailed",
     "subadmin_created": "Sub-Admin added",
     "subadmin_updated": "Sub-Admin changed",
     "subadmin_deleted": "Sub-Admin deleted",
@@ -95,6 +99,7 @@ KEYS = {
     "count": "Mailboxes",
     "generated_passwords": "With generated passwords",
     "imported_hashes": "With imported password hashes",
+    "replacing": "Replacing the authenticator app",
 }
 
 REASONS = {

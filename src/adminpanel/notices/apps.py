@@ -1,7 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 
-from adminpanel.notices.outbox import queue_notice
+from adminpanel.accounts.signals import email_confirmation_requested
+from adminpanel.notices.outbox import queue_email_confirmation, queue_notice
 
 
 class NoticesConfig(AppConfig):
@@ -13,3 +14,5 @@ class NoticesConfig(AppConfig):
         post_save.connect(
             queue_notice, sender=self.apps.get_model("audit", "Event"), dispatch_uid="notices"
         )
+        # A new notice e-mail's link: its token is never in an event, so it has its own signal.
+        email_confirmation_requested.connect(queue_email_confirmation, dispatch_uid="notices")

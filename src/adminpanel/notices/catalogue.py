@@ -54,6 +54,26 @@ KINDS: dict[str, Kind] = {
         "two-factor authentication again.",
         target="account",
     ),
+    "2fa_app_added": Kind(
+        "An authenticator app was added",
+        "An authenticator app was added to your account {account}. Its codes can now be used "
+        "to sign in.",
+        "Someone signed in as you has tied your account to their own app. {regain}, then "
+        "change your password.",
+    ),
+    "2fa_app_replaced": Kind(
+        "Your authenticator app was replaced",
+        "The authenticator app of your account {account} was replaced by a new one. The codes "
+        "of the earlier app no longer work; security keys and recovery codes stay.",
+        "Someone signed in as you has moved your codes to their own app. {regain}, then "
+        "change your password.",
+    ),
+    "2fa_app_removed": Kind(
+        "Your authenticator app was removed",
+        "The authenticator app was removed from your account {account}. Its codes no longer "
+        "work; signing in now needs a security key (or a recovery code).",
+        "Sign in, change your password and check your second factors under Security → 2FA.",
+    ),
     "webauthn_key_added": Kind(
         "A security key was added",
         "A security key{key_name} was added to your account {account}. It can now be used to "
@@ -98,6 +118,13 @@ KINDS: dict[str, Kind] = {
         "This address gets no more notices.",
         "Sign in at once, set your address again (Security → Profile) and change your password.",
         to_previous_email=True,
+    ),
+    "policy_changed": Kind(
+        "The 2FA policy was changed",
+        "Require 2FA for Sub-Admins was turned {require_2fa} (Security → Policy) by your "
+        "account {account}.",
+        "Someone signed in as you has changed who must use two-factor authentication: sign in, "
+        "set the Policy back, change your password and check Security → Sessions.",
     ),
     "2fa_throttled": Kind(
         "Wrong codes were entered for your account",

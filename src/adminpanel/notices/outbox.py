@@ -11,7 +11,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
+from adminpanel import clock
 from adminpanel.accounts.browsers import describe
+from adminpanel.accounts.signals import LINK_HOURS
+from adminpanel.net import client_ip
 from adminpanel.notices.catalogue import (
     REGAIN_ADMIN,
     REGAIN_SUBADMIN,
@@ -50,8 +53,8 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
         "what": kind.what.format(**facts),
         "advice": kind.advice.format(**facts),
         "when": instance.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        # Only as parsed ("Firefox on Linux"): the header itself is the sender's own words.
         "browser": describe(instance.user_agent) if instance.user_agent else "none",
-        "user_agent": instance.user_agent,
         "issuer": settings.TOTP_ISSUER,
     }
     apps.get_model("notices", "Notice").objects.create(
@@ -62,6 +65,34 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
         body=render_to_string("notices/notice.txt", context),
         created_at=instance.at,
         next_attempt_at=instance.at,
+    )
+
+
+def queue_email_confirmation(sender, account, address: str, url: str, request=None, **kwargs):
+    """accounts.signals.email_confirmation_requested: the link, mailed to the new address (only
+    while notices are on, like every notice)."""
+    if not settings.NOTICES_ENABLED:
+        return
+    at = clock.now()
+    agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    context = {
+        "account": account.username,
+        "address": address,
+        "url": url,
+        "hours": LINK_HOURS,
+        "when": at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "ip": client_ip(request) if request is not None else "none (the server's command line)",
+        "browser": describe(agent) if agent else "none",
+        "issuer": settings.TOTP_ISSUER,
+    }
+    apps.get_model("notices", "Notice").objects.create(
+        account=account,
+        to=address,
+        event="email_change_requested",
+        subject=f"[{settings.TOTP_ISSUER}] Confirm this address for notices",
+        body=render_to_string("notices/email_confirmation.txt", context),
+        created_at=at,
+        next_attempt_at=at,
     )
 
 
@@ -157,6 +188,7 @@ def _facts(event, account) -> dict:
         "codes_left": details.get("codes_left", "some"),
         "failures": details.get("failures", "Several"),
         "wait": _duration(details.get("wait_seconds")),
+        "require_2fa": "on" if details.get("require_2fa_for_subadmins") else "off",
         "regain": (REGAIN_ADMIN if account.is_owner else REGAIN_SUBADMIN).format(
             account=account.username
         ),

@@ -7,6 +7,7 @@ outbox without sending a notice twice, and a slow mail server never holds a data
 Each outcome is in the audit log: notice_sent, notice_deferred (retried later), notice_failed.
 """
 
+import email.errors
 import logging
 import smtplib
 import time
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.message import sanitize_address
 from django.db import DatabaseError, connections, transaction
 
 from adminpanel import audit, clock
@@ -25,6 +27,9 @@ MAX_ATTEMPTS = 10  # over about 4½ hours
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 3600
 SENDER = "notice sender"
+# What writing a mail raises for an address or a header Python cannot write (HeaderParseError
+# is a MessageError; UnicodeError a ValueError).
+UNBUILDABLE = (email.errors.MessageError, ValueError, LookupError, TypeError)
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +95,8 @@ def _mine(notice: Notice):
     )
 
 
-def _deliver(notice: Notice) -> None:
+def _build(notice: Notice) -> EmailMessage:
+    """The notice as a mail, written out once here so that one Python cannot write fails now."""
     message = EmailMessage(
         notice.subject,
         notice.body,
@@ -98,21 +104,39 @@ def _deliver(notice: Notice) -> None:
         [notice.to],
         headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no auto-replies, please
     )
+    for address in (settings.DEFAULT_FROM_EMAIL, notice.to):
+        sanitize_address(address, message.encoding or settings.DEFAULT_CHARSET)
+    message.message().as_bytes()
+    return message
+
+
+def _deliver(notice: Notice) -> None:
+    try:
+        message = _build(notice)
+    except UNBUILDABLE as error:
+        # The same notice would fail the same way on every try: given up at once.
+        with transaction.atomic():
+            if _mine(notice).update(status=Notice.Status.FAILED):
+                _log("notice_failed", notice, error=f"cannot be written: {_describe(error)}")
+        return
     try:
         message.send(fail_silently=False)
-    except (smtplib.SMTPException, OSError, ValueError) as error:
+    except (smtplib.SMTPException, OSError) as error:
         _failed(notice, error)
+        return
+    except UNBUILDABLE as error:  # written out by the backend after all: the same fate
+        _failed(notice, error, permanent=True)
         return
     with transaction.atomic():
         if _mine(notice).update(status=Notice.Status.SENT, sent_at=clock.now()):
             _log("notice_sent", notice)
 
 
-def _failed(notice: Notice, error: Exception) -> None:
+def _failed(notice: Notice, error: Exception, *, permanent: bool = False) -> None:
     now = clock.now()
     reason = _describe(error)
     with transaction.atomic():
-        if _permanent(error) or notice.attempts >= MAX_ATTEMPTS:
+        if permanent or _permanent(error) or notice.attempts >= MAX_ATTEMPTS:
             if _mine(notice).update(status=Notice.Status.FAILED):
                 _log("notice_failed", notice, error=reason)
             return

@@ -32,6 +32,12 @@ def _confirm_url(next_url: str) -> str:
     return f"{reverse('confirm-access')}?{urlencode({'next': next_url})}"
 
 
+def _keys_page(request: HttpRequest) -> str:
+    """Security → 2FA with the Key name as typed, so that Confirm access costs no retyping."""
+    name = request.POST.get("name", "")[: webauthn.KEY_NAME_MAX]
+    return f"{reverse('2fa')}?{urlencode({'key_name': name})}" if name else reverse("2fa")
+
+
 def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": reason, "message": message}, status=status)
 
@@ -75,7 +81,7 @@ def options_view(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         body = {"error": refused.reason, "message": refused.message}
         if refused.reason == "confirm_access":  # the script takes the person there
-            body["confirm_url"] = _confirm_url(reverse("2fa"))
+            body["confirm_url"] = _confirm_url(_keys_page(request))
         return JsonResponse(body, status=403)
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
 
@@ -113,7 +119,7 @@ def _with_key(
     the way back to page `back`: to Confirm access first when the last sign-in is not recent,
     else to `back` itself with what is wrong."""
     if not is_recent(request, clock.now()):  # SPEC §12
-        return redirect(_confirm_url(reverse(back)))
+        return redirect(_confirm_url(_keys_page(request) if back == "2fa" else reverse(back)))
     form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -34,6 +34,11 @@ NO_APP = "This account has no authenticator app. Use your security key or a reco
 # What an account with security keys and no app is told when its answer is not a code's shape.
 KEY_OR_RECOVERY = "Use your security key, or enter one of your recovery codes."
 REGENERATE_WITH_KEY = "This account has no authenticator app: confirm with your security key."
+NO_APP_TO_CHANGE = "This account has no authenticator app."
+ONLY_FACTOR = (
+    "The authenticator app is this account's only second factor, so it cannot be removed: "
+    "Replace it with a new phone's app, or add a security key first."
+)
 
 
 @dataclass(frozen=True)
@@ -149,11 +154,25 @@ def verify_code(
     return outcome
 
 
-def start_setup(account: Account, *, now: datetime, request=None) -> PendingSetup:
-    """A new pending setup with a fresh 160-bit key, replacing any earlier one."""
+def app_added_at(account: Account) -> datetime | None:
+    """When the account's authenticator app was set up (or last replaced); None without one."""
+    device = _device(account)
+    return device.created_at if device is not None else None
+
+
+def start_setup(
+    account: Account, *, now: datetime, request=None, replace: bool = False
+) -> PendingSetup:
+    """A new pending setup with a fresh 160-bit key, replacing any earlier one.
+
+    replace=True: the setup of a new app for an account that has one (replace_app confirms it);
+    else the account must have none.
+    """
     with transaction.atomic():
         locked, _ = state.lock(account)
-        if _device(locked) is not None:
+        if replace and _device(locked) is None:
+            raise Refused("no_app", NO_APP_TO_CHANGE)
+        if not replace and _device(locked) is not None:
             raise Refused("already_enabled", ALREADY_ENABLED)
         PendingSetup.objects.filter(account=locked).delete()
         setup = PendingSetup.objects.create(
@@ -162,7 +181,8 @@ def start_setup(account: Account, *, now: datetime, request=None) -> PendingSetu
             created_at=now,
             expires_at=now + timedelta(seconds=settings.PENDING_SETUP_SECONDS),
         )
-        audit.record("2fa_setup_started", actor=locked, request=request)
+        details = {"replacing": True} if replace else {}
+        audit.record("2fa_setup_started", actor=locked, request=request, **details)
     return setup
 
 
@@ -176,10 +196,18 @@ def setup_key(setup: PendingSetup) -> str:
 
 
 def _confirmable(
-    account: Account, setup_id: object, value: str, now: datetime, last_step: int | None
+    account: Account,
+    setup_id: object,
+    value: str,
+    now: datetime,
+    last_step: int | None,
+    *,
+    replacing: bool = False,
 ) -> tuple[PendingSetup, int]:
     """The pending setup this code confirms and the code's step; else Refused."""
-    if _device(account) is not None:
+    if replacing and _device(account) is None:
+        raise Refused("no_app", NO_APP_TO_CHANGE)
+    if not replacing and _device(account) is not None:
         raise Refused("already_enabled", ALREADY_ENABLED)
     setup = PendingSetup.objects.filter(account=account).first()
     if setup is None or str(setup.pk) != str(setup_id):
@@ -221,6 +249,45 @@ def confirm_setup(
         web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
         revoke_tokens(locked, "two_factor_enabled", request=request)
     return recovery.formatted(codes)
+
+
+def replace_app(
+    account: Account, setup_id: object, raw: object, *, now: datetime, request=None
+) -> None:
+    """Give the account's authenticator app the key of the newest pending setup, when a code
+    from the new app verifies (failures not counted, as in confirm_setup).
+
+    The old key stops working in this transaction (a lost phone's codes are refused from now
+    on); security keys and recovery codes stay. Other sessions end: one may be on that phone.
+    """
+    _, value = normalize(raw, allow_recovery=False)
+    with transaction.atomic():
+        locked, code_state = state.lock(account)
+        setup, step = _confirmable(
+            locked, setup_id, value, now, code_state.last_step, replacing=True
+        )
+        TotpDevice.objects.filter(account=locked).update(
+            encrypted_key=setup.encrypted_key, created_at=now
+        )
+        setup.delete()
+        state.succeed(code_state, step)
+        audit.record("2fa_app_replaced", actor=locked, request=request)
+        web_sessions.end_other_sessions(locked, reason="2fa_app_replaced", request=request)
+
+
+def remove_app(account: Account, *, request=None) -> None:
+    """Remove the authenticator app of an account whose security keys remain (2FA stays on,
+    with its recovery codes). The only second factor is removed by disable() instead."""
+    with transaction.atomic():
+        locked, _ = state.lock(account)
+        if _device(locked) is None:
+            raise Refused("no_app", NO_APP_TO_CHANGE)
+        if not has_keys(locked):
+            raise Refused("only_factor", ONLY_FACTOR)
+        TotpDevice.objects.filter(account=locked).delete()
+        PendingSetup.objects.filter(account=locked).delete()
+        audit.record("2fa_app_removed", actor=locked, request=request)
+        web_sessions.end_other_sessions(locked, reason="2fa_app_removed", request=request)
 
 
 def turn_off(locked: Account) -> None:

@@ -19,6 +19,24 @@ from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 ENABLED = "Two-factor authentication is enabled."
 DISABLED = "Two-factor authentication is disabled."
 REGENERATE_PAGE = "twofactor/regenerate.html"
+REPLACED = (
+    "Authenticator app replaced: only the new app's codes work now. Your security keys and "
+    "recovery codes stay."
+)
+APP_REMOVED = "Authenticator app removed. Your security keys and recovery codes stay."
+RESET_BY_ADMIN = (
+    "Lost your phone? Sign in with a recovery code and use Replace. With no second factor "
+    "left, ask the Admin for Reset 2FA."
+)
+
+
+def what_disabled_removes(account) -> str:
+    """E.g. "your authenticator app, your 2 security keys and all recovery codes"."""
+    parts = ["your authenticator app"] if services.has_app(account) else []
+    keys = len(webauthn.keys_of(account))
+    if keys:
+        parts.append("your security key" if keys == 1 else f"all {keys} security keys")
+    return ", ".join(parts) + " and all recovery codes"
 
 
 def _rejected(request, template: str, context: dict, form, refused: Refused) -> HttpResponse:
@@ -54,8 +72,13 @@ def status_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "enabled": enabled,
         "has_app": services.has_app(account),
+        "app_added_at": services.app_added_at(account),
         "keys": webauthn.keys_of(account),
         "recovery_codes_left": recovery.left(account) if enabled else 0,
+        "must_keep_2fa": policy.must_have_2fa(account),
+        "disabled_removes": what_disabled_removes(account) if enabled else "",
+        # The Key name typed before Confirm access interrupted Add security key.
+        "key_name": request.GET.get("key_name", "")[: webauthn.KEY_NAME_MAX],
     }
     return render(request, "twofactor/status.html", context, status=status)
 
@@ -96,16 +119,21 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
-    account = request.user
-    if services.has_app(account):
+    if services.has_app(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
+    return _setup_page(request, replacing=False)
+
+
+def _setup_page(request: HttpRequest, *, replacing: bool) -> HttpResponse:
+    """The setup page of a new app: enabling 2FA, or (replacing) Replace's second step."""
+    account = request.user
     setup = services.pending_setup(account)
     if setup is None:
         if request.method == "POST":
             messages.error(request, "This setup was replaced or has ended. Start again.")
-        return redirect("2fa-enable")
-    context = _setup_context(request, setup)
+        return redirect("2fa-app-replace" if replacing else "2fa-enable")
+    context = {**_setup_context(request, setup), "replacing": replacing}
     if request.method == "GET":
         return render(request, "twofactor/setup.html", {**context, "form": SetupForm()})
     form = SetupForm(request.POST)
@@ -113,8 +141,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if form.has_error("setup"):  # a hidden field: say what it means where people look
             form.add_error("challenge", "This setup form is out of date. Use the newest QR code.")
         return render(request, "twofactor/setup.html", {**context, "form": form})
+    confirm = services.replace_app if replacing else services.confirm_setup
     try:
-        codes = services.confirm_setup(
+        codes = confirm(
             account,
             form.cleaned_data["setup"],
             form.cleaned_data["challenge"],
@@ -123,14 +152,67 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         )
     except Refused as refused:
         if refused.reason == "replaced":
-            context = _setup_context(request, services.pending_setup(account) or setup)
+            setup = services.pending_setup(account) or setup
+            context = {**_setup_context(request, setup), "replacing": replacing}
         return _rejected(request, "twofactor/setup.html", context, form, refused)
     web_sessions.mark_two_factor(request)  # it has just shown a code
+    if replacing:
+        messages.success(request, REPLACED)
+        return redirect("2fa")
     if not codes:  # 2FA was on already, with a security key: its recovery codes stay
         messages.success(request, "Authenticator app added.")
         return redirect("2fa")
     context = {"codes": codes, "just_enabled": True, "has_app": True}
     return render(request, "twofactor/recovery_codes.html", context)
+
+
+# --- the app's own row: Replace and Remove -----------------------------------------------------
+
+
+@login_required
+@confirm_access_required
+@require_http_methods(["GET", "POST"])
+def replace_app_view(request: HttpRequest) -> HttpResponse:
+    """Replace, first step: what happens; Next starts the setup of the new app."""
+    if not services.has_app(request.user):
+        return redirect("2fa")
+    if request.method == "POST":
+        services.start_setup(request.user, now=clock.now(), request=request, replace=True)
+        return redirect("2fa-app-replace-setup")
+    return render(request, "twofactor/replace_app.html", interface.factor_flags(request.user))
+
+
+@login_required
+@confirm_access_required
+@require_http_methods(["GET", "POST"])
+def replace_app_setup_view(request: HttpRequest) -> HttpResponse:
+    """Replace, second step: the new app's QR code; its first code swaps the key."""
+    if not services.has_app(request.user):
+        return redirect("2fa")
+    return _setup_page(request, replacing=True)
+
+
+@login_required
+@confirm_access_required
+@require_http_methods(["GET", "POST"])
+def remove_app_view(request: HttpRequest) -> HttpResponse:
+    """Remove the app where a security key remains; the only factor goes by Disabled."""
+    account = request.user
+    if not services.has_app(account):
+        return redirect("2fa")
+    if not services.has_keys(account):
+        messages.info(request, services.ONLY_FACTOR)
+        return redirect("2fa")
+    if request.method == "GET":
+        return render(request, "twofactor/remove_app.html")
+    try:
+        services.remove_app(account, request=request)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return redirect("2fa")
+    messages.success(request, APP_REMOVED)
+    messages.info(request, "You can now delete the entry from your 2FA app.")
+    return redirect("2fa")
 
 
 @login_required
@@ -145,8 +227,12 @@ def disable_view(request: HttpRequest) -> HttpResponse:
         policy.check_may_disable(request.user)
     except Refused as refused:
         messages.error(request, refused.message)
+        messages.info(request, RESET_BY_ADMIN)
         return redirect("2fa")
-    context = interface.factor_flags(request.user)
+    context = {
+        **interface.factor_flags(request.user),
+        "disabled_removes": what_disabled_removes(request.user),
+    }
     form = ChallengeForm(request.POST if request.method == "POST" else None, account=request.user)
     if request.method == "POST" and form.is_valid():
         try:

@@ -196,6 +196,12 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         ),
         "virtual_transport": layout.lmtp_for_postfix,
         "recipient_delimiter": RECIPIENT_DELIMITER,
+        # Debian's stock main.cf ends in defer_unauth_destination: an outside sender to a
+        # domain the panel does not have (or has disabled) got 454 and retried for days.
+        # SPEC §10 promises a permanent refusal; the stock permits stay as they were.
+        "smtpd_relay_restrictions": (
+            "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
+        ),
         # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
         # 552 (Dovecot's quota-status, through the restriction class adminpanel_quota).
         "smtpd_restriction_classes": "adminpanel_quota",

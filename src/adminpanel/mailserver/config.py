@@ -16,6 +16,30 @@ from urllib.parse import quote
 
 from adminpanel.mailserver import sieve
 
+# An active alias none of whose destinations can take mail: each is an address of one of the
+# panel's domains that is neither an active mailbox, nor an active alias, nor caught by its
+# domain's catch-all (a disabled mailbox, a deleted one, a typo). Refused at RCPT TO rather
+# than accepted and bounced to a sender who may be forged (backscatter). A destination outside
+# the panel's domains (an alias domain too) or with a tag is taken as deliverable: only what
+# the panel knows for sure is refused. {key} is the recipient, quoted by Postfix or bound;
+# substr(…) = '@' || d.domain: the destination's domain is d (both databases have substr).
+DEAD_ALIAS_QUERY = (
+    "SELECT 'REJECT This alias delivers to no mailbox.' "
+    "WHERE EXISTS (SELECT 1 FROM mailserver_aliases WHERE address = {key} AND active) "
+    "AND NOT EXISTS (SELECT 1 FROM mailserver_aliases a WHERE a.address = {key} AND a.active "
+    "AND (replace(a.destination, '+', '') <> a.destination "
+    "OR EXISTS (SELECT 1 FROM mailserver_mailboxes m "
+    "WHERE m.address = a.destination AND m.active) "
+    "OR EXISTS (SELECT 1 FROM mailserver_aliases b "
+    "WHERE b.address = a.destination AND b.active) "
+    "OR NOT EXISTS (SELECT 1 FROM mailserver_domains d "
+    "WHERE substr(a.destination, length(a.destination) - length(d.domain)) = '@' || d.domain) "
+    "OR EXISTS (SELECT 1 FROM mailserver_domains d JOIN mailserver_aliases c "
+    "ON c.address = '@' || d.domain "
+    "WHERE c.active "
+    "AND substr(a.destination, length(a.destination) - length(d.domain)) = '@' || d.domain)))"
+)
+
 # Postfix looks a recipient up in these tables. On PostgreSQL they are `pgsql:` queries; on
 # SQLite they are served by the lookup server (lookup.py), because Postfix's `sqlite:` client
 # sets no busy timeout and dies when the panel commits during a lookup (README: "Why a lookup
@@ -44,6 +68,7 @@ MAP_QUERIES = {
         "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
         "WHERE local_part = '%u' AND domain = '%d' AND NOT active"
     ),
+    "dead-aliases": DEAD_ALIAS_QUERY.format(key="'%s'"),
     # Alias domains (SPEC §16) are Postfix's virtual alias domains: every address of one must
     # be rewritten by virtual_alias_maps, or it is refused at RCPT TO.
     "alias-domains": (
@@ -209,6 +234,7 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "smtpd_recipient_restrictions": (
             f"check_recipient_access {tables['inactive']}, "
             f"check_recipient_access {tables['alias-domain-inactive']}, "
+            f"check_recipient_access {tables['dead-aliases']}, "
             "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
         ),

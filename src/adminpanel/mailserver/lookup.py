@@ -22,7 +22,7 @@ import socketserver
 import sqlite3
 import threading
 
-from adminpanel.mailserver.config import RECIPIENT_DELIMITER
+from adminpanel.mailserver.config import DEAD_ALIAS_QUERY, RECIPIENT_DELIMITER
 
 MAX_REQUEST = 10_000
 BUSY_TIMEOUT_SECONDS = 30
@@ -49,6 +49,7 @@ QUERIES = {
         "SELECT 'adminpanel_quota' FROM mailserver_mailboxes "
         "WHERE local_part = ? AND domain = ? AND active"
     ),
+    "dead-aliases": DEAD_ALIAS_QUERY.format(key="?"),
     "alias-domains": (
         "SELECT alias_domain FROM mailserver_alias_domains WHERE alias_domain = ? AND active"
     ),
@@ -214,8 +215,9 @@ class Lookups:
         return []
 
     def _rows(self, name: str, address: str) -> list:
-        params = _parts(address) if name in SPLIT else (address,)
-        return self._connection().execute(QUERIES[name], params).fetchall()
+        query = QUERIES[name]
+        params = _parts(address) if name in SPLIT else (address,) * query.count("?")
+        return self._connection().execute(query, params).fetchall()
 
     def _is_mailbox(self, address: str) -> bool:
         return bool(self._connection().execute(ANY_MAILBOX, _parts(address)).fetchall())

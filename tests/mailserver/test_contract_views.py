@@ -8,13 +8,14 @@ import subprocess
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from adminpanel.accounts.models import Account
 from adminpanel.mail import alias_domains, services
 from adminpanel.mail.models import Alias, Domain
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
+from adminpanel.mailserver.models import MailboxUsage
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 COLUMNS = {
@@ -147,6 +148,30 @@ def test_no_view_reads_accounts_totp_keys_sessions_or_logs(db, view):
     for table in ["accounts_", "twofactor_", "django_session", "audit_", "api_"]:
         assert table not in definition
     assert "mail_" in definition
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("column", ["bytes", "messages"])
+def test_the_usage_table_refuses_a_negative_figure(db, column):
+    """Whoever writes it (Dovecot's quota_clone, as the mail role), −5 is never stored, so
+    it is never shown as storage used."""
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO mailserver_usage (address, {column}) VALUES (%s, %s)",  # noqa: S608
+            ["ann@example.com", -5],
+        )
+    assert not MailboxUsage.objects.exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_role_cannot_write_a_negative_figure(seeded, tmp_path):
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path), role="mailreader")) == 0
+    with connect_as_role(tmp_path) as role:
+        role.execute("INSERT INTO mailserver_usage (address, bytes) VALUES ('a@b.example', 10)")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            role.execute("UPDATE mailserver_usage SET bytes = -5")
+    assert MailboxUsage.objects.get().bytes == 10
 
 
 def connect_as_role(out) -> psycopg.Connection:

@@ -104,3 +104,10 @@ def test_an_outside_sender_to_an_inactive_domain_is_refused_for_good(debian_post
     for address in [f"alice@{domain}", f"anyone@{domain}"]:
         code, reply = rcpt_from_outside(debian_postfix, address)
         assert 500 <= code < 600, (address, code, reply)
+
+
+def test_vrfy_is_off_on_debians_postfix_too(debian_postfix, panel, domain):
+    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    with smtplib.SMTP("127.0.0.1", debian_postfix.smtp_port, timeout=30) as smtp:
+        code, reply = smtp.verify(f"alice@{domain}")
+    assert code == 502, reply

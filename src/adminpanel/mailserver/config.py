@@ -220,6 +220,8 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
             f"{tables['aliases']}, {tables['mailbox-self']}, {tables['alias-domain-addresses']}"
         ),
         "virtual_transport": layout.lmtp_for_postfix,
+        # VRFY would tell anyone which addresses exist (RCPT TO still does, as it must).
+        "disable_vrfy_command": "yes",
         "recipient_delimiter": RECIPIENT_DELIMITER,
         # Debian's stock main.cf ends in defer_unauth_destination: an outside sender to a
         # domain the panel does not have (or has disabled) got 454 and retried for days.

@@ -139,6 +139,7 @@ class PrivateMailServer:
         auth_cache_size: str = "0",
         postfix_reads_sqlite: bool = False,
         stock_main_cf: str | None = None,
+        postmaster: str = "",
     ):
         """`relayhost` (HOST:PORT, `mailserver-run --relayhost`): where mail for other domains
         goes (forwarding, automatic replies), instead of the domains' MX hosts.
@@ -147,7 +148,8 @@ class PrivateMailServer:
         benchmarks/mailserver.py: an auth cache keeps old passwords working, Postfix's
         sqlite: stalls under writes. `stock_main_cf` (a distribution's packaged main.cf):
         Postfix runs from it plus the generated settings applied as the README says, instead
-        of the trial's own main.cf (tests/mailserver/test_debian_path.py)."""
+        of the trial's own main.cf (tests/mailserver/test_debian_path.py). `postmaster`: where
+        postmaster@ of a domain without its own postmaster or catch-all goes."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
@@ -157,6 +159,7 @@ class PrivateMailServer:
         self.auth_cache_size = auth_cache_size
         self.postfix_reads_sqlite = postfix_reads_sqlite
         self.stock_main_cf = stock_main_cf
+        self.postmaster = postmaster
         self.lookup: LookupServer | None = None
         self.purging: threading.Thread | None = None
         self.stop_purging = threading.Event()
@@ -194,6 +197,7 @@ class PrivateMailServer:
             quota_status_listener="adminpanel-quota-status",
             vmail_uid=pwd.getpwnam(VMAIL).pw_uid,
             postfix_reads_sqlite=self.postfix_reads_sqlite,
+            postmaster=self.postmaster,
         )
 
     # --- files -----------------------------------------------------------------------------

@@ -37,9 +37,7 @@ def test_a_domains_own_postmaster_alias_comes_first(mailserver, outside, panel, 
     assert not arrived(outside, POSTMASTER, subject)
 
 
-def test_a_domains_catch_all_comes_before_the_operators_address(
-    mailserver, outside, panel, domain
-):
+def test_a_domains_catch_all_comes_before_the_operators_address(mailserver, outside, panel, domain):
     add_mailbox(panel, f"alice@{domain}")
     answer = panel.patch(f"/domains/{domain_id(panel, domain)}", {"catch_all": f"alice@{domain}"})
     assert answer.status == 200

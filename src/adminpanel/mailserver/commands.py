@@ -39,6 +39,14 @@ def mailserver_config(args: argparse.Namespace) -> int:
     """Write the Postfix and Dovecot files for the configured database into --out."""
     settings = connection.settings_dict
     database = config.Database.of(settings)
+    if database.vendor == "postgresql" and str(settings.get("HOST") or "").startswith("/"):
+        print(
+            f"ADMINPANEL_DATABASE_URL reaches PostgreSQL through a Unix socket "
+            f"({settings['HOST']}), which Postfix's chrooted daemons cannot open: give it a TCP "
+            "host (e.g. 127.0.0.1) for this command.",
+            file=sys.stderr,
+        )
+        return 2
     postmaster = (getattr(args, "postmaster", None) or "").strip().lower()
     if postmaster and not POSTMASTER.match(postmaster):
         print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",

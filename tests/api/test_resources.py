@@ -166,6 +166,31 @@ def test_an_alias_is_created_updated_and_deleted(admin_api, example):
     assert not Alias.objects.exists()
 
 
+def test_an_alias_answer_warns_of_local_destinations_that_cannot_receive(admin_api, example):
+    created = admin_api.post(
+        "/aliases",
+        {"address": "info@example.com", "destinations": ["typo@example.com", "a@example.org"]},
+    )
+    assert created.status == 201
+    assert created.body["warnings"] == [
+        "typo@example.com is neither a mailbox nor an alias of example.com: "
+        "mail to it would be refused."
+    ]
+    changed = admin_api.patch(f"/aliases/{created.body['id']}", {"destinations": ["a@example.org"]})
+    assert changed.status == 200 and changed.body["warnings"] == []
+
+
+def test_an_alias_loop_is_422_naming_the_destinations(admin_api, example):
+    first = {"address": "a@example.com", "destinations": ["b@example.com"]}
+    assert admin_api.post("/aliases", first).status == 201
+    looped = admin_api.post(
+        "/aliases", {"address": "b@example.com", "destinations": ["a@example.com"]}
+    )
+    assert looped.status == 422
+    assert "destinations" in looped.body["fields"]
+    assert not Alias.objects.filter(lookup_address="b@example.com").exists()
+
+
 def test_an_alias_may_not_shadow_a_user(admin, admin_api, example):
     mail.create_mailbox(admin, address="alice@example.com", password=MAILBOX_PASSWORD)
     answer = admin_api.post(

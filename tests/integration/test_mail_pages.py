@@ -496,6 +496,51 @@ def test_editing_and_deleting_an_alias_is_logged(admin, client, example):
     assert deleted.details == {"address": "team@example.com"}
 
 
+def test_an_alias_to_an_address_that_does_not_exist_is_saved_with_a_warning(
+    admin, client, example, info
+):
+    response = client.post(
+        "/aliases/add", alias_form(destinations="inof@example.com\ninfo@example.com"), follow=True
+    )
+    assert Alias.objects.get().destinations == ["inof@example.com", "info@example.com"]
+    assert "inof@example.com is neither a mailbox nor an alias of example.com" in text(response)
+    assert "info@example.com is" not in text(response)
+
+
+def test_an_alias_to_a_disabled_mailbox_is_saved_with_a_warning(admin, client, example, info):
+    mail.update_mailbox(admin, info, active=False)
+    team = mail.create_alias(admin, address="team@example.com", destinations="a@elsewhere.example")
+    response = client.post(
+        f"/aliases/{team.pk}", {"destinations": "info@example.com", "active": "on"}, follow=True
+    )
+    assert "info@example.com is disabled: it receives no mail." in text(response)
+
+
+def test_an_alias_loop_is_refused_by_the_destinations_field(admin, client, example):
+    mail.create_alias(admin, address="a@example.com", destinations="b@example.com")
+    mail.create_alias(admin, address="b@example.com", destinations="c@example.com")
+    before = snapshot()
+    response = client.post(
+        "/aliases/add", alias_form(address="c@example.com", destinations="A@example.com")
+    )
+    assert response.status_code == 400
+    message = field_error(response, "destinations")
+    assert "loop among aliases (c@example.com → a@example.com → b@example.com → c@example.com)" in (
+        message
+    )
+    assert snapshot() == before
+
+
+def test_editing_an_alias_into_a_loop_is_refused(admin, client, example):
+    a = mail.create_alias(admin, address="a@example.com", destinations="x@elsewhere.example")
+    mail.create_alias(admin, address="b@example.com", destinations="a@example.com")
+    response = client.post(f"/aliases/{a.pk}", {"destinations": "b@example.com", "active": "on"})
+    assert response.status_code == 400
+    assert "a@example.com → b@example.com → a@example.com" in field_error(response, "destinations")
+    a.refresh_from_db()
+    assert a.destinations == ["x@elsewhere.example"]
+
+
 # --- odd requests ----------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from tests.api.conftest import Api
 from tests.smtp import SmtpServer
 
 ADMIN_PASSWORD = "Admin-Quartz-Lantern-4817"
+POSTMASTER = "hostmaster@outside.test"  # mailserver-config --postmaster
 _domains = count(1)
 
 
@@ -43,6 +44,7 @@ def mailserver(django_db_setup, django_db_blocker, outside):
         smtp_port=free_port(),
         imap_port=free_port(),
         relayhost=f"127.0.0.1:{outside.port}",
+        postmaster=POSTMASTER,
     )
     server.start()
     try:

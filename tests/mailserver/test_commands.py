@@ -34,6 +34,20 @@ def test_mailserver_config_writes_the_files_for_the_configured_database(db, tmp_
         assert "driver = sqlite" in sql.read_text()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL URL")
+def test_mailserver_config_refuses_a_unix_socket_database_in_one_line(db, tmp_path, capsys):
+    host = connection.settings_dict["HOST"]
+    connection.settings_dict["HOST"] = "/var/run/postgresql"
+    try:
+        answer = mailserver_config(argparse.Namespace(out=str(tmp_path), role=None))
+    finally:
+        connection.settings_dict["HOST"] = host
+    assert answer == 2
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "Unix socket" in said
+    assert not (tmp_path / "postfix").exists()
+
+
 def answers(port: int, banner: bytes) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:

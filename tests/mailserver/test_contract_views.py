@@ -8,13 +8,14 @@ import subprocess
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from adminpanel.accounts.models import Account
 from adminpanel.mail import alias_domains, services
 from adminpanel.mail.models import Alias, Domain
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
+from adminpanel.mailserver.models import MailboxUsage
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 COLUMNS = {
@@ -149,6 +150,30 @@ def test_no_view_reads_accounts_totp_keys_sessions_or_logs(db, view):
     assert "mail_" in definition
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("column", ["bytes", "messages"])
+def test_the_usage_table_refuses_a_negative_figure(db, column):
+    """Whoever writes it (Dovecot's quota_clone, as the mail role), −5 is never stored, so
+    it is never shown as storage used."""
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO mailserver_usage (address, {column}) VALUES (%s, %s)",  # noqa: S608
+            ["ann@example.com", -5],
+        )
+    assert not MailboxUsage.objects.exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_role_cannot_write_a_negative_figure(seeded, tmp_path):
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path), role="mailreader")) == 0
+    with connect_as_role(tmp_path) as role:
+        role.execute("INSERT INTO mailserver_usage (address, bytes) VALUES ('a@b.example', 10)")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            role.execute("UPDATE mailserver_usage SET bytes = -5")
+    assert MailboxUsage.objects.get().bytes == 10
+
+
 def connect_as_role(out) -> psycopg.Connection:
     text = (out / "dovecot" / "sql.conf.ext").read_text()
     connect = re.search(r"^connect = (.*)$", text, re.M).group(1)
@@ -189,6 +214,75 @@ def test_running_the_role_command_again_gives_a_new_password_and_keeps_the_right
     assert (first / config).read_text() != (second / config).read_text()
     with connect_as_role(second) as role:
         assert len(role.execute("SELECT * FROM mailserver_domains").fetchall()) == 2
+
+
+def public_relations() -> list[str]:
+    """Tables and views of the panel (their identity sequences follow their tables)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm')"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def panel_role(seeded):
+    """The README's setup: the panel connects as a role of its own (`createuser`, not a
+    superuser) that owns the database and the contract views; the test's connection takes
+    that role (SET ROLE) and gives everything back afterwards."""
+    database = connection.settings_dict["NAME"]
+
+    def become(*, createrole: bool) -> None:
+        with connection.cursor() as cursor:
+            option = "CREATEROLE" if createrole else "NOCREATEROLE"
+            cursor.execute(f"CREATE ROLE panelowner NOLOGIN NOSUPERUSER {option}")
+            cursor.execute(f'ALTER DATABASE "{database}" OWNER TO panelowner')
+            for name in public_relations():
+                cursor.execute(f'ALTER TABLE "{name}" OWNER TO panelowner')
+            cursor.execute("SET ROLE panelowner")
+
+    yield become
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute(f'ALTER DATABASE "{database}" OWNER TO postgres')
+        for name in public_relations():
+            cursor.execute(f'ALTER TABLE "{name}" OWNER TO postgres')
+        for role in ["mailrole_of_panel", "panelowner"]:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cursor.fetchone():
+                cursor.execute(f"DROP OWNED BY {role}")
+                cursor.execute(f"DROP ROLE {role}")
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_panels_own_role_with_createrole_sets_up_the_mail_role_again_and_again(
+    panel_role, tmp_path
+):
+    panel_role(createrole=True)
+    for run in ["first", "second", "third"]:
+        out = tmp_path / run
+        assert mailserver_config(argparse.Namespace(out=str(out), role="mailrole_of_panel")) == 0
+    with connect_as_role(tmp_path / "third") as role:
+        assert role.execute("SELECT current_user").fetchone() == ("mailrole_of_panel",)
+        assert len(role.execute("SELECT * FROM mailserver_domains").fetchall()) == 2
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            role.execute("SELECT * FROM accounts_account")
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_panel_role_without_createrole_gets_one_line_saying_what_it_needs(
+    panel_role, tmp_path, capsys
+):
+    panel_role(createrole=False)
+    answer = mailserver_config(argparse.Namespace(out=str(tmp_path), role="mailrole_of_panel"))
+    assert answer == 2
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "Traceback" not in said
+    assert "CREATEROLE" in said and "permission denied to create role" in said
+    assert not (tmp_path / "dovecot").exists()
 
 
 @on_postgresql

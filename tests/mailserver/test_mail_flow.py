@@ -3,6 +3,7 @@ message and the next login. The panel is driven through its API, mail is sent wi
 the private Postfix and read with imaplib from the private Dovecot."""
 
 import html
+import smtplib
 import subprocess
 
 import pytest
@@ -94,6 +95,13 @@ def test_a_catch_all_receives_mail_for_unknown_local_parts_but_not_for_mailboxes
     assert stray in wait_for(mailserver, f"bob@{domain}", PASSWORD, stray)
     assert direct in wait_for(mailserver, f"alice@{domain}", PASSWORD, direct)
     assert direct not in subjects(mailserver, f"bob@{domain}", PASSWORD)
+
+
+def test_vrfy_tells_nothing_about_addresses(mailserver, panel, domain):
+    add_mailbox(panel, f"alice@{domain}")
+    with smtplib.SMTP("127.0.0.1", mailserver.smtp_port, timeout=30) as smtp:
+        code, reply = smtp.verify(f"alice@{domain}")
+    assert code == 502, reply
 
 
 def test_an_unknown_address_is_refused_at_rcpt(mailserver, panel, domain):

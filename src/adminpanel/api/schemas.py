@@ -359,9 +359,16 @@ class AliasOut(Schema):
     destinations: list[str]
     active: bool
     created_at: datetime
+    warnings: list[str] = Field(
+        default=[],
+        description="In the answer to a create or an update only: destinations on the "
+        "panel's own domains that cannot receive mail (a typo, a disabled mailbox). The alias "
+        "is saved all the same; one none of whose destinations can receive is refused at "
+        "RCPT TO by the mail server.",
+    )
 
     @classmethod
-    def of(cls, alias: Alias) -> "AliasOut":
+    def of(cls, alias: Alias, *, warnings: list[str] | None = None) -> "AliasOut":
         return cls(
             id=alias.pk,
             address=alias.address,
@@ -369,6 +376,7 @@ class AliasOut(Schema):
             destinations=list(alias.destinations),
             active=alias.active,
             created_at=alias.created_at,
+            warnings=warnings or [],
         )
 
 

@@ -114,3 +114,30 @@ def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[A
 def get_alias(actor: Account, pk: object) -> Alias:
     require(actor, "aliases", Level.VIEW)
     return get_by_id(Alias.objects.select_related("domain"), pk)
+
+
+def alias_warnings(alias: Alias) -> list[str]:
+    """What the alias's destinations on the panel's own domains cannot receive (a typo, a
+    disabled or deleted mailbox): saved all the same, but the mail server refuses mail to an
+    alias none of whose destinations can take it."""
+    warnings = []
+    for destination in alias.destinations:
+        local, _, domain_name = destination.rpartition("@")
+        domain = Domain.objects.filter(name=domain_name.lower()).first()
+        if domain is None:
+            continue
+        shown = f"{local}@{domain.display_name}"
+        mailbox = Mailbox.objects.filter(domain=domain, local_part__iexact=local).first()
+        if mailbox is not None:
+            if not mailbox.active or not domain.active:
+                warnings.append(f"{shown} is disabled: it receives no mail.")
+            continue
+        if Alias.objects.filter(lookup_address=destination.lower()).exists():
+            continue
+        if domain.catch_all:
+            continue
+        warnings.append(
+            f"{shown} is neither a mailbox nor an alias of {domain.display_name}: "
+            "mail to it would be refused."
+        )
+    return warnings

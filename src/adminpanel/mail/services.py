@@ -97,11 +97,13 @@ def _create_at_address(
     request,
     event: str,
     logged: dict | None = None,
+    check=None,
     **fields,
 ):
     """Create a mailbox or an alias at a free address of an existing domain, and log it.
 
-    One address is either a mailbox or an alias: an alias may not shadow a mailbox.
+    One address is either a mailbox or an alias: an alias may not shadow a mailbox. `check`
+    runs after that rule, in the same transaction, before the row is written.
     """
     try:
         with transaction.atomic():
@@ -109,6 +111,8 @@ def _create_at_address(
             taken = _address_taken(local, domain)
             if taken:
                 raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
+            if check is not None:
+                check()
             created = model.objects.create(local_part=local, domain=domain, **fields)
             audit.record(
                 event, actor=actor, request=request, address=created.address, **(logged or {})
@@ -366,6 +370,40 @@ def _set_deleted(mailbox: Mailbox):
 # --- aliases -----------------------------------------------------------------------------
 
 
+def _alias_loop(address: str, targets: list[str], *, exclude: int | None = None) -> str | None:
+    """ "a → b → a" when the alias `address` with these destinations would lead back to itself
+    through other aliases (mail would go round until Postfix gives up and bounces it)."""
+    others = Alias.objects.exclude(pk=exclude)
+
+    def destinations(node: str) -> list[str]:
+        if node == address:
+            return targets
+        found = others.filter(lookup_address=node).values_list("destinations", flat=True)
+        return next(iter(found), [])
+
+    seen = {address}
+    paths = [[address]]  # breadth first: the shortest loop is the one shown
+    while paths:
+        path = paths.pop(0)
+        for target in (target.lower() for target in destinations(path[-1])):
+            if target == address:
+                return " → ".join([*path, target])
+            if target not in seen:
+                seen.add(target)
+                paths.append([*path, target])
+    return None
+
+
+def _refuse_alias_loop(address: str, targets: list[str], *, exclude: int | None = None) -> None:
+    loop = _alias_loop(address.lower(), targets, exclude=exclude)
+    if loop:
+        raise Invalid(
+            "destinations",
+            f"These destinations make a loop among aliases ({loop}): mail would never "
+            "arrive. Remove one of them.",
+        )
+
+
 def create_alias(
     actor: Account, *, address: object, destinations: object, active: bool = True, request=None
 ) -> Alias:
@@ -381,6 +419,7 @@ def create_alias(
         request=request,
         event="alias_created",
         logged={"destinations": targets},
+        check=lambda: _refuse_alias_loop(f"{local}@{domain_name}", targets),
         destinations=targets,
         lookup_address=f"{local.lower()}@{domain_name}",
         active=bool(active),
@@ -399,6 +438,7 @@ def update_alias(
     before = {"destinations": alias.destinations, "active": alias.active}
     if destinations is not None:
         alias.destinations = _destinations(destinations)
+        _refuse_alias_loop(alias.lookup_address, alias.destinations, exclude=alias.pk)
     if active is not None:
         alias.active = bool(active)
     with transaction.atomic():

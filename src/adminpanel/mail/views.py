@@ -118,6 +118,7 @@ def add_view(request: HttpRequest, key: str) -> HttpResponse:
             show_invalid(form, error)
         else:
             messages.success(request, f"Added the {section.noun} {created}.")
+            _warn_about_alias(request, key, created)
             return redirect(section.url)
     status = 400 if form.is_bound and form.errors else 200
     context = _context(request, section, form=form, adding=True)
@@ -139,6 +140,7 @@ def edit_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 show_invalid(form, error)
             else:
                 messages.success(request, f"Saved the {section.noun} {obj}.")
+                _warn_about_alias(request, key, obj)
                 return redirect(section.url)
     else:
         form = section.edit_form(initial=section.initial(obj))
@@ -150,6 +152,13 @@ def edit_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     if key == "users":
         context.update(_leaving_forms(obj, editable=context["can_edit"]))
     return render(request, "mail/form.html", context, status=status)
+
+
+def _warn_about_alias(request: HttpRequest, key: str, obj) -> None:
+    """An alias is saved even when a destination cannot receive; the page says which."""
+    if key == "aliases":
+        for warning in selectors.alias_warnings(obj):
+            messages.warning(request, warning)
 
 
 def _leaving_forms(mailbox, *, editable: bool, **bound: forms.Form) -> dict:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management import call_command
@@ -30,10 +32,26 @@ def _wait_for_stop_signal() -> None:
         pass
 
 
+POSTMASTER = re.compile(r"\A[^@\s'\"\\,]+@[^@\s'\"\\,]+\.[^@\s'\"\\,]+\Z")
+
+
 def mailserver_config(args: argparse.Namespace) -> int:
     """Write the Postfix and Dovecot files for the configured database into --out."""
     settings = connection.settings_dict
     database = config.Database.of(settings)
+    if database.vendor == "postgresql" and str(settings.get("HOST") or "").startswith("/"):
+        print(
+            f"ADMINPANEL_DATABASE_URL reaches PostgreSQL through a Unix socket "
+            f"({settings['HOST']}), which Postfix's chrooted daemons cannot open: give it a TCP "
+            "host (e.g. 127.0.0.1) for this command.",
+            file=sys.stderr,
+        )
+        return 2
+    postmaster = (getattr(args, "postmaster", None) or "").strip().lower()
+    if postmaster and not POSTMASTER.match(postmaster):
+        print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",
+              file=sys.stderr)  # fmt: skip
+        return 2
     if args.role:
         if database.vendor != "postgresql":
             print("--role needs PostgreSQL (ADMINPANEL_DATABASE_URL).", file=sys.stderr)
@@ -46,7 +64,7 @@ def mailserver_config(args: argparse.Namespace) -> int:
             return 2
         database = config.Database.of(settings, user=args.role, password=password)
     out = Path(args.out).resolve()
-    layout = config.debian_layout()
+    layout = replace(config.debian_layout(), postmaster=postmaster)
     written = config.write(config.render(database, layout), out)
     for path in written:
         print(path)
@@ -54,6 +72,11 @@ def mailserver_config(args: argparse.Namespace) -> int:
         print(
             f"Role {args.role}: may read the mailserver_* views and record purged maildirs "
             "(password in the files)."
+        )
+    if not postmaster:
+        print(
+            "postmaster@ of a domain takes mail only through its own postmaster alias or mailbox "
+            "or its catch-all: give --postmaster ADDRESS for every domain (RFC 5321)."
         )
     if database.vendor == "sqlite":
         print(
@@ -175,6 +198,11 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     )
     parser.add_argument("--out", required=True, help="directory for the files")
     parser.add_argument("--role", help="PostgreSQL: create/update this read-only login role")
+    parser.add_argument(
+        "--postmaster",
+        metavar="ADDRESS",
+        help="where postmaster@ of a domain without its own postmaster or catch-all goes",
+    )
     parser.set_defaults(run=after_setup(mailserver_config))
     parser = commands.add_parser(
         "mailserver-run", help="a private Postfix and Dovecot on 127.0.0.1 (a local trial)"

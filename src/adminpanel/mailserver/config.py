@@ -16,6 +16,46 @@ from urllib.parse import quote
 
 from adminpanel.mailserver import sieve
 
+# An active alias none of whose destinations can take mail: each is an address of one of the
+# panel's domains that is neither an active mailbox, nor an active alias, nor caught by its
+# domain's catch-all (a disabled mailbox, a deleted one, a typo). Refused at RCPT TO rather
+# than accepted and bounced to a sender who may be forged (backscatter). A destination outside
+# the panel's domains (an alias domain too) or with a tag is taken as deliverable: only what
+# the panel knows for sure is refused. {key} is the recipient, quoted by Postfix or bound;
+# substr(…) = '@' || d.domain: the destination's domain is d (both databases have substr).
+DEAD_ALIAS_QUERY = (
+    "SELECT 'REJECT This alias delivers to no mailbox.' "
+    "WHERE EXISTS (SELECT 1 FROM mailserver_aliases WHERE address = {key} AND active) "
+    "AND NOT EXISTS (SELECT 1 FROM mailserver_aliases a WHERE a.address = {key} AND a.active "
+    "AND (replace(a.destination, '+', '') <> a.destination "
+    "OR EXISTS (SELECT 1 FROM mailserver_mailboxes m "
+    "WHERE m.address = a.destination AND m.active) "
+    "OR EXISTS (SELECT 1 FROM mailserver_aliases b "
+    "WHERE b.address = a.destination AND b.active) "
+    "OR NOT EXISTS (SELECT 1 FROM mailserver_domains d "
+    "WHERE substr(a.destination, length(a.destination) - length(d.domain)) = '@' || d.domain) "
+    "OR EXISTS (SELECT 1 FROM mailserver_domains d JOIN mailserver_aliases c "
+    "ON c.address = '@' || d.domain "
+    "WHERE c.active "
+    "AND substr(a.destination, length(a.destination) - length(d.domain)) = '@' || d.domain)))"
+)
+
+# postmaster@ of every active domain takes mail (RFC 5321 §4.5.1): the domain's own postmaster
+# alias or mailbox first, then its catch-all, else the operator's address (mailserver-config
+# --postmaster). The last of the virtual alias tables, so the first two win; {address} is the
+# operator's, {local}/{domain} the recipient's parts, quoted by Postfix or bound.
+POSTMASTER_QUERY = (
+    "SELECT {address} FROM mailserver_domains "
+    "WHERE {local} = 'postmaster' AND domain = {domain} AND active "
+    "AND NOT EXISTS (SELECT 1 FROM mailserver_aliases WHERE address = '@' || {domain} "
+    "AND active)"
+)
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 # Postfix looks a recipient up in these tables. On PostgreSQL they are `pgsql:` queries; on
 # SQLite they are served by the lookup server (lookup.py), because Postfix's `sqlite:` client
 # sets no busy timeout and dies when the panel commits during a lookup (README: "Why a lookup
@@ -44,6 +84,7 @@ MAP_QUERIES = {
         "SELECT 'REJECT This mailbox is disabled.' FROM mailserver_mailboxes "
         "WHERE local_part = '%u' AND domain = '%d' AND NOT active"
     ),
+    "dead-aliases": DEAD_ALIAS_QUERY.format(key="'%s'"),
     # Alias domains (SPEC §16) are Postfix's virtual alias domains: every address of one must
     # be rewritten by virtual_alias_maps, or it is refused at RCPT TO.
     "alias-domains": (
@@ -156,6 +197,9 @@ class Layout:
     postfix_reads_sqlite: bool = False
     vmail_uid: int = 5000
     listener_owner: tuple[str, str] = ("postfix", "postfix")
+    # Where postmaster@ of a domain without its own postmaster or catch-all goes ("": nowhere,
+    # refused like any unknown address).
+    postmaster: str = ""
 
 
 def debian_layout() -> Layout:
@@ -171,17 +215,37 @@ def debian_layout() -> Layout:
     )
 
 
+def map_queries(db: Database, layout: Layout) -> dict[str, str]:
+    """The lookup tables' queries (Postfix's own SQL), by name."""
+    queries = dict(MAP_QUERIES)
+    if layout.postmaster:
+        queries["postmaster"] = POSTMASTER_QUERY.format(
+            address=sql_literal(layout.postmaster), local="'%u'", domain="'%d'"
+        )
+    return queries
+
+
 def _postfix_tables(db: Database, layout: Layout) -> dict[str, str]:
     """main.cf value for each lookup, by name."""
+    tables = _lookup_tables(db, layout)
+    if layout.postmaster and db.vendor == "sqlite" and not layout.postfix_reads_sqlite:
+        # The lookup server learns the address from the table's name (socketmap sends it with
+        # every key), so it is set in one place: these settings.
+        tables["postmaster"] += f"={layout.postmaster}"
+    return tables
+
+
+def _lookup_tables(db: Database, layout: Layout) -> dict[str, str]:
+    names = map_queries(db, layout)
     if db.vendor == "postgresql":
         # Through proxymap: without it every smtpd, cleanup and trivial-rewrite process holds
         # a connection per table, and PostgreSQL's max_connections (100 by default) runs out
         # at a few dozen SMTP sessions (benchmarks/mailserver.py counts them). Postfix's
         # default proxy_read_maps lists every one of these tables.
-        return {name: f"proxy:pgsql:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
+        return {name: f"proxy:pgsql:{layout.postfix_dir}/{name}.cf" for name in names}
     if layout.postfix_reads_sqlite:
-        return {name: f"sqlite:{layout.postfix_dir}/{name}.cf" for name in MAP_QUERIES}
-    return {name: f"socketmap:inet:{layout.lookup_address}:{name}" for name in MAP_QUERIES}
+        return {name: f"sqlite:{layout.postfix_dir}/{name}.cf" for name in names}
+    return {name: f"socketmap:inet:{layout.lookup_address}:{name}" for name in names}
 
 
 def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
@@ -193,9 +257,18 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "virtual_alias_domains": tables["alias-domains"],
         "virtual_alias_maps": (
             f"{tables['aliases']}, {tables['mailbox-self']}, {tables['alias-domain-addresses']}"
+            + (f", {tables['postmaster']}" if "postmaster" in tables else "")
         ),
         "virtual_transport": layout.lmtp_for_postfix,
+        # VRFY would tell anyone which addresses exist (RCPT TO still does, as it must).
+        "disable_vrfy_command": "yes",
         "recipient_delimiter": RECIPIENT_DELIMITER,
+        # Debian's stock main.cf ends in defer_unauth_destination: an outside sender to a
+        # domain the panel does not have (or has disabled) got 454 and retried for days.
+        # SPEC §10 promises a permanent refusal; the stock permits stay as they were.
+        "smtpd_relay_restrictions": (
+            "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
+        ),
         # Inactive mailboxes get 554 and unknown recipients 550 at RCPT TO; a full mailbox
         # 552 (Dovecot's quota-status, through the restriction class adminpanel_quota).
         "smtpd_restriction_classes": "adminpanel_quota",
@@ -203,6 +276,7 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "smtpd_recipient_restrictions": (
             f"check_recipient_access {tables['inactive']}, "
             f"check_recipient_access {tables['alias-domain-inactive']}, "
+            f"check_recipient_access {tables['dead-aliases']}, "
             "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
         ),
@@ -356,7 +430,7 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     main_cf += "".join(f"{name} = {value}\n" for name, value in settings.items())
     files: dict[str, tuple[str, int]] = {"postfix/main.cf": (main_cf, PUBLIC)}
     if db.vendor == "postgresql" or layout.postfix_reads_sqlite:
-        for name, query in MAP_QUERIES.items():
+        for name, query in map_queries(db, layout).items():
             files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
     files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
     files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)

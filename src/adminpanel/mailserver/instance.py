@@ -138,13 +138,18 @@ class PrivateMailServer:
         outgoing_port: int | None = None,
         auth_cache_size: str = "0",
         postfix_reads_sqlite: bool = False,
+        stock_main_cf: str | None = None,
+        postmaster: str = "",
     ):
         """`relayhost` (HOST:PORT, `mailserver-run --relayhost`): where mail for other domains
         goes (forwarding, automatic replies), instead of the domains' MX hosts.
         `outgoing_port`: the loopback port Dovecot hands that mail to Postfix on (default: a
         free one). `auth_cache_size` and `postfix_reads_sqlite` exist for
         benchmarks/mailserver.py: an auth cache keeps old passwords working, Postfix's
-        sqlite: stalls under writes."""
+        sqlite: stalls under writes. `stock_main_cf` (a distribution's packaged main.cf):
+        Postfix runs from it plus the generated settings applied as the README says, instead
+        of the trial's own main.cf (tests/mailserver/test_debian_path.py). `postmaster`: where
+        postmaster@ of a domain without its own postmaster or catch-all goes."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
@@ -153,6 +158,8 @@ class PrivateMailServer:
         self.outgoing_port = outgoing_port or _free_loopback_port()
         self.auth_cache_size = auth_cache_size
         self.postfix_reads_sqlite = postfix_reads_sqlite
+        self.stock_main_cf = stock_main_cf
+        self.postmaster = postmaster
         self.lookup: LookupServer | None = None
         self.purging: threading.Thread | None = None
         self.stop_purging = threading.Event()
@@ -190,6 +197,7 @@ class PrivateMailServer:
             quota_status_listener="adminpanel-quota-status",
             vmail_uid=pwd.getpwnam(VMAIL).pw_uid,
             postfix_reads_sqlite=self.postfix_reads_sqlite,
+            postmaster=self.postmaster,
         )
 
     # --- files -----------------------------------------------------------------------------
@@ -232,10 +240,34 @@ class PrivateMailServer:
             "in_flow_delay": "0",
             "biff": "no",
         }
-        lines = [f"{key} = {value}" for key, value in instance.items()]
-        settings = config.postfix_settings(self.database, layout)
-        lines += [f"{key} = {value}" for key, value in settings.items()]
-        return "\n".join(lines) + "\n"
+        # The instance's own values win over the generated ones (its relay restrictions: the
+        # loopback test client must not relay, though it is in mynetworks).
+        merged = {**config.postfix_settings(self.database, layout), **instance}
+        return "".join(f"{key} = {value}\n" for key, value in merged.items())
+
+    def _apply_to_stock_main_cf(self, snippet: str) -> None:
+        """The README's step 3 on a copy of a stock main.cf: `postconf -e` each generated
+        line, then only what a private instance cannot share with the system's Postfix (its
+        queue, data, log and listening address). Relay rules, mynetworks, mydestination and
+        every other stock value stay as the package wrote them."""
+        main_cf = self.postfix_dir / "main.cf"
+        main_cf.write_text(self.stock_main_cf or "")
+        plumbing = {
+            "queue_directory": self.dir / "spool",
+            "data_directory": self.dir / "pfdata",
+            "maillog_file": self.log_dir / "postfix.log",
+            "maillog_file_prefixes": self.dir,
+            "inet_interfaces": "loopback-only",
+            "inet_protocols": "ipv4",
+            "relayhost": self.relayhost,
+            # The tests speak as an outside client (XCLIENT ADDR=…): loopback is in the stock
+            # mynetworks, which may relay.
+            "smtpd_authorized_xclient_hosts": "127.0.0.1",
+        }
+        lines = [line for line in snippet.splitlines() if line and not line.startswith("#")]
+        lines += [f"{key} = {value}" for key, value in plumbing.items()]
+        for line in lines:
+            self._run("postconf", "-c", str(self.postfix_dir), "-e", line)
 
     def _dovecot_conf(self) -> str:
         return f"""instance_name = adminpanel-{self.dir.name}
@@ -284,8 +316,13 @@ auth_cache_size = {self.auth_cache_size}
             layout = replace(layout, lookup_address=self.lookup.address)
         self.dir.mkdir(mode=0o755, parents=True, exist_ok=True)
         self.dir.chmod(0o755)
-        config.write(config.render(self.database, layout), self.dir)
-        (self.postfix_dir / "main.cf").write_text(self._main_cf(layout))
+        files = config.render(self.database, layout)
+        config.write(files, self.dir)
+        self.log_dir.mkdir(mode=0o755, exist_ok=True)
+        if self.stock_main_cf is None:
+            (self.postfix_dir / "main.cf").write_text(self._main_cf(layout))
+        else:
+            self._apply_to_stock_main_cf(files["postfix/main.cf"][0])
         (self.postfix_dir / "master.cf").write_text(_master_cf(self.smtp_port, self.outgoing_port))
         self.dovecot_conf.write_text(self._dovecot_conf())
         # Postfix daemons (user postfix) read the pgsql: files; they hold a password.

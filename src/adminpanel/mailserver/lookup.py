@@ -22,7 +22,7 @@ import socketserver
 import sqlite3
 import threading
 
-from adminpanel.mailserver.config import RECIPIENT_DELIMITER
+from adminpanel.mailserver.config import DEAD_ALIAS_QUERY, POSTMASTER_QUERY, RECIPIENT_DELIMITER
 
 MAX_REQUEST = 10_000
 BUSY_TIMEOUT_SECONDS = 30
@@ -49,6 +49,7 @@ QUERIES = {
         "SELECT 'adminpanel_quota' FROM mailserver_mailboxes "
         "WHERE local_part = ? AND domain = ? AND active"
     ),
+    "dead-aliases": DEAD_ALIAS_QUERY.format(key="?"),
     "alias-domains": (
         "SELECT alias_domain FROM mailserver_alias_domains WHERE alias_domain = ? AND active"
     ),
@@ -62,6 +63,8 @@ QUERIES = {
         "WHERE m.local_part = ? AND ad.alias_domain = ? AND ad.active AND NOT m.active"
     ),
 }
+# "postmaster=ADDRESS": the operator's address comes with the table's name (config.py).
+POSTMASTER = POSTMASTER_QUERY.format(address="?", local="?", domain="?")
 ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domain = ?"
 # Postfix asks a socketmap table only for the full address, never for "@domain": the
 # catch-all is looked up here, after the address proved to be neither an alias nor a mailbox.
@@ -161,11 +164,14 @@ class Lookups:
             name, _, key = request.decode("utf-8").partition(" ")
         except UnicodeDecodeError:
             return "NOTFOUND "
-        if name not in QUERIES:
+        table, _, postmaster = name.partition("=")
+        if name not in QUERIES and not (table == "postmaster" and _plain(postmaster)):
             return f"PERM unknown table {name[:40]!r}"
         key = key.lower()
         if not _plain(key):
             return "NOTFOUND "
+        if table == "postmaster":
+            return self._postmaster(postmaster, key)
         if name in SPLIT:
             local, at, domain = key.rpartition("@")
             if not at or not local or not domain:
@@ -178,6 +184,18 @@ class Lookups:
         if not values:
             return "NOTFOUND "
         return "OK " + ",".join(values)
+
+    def _postmaster(self, address: str, key: str) -> str:
+        local, at, domain = key.rpartition("@")
+        if not (local and at and domain):
+            return "NOTFOUND "
+        try:
+            rows = self._connection().execute(POSTMASTER, (address, local, domain, domain))
+            found = rows.fetchall()
+        except sqlite3.Error as error:
+            self.close()
+            return f"TEMP {type(error).__name__}"
+        return f"OK {address}" if found else "NOTFOUND "
 
     def _values(self, name: str, key: str) -> list[str]:
         """The address as it came, then without its tag, then (aliases) the catch-all."""
@@ -214,8 +232,9 @@ class Lookups:
         return []
 
     def _rows(self, name: str, address: str) -> list:
-        params = _parts(address) if name in SPLIT else (address,)
-        return self._connection().execute(QUERIES[name], params).fetchall()
+        query = QUERIES[name]
+        params = _parts(address) if name in SPLIT else (address,) * query.count("?")
+        return self._connection().execute(query, params).fetchall()
 
     def _is_mailbox(self, address: str) -> bool:
         return bool(self._connection().execute(ANY_MAILBOX, _parts(address)).fetchall())

@@ -13,6 +13,14 @@ class MailboxUsage(models.Model):
 
     class Meta:
         db_table = "mailserver_usage"
+        # The mail role may write this table (Dovecot's quota_clone): the database itself
+        # refuses a negative figure, so no reader (Users page, API, an operator's own query)
+        # ever sees one, instead of each reader having to clamp it.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(bytes__gte=0, messages__gte=0), name="usage_not_negative"
+            )
+        ]
 
 
 class PurgedMaildir(models.Model):

@@ -6,7 +6,8 @@ TOTP keys, no sessions, no logs)."""
 import re
 import secrets
 
-from psycopg import sql
+from django.db import DatabaseError
+from psycopg import errors, sql
 
 VIEWS = [
     "mailserver_domains",
@@ -28,7 +29,25 @@ class RoleError(Exception):
 def ensure_role(connection, name: str) -> str:
     """Create the role, or give an existing one a new password and exactly these rights.
 
-    `connection` is Django's PostgreSQL connection; returns the role's new password."""
+    `connection` is Django's PostgreSQL connection; returns the role's new password. The
+    panel's own role needs CREATEROLE (not superuser) and to own the database, as the README
+    sets it up; a missing privilege is a RoleError saying which, never a traceback."""
+    try:
+        return _ensure_role(connection, name)
+    except DatabaseError as error:
+        cause = error.__cause__
+        if not isinstance(cause, errors.InsufficientPrivilege):
+            raise
+        panel_role = connection.settings_dict.get("USER") or "the panel's role"
+        reason = str(cause).strip().splitlines()[0]
+        raise RoleError(
+            f"The panel's database role {panel_role} may not set up {name} ({reason}): it "
+            "needs CREATEROLE and to own the panel's database and tables, as the README sets "
+            f"it up (as a superuser: ALTER ROLE {panel_role} CREATEROLE); then run this again."
+        ) from None
+
+
+def _ensure_role(connection, name: str) -> str:
     if not ROLE_NAME.match(name):
         raise RoleError(
             "A role name is 1-63 lower-case letters, digits and _, starting with a letter or _."
@@ -43,11 +62,13 @@ def ensure_role(connection, name: str) -> str:
         if row and name == connection.settings_dict.get("USER"):
             raise RoleError(f"{name} is the panel's own role: choose a role of its own.")
         raw = connection.connection  # DDL takes no bound parameters: compose it client-side
-        verb = sql.SQL("ALTER" if row else "CREATE")
+        # Only a superuser may even name the superuser attribute in ALTER ROLE ("must be
+        # superuser to alter superuser roles"): an existing role was checked above instead.
+        verb = sql.SQL("ALTER ROLE {} LOGIN" if row else "CREATE ROLE {} LOGIN NOSUPERUSER")
         statements = [
-            sql.SQL(
-                "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}"
-            ).format(verb, role, sql.Literal(password)),
+            sql.SQL("{} NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}").format(
+                verb.format(role), sql.Literal(password)
+            ),
             sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(role),
             sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(role),
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(

@@ -33,7 +33,7 @@ def create_alias(request: HttpRequest, payload: AliasIn) -> Status:
         active=payload.active,
         request=request,
     )
-    return Status(201, AliasOut.of(alias))
+    return Status(201, AliasOut.of(alias, warnings=selectors.alias_warnings(alias)))
 
 
 @router.get("/{alias_id}", response=responses({200: AliasOut}, *ITEM))
@@ -51,7 +51,7 @@ def update_alias(request: HttpRequest, alias_id: AliasId, payload: AliasPatch) -
         active=payload.active,
         request=request,
     )
-    return AliasOut.of(alias)
+    return AliasOut.of(alias, warnings=selectors.alias_warnings(alias))
 
 
 @router.delete("/{alias_id}", response=responses({204: None}, *ITEM))

@@ -1,0 +1,65 @@
+"""Backscatter (issue 21 item 6): what the panel knows cannot be delivered is refused while the
+sender is still connected, never accepted with 250 and bounced to a sender who may be forged."""
+
+import smtplib
+
+import pytest
+
+from tests.mailserver.mail import SENDER, rcpt, send, unique_subject, wait_for
+from tests.mailserver.test_mail_flow import PASSWORD, add_alias, add_mailbox
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_alias_to_a_disabled_mailbox_is_refused_at_rcpt(mailserver, panel, domain):
+    user = add_mailbox(panel, f"alice@{domain}")
+    add_alias(panel, f"info@{domain}", [f"alice@{domain}"])
+    assert rcpt(mailserver, f"info@{domain}")[0] == 250
+    assert panel.patch(f"/users/{user['id']}", {"active": False}).status == 200
+    code, reply = rcpt(mailserver, f"info@{domain}")
+    assert 500 <= code < 600, reply
+    code, reply = rcpt(mailserver, f"info+news@{domain}")
+    assert 500 <= code < 600, reply
+
+
+def test_an_alias_to_a_mistyped_local_address_is_refused_at_rcpt(mailserver, panel, domain):
+    add_mailbox(panel, f"alice@{domain}")
+    add_alias(panel, f"info@{domain}", [f"alcie@{domain}"])
+    code, reply = rcpt(mailserver, f"info@{domain}")
+    assert 500 <= code < 600, reply
+
+
+def test_an_alias_with_one_live_destination_still_takes_mail(mailserver, panel, domain):
+    add_mailbox(panel, f"alice@{domain}")
+    add_mailbox(panel, f"bob@{domain}", active=False)
+    add_alias(panel, f"team@{domain}", [f"bob@{domain}", f"alice@{domain}"])
+    add_alias(panel, f"ext@{domain}", ["someone@elsewhere.example"])
+    add_alias(panel, f"chain@{domain}", [f"team@{domain}"])
+    for address in [f"team@{domain}", f"ext@{domain}", f"chain@{domain}"]:
+        assert rcpt(mailserver, address)[0] == 250, address
+    subject = unique_subject("Team")
+    send(mailserver, f"team@{domain}", subject)
+    assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
+
+
+def test_an_alias_to_an_unknown_address_of_a_catch_all_domain_takes_mail(mailserver, panel, domain):
+    add_mailbox(panel, f"alice@{domain}")
+    found = panel.get("/domains", QUERY_STRING=f"search={domain}").body["items"][0]
+    assert panel.patch(f"/domains/{found['id']}", {"catch_all": f"alice@{domain}"}).status == 200
+    add_alias(panel, f"info@{domain}", [f"typo@{domain}"])
+    assert rcpt(mailserver, f"info@{domain}")[0] == 250
+
+
+def test_a_full_mailbox_is_refused_at_rcpt_when_the_client_declares_no_size(
+    mailserver, panel, domain
+):
+    add_mailbox(panel, f"small@{domain}", quota_mb=1)
+    for size in [700_000, 340_000]:  # the second one goes over, within Dovecot's grace
+        subject = unique_subject("Filling")
+        send(mailserver, f"small@{domain}", subject, size=size)
+        assert subject in wait_for(mailserver, f"small@{domain}", PASSWORD, subject)
+    with smtplib.SMTP("127.0.0.1", mailserver.smtp_port, timeout=30) as smtp:
+        smtp.ehlo()
+        assert smtp.mail(SENDER)[0] == 250  # no SIZE=
+        code, reply = smtp.rcpt(f"small@{domain}")
+    assert code == 552 and b"Mailbox is full" in reply, (code, reply)

@@ -1,0 +1,113 @@
+"""The README's "On a Debian mail server" path, not only the private trial: Postfix runs from
+Debian's stock main.cf (the package's main.cf.debian plus what its postinst writes for "Internet
+Site"), with the generated settings applied line by line with `postconf -e`, as step 3 says.
+The client speaks as an outside sender (XCLIENT), since loopback is in Debian's mynetworks."""
+
+import re
+import shutil
+import smtplib
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from adminpanel.mailserver.config import Database
+from adminpanel.mailserver.instance import PrivateMailServer
+from testbed.postgres import free_port
+from tests.mailserver.mail import SENDER
+
+PACKAGED_MAIN_CF = Path("/usr/share/postfix/main.cf.debian")
+POSTINST = Path("/var/lib/dpkg/info/postfix.postinst")
+OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
+PASSWORD = "Mailbox-Cobalt-Harbor-27"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def debian_stock_main_cf() -> str:
+    """/etc/postfix/main.cf as Debian 12's postfix package writes it for "Internet Site"."""
+    if not PACKAGED_MAIN_CF.is_file() or not POSTINST.is_file():
+        pytest.skip("Debian's postfix package is not installed")
+    # The relay rule comes from the installed package's postinst itself, so this test follows
+    # the package rather than a copy of it.
+    relay = re.search(r'postconf -e "(smtpd_relay_restrictions=[^"]*)"', POSTINST.read_text())
+    assert relay, "postfix.postinst no longer sets smtpd_relay_restrictions"
+    hostname = socket.gethostname()
+    postinst = [
+        relay.group(1),
+        f"myhostname={hostname}",
+        "alias_maps=hash:/etc/aliases",
+        "alias_database=hash:/etc/aliases",
+        f"mydestination=$myhostname, {hostname}, localhost.localdomain, , localhost",
+        "relayhost=",
+        "mynetworks=127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128",
+        "mailbox_size_limit=0",
+        "recipient_delimiter=+",
+        "inet_interfaces=all",
+        "inet_protocols=all",
+    ]
+    return PACKAGED_MAIN_CF.read_text() + "".join(line + "\n" for line in postinst)
+
+
+@pytest.fixture(scope="module")
+def debian_postfix(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        database = Database.of(connection.settings_dict)
+    directory = Path(tempfile.mkdtemp(prefix="adminpanel-debian-path-test-"))
+    server = PrivateMailServer(
+        directory,
+        database,
+        smtp_port=free_port(),
+        imap_port=free_port(),
+        stock_main_cf=debian_stock_main_cf(),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def rcpt_from_outside(server: PrivateMailServer, address: str) -> tuple[int, str]:
+    """Postfix's answer to RCPT TO from a client outside mynetworks."""
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        smtp.ehlo()
+        code, reply = smtp.docmd("XCLIENT", f"ADDR={OUTSIDE_CLIENT} NAME=mx.outside.test")
+        assert code == 220, reply
+        smtp.ehlo("mx.outside.test")
+        smtp.mail(SENDER)
+        code, reply = smtp.rcpt(address)
+        smtp.rset()
+    return code, reply.decode(errors="replace")
+
+
+def test_the_stock_relay_rule_is_debians_defer(debian_postfix):
+    """What the test starts from: without the generated settings Debian answers 454."""
+    assert "defer_unauth_destination" in debian_stock_main_cf()
+
+
+def test_an_outside_sender_to_a_domain_the_panel_does_not_have_is_refused_for_good(
+    debian_postfix, panel
+):
+    code, reply = rcpt_from_outside(debian_postfix, "someone@not-in-the-panel.example")
+    assert 500 <= code < 600, (code, reply)
+
+
+def test_an_outside_sender_to_an_inactive_domain_is_refused_for_good(debian_postfix, panel, domain):
+    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    assert rcpt_from_outside(debian_postfix, f"alice@{domain}")[0] == 250
+    found = panel.get("/domains", QUERY_STRING=f"search={domain}").body["items"][0]
+    assert panel.patch(f"/domains/{found['id']}", {"active": False}).status == 200
+    for address in [f"alice@{domain}", f"anyone@{domain}"]:
+        code, reply = rcpt_from_outside(debian_postfix, address)
+        assert 500 <= code < 600, (address, code, reply)
+
+
+def test_vrfy_is_off_on_debians_postfix_too(debian_postfix, panel, domain):
+    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    with smtplib.SMTP("127.0.0.1", debian_postfix.smtp_port, timeout=30) as smtp:
+        code, reply = smtp.verify(f"alice@{domain}")
+    assert code == 502, reply

@@ -57,14 +57,8 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
         "browser": describe(instance.user_agent) if instance.user_agent else "none",
         "issuer": settings.TOTP_ISSUER,
     }
-    apps.get_model("notices", "Notice").objects.create(
-        account=account,
-        to=to,
-        event=instance.event,
-        subject=f"[{settings.TOTP_ISSUER}] {kind.subject.format(**facts)}",
-        body=render_to_string("notices/notice.txt", context),
-        created_at=instance.at,
-        next_attempt_at=instance.at,
+    _outbox(
+        account, to, instance.event, instance.at, kind.subject.format(**facts), "notice", context
     )
 
 
@@ -85,15 +79,8 @@ def queue_email_confirmation(sender, account, address: str, url: str, request=No
         "browser": describe(agent) if agent else "none",
         "issuer": settings.TOTP_ISSUER,
     }
-    apps.get_model("notices", "Notice").objects.create(
-        account=account,
-        to=address,
-        event="email_change_requested",
-        subject=f"[{settings.TOTP_ISSUER}] Confirm this address for notices",
-        body=render_to_string("notices/email_confirmation.txt", context),
-        created_at=at,
-        next_attempt_at=at,
-    )
+    subject = "Confirm this address for notices"
+    _outbox(account, address, "email_change_requested", at, subject, "email_confirmation", context)
 
 
 def _queue_mailbox_notice(event, kind: Kind) -> None:
@@ -121,14 +108,20 @@ def _queue_mailbox_notice(event, kind: Kind) -> None:
         "when": event.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "issuer": settings.TOTP_ISSUER,
     }
+    subject = kind.subject.format(**facts)
+    _outbox(None, address, event.event, event.at, subject, "mailbox_notice", context)
+
+
+def _outbox(account, to: str, event: str, at, subject: str, template: str, context: dict) -> None:
+    """The outbox row of one notice: due at once, in the caller's transaction."""
     apps.get_model("notices", "Notice").objects.create(
-        account=None,
-        to=address,
-        event=event.event,
-        subject=f"[{settings.TOTP_ISSUER}] {kind.subject.format(**facts)}",
-        body=render_to_string("notices/mailbox_notice.txt", context),
-        created_at=event.at,
-        next_attempt_at=event.at,
+        account=account,
+        to=to,
+        event=event,
+        subject=f"[{settings.TOTP_ISSUER}] {subject}",
+        body=render_to_string(f"notices/{template}.txt", context),
+        created_at=at,
+        next_attempt_at=at,
     )
 
 

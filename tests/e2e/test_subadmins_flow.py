@@ -65,12 +65,13 @@ def test_the_admin_creates_an_api_only_and_a_view_only_sub_admin(
     expect(admin.get_by_role("heading", name="Sub-Admin flow-robot")).to_be_visible()
     shot(admin, "api-only-saved-with-warning")
 
-    # Its IPs restricted: the warning goes.
-    admin.get_by_label("Allowed IPs").fill("192.0.2.0/24\n2001:DB8::1")
+    # Its IPs restricted (this machine among them, so that the web login below is refused for
+    # being API-only: from outside its IPs it would read as a wrong password): the warning goes.
+    admin.get_by_label("Allowed IPs").fill("192.0.2.0/24\n2001:DB8::1\n127.0.0.1")
     admin.get_by_role("button", name="Save").click()
     expect(admin.get_by_text("Saved the Sub-Admin flow-robot.")).to_be_visible()
     expect(admin.get_by_text(WARN_ANY_IP)).to_have_count(0)
-    expect(admin.get_by_label("Allowed IPs")).to_have_value("192.0.2.0/24\n2001:db8::1")
+    expect(admin.get_by_label("Allowed IPs")).to_have_value("192.0.2.0/24\n2001:db8::1\n127.0.0.1")
 
     # A View-only Sub-Admin for Domains.
     add_subadmin(admin, "flow-viewer", levels={"Domains": "View"})

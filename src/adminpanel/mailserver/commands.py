@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config, purge
+from adminpanel.mailserver import config, purge, sessions
 from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
@@ -147,6 +147,26 @@ def mailserver_purge(args: argparse.Namespace) -> int:
             return 0
 
 
+def mailserver_end_sessions(args: argparse.Namespace) -> int:
+    """On the mail host: end the open IMAP sessions the panel asked to end (a new password, a
+    disabled, renamed or deleted mailbox); once, or every --every seconds until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    doveadm = ["doveadm"] + (["-c", args.dovecot_config] if args.dovecot_config else [])
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    while True:
+        try:
+            for address in sessions.end_requested(database, doveadm):
+                print(f"ended the IMAP sessions of {address}", flush=True)
+        except (sessions.EndSessionsError, OSError) as error:
+            print(error, file=sys.stderr, flush=True)
+            if not args.every:
+                return 1
+        if not args.every or stop.wait(args.every):
+            return 0
+
+
 def mailserver_lookup(args: argparse.Namespace) -> int:
     """Serve Postfix's socketmap lookups from the SQLite database until stopped."""
     database = config.Database.of(connection.settings_dict)
@@ -225,6 +245,15 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         "--every", type=float, default=0, help="seconds between runs (default: run once)"
     )
     parser.set_defaults(run=after_setup(mailserver_purge))
+    parser = commands.add_parser(
+        "mailserver-end-sessions",
+        help="on the mail host: end the IMAP sessions the panel asks to end (doveadm kick)",
+    )
+    parser.add_argument(
+        "--every", type=float, default=0, help="seconds between runs (default: run once)"
+    )
+    parser.add_argument("--dovecot-config", help="dovecot.conf of the Dovecot to kick from")
+    parser.set_defaults(run=after_setup(mailserver_end_sessions))
     parser = commands.add_parser(
         "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
     )

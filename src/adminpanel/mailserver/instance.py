@@ -27,7 +27,7 @@ from pathlib import Path
 import psycopg
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, purge
+from adminpanel.mailserver import config, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 
 VMAIL = "vmail"
@@ -175,6 +175,11 @@ class PrivateMailServer:
     @property
     def dovecot_conf(self) -> Path:
         return self.dir / "dovecot" / "dovecot.conf"
+
+    @property
+    def doveadm(self) -> list[str]:
+        """doveadm for this instance's Dovecot (before the command's own arguments)."""
+        return [program("doveadm") or "doveadm", "-c", str(self.dovecot_conf)]
 
     @property
     def mail_root(self) -> Path:
@@ -403,14 +408,23 @@ auth_cache_size = {self.auth_cache_size}
         return self
 
     def _start_purging(self) -> None:
-        """The mail host's purge (mailserver-purge), every PURGE_SECONDS while this runs."""
+        """The mail host's purge (mailserver-purge) and the end of the IMAP sessions the panel
+        asked for (mailserver-end-sessions), every PURGE_SECONDS while this runs."""
         self.stop_purging.clear()
 
         def run() -> None:
             while not self.stop_purging.wait(PURGE_SECONDS):
                 try:
                     purge.purge_due(self.database, self.mail_root)
-                except (purge.PurgeError, OSError, sqlite3.Error, psycopg.Error) as error:
+                    sessions.end_requested(self.database, self.doveadm)
+                except (
+                    purge.PurgeError,
+                    sessions.EndSessionsError,
+                    OSError,
+                    subprocess.SubprocessError,
+                    sqlite3.Error,
+                    psycopg.Error,
+                ) as error:
                     with (self.log_dir / "purge.log").open("a") as log:
                         log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
 

@@ -32,3 +32,26 @@ class PurgedMaildir(models.Model):
 
     class Meta:
         db_table = "mailserver_purged"
+
+
+class EndSessionsRequest(models.Model):
+    """The panel asks the mail host to end a mailbox's open IMAP sessions (its password changed,
+    it was disabled, renamed or deleted). The panel may not run where Dovecot runs, so it only
+    writes this row; the mail host reads the view mailserver_end_sessions, runs `doveadm kick`
+    and records it in mailserver_sessions_ended (mailserver.sessions), as for the purge."""
+
+    address = models.CharField(max_length=320)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailserver_end_sessions_request"
+
+
+class SessionsEnded(models.Model):
+    """A request the mail host has carried out (written through the mail role)."""
+
+    request_id = models.BigIntegerField(primary_key=True)
+    ended_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailserver_sessions_ended"

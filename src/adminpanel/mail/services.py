@@ -24,7 +24,7 @@ from adminpanel.mail.addresses import (
 )
 from adminpanel.mail.maildirs import new_maildir
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
-from adminpanel.mailserver import sessions
+from adminpanel.mailserver import end_sessions
 from adminpanel.mailserver.models import MailboxUsage
 
 MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
@@ -166,8 +166,11 @@ def update_domain(
     with transaction.atomic():
         domain.save()
         if changes.get("active") is False:
-            sessions.request_end(
-                *(_dovecot_name(m) for m in Mailbox.objects.filter(domain=domain).select_related("domain"))
+            end_sessions.request_end(
+                *(
+                    _dovecot_name(m)
+                    for m in Mailbox.objects.filter(domain=domain).select_related("domain")
+                )
             )
         audit.record(
             "domain_updated",
@@ -202,7 +205,7 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
             require(actor, "aliases", Level.DELETE)
         for mailbox in Mailbox.objects.filter(domain=domain).select_related("domain"):
             _set_deleted(mailbox)
-            sessions.request_end(_dovecot_name(mailbox))
+            end_sessions.request_end(_dovecot_name(mailbox))
         # Deleted mailboxes keep their address (deleted_address) and their mail until the
         # purge; Restore needs the domain added again.
         Mailbox.with_deleted.filter(domain=domain).update(domain=None)
@@ -301,7 +304,7 @@ def update_mailbox(
             or values["sign_in_allowed"] is False
             or _dovecot_name(mailbox) != address_before
         ):
-            sessions.request_end(address_before)
+            end_sessions.request_end(address_before)
         if changed or new_address is None:
             audit.record(
                 "mailbox_updated",
@@ -364,7 +367,7 @@ def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
     require(actor, "users", Level.DELETE)
     with transaction.atomic():
         purge_after = _set_deleted(mailbox)
-        sessions.request_end(_dovecot_name(mailbox))
+        end_sessions.request_end(_dovecot_name(mailbox))
         audit.record(
             "mailbox_deleted",
             actor=actor,

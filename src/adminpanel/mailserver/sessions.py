@@ -1,7 +1,7 @@
 """Ending a mailbox's open IMAP sessions, run where Dovecot runs (issue 21 item 7).
 
 Web sessions end when a password changes; IMAP sessions must too, but the panel may not run
-where Dovecot runs. As for the purge, the panel only writes a request (request_end, in the
+where Dovecot runs. As for the purge, the panel only writes a request (end_sessions.py, in the
 transaction of the change); the mail host (`adminpanel mailserver-end-sessions --every 2`, or
 `mailserver-run` itself) reads the view mailserver_end_sessions, runs `doveadm kick ADDRESS`
 and records the request in mailserver_sessions_ended. The mail role needs SELECT on the view
@@ -12,34 +12,15 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
-from datetime import timedelta
 
-from adminpanel import clock
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.purge import connect
 
 DUE = "SELECT id, address FROM mailserver_end_sessions ORDER BY id"
-KEEP_DONE = timedelta(days=1)  # carried-out requests are forgotten after this
 
 
 class EndSessionsError(Exception):
     pass
-
-
-def request_end(*addresses: str) -> None:
-    """Ask the mail host to end these mailboxes' open IMAP sessions (the caller's transaction:
-    the mail host sees the request once the change is committed)."""
-    from adminpanel.mailserver.models import EndSessionsRequest, SessionsEnded
-
-    now = clock.now()
-    wanted = sorted({address.lower() for address in addresses if address})
-    EndSessionsRequest.objects.bulk_create(
-        [EndSessionsRequest(address=address, requested_at=now) for address in wanted]
-    )
-    old = SessionsEnded.objects.filter(ended_at__lt=now - KEEP_DONE)
-    done = list(old.values_list("request_id", flat=True)[:500])
-    EndSessionsRequest.objects.filter(pk__in=done).delete()
-    old.filter(request_id__in=done).delete()
 
 
 def end_requested(database: Database, doveadm: Sequence[str]) -> list[str]:

@@ -55,3 +55,16 @@ class SessionsEnded(models.Model):
 
     class Meta:
         db_table = "mailserver_sessions_ended"
+
+
+class AuthFailures(models.Model):
+    """Consecutive failed mail logins of one mailbox (the auth policy server, mailserver.policy,
+    writes it through the mail role): past the limit, even the right password is refused until
+    the wait is over. Per mailbox, whatever the client's IP (issue 21 item 3)."""
+
+    address = models.CharField(max_length=320, primary_key=True)
+    failures = models.IntegerField()
+    last_failure = models.BigIntegerField()  # Unix seconds, the policy server's clock
+
+    class Meta:
+        db_table = "mailserver_auth_failures"

@@ -16,7 +16,7 @@ from adminpanel.mailserver.instance import PrivateMailServer
 from adminpanel.mailserver.models import AuthFailures
 from adminpanel.mailserver.policy import FAILURES
 from testbed.postgres import free_port
-from tests.mailserver.mail import can_log_in
+from tests.mailserver.mail import can_log_in, wait_until
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 README_PATH_FAILURES = 3  # few: Dovecot's own delay makes each refusal take seconds there
@@ -52,19 +52,26 @@ def add_mailbox(panel, address: str) -> None:
     assert answer.status == 201, answer.body
 
 
+def failures_of(address: str) -> int:
+    row = AuthFailures.objects.filter(address=address).first()
+    return row.failures if row else 0
+
+
 def guessed_until_locked(server, panel, domain: str, failures: int) -> None:
     victim, other = f"victim@{domain}", f"other@{domain}"
     add_mailbox(panel, victim)
     add_mailbox(panel, other)
     for attempt in range(failures):
         assert not can_log_in(server, victim, f"guess-{attempt}")
+    # Dovecot reports a result after answering the client: the count is in once it arrives.
+    assert wait_until(lambda: failures_of(victim) >= failures)
     assert not can_log_in(server, victim, PASSWORD)  # the right password, refused for now
     assert can_log_in(server, other, PASSWORD)  # another mailbox is unaffected
 
     # The wait over (the last failure long ago), the right password opens it again.
     AuthFailures.objects.filter(address=victim).update(last_failure=0)
     assert can_log_in(server, victim, PASSWORD)
-    assert not AuthFailures.objects.filter(address=victim).exists()  # a success resets
+    assert wait_until(lambda: failures_of(victim) == 0)  # a success resets the count
 
 
 def test_after_too_many_wrong_passwords_a_mailbox_refuses_even_the_right_one(

@@ -24,6 +24,7 @@ from adminpanel.mail.addresses import (
 )
 from adminpanel.mail.maildirs import new_maildir
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
+from adminpanel.mailserver import end_sessions
 from adminpanel.mailserver.models import MailboxUsage
 
 MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
@@ -164,6 +165,13 @@ def update_domain(
         domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
     with transaction.atomic():
         domain.save()
+        if changes.get("active") is False:
+            end_sessions.request_end(
+                *(
+                    _dovecot_name(m)
+                    for m in Mailbox.objects.filter(domain=domain).select_related("domain")
+                )
+            )
         audit.record(
             "domain_updated",
             actor=actor,
@@ -197,6 +205,7 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
             require(actor, "aliases", Level.DELETE)
         for mailbox in Mailbox.objects.filter(domain=domain).select_related("domain"):
             _set_deleted(mailbox)
+            end_sessions.request_end(_dovecot_name(mailbox))
         # Deleted mailboxes keep their address (deleted_address) and their mail until the
         # purge; Restore needs the domain added again.
         Mailbox.with_deleted.filter(domain=domain).update(domain=None)
@@ -282,10 +291,20 @@ def update_mailbox(
     if password not in (None, ""):
         mailbox.password_hash = _password_hash(password)
         changed.append("password")
+    address_before = _dovecot_name(mailbox)
     with transaction.atomic():
         if new_address is not None:
             _rename(actor, mailbox, *new_address, keep_old_address_as_alias, request)
         mailbox.save()
+        # Open IMAP sessions end as web sessions do (issue 21 item 7): a new password, a
+        # disabled mailbox or sign-in, or a new address (the sessions carry the old one).
+        if (
+            "password" in changed
+            or values["active"] is False
+            or values["sign_in_allowed"] is False
+            or _dovecot_name(mailbox) != address_before
+        ):
+            end_sessions.request_end(address_before)
         if changed or new_address is None:
             audit.record(
                 "mailbox_updated",
@@ -348,6 +367,7 @@ def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
     require(actor, "users", Level.DELETE)
     with transaction.atomic():
         purge_after = _set_deleted(mailbox)
+        end_sessions.request_end(_dovecot_name(mailbox))
         audit.record(
             "mailbox_deleted",
             actor=actor,
@@ -355,6 +375,11 @@ def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
             address=mailbox.address,
             mail_kept_until=purge_after.isoformat(timespec="seconds"),
         )
+
+
+def _dovecot_name(mailbox: Mailbox) -> str:
+    """The address Dovecot knows the mailbox by (lower case, A-label), as in the views."""
+    return f"{mailbox.local_part.lower()}@{mailbox.domain.name}"
 
 
 def _set_deleted(mailbox: Mailbox):

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config, purge
+from adminpanel.mailserver import config, policy, purge, sessions
 from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
@@ -147,6 +147,44 @@ def mailserver_purge(args: argparse.Namespace) -> int:
             return 0
 
 
+def mailserver_end_sessions(args: argparse.Namespace) -> int:
+    """On the mail host: end the open IMAP sessions the panel asked to end (a new password, a
+    disabled, renamed or deleted mailbox); once, or every --every seconds until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    doveadm = ["doveadm"] + (["-c", args.dovecot_config] if args.dovecot_config else [])
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    while True:
+        try:
+            for address in sessions.end_requested(database, doveadm):
+                print(f"ended the IMAP sessions of {address}", flush=True)
+        except (sessions.EndSessionsError, OSError) as error:
+            print(error, file=sys.stderr, flush=True)
+            if not args.every:
+                return 1
+        if not args.every or stop.wait(args.every):
+            return 0
+
+
+def mailserver_policy(args: argparse.Namespace) -> int:
+    """Serve Dovecot's auth policy (a limit on failed logins per mailbox) until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    host, _, port = args.listen.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
+        print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7521.", file=sys.stderr)
+        return 2
+    limits = policy.Limits(database, args.failures, int(args.minutes * 60))
+    server = policy.PolicyServer(limits, host, int(port)).start()
+    print(f"Dovecot's auth policy on {server.address}", flush=True)
+    try:
+        _wait_for_stop_signal()
+    finally:
+        server.stop()
+    return 0
+
+
 def mailserver_lookup(args: argparse.Namespace) -> int:
     """Serve Postfix's socketmap lookups from the SQLite database until stopped."""
     database = config.Database.of(connection.settings_dict)
@@ -225,6 +263,23 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         "--every", type=float, default=0, help="seconds between runs (default: run once)"
     )
     parser.set_defaults(run=after_setup(mailserver_purge))
+    parser = commands.add_parser(
+        "mailserver-policy",
+        help="on the mail host: Dovecot's auth policy, a limit on failed logins per mailbox",
+    )
+    parser.add_argument("--listen", default="127.0.0.1:7521", help="HOST:PORT (loopback)")
+    parser.add_argument("--failures", type=int, default=policy.FAILURES)
+    parser.add_argument("--minutes", type=float, default=policy.WAIT_SECONDS / 60)
+    parser.set_defaults(run=after_setup(mailserver_policy))
+    parser = commands.add_parser(
+        "mailserver-end-sessions",
+        help="on the mail host: end the IMAP sessions the panel asks to end (doveadm kick)",
+    )
+    parser.add_argument(
+        "--every", type=float, default=0, help="seconds between runs (default: run once)"
+    )
+    parser.add_argument("--dovecot-config", help="dovecot.conf of the Dovecot to kick from")
+    parser.set_defaults(run=after_setup(mailserver_end_sessions))
     parser = commands.add_parser(
         "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
     )

@@ -10,6 +10,7 @@ by Postfix or Dovecot themselves, or bound as a parameter by our lookup server.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -192,6 +193,7 @@ class Layout:
     quota_status_for_postfix: str  # check_policy_service target
     quota_status_listener: str  # Dovecot's quota-status socket path
     lookup_address: str = "127.0.0.1:7520"  # the lookup server (SQLite only)
+    policy_address: str = "127.0.0.1:7521"  # the auth policy server (mailserver.policy)
     # SQLite only: Postfix reads the file itself (`sqlite:`), for benchmarks/mailserver.py to
     # show why the lookup server exists. Stalls mail while the panel writes.
     postfix_reads_sqlite: bool = False
@@ -361,6 +363,15 @@ auth_mechanisms = plain login
 auth_username_format = %Lu
 # No auth cache: a password change or a deactivation must count at the next login.
 auth_cache_size = 0
+# Password guessing per mailbox (issue 21 item 3): Dovecot asks `adminpanel mailserver-policy`
+# before each login and reports each result; after too many failures of one mailbox, from any
+# addresses, even the right password is refused for a while. Down: logins go through.
+auth_policy_server_url = http://{layout.policy_address}/
+auth_policy_hash_nonce = {secrets.token_hex(16)}
+auth_policy_request_attributes = login=%{{requested_username}} remote=%{{rip}} protocol=%s
+auth_policy_check_before_auth = yes
+auth_policy_check_after_auth = no
+auth_policy_report_after_auth = yes
 passdb {{
   driver = sql
   args = {layout.dovecot_dir}/sql.conf.ext

@@ -27,8 +27,9 @@ from pathlib import Path
 import psycopg
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, purge
+from adminpanel.mailserver import config, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
+from adminpanel.mailserver.policy import FAILURES, WAIT_SECONDS, Limits, PolicyServer
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
@@ -140,6 +141,9 @@ class PrivateMailServer:
         postfix_reads_sqlite: bool = False,
         stock_main_cf: str | None = None,
         postmaster: str = "",
+        auth_failures: int = FAILURES,
+        auth_wait: int = WAIT_SECONDS,
+        trial_auth: bool = True,
     ):
         """`relayhost` (HOST:PORT, `mailserver-run --relayhost`): where mail for other domains
         goes (forwarding, automatic replies), instead of the domains' MX hosts.
@@ -149,7 +153,10 @@ class PrivateMailServer:
         sqlite: stalls under writes. `stock_main_cf` (a distribution's packaged main.cf):
         Postfix runs from it plus the generated settings applied as the README says, instead
         of the trial's own main.cf (tests/mailserver/test_debian_path.py). `postmaster`: where
-        postmaster@ of a domain without its own postmaster or catch-all goes."""
+        postmaster@ of a domain without its own postmaster or catch-all goes.
+        `auth_failures`/`auth_wait`: the per-mailbox limit of the auth policy server.
+        `trial_auth`: refused logins answer at once; False keeps Dovecot's own defaults
+        (auth_failure_delay, the per-IP penalty), as on the README's Debian path."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
@@ -161,6 +168,9 @@ class PrivateMailServer:
         self.stock_main_cf = stock_main_cf
         self.postmaster = postmaster
         self.lookup: LookupServer | None = None
+        self.policy: PolicyServer | None = None
+        self.limits = Limits(database, auth_failures, auth_wait)
+        self.trial_auth = trial_auth
         self.purging: threading.Thread | None = None
         self.stop_purging = threading.Event()
         self.postfix_started = False
@@ -175,6 +185,11 @@ class PrivateMailServer:
     @property
     def dovecot_conf(self) -> Path:
         return self.dir / "dovecot" / "dovecot.conf"
+
+    @property
+    def doveadm(self) -> list[str]:
+        """doveadm for this instance's Dovecot (before the command's own arguments)."""
+        return [program("doveadm") or "doveadm", "-c", str(self.dovecot_conf)]
 
     @property
     def mail_root(self) -> Path:
@@ -269,6 +284,18 @@ class PrivateMailServer:
         for line in lines:
             self._run("postconf", "-c", str(self.postfix_dir), "-e", line)
 
+    @staticmethod
+    def _trial_auth() -> str:
+        # Refused logins answer at once (no 2 s delay, no per-IP penalty): a trial, not the
+        # internet. The per-mailbox limit of the auth policy server stays.
+        return """auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+"""
+
     def _dovecot_conf(self) -> str:
         return f"""instance_name = adminpanel-{self.dir.name}
 base_dir = {self.dir}/run
@@ -280,14 +307,7 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_verbose = yes
-# Refused logins answer at once (no 2 s delay, no per-IP penalty): a trial, not the internet.
-auth_failure_delay = 0
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-service imap-login {{
+{self._trial_auth() if self.trial_auth else ""}service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.imap_port}
@@ -311,7 +331,9 @@ auth_cache_size = {self.auth_cache_size}
             and self.lookup is None
         ):
             self.lookup = LookupServer(self.database.name)
-        layout = self.layout()
+        if self.policy is None:
+            self.policy = PolicyServer(self.limits)
+        layout = replace(self.layout(), policy_address=self.policy.address)
         if self.lookup is not None:
             layout = replace(layout, lookup_address=self.lookup.address)
         self.dir.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -390,6 +412,8 @@ auth_cache_size = {self.auth_cache_size}
             self.write_files()
             if self.lookup is not None:
                 self.lookup.start()
+            if self.policy is not None and not self.policy.serving:
+                self.policy.start()
             self._run("dovecot", "-c", str(self.dovecot_conf))
             self.dovecot_started = True
             self._run("postfix", "-c", str(self.postfix_dir), "start")
@@ -403,14 +427,23 @@ auth_cache_size = {self.auth_cache_size}
         return self
 
     def _start_purging(self) -> None:
-        """The mail host's purge (mailserver-purge), every PURGE_SECONDS while this runs."""
+        """The mail host's purge (mailserver-purge) and the end of the IMAP sessions the panel
+        asked for (mailserver-end-sessions), every PURGE_SECONDS while this runs."""
         self.stop_purging.clear()
 
         def run() -> None:
             while not self.stop_purging.wait(PURGE_SECONDS):
                 try:
                     purge.purge_due(self.database, self.mail_root)
-                except (purge.PurgeError, OSError, sqlite3.Error, psycopg.Error) as error:
+                    sessions.end_requested(self.database, self.doveadm)
+                except (
+                    purge.PurgeError,
+                    sessions.EndSessionsError,
+                    OSError,
+                    subprocess.SubprocessError,
+                    sqlite3.Error,
+                    psycopg.Error,
+                ) as error:
                     with (self.log_dir / "purge.log").open("a") as log:
                         log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
 
@@ -467,6 +500,9 @@ auth_cache_size = {self.auth_cache_size}
         if self.lookup is not None:
             self.lookup.stop()
             self.lookup = None
+        if self.policy is not None:
+            self.policy.stop()
+            self.policy = None
         if errors:
             raise MailServerError("\n".join(errors))
 

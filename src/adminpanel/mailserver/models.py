@@ -32,3 +32,39 @@ class PurgedMaildir(models.Model):
 
     class Meta:
         db_table = "mailserver_purged"
+
+
+class EndSessionsRequest(models.Model):
+    """The panel asks the mail host to end a mailbox's open IMAP sessions (its password changed,
+    it was disabled, renamed or deleted). The panel may not run where Dovecot runs, so it only
+    writes this row; the mail host reads the view mailserver_end_sessions, runs `doveadm kick`
+    and records it in mailserver_sessions_ended (mailserver.sessions), as for the purge."""
+
+    address = models.CharField(max_length=320)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailserver_end_sessions_request"
+
+
+class SessionsEnded(models.Model):
+    """A request the mail host has carried out (written through the mail role)."""
+
+    request_id = models.BigIntegerField(primary_key=True)
+    ended_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailserver_sessions_ended"
+
+
+class AuthFailures(models.Model):
+    """Consecutive failed mail logins of one mailbox (the auth policy server, mailserver.policy,
+    writes it through the mail role): past the limit, even the right password is refused until
+    the wait is over. Per mailbox, whatever the client's IP (issue 21 item 3)."""
+
+    address = models.CharField(max_length=320, primary_key=True)
+    failures = models.IntegerField()
+    last_failure = models.BigIntegerField()  # Unix seconds, the policy server's clock
+
+    class Meta:
+        db_table = "mailserver_auth_failures"

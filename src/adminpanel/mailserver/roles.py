@@ -16,9 +16,12 @@ VIEWS = [
     "mailserver_purge",
     "mailserver_sieve",
     "mailserver_alias_domains",
+    "mailserver_end_sessions",
 ]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"
+SESSIONS_ENDED_TABLE = "mailserver_sessions_ended"
+AUTH_FAILURES_TABLE = "mailserver_auth_failures"
 ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
 
 
@@ -81,7 +84,12 @@ def _ensure_role(connection, name: str) -> str:
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(
                 sql.Identifier(USAGE_TABLE), role
             ),
-            sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(sql.Identifier(PURGED_TABLE), role),
+            sql.SQL("GRANT SELECT, INSERT ON {}, {} TO {}").format(
+                sql.Identifier(PURGED_TABLE), sql.Identifier(SESSIONS_ENDED_TABLE), role
+            ),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+                sql.Identifier(AUTH_FAILURES_TABLE), role
+            ),
         ]
         for statement in statements:
             cursor.execute(statement.as_string(raw))

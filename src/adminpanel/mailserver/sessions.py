@@ -1,0 +1,59 @@
+"""Ending a mailbox's open IMAP sessions, run where Dovecot runs (issue 21 item 7).
+
+Web sessions end when a password changes; IMAP sessions must too, but the panel may not run
+where Dovecot runs. As for the purge, the panel only writes a request (end_sessions.py, in the
+transaction of the change); the mail host (`adminpanel mailserver-end-sessions --every 2`, or
+`mailserver-run` itself) reads the view mailserver_end_sessions, runs `doveadm kick ADDRESS`
+and records the request in mailserver_sessions_ended. The mail role needs SELECT on the view
+and INSERT on that table, nothing else.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+
+from adminpanel.mailserver.config import Database
+from adminpanel.mailserver.purge import connect
+
+DUE = "SELECT id, address FROM mailserver_end_sessions ORDER BY id"
+
+
+class EndSessionsError(Exception):
+    pass
+
+
+def end_requested(database: Database, doveadm: Sequence[str]) -> list[str]:
+    """Kick the sessions of every address asked for and record each request; returns the
+    addresses. `doveadm`: the command before `kick`, e.g. ["doveadm", "-c", CONF]."""
+    marker = "?" if database.vendor == "sqlite" else "%s"
+    record = (
+        "INSERT INTO mailserver_sessions_ended (request_id, ended_at) "  # noqa: S608 - a fixed placeholder
+        f"VALUES ({marker}, CURRENT_TIMESTAMP)"
+    )
+    ended = []
+    connection = connect(database)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(DUE)
+        due = cursor.fetchall()
+        connection.commit()
+        for request_id, address in due:
+            done = subprocess.run(  # noqa: S603 - no shell; the address is one argument
+                [*doveadm, "kick", "--", address],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            # doveadm kick exits 0 when it kicked someone, 68 (EX_NOUSER) when nobody was on.
+            if done.returncode not in (0, 68):
+                raise EndSessionsError(
+                    f"doveadm kick {address} failed ({done.returncode}): {done.stderr.strip()}"
+                )
+            cursor.execute(record, [request_id])
+            connection.commit()
+            ended.append(address)
+    finally:
+        connection.close()
+    return ended

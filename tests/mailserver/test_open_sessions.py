@@ -1,0 +1,76 @@
+"""Open IMAP sessions end as web sessions do (issue 21 item 7): when the panel changes a
+mailbox's password, disables it or its sign-in, renames or deletes it, the mailbox's sessions
+already open in Dovecot are disconnected by the mail host (mailserver.sessions: the panel
+writes a request, the mail host runs `doveadm kick`), through the real private Dovecot."""
+
+import imaplib
+
+import pytest
+
+from tests.mailserver.mail import can_log_in, wait_until
+
+PASSWORD = "Mailbox-Cobalt-Harbor-27"
+NEW_PASSWORD = "Mailbox-Linen-Meadow-64"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def add_mailbox(panel, address: str) -> int:
+    answer = panel.post("/users", {"address": address, "password": PASSWORD})
+    assert answer.status == 201, answer.body
+    return answer.body["id"]
+
+
+def open_session(mailserver, address: str) -> imaplib.IMAP4:
+    imap = imaplib.IMAP4("127.0.0.1", mailserver.imap_port, timeout=30)
+    imap.login(address, PASSWORD)
+    imap.select("INBOX", readonly=True)
+    return imap
+
+
+def disconnected(imap: imaplib.IMAP4) -> bool:
+    """Whether the session's next command fails because Dovecot closed it."""
+    try:
+        imap.noop()
+    except (imaplib.IMAP4.abort, OSError):
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"password": NEW_PASSWORD},
+        {"active": False},
+        {"sign_in_allowed": False},
+        {"address": "renamed"},
+        "delete",
+    ],
+    ids=["password", "deactivated", "sign-in-off", "renamed", "deleted"],
+)
+def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
+    mailserver, panel, domain, change
+):
+    address, other = f"reader@{domain}", f"bystander@{domain}"
+    mailbox = add_mailbox(panel, address)
+    add_mailbox(panel, other)
+    session, bystander = open_session(mailserver, address), open_session(mailserver, other)
+    try:
+        if change == "delete":
+            assert panel.delete(f"/users/{mailbox}").status == 204
+        else:
+            if "address" in change:
+                change = {"address": f"renamed@{domain}"}
+            assert panel.patch(f"/users/{mailbox}", change).status == 200, change
+
+        assert wait_until(lambda: disconnected(session))
+        assert not disconnected(bystander)  # another mailbox's session goes on
+    finally:
+        for imap in (session, bystander):
+            try:
+                imap.logout()
+            except (imaplib.IMAP4.abort, OSError):
+                pass
+    if change == {"password": NEW_PASSWORD}:
+        assert can_log_in(mailserver, address, NEW_PASSWORD)
+        assert not can_log_in(mailserver, address, PASSWORD)

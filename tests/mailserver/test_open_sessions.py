@@ -7,6 +7,7 @@ import imaplib
 
 import pytest
 
+from adminpanel.mailserver.models import SessionsEnded
 from tests.mailserver.mail import can_log_in, wait_until
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -74,3 +75,19 @@ def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
     if change == {"password": NEW_PASSWORD}:
         assert can_log_in(mailserver, address, NEW_PASSWORD)
         assert not can_log_in(mailserver, address, PASSWORD)
+
+
+def test_a_local_part_with_wildcard_characters_never_ends_another_mailboxs_sessions(
+    mailserver, panel, domain
+):
+    """doveadm kick reads * and ? as wildcards: a change of "a*z" must not disconnect "abcz".
+    (Dovecot's default auth_username_chars keeps "a*z" itself from signing in at all.)"""
+    mailbox = add_mailbox(panel, f"a*z@{domain}")
+    add_mailbox(panel, f"abcz@{domain}")
+    bystander = open_session(mailserver, f"abcz@{domain}")
+    try:
+        assert panel.patch(f"/users/{mailbox}", {"password": NEW_PASSWORD}).status == 200
+        assert wait_until(lambda: SessionsEnded.objects.exists())  # the request was carried out
+        assert not disconnected(bystander)
+    finally:
+        bystander.logout()

@@ -10,6 +10,8 @@ and INSERT on that table, nothing else.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from collections.abc import Sequence
 
@@ -17,10 +19,41 @@ from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.purge import connect
 
 DUE = "SELECT id, address FROM mailserver_end_sessions ORDER BY id"
+WILDCARDS = frozenset("*?")
 
 
 class EndSessionsError(Exception):
     pass
+
+
+def _doveadm(doveadm: Sequence[str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - no shell; the address is one argument
+        [*doveadm, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def _end(doveadm: Sequence[str], address: str) -> None:
+    """End the address's sessions. `doveadm kick` takes a mask (* and ? match anything), and a
+    local part may hold either: such an address's own processes are found by `doveadm who`
+    and ended one by one, so "a*z" never disconnects "abcz"."""
+    if WILDCARDS.isdisjoint(address):
+        done = _doveadm(doveadm, "kick", "--", address)
+        # doveadm kick exits 0 when it kicked someone, 68 (EX_NOUSER) when nobody was on.
+        if done.returncode not in (0, 68):
+            raise EndSessionsError(
+                f"doveadm kick {address} failed ({done.returncode}): {done.stderr.strip()}"
+            )
+        return
+    who = _doveadm(doveadm, "who", "-1", "--", address)
+    if who.returncode not in (0, 68):
+        raise EndSessionsError(f"doveadm who failed ({who.returncode}): {who.stderr.strip()}")
+    for line in who.stdout.splitlines()[1:]:  # "username proto pid ip", after a header
+        columns = line.split()
+        if len(columns) >= 3 and columns[0].lower() == address and columns[2].isdigit():
+            try:
+                os.kill(int(columns[2]), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
 
 def end_requested(database: Database, doveadm: Sequence[str]) -> list[str]:
@@ -39,18 +72,7 @@ def end_requested(database: Database, doveadm: Sequence[str]) -> list[str]:
         due = cursor.fetchall()
         connection.commit()
         for request_id, address in due:
-            done = subprocess.run(  # noqa: S603 - no shell; the address is one argument
-                [*doveadm, "kick", "--", address],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-            # doveadm kick exits 0 when it kicked someone, 68 (EX_NOUSER) when nobody was on.
-            if done.returncode not in (0, 68):
-                raise EndSessionsError(
-                    f"doveadm kick {address} failed ({done.returncode}): {done.stderr.strip()}"
-                )
+            _end(doveadm, address)
             cursor.execute(record, [request_id])
             connection.commit()
             ended.append(address)

@@ -22,3 +22,11 @@ def test_https_named_by_anyone_else_is_ignored(db):
 def test_without_trusted_proxies_the_header_is_ignored(db):
     answer = Client(REMOTE_ADDR=PROXY).get("/login", HTTP_X_FORWARDED_PROTO="https")
     assert "Strict-Transport-Security" not in answer
+
+
+@override_settings(TRUSTED_PROXIES=["unix"])
+def test_unix_trusts_requests_over_the_socket_and_no_address(db):
+    over_socket = Client(REMOTE_ADDR="0.0.0.0", **{"adminpanel.unix_socket": True})  # noqa: S104
+    assert "Strict-Transport-Security" in over_socket.get("/login", HTTP_X_FORWARDED_PROTO="https")
+    loopback = Client(REMOTE_ADDR="127.0.0.1")
+    assert "Strict-Transport-Security" not in loopback.get("/login", HTTP_X_FORWARDED_PROTO="https")

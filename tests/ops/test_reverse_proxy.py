@@ -126,7 +126,7 @@ def test_a_login_through_nginx_in_chromium_logs_the_browsers_address(proxied, br
     cookies = {c["name"]: c for c in context.cookies()}
     context.close()
     assert home.headers["strict-transport-security"] == "max-age=31536000"
-    assert cookies["adminpanel_session"]["secure"] and cookies["csrftoken"]["secure"]
+    assert cookies["__Host-adminpanel_session"]["secure"] and cookies["__Host-csrftoken"]["secure"]
     time.sleep(0.5)  # the worker writes its line after answering
     lines = log_lines(panel)
     (login,) = [x for x in lines if x.get("type") == "event" and x["event"] == "web_login"]

@@ -286,7 +286,8 @@ class Browser:
 
     @property
     def session_id(self) -> str | None:
-        return self.http.cookies.get("adminpanel_session")
+        cookies = self.http.cookies  # over HTTPS the panel names it __Host-adminpanel_session
+        return cookies.get("adminpanel_session") or cookies.get("__Host-adminpanel_session")
 
     def password_step(self, username: str, password: str) -> requests.Response:
         """Open /login, send username and password; on a 2FA account the code step is next."""

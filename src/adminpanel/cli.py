@@ -63,6 +63,11 @@ def serve(args: argparse.Namespace) -> int:
         "--graceful-timeout",
         "10",
     ]
+    if args.unix_socket:
+        # Besides host:port (health checks and /metrics on loopback): a socket for a proxy on
+        # this host, mode 0660 (umask 0117), whose X-Forwarded-* `ADMINPANEL_TRUSTED_PROXIES=unix`
+        # believes while any local process may connect to the TCP port.
+        argv += ["--bind", f"unix:{args.unix_socket}", "--umask", str(0o117)]
     if args.certfile:
         argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]
     connections.close_all()  # the workers open their own; none leaks through exec
@@ -109,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument("--workers", type=int, default=2)
+    serve_parser.add_argument(
+        "--unix-socket",
+        metavar="PATH",
+        help="also listen on this Unix socket (mode 0660), for a reverse proxy on this host",
+    )
     serve_parser.add_argument("--certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve_parser.add_argument("--keyfile", help="the certificate's private key (PEM)")
     serve_parser.set_defaults(run=serve)

@@ -64,6 +64,50 @@ class FormTooLargeMiddleware:
         return self.get_response(request)
 
 
+HOST_PREFIX = "__Host-"
+
+
+def _host_cookie_names() -> tuple[str, ...]:
+    return (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+
+
+class HostPrefixCookiesMiddleware:
+    """Over HTTPS the session and CSRF cookies are named `__Host-…`: a browser keeps such a
+    cookie only if it is Secure, has Path=/ and no Domain, so no sibling subdomain and no
+    plain-HTTP answer can plant or overwrite one. Over plain HTTP (http://localhost in
+    development) they keep their plain names, which browsers would refuse with the prefix.
+
+    Django reads and writes the plain names; this renames them at the edge, before the
+    session and CSRF middleware read the request and after they wrote the response. Over
+    HTTPS a cookie with the plain name is ignored: anyone could have set it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        secure = request.is_secure()
+        if secure:
+            cookies = dict(request.COOKIES)
+            for name in _host_cookie_names():
+                cookies.pop(name, None)
+                if HOST_PREFIX + name in cookies:
+                    cookies[name] = cookies.pop(HOST_PREFIX + name)
+            request.COOKIES = cookies
+        response = self.get_response(request)
+        if secure:
+            for name in _host_cookie_names():
+                morsel = response.cookies.pop(name, None)
+                if morsel is None:
+                    continue
+                response.cookies[HOST_PREFIX + name] = morsel.value
+                renamed = response.cookies[HOST_PREFIX + name]
+                for attribute in ("expires", "max-age", "httponly", "samesite"):
+                    renamed[attribute] = morsel[attribute]
+                renamed["path"], renamed["secure"], renamed["domain"] = "/", True, ""
+        return response
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

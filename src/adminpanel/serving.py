@@ -12,6 +12,7 @@ HEADER_TIMEOUT, or whose body takes longer than BODY_TIMEOUT, is dropped.
 
 import contextvars
 import os
+import socket
 
 from gunicorn.sock import ssl_context
 from gunicorn.workers.gtornado import TornadoWorker
@@ -19,6 +20,8 @@ from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.wsgi import WSGIContainer
+
+from adminpanel.net import UNIX_SOCKET
 
 HEADER_TIMEOUT = 20  # seconds for a request's headers (and a kept-alive connection's idle time)
 BODY_TIMEOUT = 30  # seconds for its body
@@ -50,6 +53,10 @@ class _Django(WSGIContainer):
         except ValueError:  # a Host header with a port that is not a number
             self._answer(request, "400 Bad Request", [], b"")
             return
+        # A request over `serve --unix-socket` (Tornado says REMOTE_ADDR 0.0.0.0): trusted as a
+        # proxy only with ADMINPANEL_TRUSTED_PROXIES=unix (adminpanel/net.py).
+        family = getattr(request.connection.context, "address_family", None)
+        environ[UNIX_SOCKET] = family == socket.AF_UNIX
         answer: dict = {}
 
         def start_response(status, headers, exc_info=None):

@@ -76,7 +76,44 @@ def test_a_success_resets_the_account_count(alice):
     spread_failures("alice", 99)
     assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
     spread_failures("alice", 99, first_ip=100)
-    assert guess("alice", PASSWORD, "192.0.2.200").url == "/"
+    assert guess("alice", PASSWORD, "192.0.2.201").url == "/"  # not the address just used
+
+
+def test_the_owners_recent_address_skips_the_account_wait_and_others_still_wait(alice, clock):
+    """100 failures from anywhere do not lock the owner out (ASVS V6.3.1)."""
+    assert guess("alice", PASSWORD, "192.0.2.10").url == "/"  # the owner, at home
+    clock.advance(days=89)
+    spread_failures("alice", 100)
+    assert guess("alice", PASSWORD, "192.0.2.200").status_code == 429  # an unknown address
+    assert guess("alice", PASSWORD, "192.0.2.10").url == "/"  # the owner's address
+
+
+def test_the_api_skips_the_account_wait_from_the_owners_recent_address(make_account):
+    make_account("carol", api_access=True)
+    assert api_login("carol", PASSWORD, "192.0.2.10")[0].status_code == 200
+    spread_failures("carol", 100)
+    assert api_login("carol", PASSWORD, "192.0.2.200")[0].status_code == 429
+    assert api_login("carol", PASSWORD, "192.0.2.10")[0].status_code == 200
+
+
+def test_an_address_signed_in_from_over_90_days_ago_waits_like_any_other(alice, clock):
+    assert guess("alice", PASSWORD, "192.0.2.10").url == "/"
+    clock.advance(days=91)
+    spread_failures("alice", 100)
+    assert guess("alice", PASSWORD, "192.0.2.10").status_code == 429
+
+
+def test_a_failed_attempt_from_an_address_never_signed_in_from_does_not_make_it_known(alice):
+    assert guess("alice", WRONG, "192.0.2.10").status_code == 200
+    spread_failures("alice", 99)  # the 100th failure
+    assert guess("alice", PASSWORD, "192.0.2.10").status_code == 429
+
+
+def test_guesses_from_the_owners_address_are_limited_by_the_address_window(alice):
+    assert guess("alice", PASSWORD, "192.0.2.10").url == "/"
+    for _ in range(10):
+        assert guess("alice", WRONG, "192.0.2.10").status_code == 200
+    assert guess("alice", PASSWORD, "192.0.2.10").status_code == 429
 
 
 def test_the_api_answers_too_many_attempts_with_retry_after(alice):

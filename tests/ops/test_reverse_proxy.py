@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -21,9 +22,9 @@ from tests.ops.conftest import Panel, start_panel
 
 NGINX = "/usr/sbin/nginx"
 SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"
-# nginx reaches the panel from this address, Chromium reaches nginx from 127.0.0.1: the panel
+# nginx reaches the panel over its Unix socket, Chromium reaches nginx from 127.0.0.1: the panel
 # must log the browser's address, which only the trusted proxy's X-Forwarded-For tells it.
-PROXY_ADDRESS = "127.0.0.2"
+README_SOCKET = "/run/adminpanel/panel.sock"
 
 
 def readme_block(language: str) -> str:
@@ -32,11 +33,11 @@ def readme_block(language: str) -> str:
     return block
 
 
-def nginx_site(panel_port: int, https_port: int, http_port: int, cert: Path, key: Path) -> str:
-    """The README's site, on loopback ports with the test's certificate."""
+def nginx_site(socket_path: Path, https_port: int, http_port: int, cert: Path, key: Path) -> str:
+    """The README's site, on loopback ports with the test's certificate and socket."""
     site = readme_block("nginx")
     replacements = {
-        "server 127.0.0.1:8000;": f"server 127.0.0.1:{panel_port};",
+        f"server unix:{README_SOCKET};": f"server unix:{socket_path};",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "/etc/letsencrypt/live/panel.example.com/fullchain.pem": str(cert),
@@ -53,21 +54,24 @@ def proxied(panel_root: Path, tmp_path_factory):
     """The panel behind nginx; yields (panel, https URL)."""
     if not os.access(NGINX, os.X_OK):
         pytest.skip("no nginx (make system-packages installs nginx-light)")
+    prefix = tmp_path_factory.mktemp("nginx")
+    socket_path = prefix / "panel.sock"
     panel = start_panel(
         panel_root,
         workers=1,
-        ADMINPANEL_TRUSTED_PROXIES=PROXY_ADDRESS,
+        options=["--unix-socket", str(socket_path)],
+        ADMINPANEL_TRUSTED_PROXIES="unix",  # the README's: the socket only, not loopback
         ADMINPANEL_LOG_FORMAT="json",
     )
-    prefix = tmp_path_factory.mktemp("nginx")
+    panel.socket_path = socket_path
     cert, key = self_signed(prefix)
     https_port, http_port = free_port(), free_port()
-    (prefix / "site.conf").write_text(nginx_site(panel.port, https_port, http_port, cert, key))
+    (prefix / "site.conf").write_text(nginx_site(socket_path, https_port, http_port, cert, key))
     temp = {name: prefix / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     (prefix / "nginx.conf").write_text(
         f"daemon off;\nuser root;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
         f"error_log {prefix}/error.log;\nevents {{}}\nhttp {{\n"
-        f"    access_log {prefix}/access.log;\n    proxy_bind {PROXY_ADDRESS};\n"
+        f"    access_log {prefix}/access.log;\n"
         + "".join(f"    {n}_temp_path {p};\n" for n, p in temp.items()).replace(
             "body_temp", "client_body_temp"
         )
@@ -122,13 +126,35 @@ def test_a_login_through_nginx_in_chromium_logs_the_browsers_address(proxied, br
     cookies = {c["name"]: c for c in context.cookies()}
     context.close()
     assert home.headers["strict-transport-security"] == "max-age=31536000"
-    assert cookies["adminpanel_session"]["secure"] and cookies["csrftoken"]["secure"]
+    assert cookies["__Host-adminpanel_session"]["secure"] and cookies["__Host-csrftoken"]["secure"]
     time.sleep(0.5)  # the worker writes its line after answering
     lines = log_lines(panel)
     (login,) = [x for x in lines if x.get("type") == "event" and x["event"] == "web_login"]
-    assert login["ip"] == "127.0.0.1"  # the browser, not nginx (127.0.0.2)
+    assert login["ip"] == "127.0.0.1"  # the browser, not nginx's socket (0.0.0.0)
     posts = [x for x in lines if x.get("type") == "request" and x["method"] == "POST"]
     assert posts and all(x["ip"] == "127.0.0.1" for x in posts)
+
+
+def test_the_socket_is_for_the_panels_user_and_group_only(proxied):
+    panel, _, _ = proxied
+    mode = panel.socket_path.stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o660
+
+
+def test_a_loopback_tcp_clients_x_forwarded_for_is_not_believed(proxied):
+    """Only the socket is trusted: a local process on the TCP port cannot pick its address."""
+    panel, _, _ = proxied
+    forged = {"X-Forwarded-For": "203.0.113.77", "X-Forwarded-Proto": "https"}
+    answer = requests.get(f"{panel.url}/login", headers=forged, timeout=30)
+    assert answer.status_code == 200
+    assert "Strict-Transport-Security" not in answer.headers  # X-Forwarded-Proto ignored too
+    time.sleep(0.5)  # the worker writes its line after answering
+    (line,) = [
+        x
+        for x in log_lines(panel)
+        if x.get("type") == "request" and x["request_id"] == answer.headers["X-Request-Id"]
+    ]
+    assert line["ip"] == "127.0.0.1"
 
 
 def test_nginx_sends_plain_http_to_https(proxied):
@@ -172,6 +198,7 @@ def test_the_systemd_units_exec_start_line_serves_the_panel(tmp_path):
     environment = dict(re.findall(r"^Environment=(\w+)=(.*)$", unit, re.M))
     assert environment["ADMINPANEL_DATA_DIR"] == "/var/lib/adminpanel"
     port = free_port()
+    exec_start = exec_start.replace(README_SOCKET, str(tmp_path / "panel.sock"))
     argv = shlex.split(exec_start.replace("--port 8000", f"--port {port}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADMINPANEL_")}
     env.update(environment, ADMINPANEL_DATA_DIR=str(tmp_path / "state"))  # StateDirectory

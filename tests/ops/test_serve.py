@@ -47,9 +47,30 @@ def test_serve_speaks_https_with_hsts_and_secure_cookies(https_panel):
     answer = tab.password_step("admin", ADMIN_PASSWORD)
     assert answer.status_code == 302
     cookies = {c.name: c for c in tab.http.cookies}
-    assert cookies["adminpanel_session"].secure
-    assert cookies["csrftoken"].secure
+    assert cookies["__Host-adminpanel_session"].secure
+    assert cookies["__Host-csrftoken"].secure
     assert tab.logged_in()
+
+
+def test_over_https_the_session_and_csrf_cookies_carry_the_host_prefix(https_panel):
+    """`__Host-`: Secure, Path=/, no Domain; a browser refuses any other such cookie."""
+    tab = secure_browser(https_panel)
+    tab.get("/login")
+    answer = tab.post("/login", {"username": "admin", "password": ADMIN_PASSWORD})
+    assert answer.status_code == 302
+    set_cookies = answer.raw.headers.getlist("Set-Cookie")
+    session = [c for c in set_cookies if c.startswith("__Host-adminpanel_session=")]
+    assert len(session) == 1 and "; Secure" in session[0] and "Path=/;" in session[0] + ";"
+    assert "Domain" not in session[0]
+    names = {c.name for c in tab.http.cookies}
+    assert names >= {"__Host-adminpanel_session", "__Host-csrftoken"}
+    assert not names & {"adminpanel_session", "csrftoken"}
+    assert tab.logged_in()
+
+
+def test_over_plain_http_the_cookies_keep_their_plain_names(panel):
+    answer = requests.get(f"{panel.url}/login", timeout=30)
+    assert "csrftoken" in answer.cookies and "__Host-csrftoken" not in answer.cookies
 
 
 def test_plain_http_to_the_https_port_is_not_served(https_panel):

@@ -7,7 +7,10 @@ cannot all slip past a check together:
   per name, and a spent window answers alike for names that exist and names that do not
   (§6: no answer tells whether an account exists);
 - per account, from any number of addresses: after 100 consecutive failures each further
-  attempt waits, 1 minute doubling up to 1 hour; a success resets it (§12).
+  attempt waits, 1 minute doubling up to 1 hour; a success resets it (§12). Not from an
+  address the account completed a sign-in from in the last 90 days (its owner's, most
+  likely): there only the address's own limit applies, so that failures from anywhere else
+  cannot lock the owner out (ASVS V6.3.1), while unknown addresses keep waiting.
 Rows of expired windows are purged as logins go by.
 """
 
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
+from adminpanel import audit
 from adminpanel.accounts.models import Account, PasswordAttempts, PasswordFailures
 
 WINDOW_FAILURES_ALLOWED = 10
@@ -74,11 +78,14 @@ def take_slots(ip: str, account: Account | None, now: datetime) -> None:
     account's; or TooManyAttempts, which reserves neither. One transaction, one commit.
 
     The attempt counts as a failure until release_slots() says it was not: the account's
-    wait it would earn starts now. An attempt made while waiting changes nothing.
+    wait it would earn starts now. An attempt made while waiting changes nothing. From an
+    address the account signed in from in the last 90 days only the address's slot is
+    taken: the account's count neither stops it nor grows by it.
     """
+    known = account is not None and audit.signed_in_from(account, ip, now=now)
     with transaction.atomic():
         refusal = _take_address_slot(ip, now)
-        if refusal is None and account is not None:
+        if refusal is None and account is not None and not known:
             refusal = _take_account_slot(account, now)
             if refusal is not None:  # the address's slot is not taken either
                 _give_back_address_slot(ip)

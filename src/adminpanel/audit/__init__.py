@@ -1,11 +1,16 @@
 """The audit log. Services call `record`; views never do."""
 
+from datetime import datetime, timedelta
+
 from django.apps import apps as app_registry  # not `apps`: that is also our submodule
 from django.http import HttpRequest
 
 from adminpanel import clock
 from adminpanel.net import client_ip
 from adminpanel.sessions import TWO_FACTOR
+
+SIGN_INS = ("web_login", "api_login")  # complete sign-ins (after the second factor, if any)
+KNOWN_ADDRESS_DAYS = 90
 
 
 def record(
@@ -30,4 +35,21 @@ def record(
         user_agent=agent,
         details=details,
         session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
+    )
+
+
+def signed_in_from(account, ip: str, *, now: datetime) -> bool:
+    """Whether the account completed a sign-in from this IP address in the last 90 days."""
+    if not ip or account is None or not account.pk:
+        return False
+    return (
+        app_registry.get_model("audit", "Event")
+        .objects.filter(
+            actor_id=account.pk,
+            event__in=SIGN_INS,
+            ip=ip,
+            at__gte=now - timedelta(days=KNOWN_ADDRESS_DAYS),
+            at__lte=now,
+        )
+        .exists()
     )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
-from adminpanel import clock
+from adminpanel import audit, clock
 from adminpanel.accounts.browsers import describe
 from adminpanel.accounts.signals import LINK_HOURS
 from adminpanel.net import client_ip
@@ -24,8 +24,8 @@ from adminpanel.notices.catalogue import (
     previous_email,
 )
 
-NEW_ADDRESS_DAYS = 90
-SIGN_INS = ("web_login", "api_login")
+NEW_ADDRESS_DAYS = audit.KNOWN_ADDRESS_DAYS
+SIGN_INS = audit.SIGN_INS
 PURPOSES = {"login": " to sign in", "disable": " to turn off two-factor authentication"}
 
 

@@ -174,7 +174,7 @@ def walk_through_every_data_page(page: Page, device: str, shot: Shot, server: Li
     log_in_admin(page)
     failures = page.get_by_role("region", name="Recent failed logins")
     expect(
-        failures.get_by_role("row").filter(has_text="Wrong password (web)").first
+        failures.get_by_role("row").filter(has_text="Sign-in refused: wrong password").first
     ).to_be_visible()
     assert_fits_width(page)
     shot(page, "home")

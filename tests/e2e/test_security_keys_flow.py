@@ -264,8 +264,9 @@ def test_an_account_with_an_app_and_a_key_is_offered_both(
 
     log_out(page)
     log_in(page, account.username, account.password)
-    expect(dialog.get_by_role("button", name="Use security key")).to_be_visible()
-    expect(dialog.get_by_label("Challenge")).to_be_focused()
+    # The key first (issue 21 item 11): focused, the code beside it.
+    expect(dialog.get_by_role("button", name="Use security key")).to_be_focused()
+    expect(dialog.get_by_label("Challenge")).to_be_visible()
     expect(dialog).to_contain_text("or enter the 6-digit code from your authenticator app")
     shot(page, "pop-up-with-both")
     dialog.get_by_role("button", name="Use security key").click()

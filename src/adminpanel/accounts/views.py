@@ -118,6 +118,13 @@ def _back_to_password_step(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
+def _wait(refused: Refused) -> dict:
+    """The pop-up's wait after too many failures: its message and seconds, or nothing."""
+    if not refused.retry_after:
+        return {}
+    return {"wait_seconds": refused.retry_after, "wait_message": refused.message}
+
+
 @require_POST
 def verify_view(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
@@ -135,11 +142,16 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except Refused as refused:
-            # The wait, counted down in the pop-up.
-            context = _login_context(
-                challenge=form, account=account, wait_seconds=refused.retry_after
+            # The wait: one message, counted down in the pop-up, its buttons off until it ends.
+            context = _login_context(challenge=form, account=account, **_wait(refused))
+            return render_refused(
+                request,
+                LOGIN_TEMPLATE,
+                context,
+                refused,
+                form=form,
+                shown=bool(refused.retry_after),
             )
-            return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(
             request,
@@ -170,12 +182,22 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except Refused as refused:
+        waiting = _wait(refused)
         context = _login_context(
-            challenge=twofactor.challenge_form(), account=account, key_error=refused.message
+            challenge=twofactor.challenge_form(),
+            account=account,
+            key_error="" if waiting else refused.message,
+            **waiting,
         )
         # said beside Use security key (the form's field is hidden), not above the pop-up
         return render_refused(
-            request, LOGIN_TEMPLATE, context, refused, form=form, field="credential"
+            request,
+            LOGIN_TEMPLATE,
+            context,
+            refused,
+            form=form,
+            field="credential",
+            shown=bool(waiting),
         )
     services.cancel_pending_login(request.session)
     return _finish_login(request, account, next_url, with_2fa=True)

@@ -7,6 +7,7 @@ name, so these pages open the live server as http://localhost:PORT.
 """
 
 import base64
+import re
 import secrets
 from collections.abc import Iterator
 
@@ -156,6 +157,10 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
     recovery_codes_handed_over(page)
     row = page.get_by_role("row", name="Laptop passkey")
     expect(row).to_contain_text("Never")
+    # the browser says it keeps the account (credProps): listed as a passkey (issue 21 item 12)
+    expect(row.get_by_role("cell", name=re.compile("Passkey"))).to_contain_text(
+        "signs in without a password"
+    )
     expect(page.get_by_text("With a security key")).to_be_visible()
     shot(page, "key-listed")
 

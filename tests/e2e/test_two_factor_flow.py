@@ -301,6 +301,12 @@ def test_on_a_phone_the_setup_page_fits_the_screen(
     assert box and 160 <= box["width"] <= PHONE["width"], box  # big enough to scan
     key = read_manual_key(page)
     expect(page.get_by_label("Challenge")).to_be_visible()
+    # The app is on this phone: Open in authenticator app comes first, above the QR code
+    # (issue 21 item 12), and is the first thing Tab reaches in the page's content.
+    open_app = page.get_by_role("link", name="Open in authenticator app")
+    app_box = open_app.bounding_box()
+    assert app_box and app_box["y"] + app_box["height"] <= box["y"], (app_box, box)
+    assert app_box["y"] < page.get_by_role("heading", name="Scan this QR code").bounding_box()["y"]
     assert_fits_width(page)
     shot(page, "setup")
 

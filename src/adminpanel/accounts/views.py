@@ -87,8 +87,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
     form = LoginForm(request.POST)
     if not form.is_valid():
-        messages.error(request, services.INVALID_CREDENTIALS)
-        return _login_page(request, LoginForm(), status=400)
+        missing = [
+            name for name, errors in form.errors.as_data().items() if errors[0].code == "required"
+        ]
+        if not missing:  # e.g. far too long: one answer for every wrong sign-in
+            messages.error(request, services.INVALID_CREDENTIALS)
+            return _login_page(request, LoginForm(), status=400)
+        # An empty field is not a wrong password: say which one is missing, by the field.
+        kept = LoginForm({"username": request.POST.get("username", "").strip()[:150]})
+        kept.is_valid()
+        for name in list(kept.errors):
+            if name in missing:
+                kept.errors[name] = kept.error_class([f"Enter your {name}."])
+            else:
+                del kept.errors[name]
+        return _login_page(request, kept, status=400)
     now = clock.now()
     try:
         account = services.check_password_step(

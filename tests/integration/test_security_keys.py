@@ -600,7 +600,7 @@ def test_the_keys_list_says_which_keys_are_passkeys(logged_in):
     rows = key_rows(logged_in)
     assert len(rows) == 2
     yubikey, phone_row = rows
-    assert '<td data-label="Kind">Security key</td>' in yubikey
+    assert '<td data-label="Kind"><span>Security key</span></td>' in yubikey
     assert '<span class="badge ok">Passkey</span>' in phone_row
     assert "Passkey" not in yubikey
 

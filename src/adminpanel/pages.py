@@ -45,11 +45,15 @@ def render_refused(
     *,
     form: forms.Form | None = None,
     field: str = "challenge",
+    shown: bool = False,
 ) -> HttpResponse:
     """The page again with the refusal's message: under `field` of `form` when given, else at
     the top. 429 when it says wait (200 otherwise: the form is shown again), and Retry-After
-    whenever a wait was earned. The one web answer to Refused."""
-    if form is not None:
+    whenever a wait was earned. The one web answer to Refused. `shown`: the page's context
+    says the message itself (the 2FA pop-up's wait), so it is not said twice."""
+    if shown:
+        pass
+    elif form is not None:
         form.add_error(field, refused.message)
     else:
         messages.error(request, refused.message)

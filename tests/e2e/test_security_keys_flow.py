@@ -7,6 +7,7 @@ name, so these pages open the live server as http://localhost:PORT.
 """
 
 import base64
+import re
 import secrets
 from collections.abc import Iterator
 
@@ -156,6 +157,10 @@ def test_add_a_key_log_in_with_it_sign_in_with_a_passkey_and_remove_it(
     recovery_codes_handed_over(page)
     row = page.get_by_role("row", name="Laptop passkey")
     expect(row).to_contain_text("Never")
+    # the browser says it keeps the account (credProps): listed as a passkey (issue 21 item 12)
+    expect(row.get_by_role("cell", name=re.compile("Passkey"))).to_contain_text(
+        "signs in without a password"
+    )
     expect(page.get_by_text("With a security key")).to_be_visible()
     shot(page, "key-listed")
 
@@ -264,8 +269,9 @@ def test_an_account_with_an_app_and_a_key_is_offered_both(
 
     log_out(page)
     log_in(page, account.username, account.password)
-    expect(dialog.get_by_role("button", name="Use security key")).to_be_visible()
-    expect(dialog.get_by_label("Challenge")).to_be_focused()
+    # The key first (issue 21 item 11): focused, the code beside it.
+    expect(dialog.get_by_role("button", name="Use security key")).to_be_focused()
+    expect(dialog.get_by_label("Challenge")).to_be_visible()
     expect(dialog).to_contain_text("or enter the 6-digit code from your authenticator app")
     shot(page, "pop-up-with-both")
     dialog.get_by_role("button", name="Use security key").click()

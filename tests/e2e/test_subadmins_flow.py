@@ -109,10 +109,13 @@ def test_the_admin_creates_an_api_only_and_a_view_only_sub_admin(
     expect(viewer.get_by_role("heading", name="Not allowed")).to_be_visible()
     shot(viewer, "viewer-add-refused")
 
-    # The API-only Sub-Admin is refused at the web login.
+    # The API-only Sub-Admin is refused at the web login. This browser (127.0.0.1) is outside
+    # its allowed IPs, so the answer tells nothing about the account (SPEC §3, §6): the same
+    # as a wrong password; "only with the API" comes only from an allowed address.
     robot = new_page()
     log_in(robot, "flow-robot", SUB_PASSWORD)
-    expect(robot.get_by_text(API_ONLY)).to_be_visible()
+    expect(robot.get_by_text("Invalid username or password.")).to_be_visible()
+    expect(robot.get_by_text(API_ONLY)).to_have_count(0)
     expect(robot.get_by_role("heading", name="Log in")).to_be_visible()
     shot(robot, "api-only-refused")
     assert "Traceback" not in server.log()
@@ -175,7 +178,7 @@ def walk_through_every_data_page(page: Page, device: str, shot: Shot, server: Li
     log_in_admin(page)
     failures = page.get_by_role("region", name="Recent failed logins")
     expect(
-        failures.get_by_role("row").filter(has_text="Wrong password (web)").first
+        failures.get_by_role("row").filter(has_text="Sign-in refused: wrong password").first
     ).to_be_visible()
     assert_fits_width(page)
     shot(page, "home")

@@ -301,6 +301,12 @@ def test_on_a_phone_the_setup_page_fits_the_screen(
     assert box and 160 <= box["width"] <= PHONE["width"], box  # big enough to scan
     key = read_manual_key(page)
     expect(page.get_by_label("Challenge")).to_be_visible()
+    # The app is on this phone: Open in authenticator app comes first, above the QR code
+    # (issue 21 item 12), and is the first thing Tab reaches in the page's content.
+    open_app = page.get_by_role("link", name="Open in authenticator app")
+    app_box = open_app.bounding_box()
+    assert app_box and app_box["y"] + app_box["height"] <= box["y"], (app_box, box)
+    assert app_box["y"] < page.get_by_role("heading", name="Scan this QR code").bounding_box()["y"]
     assert_fits_width(page)
     shot(page, "setup")
 
@@ -401,3 +407,34 @@ def test_a_lost_phone_is_replaced_after_a_recovery_code_sign_in(
     assert_fits_width(page)
     shot(page, "status-replaced")
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_while_throttled_the_pop_up_says_one_message_and_waits(
+    new_page: NewPage, server: LiveServer, shot: Shot, device: str
+) -> None:
+    """Issue 21 item 11: after 5 wrong codes one message, Verify disabled until the wait ends
+    (the browser's clock is moved on, not waited for), and no offer of recovery codes."""
+    account = server.create_account(f"throttled-{device}", two_factor=True)
+    page = new_page(phone=device == "phone")
+    page.clock.install()
+    log_in(page, account.username, account.password)
+    dialog = two_factor_dialog(page)
+    wrong = pyotp.TOTP(pyotp.random_base32())
+    for _ in range(5):
+        dialog.get_by_label("Challenge").fill(wrong.now())
+        dialog.get_by_role("button", name="Verify").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("Too many failed attempts. Try again in 1 minute.")
+    expect(dialog.get_by_text(re.compile("Too many failed attempts"))).to_have_count(1)
+    expect(page.get_by_text(re.compile("Too many failed attempts"))).to_have_count(1)
+    expect(dialog).not_to_contain_text("Enter one of your recovery codes instead")
+    verify = dialog.get_by_role("button", name="Verify")
+    expect(verify).to_be_disabled()
+    expect(dialog.get_by_label("Challenge")).to_be_focused()
+    assert_fits_width(page)
+    shot(page, f"throttled-pop-up-{device}")
+    page.clock.fast_forward("01:05")
+    expect(alert).to_have_text("You can try again now.")
+    expect(verify).to_be_enabled()
+    shot(page, f"throttled-pop-up-over-{device}")

@@ -42,7 +42,7 @@ def test_home_counts_failed_attempts_since_the_last_sign_in(alice, clock):
         log_in(Client(REMOTE_ADDR=ip), "alice", WRONG)
     clock.advance(minutes=5)
     page = text(sign_in().get("/"))
-    assert "3 failed attempts to sign in since then." in page
+    assert "3 failed attempts to sign in since then: 3 wrong passwords." in page
 
 
 def test_failures_before_the_last_sign_in_are_not_counted_again(alice, clock):
@@ -60,7 +60,7 @@ def test_failed_codes_count_too(alice_2fa):
     log_in(client)
     verify(client, alice_2fa.wrong_code())
     page = text(sign_in_2fa(alice_2fa).get("/"))
-    assert "1 failed attempt to sign in since then." in page
+    assert "1 failed attempt to sign in since then: 1 wrong 2FA code." in page
 
 
 def sign_in_2fa(alice_2fa, challenge: str | None = None) -> Client:
@@ -80,3 +80,30 @@ def test_after_a_recovery_code_home_says_how_many_are_left_and_links_new_ones(al
 
 def test_a_sign_in_with_a_code_shows_no_recovery_warning(alice_2fa):
     assert "You signed in with a recovery code" not in text(sign_in_2fa(alice_2fa).get("/"))
+
+
+def test_failed_attempts_are_one_sentence_grouped_in_words(alice, clock):
+    """Issue 21 item 10: one sentence (one line of the status, not flex columns), each kind
+    counted once and in words: "possibly cloned key", never the log's machine name."""
+    from adminpanel import audit
+    from adminpanel.accounts.models import Account
+
+    sign_in()
+    clock.advance(minutes=5)
+    for ip in ("203.0.113.1", "203.0.113.2"):
+        log_in(Client(REMOTE_ADDR=ip), "alice", WRONG)
+    audit.record("webauthn_counter_regressed", actor=Account.objects.get(username="alice"))
+    clock.advance(minutes=5)
+    page = text(sign_in().get("/"))
+    status = re.search(
+        r'<p class="status warn"><span class="dot" aria-hidden="true"></span>'
+        r"<span>(.*?)</span></p>",
+        page,
+        re.S,
+    )
+    assert status, "the status is the dot and one span of text"
+    sentence = re.sub(r"<[^>]+>", "", status.group(1))
+    assert sentence.startswith(
+        "3 failed attempts to sign in since then: 2 wrong passwords and 1 possibly cloned key."
+    )
+    assert "counter_regressed" not in page

@@ -5,6 +5,7 @@ accept any IP address, recent failed logins, and a call to enable 2FA while it i
 import re
 
 import pytest
+from django.test import RequestFactory
 
 from adminpanel import audit
 from tests.integration.panel import (
@@ -81,15 +82,46 @@ def test_the_overview_lists_recent_failed_logins(admin, client):
     # A username nobody has is not logged: it may be a password typed in the wrong field.
     assert "nobody" not in failures
     assert failures.index("unknown account") < failures.index("admin")  # newest first
-    assert failures.count("web_login_failed") == 2
+    assert failures.count("Sign-in refused: wrong password") == 2
     assert "127.0.0.1" in failures
+
+
+def test_recent_failed_logins_are_grouped_and_in_words(admin):
+    """Issue 21 item 10: one row per account, kind and IP with how many; no machine names."""
+    far, near = (
+        RequestFactory().post("/login", REMOTE_ADDR=ip) for ip in ("203.0.113.9", "198.51.100.7")
+    )
+    for _ in range(3):
+        audit.record("web_login_failed", actor_name="admin", request=far)
+    audit.record("webauthn_counter_regressed", actor_name="admin", request=far)
+    audit.record("web_login_refused", actor_name="admin", request=near, reason="ip_not_allowed")
+    failures = section(text(log_in_admin().get("/")), "Recent failed logins")
+    rows = re.findall(r"<tr>\s*<td.*?</tr>", failures, re.S)
+    assert len(rows) == 3
+    wrong = next(r for r in rows if "Sign-in refused: wrong password" in r)
+    assert '<td data-label="Times"><span>3 ' in wrong
+    assert any("Security key refused: possibly cloned" in r for r in rows)
+    assert any("Sign-in refused: IP address not allowed" in r for r in rows)
+    for machine_name in ("web_login_failed", "counter_regressed", "ip_not_allowed", "<code"):
+        assert machine_name not in failures
+
+
+def test_no_api_badge_on_an_account_whose_api_login_is_refused(admin, enable_2fa):
+    """Issue 21 item 10: with 2FA on, the API login fails (SPEC §6): no API badge then."""
+    enable_2fa(make_subadmin(admin, "both", api_access=True, allowed_ips="192.0.2.1"))
+    make_subadmin(admin, "robot", web_access=False, api_access=True, allowed_ips="192.0.2.1")
+    accounts = section(text(log_in_admin().get("/")), "Accounts")
+    both = row(accounts, "both")
+    assert '<span class="badge">API</span>' not in both
+    assert "API login refused while 2FA is on" in both
+    assert '<span class="badge">API</span>' in row(accounts, "robot")
 
 
 def test_the_overview_shows_at_most_10_failures(admin):
     for n in range(12):
         audit.record("web_login_failed", actor_name=f"guess{n:02}")
     failures = section(text(log_in_admin().get("/")), "Recent failed logins")
-    assert failures.count("web_login_failed") == 10
+    assert failures.count("Sign-in refused: wrong password") == 10
     assert "guess11" in failures and "guess01" not in failures
 
 

@@ -354,3 +354,24 @@ def test_no_password_code_or_secret_appears_in_the_log(alice_2fa):
         logged = json.dumps(event.details) + event.actor_name + event.user_agent + event.event
         for secret in secrets:
             assert secret not in logged, f"{event.event} logs a secret"
+
+
+@pytest.mark.parametrize(
+    ("data", "missing", "kept"),
+    [
+        ({"username": "", "password": ""}, ["username", "password"], ""),
+        ({"username": "alice", "password": ""}, ["password"], "alice"),
+        ({"username": "  ", "password": "x"}, ["username"], ""),
+    ],
+)
+def test_an_empty_login_form_says_which_field_is_missing(client, data, missing, kept):
+    """Issue 21 item 13: not the generic refusal; the message under the empty field."""
+    response = client.post("/login", data)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Invalid username or password." not in page
+    for name in ("username", "password"):
+        said = f'<p class="field-error" id="id_{name}-error">Enter your {name}. </p>' in page
+        assert said == (name in missing)
+        assert (f'aria-describedby="id_{name}-error"' in page) == (name in missing)
+    assert f'value="{kept}"' in page

@@ -222,3 +222,15 @@ def test_the_chart_of_a_quiet_day_has_no_bars(clock, client):
     page = text(client.get("/logs"))
     assert "0 login failures and 0 2FA failures" in page
     assert '<rect x="' not in page
+
+
+def test_the_logs_pages_are_reachable_above_and_below_the_list(client):
+    """Issue 21 item 12: on a phone 25 stacked events are long: Older / Newer above them too."""
+    for n in range(30):
+        audit.record("domain_created", actor_name="bob", domain=f"d{n}.example")
+    page = text(client.get("/logs"))
+    assert page.count('<nav class="pagination"') == 2
+    assert page.count("Page 1 of 2") == 2
+    top = page.index('<nav class="pagination"')
+    assert top < page.index("<table") < page.rindex('<nav class="pagination"')
+    assert page.count("Older<span") == 2

@@ -23,7 +23,7 @@ from tests.integration.conftest import (
     text,
     verify,
 )
-from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options
+from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
 from tests.softkey import SoftKey
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +126,48 @@ def test_the_login_popup_offers_what_the_account_has(alice_2fa_by):
     else:
         assert "the 6-digit code from your authenticator app." in page
         assert 'inputmode="numeric"' in challenge_input(page)
+
+
+def key_button(page: str) -> str:
+    start = page.rindex("<button", 0, page.index(">Use security key"))
+    return page[start : page.index(">", start)]
+
+
+def test_with_a_key_and_an_app_the_login_popup_puts_the_key_first(alice_both):
+    """Issue 21 item 11: the key is the first, primary and focused answer; the code second."""
+    visitor = Client()
+    log_in(visitor)
+    page = text(visitor.get("/login"))
+    assert page.index(">Use security key") < page.index('<label for="id_challenge">')
+    assert 'class="button primary wide key-button"' in key_button(page)
+    assert "autofocus" in key_button(page)
+    assert "autofocus" not in challenge_input(page)
+    assert '<button class="button secondary" type="submit">Verify</button>' in page
+
+
+def test_the_throttled_login_popup_says_one_message_and_waits(alice_both):
+    """Issue 21 item 11: while throttled, one message (not also under the field and above the
+    pop-up), both buttons disabled until the wait ends, recovery codes not offered."""
+    visitor = Client()
+    log_in(visitor)
+    for _ in range(5):
+        response = verify(visitor, alice_both.app.wrong_code())
+    page = text(response)
+    assert "Invalid code. Too many failed attempts. Try again in 1 minute." in page
+    assert page.count("Too many failed attempts") == 1
+    assert "Lost it? Enter one of your recovery codes instead." not in page
+    assert "Recovery codes and security keys wait too." in page
+    assert "disabled" in key_button(page)
+    assert (
+        '<button class="button secondary" type="submit" disabled data-wait>Verify</button>' in page
+    )
+    # a code or a key answered while waiting is refused unchecked: one message, buttons off
+    response = verify(visitor, alice_both.app.next_code())
+    assert response.status_code == 429
+    assert text(response).count("Too many failed attempts") == 1
+    page = text(use_key(visitor, alice_both.key.get(options(visitor, "login"))))
+    assert page.count("Too many failed attempts") == 1
+    assert "disabled" in key_button(page)
 
 
 def test_an_empty_challenge_in_the_login_popup_says_what_to_give(alice_2fa_by, alice):

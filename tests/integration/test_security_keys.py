@@ -579,3 +579,36 @@ def test_confirm_access_refuses_a_key_of_another_session(logged_in, alice_key, c
     )
     assert "This answer belongs to another session." in text(response)
     assert not Event.objects.filter(event="access_confirmed").exists()
+
+
+# --- which keys are passkeys (issue 21 item 12) ---------------------------------------------
+
+
+def key_rows(client: Client) -> list[str]:
+    page = text(client.get("/security/2fa"))
+    table = page[page.index("Your security keys") :]
+    return re.findall(r"<tr>\s*<td>.*?</tr>", table[: table.index("</table>")], re.S)
+
+
+def test_the_keys_list_says_which_keys_are_passkeys(logged_in):
+    """The browser's credProps says the key keeps the account: a passkey; else a plain key."""
+    plain, phone = SoftKey(ORIGIN), SoftKey(ORIGIN)
+    assert add_key(logged_in, plain, "YubiKey").status_code == 200
+    answer = phone.create(options(logged_in, "register", name="Phone"))
+    answer["clientExtensionResults"] = {"credProps": {"rk": True}}
+    logged_in.post("/security/2fa/keys/add", {"name": "Phone", "credential": json.dumps(answer)})
+    rows = key_rows(logged_in)
+    assert len(rows) == 2
+    yubikey, phone_row = rows
+    assert '<td data-label="Kind"><span>Security key</span></td>' in yubikey
+    assert '<span class="badge ok">Passkey</span>' in phone_row
+    assert "Passkey" not in yubikey
+
+
+def test_a_key_that_signs_in_as_a_passkey_is_listed_as_one(alice_key):
+    """A key registered without credProps (an older browser) that signs in without a password
+    is a passkey from then on."""
+    client = Client()
+    assert passkey(client, alice_key.get(options(client, "passkey"))).url == "/"
+    (row,) = key_rows(client)
+    assert '<span class="badge ok">Passkey</span>' in row

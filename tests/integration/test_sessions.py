@@ -302,3 +302,19 @@ def test_deleting_a_sub_admin_removes_its_session_rows(admin, make_account):
     key = session_id(bob)
     subadmins.delete_subadmin(admin, bob_account())
     assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_the_sessions_page_comes_in_pages_of_10_this_session_first(alice):
+    """Issue 21 item 12: a phone stacks each session into a card; 12 of them come in pages."""
+    for n in range(11):
+        signed_in(ip=f"192.0.2.{20 + n}")
+    me = signed_in(user_agent=IPHONE, ip="198.51.100.7")
+    first = text(me.get("/security/sessions"))
+    assert "12 signed-in sessions, 10 a page" in first
+    assert first.count('<tr class="current">') == 1
+    assert len(sign_out_buttons(first)) == 9  # 10 rows: this one signs out by Log out
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    assert "Sign out all other sessions" in first
+    second = text(me.get("/security/sessions?page=2"))
+    assert len(sign_out_buttons(second)) == 2
+    assert '<tr class="current">' not in second

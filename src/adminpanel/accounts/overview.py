@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
+from adminpanel.audit.words import REASONS, event_label
 from adminpanel.twofactor import interface as twofactor
 
 FAILURE_EVENTS = (
@@ -15,6 +16,7 @@ FAILURE_EVENTS = (
     "api_login_refused",
     "web_login_throttled",
     "api_login_throttled",
+    "webauthn_counter_regressed",
 )
 # Attempts at this account that failed, for "after the fact" (SPEC §12).
 ATTEMPTS_FAILED = (
@@ -24,7 +26,68 @@ ATTEMPTS_FAILED = (
     "web_login_throttled",
     "api_login_throttled",
     "access_confirm_failed",
+    "webauthn_counter_regressed",
 )
+# Each kind of failed attempt in words, singular and plural, for Home's one sentence.
+ATTEMPT_WORDS = {
+    "web_login_failed": ("wrong password", "wrong passwords"),
+    "api_login_failed": ("wrong password at the API", "wrong passwords at the API"),
+    "2fa_failed": ("wrong 2FA code", "wrong 2FA codes"),
+    "web_login_throttled": ("try while paused", "tries while paused"),
+    "api_login_throttled": ("API try while paused", "API tries while paused"),
+    "access_confirm_failed": (
+        "wrong password at Confirm access",
+        "wrong passwords at Confirm access",
+    ),
+    "webauthn_counter_regressed": ("possibly cloned key", "possibly cloned keys"),
+}
+# How many of the Admin's recent failures are read to group them.
+RECENT_FAILURES_READ = 200
+
+
+def _failure_words(event: Event) -> str:
+    """E.g. "Sign-in refused: IP address not allowed", "Security key refused: possibly cloned"."""
+    words = event_label(event.event)
+    reason = event.details.get("reason") if isinstance(event.details, dict) else None
+    if reason:
+        words += f": {REASONS.get(reason, str(reason).replace('_', ' '))}"
+    return words
+
+
+def grouped_failures(events, limit: int = 10) -> list[dict]:
+    """Failures with the same account, kind and IP as one row: how many, first and last time."""
+    groups: dict[tuple, dict] = {}
+    for e in events:
+        what = _failure_words(e)
+        key = (e.actor_name, what, e.ip)
+        group = groups.get(key)
+        if group is None:
+            if len(groups) == limit:
+                continue
+            groups[key] = {
+                "account": e.actor_name,
+                "what": what,
+                "ip": e.ip,
+                "count": 1,
+                "last": e.at,
+                "first": e.at,
+            }
+        else:
+            group["count"] += 1
+            group["first"] = e.at
+    return list(groups.values())
+
+
+def attempts_in_words(counts: dict[str, int]) -> str:
+    """E.g. "2 wrong passwords and 1 possibly cloned key", most frequent first."""
+    parts = [
+        f"{n} {ATTEMPT_WORDS[event][0 if n == 1 else 1]}"
+        for event, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        if n
+    ]
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def security_overview(actor: Account) -> dict:
@@ -39,6 +102,8 @@ def security_overview(actor: Account) -> dict:
             "two_factor": a.two_factor,
             "methods": twofactor.method_names(a),
             "required": policy.must_have_2fa(a, current),
+            # SPEC §6: the API login of an account with a second factor is refused.
+            "api_login": a.api_access and not a.two_factor,
         }
         for a in accounts
     ]
@@ -50,7 +115,9 @@ def security_overview(actor: Account) -> dict:
             for a in accounts
             if a.api_access and not a.allowed_ips and a.is_active and not a.is_owner
         ],
-        "recent_failures": list(Event.objects.filter(event__in=FAILURE_EVENTS)[:10]),
+        "recent_failures": grouped_failures(
+            Event.objects.filter(event__in=FAILURE_EVENTS)[:RECENT_FAILURES_READ]
+        ),
     }
 
 
@@ -65,8 +132,12 @@ def after_the_fact(account: Account, session) -> dict:
     failures = Event.objects.filter(actor=account, event__in=ATTEMPTS_FAILED)
     if previous is not None:
         failures = failures.filter(at__gt=previous.at)
+    counts: dict[str, int] = {}
+    for event in failures.values_list("event", flat=True):
+        counts[event] = counts.get(event, 0) + 1
     return {
         "last_sign_in": previous,
-        "failed_since": failures.count(),
+        "failed_since": sum(counts.values()),
+        "failed_since_words": attempts_in_words(counts),
         "recovery_sign_in_left": session.get(web_sessions.RECOVERY_CODES_LEFT),
     }

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
@@ -20,6 +21,8 @@ from adminpanel.errors import Refused
 from adminpanel.pages import render_refused, safe_next
 from adminpanel.twofactor import interface as twofactor
 
+SESSIONS_PAGE_SIZE = 10
+
 
 @login_required
 @require_GET
@@ -27,8 +30,10 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
     found = web_sessions.sessions_of(
         request.user, current_key=request.session.session_key, now=clock.now()
     )
-    rows = [{"session": s, "browser": describe(s.user_agent)} for s in found]
-    return render(request, "accounts/sessions.html", {"rows": rows})
+    # Pages of 10 (this session first, on page 1), so a phone's stacked list stays short.
+    page = Paginator(found, SESSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"session": s, "browser": describe(s.user_agent)} for s in page.object_list]
+    return render(request, "accounts/sessions.html", {"rows": rows, "page": page})
 
 
 @login_required

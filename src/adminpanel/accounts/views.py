@@ -87,8 +87,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
     form = LoginForm(request.POST)
     if not form.is_valid():
-        messages.error(request, services.INVALID_CREDENTIALS)
-        return _login_page(request, LoginForm(), status=400)
+        missing = [
+            name for name, errors in form.errors.as_data().items() if errors[0].code == "required"
+        ]
+        if not missing:  # e.g. far too long: one answer for every wrong sign-in
+            messages.error(request, services.INVALID_CREDENTIALS)
+            return _login_page(request, LoginForm(), status=400)
+        # An empty field is not a wrong password: say which one is missing, by the field.
+        kept = LoginForm({"username": request.POST.get("username", "").strip()[:150]})
+        kept.is_valid()
+        for name in list(kept.errors):
+            if name in missing:
+                kept.errors[name] = kept.error_class([f"Enter your {name}."])
+            else:
+                del kept.errors[name]
+        return _login_page(request, kept, status=400)
     now = clock.now()
     try:
         account = services.check_password_step(
@@ -118,6 +131,13 @@ def _back_to_password_step(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
+def _wait(refused: Refused) -> dict:
+    """The pop-up's wait after too many failures: its message and seconds, or nothing."""
+    if not refused.retry_after:
+        return {}
+    return {"wait_seconds": refused.retry_after, "wait_message": refused.message}
+
+
 @require_POST
 def verify_view(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
@@ -135,11 +155,16 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except Refused as refused:
-            # The wait, counted down in the pop-up.
-            context = _login_context(
-                challenge=form, account=account, wait_seconds=refused.retry_after
+            # The wait: one message, counted down in the pop-up, its buttons off until it ends.
+            context = _login_context(challenge=form, account=account, **_wait(refused))
+            return render_refused(
+                request,
+                LOGIN_TEMPLATE,
+                context,
+                refused,
+                form=form,
+                shown=bool(refused.retry_after),
             )
-            return render_refused(request, LOGIN_TEMPLATE, context, refused, form=form)
         services.cancel_pending_login(request.session)
         return _finish_login(
             request,
@@ -170,12 +195,22 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except Refused as refused:
+        waiting = _wait(refused)
         context = _login_context(
-            challenge=twofactor.challenge_form(), account=account, key_error=refused.message
+            challenge=twofactor.challenge_form(),
+            account=account,
+            key_error="" if waiting else refused.message,
+            **waiting,
         )
         # said beside Use security key (the form's field is hidden), not above the pop-up
         return render_refused(
-            request, LOGIN_TEMPLATE, context, refused, form=form, field="credential"
+            request,
+            LOGIN_TEMPLATE,
+            context,
+            refused,
+            form=form,
+            field="credential",
+            shown=bool(waiting),
         )
     services.cancel_pending_login(request.session)
     return _finish_login(request, account, next_url, with_2fa=True)

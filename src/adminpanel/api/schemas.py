@@ -45,7 +45,7 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 # Path parameters: an object's id (the example helps the docs and the fuzzer).
 DomainId = Annotated[int, Path(description="The domain's id.", example=1)]
-UserId = Annotated[int, Path(description="The user's (mailbox's) id.", example=1)]
+UserId = Annotated[int, Path(description="The mailbox's id.", example=1)]
 AliasId = Annotated[int, Path(description="The alias's id.", example=1)]
 AliasDomainId = Annotated[int, Path(description="The alias domain's id.", example=1)]
 SubadminId = Annotated[int, Path(description="The Sub-Admin's id.", example=2)]
@@ -191,7 +191,9 @@ class DomainOut(Schema):
 class DomainIn(Input):
     name: str = Field(examples=["example.org"])
     active: bool = True
-    catch_all: str = Field("", description="An address that receives mail for unknown users.")
+    catch_all: str = Field(
+        "", description="An address that receives mail for this domain's unknown addresses."
+    )
 
 
 class DomainPatch(Input):

@@ -69,6 +69,10 @@ class WebAuthnKey(models.Model):
     user_handle = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=clock.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # A passkey (a discoverable credential): it keeps the account and can sign in without a
+    # password. Known from the browser's credProps at registration, a synced (multi-device)
+    # key, or a Sign in with a passkey made with it.
+    passkey = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -38,6 +38,7 @@ from webauthn.helpers import (
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
+    CredentialDeviceType,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -160,6 +161,8 @@ class _Answer:
     challenge: str  # base64url, as stored
     origin: str
     credential_id: str
+    # the browser's credProps at registration: the key keeps the account (a passkey)
+    discoverable: bool = False
 
 
 def _parse(raw: object, *, registration: bool) -> _Answer:
@@ -187,7 +190,10 @@ def _parse(raw: object, *, registration: bool) -> _Answer:
     credential_id = bytes_to_base64url(credential.raw_id)
     if credential.id != credential_id or len(credential_id) > 1400 or not challenge:
         raise Refused("malformed", UNREADABLE)
-    return _Answer(credential, challenge, client.origin[:200], credential_id)
+    extensions = raw.get("clientExtensionResults")
+    props = extensions.get("credProps") if isinstance(extensions, dict) else None
+    discoverable = isinstance(props, dict) and props.get("rk") is True
+    return _Answer(credential, challenge, client.origin[:200], credential_id, discoverable)
 
 
 # --- challenges --------------------------------------------------------------------------
@@ -403,6 +409,9 @@ def _register(
                 sign_count=verified.sign_count,
                 user_handle=challenge.user_handle,
                 created_at=now,
+                # a passkey: the browser says the key keeps the account, or it syncs
+                passkey=answer.discoverable
+                or verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
             )
     except IntegrityError:
         raise Refused("already_registered", "This security key is already registered.") from None
@@ -668,6 +677,8 @@ def sign_in_with_passkey(
                 request=request,
             )
         if isinstance(outcome, Verdict):
+            if not key.passkey:  # it just signed in without a password: a passkey
+                WebAuthnKey.objects.filter(pk=key.pk).update(passkey=True)
             audit.record(
                 "passkey_sign_in", actor=locked, request=request, key=key.pk, name=key.name
             )

@@ -56,7 +56,7 @@ def update_domain(request: HttpRequest, domain_id: DomainId, payload: DomainPatc
 
 @router.delete("/{domain_id}", response=responses({204: None}, *ITEM))
 def delete_domain(request: HttpRequest, domain_id: DomainId, cascade: bool = False) -> Status:
-    """A domain with users or aliases is deleted only with `?cascade=true` (then with them)."""
+    """A domain with mailboxes or aliases is deleted only with `?cascade=true` (then with them)."""
     account = actor(request)
     services.delete_domain(
         account, selectors.get_domain(account, domain_id), cascade=cascade, request=request

@@ -71,7 +71,8 @@
       });
   }
 
-  // The wait after too many wrong codes, in the 2FA pop-up.
+  // The wait after too many wrong codes, in the 2FA pop-up: its buttons (rendered disabled)
+  // come back when it ends.
   function startWaitCountdown() {
     var box = document.getElementById("wait-countdown");
     if (!box) return;
@@ -80,6 +81,11 @@
         box.classList.remove("urgent");
         box.textContent = "You can try again now.";
         live.textContent = box.textContent;
+        document.querySelectorAll("[data-wait]").forEach(function (button) {
+          button.disabled = false;
+        });
+        var input = document.querySelector("#tfa-dialog input[name=challenge]");
+        if (input) input.focus();
       });
   }
 

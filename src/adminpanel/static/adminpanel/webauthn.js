@@ -32,6 +32,10 @@
 
   // The options arrive as JSON (base64url strings); the browser wants ArrayBuffers.
   function creationOptions(json) {
+    // credProps: the browser says whether the key keeps the account (a passkey).
+    json = Object.assign({}, json, {
+      extensions: Object.assign({}, json.extensions, { credProps: true })
+    });
     if (PublicKeyCredential.parseCreationOptionsFromJSON) {
       return PublicKeyCredential.parseCreationOptionsFromJSON(json);
     }

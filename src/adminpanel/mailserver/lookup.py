@@ -22,6 +22,7 @@ import socketserver
 import sqlite3
 import threading
 
+from adminpanel.mailserver.background import BackgroundServer
 from adminpanel.mailserver.config import DEAD_ALIAS_QUERY, POSTMASTER_QUERY, RECIPIENT_DELIMITER
 
 MAX_REQUEST = 10_000
@@ -271,11 +272,12 @@ class _Handler(socketserver.StreamRequestHandler):
             lookups.close()
 
 
-class LookupServer(socketserver.ThreadingTCPServer):
+class LookupServer(BackgroundServer, socketserver.ThreadingTCPServer):
     """The socketmap server, one thread per Postfix connection (Postfix keeps them open), at
     most MAX_CONNECTIONS at once; a connection idle for IDLE_TIMEOUT seconds is closed."""
 
     daemon_threads = True
+    thread_name = "socketmap"
     allow_reuse_address = True
 
     def __init__(
@@ -289,7 +291,6 @@ class LookupServer(socketserver.ThreadingTCPServer):
     ):
         super().__init__((host, port), _Handler)
         self.lookups = Lookups(database_path)
-        self.serving = False
         self.idle_timeout = idle_timeout
         self.slots = threading.BoundedSemaphore(max_connections)
 
@@ -310,20 +311,3 @@ class LookupServer(socketserver.ThreadingTCPServer):
             super().process_request_thread(request, client_address)
         finally:
             self.slots.release()
-
-    @property
-    def address(self) -> str:
-        host, port = self.server_address[:2]
-        return f"{host}:{port}"
-
-    def start(self) -> LookupServer:
-        """Serve in a background thread (mailserver-run, the tests)."""
-        threading.Thread(target=self.serve_forever, name="socketmap", daemon=True).start()
-        self.serving = True
-        return self
-
-    def stop(self) -> None:
-        if self.serving:
-            self.shutdown()
-            self.serving = False
-        self.server_close()

@@ -14,11 +14,11 @@ keeps working, with only Dovecot's own defenses.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from adminpanel.mailserver.background import BackgroundServer
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.purge import connect
 
@@ -102,25 +102,9 @@ def _handler(limits: Limits):
     return Handler
 
 
-class PolicyServer(ThreadingHTTPServer):
+class PolicyServer(BackgroundServer, ThreadingHTTPServer):
     daemon_threads = True
+    thread_name = "auth-policy"
 
     def __init__(self, limits: Limits, host: str = "127.0.0.1", port: int = 0):
         super().__init__((host, port), _handler(limits))
-        self.serving = False
-
-    @property
-    def address(self) -> str:
-        host, port = self.server_address[:2]
-        return f"{host}:{port}"
-
-    def start(self) -> PolicyServer:
-        threading.Thread(target=self.serve_forever, name="auth-policy", daemon=True).start()
-        self.serving = True
-        return self
-
-    def stop(self) -> None:
-        if self.serving:
-            self.shutdown()
-            self.serving = False
-        self.server_close()

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from adminpanel import audit, clock
+from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import Account, AccountManager, EmailChange
 from adminpanel.accounts.signals import LINK_HOURS, email_confirmation_requested
-from adminpanel.accounts.subadmins import normalize_allowed_ips
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, Refused
 from adminpanel.net import ip_allowed

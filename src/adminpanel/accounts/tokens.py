@@ -19,8 +19,7 @@ from django.db import connection, transaction
 
 from adminpanel import audit, clock
 from adminpanel.accounts import access
-from adminpanel.accounts.models import Account
-from adminpanel.api.models import ApiToken
+from adminpanel.accounts.models import Account, ApiToken
 from adminpanel.errors import Refused
 
 TOKEN_LIFETIME = timedelta(hours=1)

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from adminpanel import clock
-from adminpanel.audit import selectors
 from adminpanel.audit.chart import failures_per_hour
-from adminpanel.audit.forms import LogFilterForm
+from adminpanel.logs import selectors
+from adminpanel.logs.forms import LogFilterForm
 from adminpanel.pages import paginate
 
 CSV_COLUMNS = ["time_utc", "actor", "event", "ip", "user_agent", "details"]
@@ -45,7 +45,7 @@ def logs_view(request: HttpRequest) -> HttpResponse:
         "chart": failures_per_hour(clock.now()),
         "query": query.urlencode(),
     }
-    return render(request, "audit/logs.html", context, status=400 if form.errors else 200)
+    return render(request, "logs/logs.html", context, status=400 if form.errors else 200)
 
 
 def _safe_cell(value: str) -> str:

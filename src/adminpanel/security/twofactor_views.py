@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from adminpanel import clock
 from adminpanel.accounts import policy, web_sessions
-from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.errors import Refused
+from adminpanel.login.confirm import confirm_access_required
 from adminpanel.pages import render_refused
 from adminpanel.twofactor import interface, recovery, services, webauthn
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm

@@ -6,13 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from adminpanel.accounts import subadmins
-from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.permissions import require_admin
-from adminpanel.accounts.subadmin_forms import SubAdminEditForm, SubAdminForm
 from adminpanel.errors import Invalid
+from adminpanel.login.confirm import confirm_access_required
 from adminpanel.pages import paginate, search_query, show_invalid
 from adminpanel.sections import SECTIONS
+from adminpanel.subadmins import services as subadmins
+from adminpanel.subadmins.forms import SubAdminEditForm, SubAdminForm
 from adminpanel.twofactor import interface as twofactor
 
 
@@ -42,7 +42,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
         }
         for a in page.object_list
     ]
-    return render(request, "accounts/subadmin_list.html", {"page": page, "rows": rows, "q": search})
+    return render(request, "subadmins/list.html", {"page": page, "rows": rows, "q": search})
 
 
 @login_required
@@ -61,9 +61,7 @@ def add_view(request: HttpRequest) -> HttpResponse:
         else:
             return _saved(request, account, warnings, "Added")
     status = 400 if form.is_bound and form.errors else 200
-    return render(
-        request, "accounts/subadmin_form.html", {"form": form, "adding": True}, status=status
-    )
+    return render(request, "subadmins/form.html", {"form": form, "adding": True}, status=status)
 
 
 @login_required
@@ -97,7 +95,7 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
     context = {"form": form, "subadmin": account, "two_factor": twofactor.is_enabled(account)}
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "accounts/subadmin_form.html", context, status=status)
+    return render(request, "subadmins/form.html", context, status=status)
 
 
 @login_required
@@ -108,7 +106,7 @@ def reset_2fa_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = subadmins.get_subadmin(request.user, pk)
     if request.method == "GET":
         context = {"subadmin": account, "two_factor": twofactor.is_enabled(account)}
-        return render(request, "accounts/subadmin_reset_2fa.html", context)
+        return render(request, "subadmins/reset_2fa.html", context)
     subadmins.reset_subadmin_2fa(request.user, account, request=request)
     messages.success(
         request,
@@ -127,4 +125,4 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         subadmins.delete_subadmin(request.user, account, request=request)
         messages.success(request, f"Deleted the Sub-Admin {account.username}.")
         return redirect("subadmins")
-    return render(request, "accounts/subadmin_delete.html", {"subadmin": account})
+    return render(request, "subadmins/delete.html", {"subadmin": account})

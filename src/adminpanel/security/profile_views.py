@@ -9,11 +9,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from adminpanel import clock
 from adminpanel.accounts import profile
-from adminpanel.accounts.confirm import confirm_access_required
-from adminpanel.accounts.profile_forms import ProfileForm
 from adminpanel.errors import Invalid, Refused
+from adminpanel.login.confirm import confirm_access_required
 from adminpanel.net import client_ip
 from adminpanel.pages import show_invalid
+from adminpanel.security.forms import ProfileForm
 
 LINK_SENT = (
     "A link was mailed to {address}. Your notices go there once you open it, signed in as "
@@ -57,7 +57,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         "pending": profile.pending_email(account, clock.now()),
     }
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "accounts/profile.html", context, status=status)
+    return render(request, "security/profile.html", context, status=status)
 
 
 @login_required

@@ -1,59 +1,33 @@
-"""Web login, the 2FA pop-up, logout and the home page. Thin: rules live in services."""
+"""Web login, the 2FA pop-up, passkey sign-in, Confirm access and logout. Thin: each view
+calls one service of login.services."""
 
-from django.conf import settings
+from urllib.parse import urlsplit
+
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import services, web_sessions
-from adminpanel.accounts.confirm import confirm_access_required
-from adminpanel.accounts.forms import LoginForm, OwnPasswordForm
-from adminpanel.accounts.overview import after_the_fact, security_overview
 from adminpanel.errors import Refused
-from adminpanel.net import client_ip
+from adminpanel.login import confirm, services
+from adminpanel.login.forms import ConfirmAccessForm, LoginForm
 from adminpanel.pages import render_refused, safe_next
 from adminpanel.twofactor import interface as twofactor
-
-
-def _finish_login(
-    request: HttpRequest, account, next_url: str, *, with_2fa: bool, recovery_codes_left=None
-):
-    # One transaction: the old session row goes, the login is logged, the new session row is
-    # written; one commit instead of three (each waits for the database's disk), and a login
-    # is recorded whole or not at all.
-    with transaction.atomic():
-        login(request, account)  # a new session id
-        web_sessions.start(
-            request,
-            account,
-            two_factor=with_2fa,
-            now=clock.now(),
-            recovery_codes_left=recovery_codes_left,
-        )
-        services.record_login(account, request=request, with_2fa=with_2fa)
-    return redirect(next_url)
 
 
 def _pending(request: HttpRequest):
     """(account, next) of the live pending login, or None; an expired one adds a message."""
     try:
-        return services.pending_login(
-            request.session,
-            now=clock.now(),
-            pending_seconds=settings.PENDING_LOGIN_SECONDS,
-            request=request,
-        )
+        return services.live_pending_login(request)
     except Refused as refused:
         messages.error(request, refused.message)
         return None
 
 
-LOGIN_TEMPLATE = "accounts/login.html"
+LOGIN_TEMPLATE = "login/login.html"
 
 
 def _popup(account) -> dict:
@@ -102,26 +76,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
             else:
                 del kept.errors[name]
         return _login_page(request, kept, status=400)
-    now = clock.now()
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     try:
-        account = services.check_password_step(
-            form.cleaned_data["username"],
-            form.cleaned_data["password"],
-            ip=client_ip(request),
-            channel="web",
-            now=now,
-            request=request,
+        complete = services.password_step(
+            request, form.cleaned_data["username"], form.cleaned_data["password"], next_url=next_url
         )
     except Refused as refused:
         form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
         return render_refused(request, LOGIN_TEMPLATE, {"form": form, "challenge": None}, refused)
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if not services.needs_second_step(account):
-        return _finish_login(request, account, next_url, with_2fa=False)
-    services.begin_pending_login(
-        request.session, account, next_url=next_url, now=now, request=request
-    )
-    return redirect("login")
+    return redirect(next_url) if complete else redirect("login")
 
 
 def _back_to_password_step(request: HttpRequest) -> HttpResponse:
@@ -147,13 +110,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     form = twofactor.challenge_form(request.POST, account=account)
     if form.is_valid():
         try:
-            verdict = twofactor.verify(
-                account,
-                form.cleaned_data["challenge"],
-                purpose="login",
-                now=clock.now(),
-                request=request,
-            )
+            services.complete_with_code(request, account, form.cleaned_data["challenge"])
         except Refused as refused:
             # The wait: one message, counted down in the pop-up, its buttons off until it ends.
             context = _login_context(challenge=form, account=account, **_wait(refused))
@@ -165,14 +122,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 form=form,
                 shown=bool(refused.retry_after),
             )
-        services.cancel_pending_login(request.session)
-        return _finish_login(
-            request,
-            account,
-            next_url,
-            with_2fa=True,
-            recovery_codes_left=verdict.recovery_codes_left,
-        )
+        return redirect(next_url)
     return _login_page(request, LoginForm(), challenge=form, account=account)
 
 
@@ -187,13 +137,7 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
     try:
         if not form.is_valid():
             raise Refused("malformed", form.errors["credential"][0])
-        twofactor.verify_key(
-            account,
-            form.cleaned_data["credential"],
-            purpose="login",
-            now=clock.now(),
-            request=request,
-        )
+        services.complete_with_key(request, account, form.cleaned_data["credential"])
     except Refused as refused:
         waiting = _wait(refused)
         context = _login_context(
@@ -212,8 +156,7 @@ def verify_key_view(request: HttpRequest) -> HttpResponse:
             field="credential",
             shown=bool(waiting),
         )
-    services.cancel_pending_login(request.session)
-    return _finish_login(request, account, next_url, with_2fa=True)
+    return redirect(next_url)
 
 
 @require_POST
@@ -223,14 +166,10 @@ def passkey_view(request: HttpRequest) -> HttpResponse:
     try:
         if not form.is_valid():
             raise Refused("malformed", form.errors["credential"][0])
-        account = twofactor.sign_in_with_passkey(
-            form.cleaned_data["credential"], ip=client_ip(request), now=clock.now(), request=request
-        )
+        services.sign_in_with_passkey(request, form.cleaned_data["credential"])
     except Refused as refused:
         return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)
-    services.cancel_pending_login(request.session)
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    return _finish_login(request, account, next_url, with_2fa=True)
+    return redirect(safe_next(request, request.POST.get("next") or request.GET.get("next")))
 
 
 @require_POST
@@ -241,50 +180,71 @@ def cancel_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        services.record_logout(request.user, request=request)
-        web_sessions.forget(request)
-    logout(request)  # flushes the session row: the session ends on every instance
+    services.log_out(request)
     messages.info(request, "You have been logged out.")
     return redirect("login")
 
 
-@login_required
-def home_view(request: HttpRequest) -> HttpResponse:
-    account = request.user
-    context = {
-        "two_factor_enabled": twofactor.is_enabled(account),
-        "recovery_codes_left": twofactor.recovery_codes_left(account),
-        **security_overview(account),
-        **after_the_fact(account, request.session),
-    }
-    return render(request, "accounts/home.html", context)
+TEMPLATE = "login/confirm.html"
+# What the page that sent a person to Confirm access does, by its URL name (the page names it).
+ACTIONS = {
+    "password": "change your password",
+    "profile": "change your profile (the notice e-mail, Allowed IPs)",
+    "policy": "change the 2FA policy for Sub-Admins",
+    "2fa": "add a security key",
+    "2fa-enable": "set up an authenticator app",
+    "2fa-setup": "set up an authenticator app",
+    "2fa-disable": "turn off two-factor authentication",
+    "2fa-recovery-codes": "generate new recovery codes",
+    "2fa-key-remove": "remove a security key",
+    "2fa-app-replace": "replace your authenticator app",
+    "2fa-app-replace-setup": "replace your authenticator app",
+    "2fa-app-remove": "remove your authenticator app",
+    "subadmin-add": "add a Sub-Admin",
+    "subadmin-edit": "change a Sub-Admin",
+    "subadmin-delete": "delete a Sub-Admin",
+    "subadmin-reset-2fa": "reset a Sub-Admin's 2FA",
+}
+
+
+def _guarded_action(next_url: str) -> tuple[str, str]:
+    """(what the page at next_url does, its path), for the Confirm access page to name it."""
+    path = urlsplit(next_url).path
+    try:
+        name = resolve(path).url_name
+    except Resolver404:
+        name = None
+    return ACTIONS.get(name, ""), path
 
 
 @login_required
-@confirm_access_required
 @require_http_methods(["GET", "POST"])
-def password_view(request: HttpRequest) -> HttpResponse:
-    form = OwnPasswordForm(request.user, request.POST or None)
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    action, path = _guarded_action(next_url)
+    context = {
+        "form": form,
+        "next": next_url,
+        "action": action,
+        "resumes": confirm.waiting_post(request, path),
+        "two_factor": confirm.needs_second_factor(request.user),
+        **twofactor.factor_flags(request.user),
+    }
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_own_password(
-                request.user,
-                form.cleaned_data["old_password"],
-                form.cleaned_data["new_password1"],
-                request=request,
+            confirm.confirm_access(
+                request,
+                form.cleaned_data["password"],
+                form.cleaned_data["challenge"],
+                now=clock.now(),
+                key_answer=form.cleaned_data["credential"],
             )
         except Refused as refused:
-            form.add_error("old_password", refused.message)
-            response = render(request, "accounts/password.html", {"form": form}, status=400)
-            if refused.throttled:  # too many attempts: 429 and the wait
-                response.status_code = 429
-                response["Retry-After"] = str(refused.retry_after)
-            return response
-        old_key = request.session.session_key
-        update_session_auth_hash(request, request.user)  # this session stays, others end
-        web_sessions.follow_new_key(request, old_key)
-        messages.success(request, "Your password was changed. Other sessions were logged out.")
-        return redirect("password")
-    status = 400 if form.is_bound and form.errors else 200
-    return render(request, "accounts/password.html", {"form": form}, status=status)
+            field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            if field == "challenge" and form.cleaned_data["credential"]:
+                field = "credential"  # said beside Use security key
+            return render_refused(request, TEMPLATE, context, refused, form=form, field=field)
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render(request, TEMPLATE, context, status=status)

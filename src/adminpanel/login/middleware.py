@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 
 from adminpanel import audit, clock
 from adminpanel.accounts import access, policy, web_sessions
+from adminpanel.login import gate
 from adminpanel.net import client_ip
 
 # Refreshing the idle clock on every request would write the session row every time;
@@ -83,7 +84,7 @@ class PolicyGateMiddleware:
             account.is_authenticated
             and not account.is_owner
             and not request.path.startswith(GATE_OPEN)
-            and policy.gated(account)
+            and gate.gated(account)
         ):
             messages.warning(request, policy.REQUIRED)
             return redirect("2fa")

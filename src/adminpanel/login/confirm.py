@@ -18,8 +18,8 @@ from django.shortcuts import redirect
 from adminpanel import audit, clock
 from adminpanel.accounts import guessing, web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.accounts.services import INVALID_CREDENTIALS
 from adminpanel.errors import Refused
+from adminpanel.login.services import INVALID_CREDENTIALS
 from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
 

@@ -1,21 +1,19 @@
 """The rules for Sub-Admins (SPEC §2): only the Admin creates, edits, resets and deletes them."""
 
-import ipaddress
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from adminpanel import audit
 from adminpanel.accounts import web_sessions
+from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
-from adminpanel.api.tokens import revoke_tokens_after_change
+from adminpanel.accounts.tokens import revoke_tokens_after_change
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.twofactor import interface as twofactor
 
-MAX_ALLOWED_IPS = 100
 WARN_API_ANY_IP = (
     "This account has API access from any IP address. An API login cannot use 2FA, so "
     "restrict it to the addresses your integration uses."
@@ -24,47 +22,6 @@ WARN_API_WITH_2FA = (
     "This account has 2FA enabled, so its API login will fail. Use an account without 2FA "
     "(API access only) for integrations."
 )
-
-
-def normalize_allowed_ips(raw: object) -> list[str]:
-    """Addresses and CIDR ranges, IPv4 and IPv6, one per line (or a list), normalized."""
-    if raw is None:
-        return []
-    items = raw.splitlines() if isinstance(raw, str) else raw
-    if not isinstance(items, list):
-        raise Invalid("allowed_ips", "Enter one IP address or CIDR range per line.")
-    cleaned: list[str] = []
-    wrong: list[str] = []  # every bad line is named at once, not only the first
-    for item in items:
-        if not isinstance(item, str):
-            raise Invalid("allowed_ips", "Enter one IP address or CIDR range per line.")
-        text = item.strip()
-        if not text:
-            continue
-        try:
-            if "%" in text:  # a zone index ("fe80::1%eth0") never matches a client address
-                raise ValueError(text)
-            entry = (
-                str(ipaddress.ip_network(text, strict=False))
-                if "/" in text
-                else str(ipaddress.ip_address(text))
-            )
-        except ValueError:
-            wrong.append(repr(text[:60]))
-            continue
-        if entry not in cleaned:
-            cleaned.append(entry)
-    if wrong:
-        listed = ", ".join(wrong[:10]) + (f" and {len(wrong) - 10} more" if len(wrong) > 10 else "")
-        verb = (
-            "is not an IP address or CIDR range"
-            if len(wrong) == 1
-            else "are not IP addresses or CIDR ranges"
-        )
-        raise Invalid("allowed_ips", f"{listed} {verb}.")
-    if len(cleaned) > MAX_ALLOWED_IPS:
-        raise Invalid("allowed_ips", f"Enter at most {MAX_ALLOWED_IPS} addresses or ranges.")
-    return cleaned
 
 
 def _username(raw: object) -> str:

@@ -1,23 +1,12 @@
 from django import forms
 
-from adminpanel.accounts.forms import new_password_field
+from adminpanel.accounts.access import normalize_allowed_ips
+from adminpanel.accounts.forms import allowed_ips_field, new_password_field
 from adminpanel.accounts.models import Level
-from adminpanel.accounts.subadmins import normalize_allowed_ips
 from adminpanel.errors import Invalid
 from adminpanel.sections import SECTIONS
 
 LEVELS = [(level.value, level.label) for level in Level]
-
-
-def allowed_ips_field() -> forms.CharField:
-    """The Allowed IPs text area, for a Sub-Admin's form and the Admin's own profile."""
-    return forms.CharField(
-        label="Allowed IPs",
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text="One IP address or CIDR range per line, IPv4 or IPv6. Empty: any address.",
-    )
 
 
 class SubAdminForm(forms.Form):

@@ -113,7 +113,7 @@ def _take_address_slot(ip: str, now: datetime) -> TooManyAttempts | None:
 
 def _take_account_slot(account: Account, now: datetime) -> TooManyAttempts | None:
     """Under the lock of the account's row (the house's one lock for security state)."""
-    Account.objects.select_for_update().filter(pk=account.pk).first()
+    Account.objects.locked(account)
     state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
     if state.retry_at is not None and state.retry_at > now:
         first = state.refusal_logged_for != state.retry_at

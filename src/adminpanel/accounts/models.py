@@ -35,6 +35,11 @@ class AccountManager(BaseUserManager):
         account.save(using=self._db)
         return account
 
+    def locked(self, account: "Account") -> "Account":
+        """The account's row, locked until the transaction ends: the one lock that orders every
+        change of an account's security state, on every instance (ARCHITECTURE.md)."""
+        return self.select_for_update().get(pk=account.pk)
+
     def create_superuser(self, username: str, password: str | None = None, **fields):
         fields.setdefault("is_owner", True)
         return self.create_user(username, password, **fields)
@@ -51,7 +56,11 @@ class Account(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     web_access = models.BooleanField("Admin Panel", default=True)
     api_access = models.BooleanField("API", default=False)
-    # One permission level per section (domains, users, aliases, logs): added below, from SECTIONS.
+    # One permission level per section of adminpanel.sections (a test checks they agree).
+    domains = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    users = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    aliases = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
     # This Sub-Admin must use 2FA (SPEC §12), whatever the Policy says for all of them.
@@ -91,12 +100,6 @@ class Account(AbstractBaseUser):
     @property
     def role(self) -> str:
         return "Admin" if self.is_owner else "Sub-Admin"
-
-
-for _section in panel_sections.SECTIONS:
-    Account.add_to_class(
-        _section.key, models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
-    )
 
 
 class PasswordAttempts(models.Model):

@@ -120,7 +120,7 @@ def update_profile(
             raise Invalid("allowed_ips", ONLY_ADMIN_IPS)
         changes["allowed_ips"] = _own_allowed_ips(allowed_ips, ip)
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         link_to = wanted if wanted and wanted != locked.email else ""
         if not wanted:
             changes["email"] = ""
@@ -150,7 +150,7 @@ def confirm_email_change(account: Account, token: object, *, now: datetime, requ
     if not isinstance(token, str) or not token or len(token) > 100:
         raise Refused("link_invalid", LINK_INVALID)
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         change = EmailChange.objects.filter(token_hash=_token_hash(token)).first()
         if change is None or change.account_id != locked.pk or change != pending_email(locked, now):
             raise Refused("link_invalid", LINK_INVALID)

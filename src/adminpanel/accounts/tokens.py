@@ -30,13 +30,6 @@ KEEP_DEAD_TOKENS = timedelta(days=1)
 
 INVALID_TOKEN = "The token is invalid, expired or revoked. Log in again for a new one."  # noqa: S105
 
-# Changes to an account (field names as accounts.subadmins reports them) that end its tokens.
-REVOKING_CHANGES = {
-    "password": "password_changed",
-    "is_active": "deactivated",
-    "api_access": "api_access_removed",
-}
-
 
 @dataclass(frozen=True)
 class IssuedToken:
@@ -167,13 +160,3 @@ def revoke_tokens(account: Account, reason: str, *, actor=None, request=None) ->
             tokens=count,
         )
     return count
-
-
-def revoke_tokens_after_change(
-    account: Account, changed: list[str], *, actor=None, request=None
-) -> int:
-    """Revoke the account's tokens when a change ends its API use (see REVOKING_CHANGES)."""
-    for field, reason in REVOKING_CHANGES.items():
-        if field in changed and (field == "password" or not getattr(account, field)):
-            return revoke_tokens(account, reason, actor=actor, request=request)
-    return 0

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Path, Schema
-from pydantic import AfterValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, ConfigDict, Field
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
@@ -111,10 +111,13 @@ class Access(Schema):
     api: bool
 
 
-# One field per section, from adminpanel.sections (as the Account's level fields are).
-Permissions = create_model(
-    "Permissions", __base__=Schema, **{s: (LevelName, ...) for s in SECTIONS}
-)
+class Permissions(Schema):
+    """One field per section of adminpanel.sections (a test checks they agree)."""
+
+    domains: LevelName
+    users: LevelName
+    aliases: LevelName
+    logs: LevelName
 
 
 # Built from a loaded account, whose fields are already valid: the response is validated once,
@@ -533,12 +536,18 @@ class AccessPatch(Input):
     api: bool | None = None
 
 
-PermissionsIn = create_model(
-    "PermissionsIn", __base__=Input, **{s: (LevelName, "none") for s in SECTIONS}
-)
-PermissionsPatch = create_model(
-    "PermissionsPatch", __base__=Input, **{s: (LevelName | None, None) for s in SECTIONS}
-)
+class PermissionsIn(Input):
+    domains: LevelName = "none"
+    users: LevelName = "none"
+    aliases: LevelName = "none"
+    logs: LevelName = "none"
+
+
+class PermissionsPatch(Input):
+    domains: LevelName | None = None
+    users: LevelName | None = None
+    aliases: LevelName | None = None
+    logs: LevelName | None = None
 
 
 class SubadminIn(Input):

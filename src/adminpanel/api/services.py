@@ -39,7 +39,7 @@ def login(
     )
     refusal: Refused | None = None
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         # Re-checked under the lock: a password change or deactivation that committed since the
         # password step revoked tokens already and must not be undone by this one.
         if locked.password != account.password or not locked.is_active or not locked.api_allowed:

@@ -4,12 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from adminpanel import audit
-from adminpanel.accounts import web_sessions
+from adminpanel.accounts import endings, web_sessions
 from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
-from adminpanel.accounts.tokens import revoke_tokens_after_change
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.twofactor import interface as twofactor
@@ -60,17 +59,6 @@ def warnings_for(account: Account) -> list[str]:
 def _subadmins():
     """Sub-Admins, each with its 2FA state (`two_factor`) loaded in the same query."""
     return twofactor.with_two_factor(Account.objects.filter(is_owner=False))
-
-
-def _session_ending_change(account: Account, changed: list[str]) -> str | None:
-    """Why a change ends the account's web sessions (SPEC §12), or None."""
-    if "is_active" in changed and not account.is_active:
-        return "deactivated"
-    if "web_access" in changed and not account.web_access:
-        return "web_access_removed"
-    if "password" in changed:
-        return "password_changed"
-    return None
 
 
 def get_subadmin(actor: Account, pk: object) -> Account:
@@ -197,9 +185,7 @@ def update_subadmin(
             ):
                 raise IntegrityError
             account.save()
-            ending = _session_ending_change(account, changed)
-            if ending:
-                web_sessions.end_all_sessions(account, reason=ending, actor=actor, request=request)
+            endings.end_after_change(account, changed, actor=actor, request=request)
             audit.record(
                 "subadmin_updated",
                 actor=actor,
@@ -208,7 +194,6 @@ def update_subadmin(
                 changed=changed,
                 edits=edits(before, _loggable(account)),
             )
-            revoke_tokens_after_change(account, changed, actor=actor, request=request)
     except IntegrityError:
         raise Invalid("username", f"The username {account.username} is already taken.") from None
     return account, warnings_for(account)

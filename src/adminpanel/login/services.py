@@ -43,8 +43,9 @@ def check_password_step(
     like every other request), but only after the right password from an allowed address.
     Every attempt is counted (accounts.guessing) before any password is hashed. Until then
     the answer is the same for every name, real or invented (SPEC §3, §6): "invalid
-    credentials", or "too many attempts" once the address's window is spent; the real reason
-    goes to the log only.
+    credentials", or "too many attempts" once the address's window is spent or the name's
+    streak waits (the account's, or the name's own: accounts.guessing); the real reason goes
+    to the log only.
     """
     if not isinstance(username, str) or not isinstance(password, str):
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
@@ -57,7 +58,7 @@ def check_password_step(
     outside = account is not None and access.ip_refusal(account, ip) is not None
     try:
         # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
-        guessing.take_slots(ip, None if outside else account, now)
+        guessing.take_slots(ip, None if outside else account, now, name=name)
     except guessing.TooManyAttempts as refusal:
         raise _throttled(refusal, channel, account, request) from None
     if account is None:

@@ -102,7 +102,7 @@ def create_app_password(
     groups = generate()
     with transaction.atomic():
         # The mailbox's row lock: two creations at once cannot both pass the limit.
-        Mailbox.objects.select_for_update().filter(pk=mailbox.pk).first()
+        Mailbox.objects.select_for_update().filter(pk=mailbox.pk).order_by().values("pk").first()
         active = AppPassword.objects.filter(mailbox=mailbox, revoked_at__isnull=True).count()
         if active >= MAX_PER_MAILBOX:
             raise Invalid(

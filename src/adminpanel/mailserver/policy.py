@@ -54,7 +54,8 @@ class Limits:
         self.marker = "?" if database.vendor == "sqlite" else "%s"
 
     def _run(self, *statements: tuple[str, list]) -> list:
-        """The statements in one transaction on one connection; the rows of the last."""
+        """The statements on one connection, each committed at once (one table locked at a
+        time: nothing to deadlock with the panel's own writes); the rows of the last."""
         connection = connect(self.database)
         try:
             cursor = connection.cursor()
@@ -62,7 +63,7 @@ class Limits:
             for query, params in statements:
                 cursor.execute(query.replace("?", self.marker), params)
                 rows = cursor.fetchall() if cursor.description else []
-            connection.commit()
+                connection.commit()
             return rows
         finally:
             connection.close()

@@ -12,6 +12,7 @@ from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.api.tokens import revoke_tokens
+from adminpanel.audit.catalogue import LOGIN_EVENTS, AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
@@ -22,7 +23,7 @@ INVALID_CREDENTIALS = "Invalid username or password."
 def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> Refused:
     if refusal.first:  # once per window or wait: a flood of refused attempts adds no rows
         audit.record(
-            f"{channel}_login_throttled",
+            LOGIN_EVENTS[channel].throttled,
             request=request,
             actor=account,
             account="known" if account else "unknown",
@@ -60,24 +61,24 @@ def check_password_step(
     if account is None:
         make_password(password)  # the same work as a real check, so timing tells nothing
         # What was typed is not logged: it may be a password entered in the wrong field.
-        audit.record(f"{channel}_login_failed", request=request, account="unknown")
+        audit.record(LOGIN_EVENTS[channel].failed, request=request, account="unknown")
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     right = account.check_password(password) and account.is_active
     if not right:
-        audit.record(f"{channel}_login_failed", request=request, actor=account)
+        audit.record(LOGIN_EVENTS[channel].failed, request=request, actor=account)
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     if outside:
         # Answered like a wrong password, so outsiders can test neither guesses nor names;
         # the log tells the Admin it was the right one, and why it was refused.
         audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+            LOGIN_EVENTS[channel].refused, request=request, actor=account, reason="ip_not_allowed"
         )
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.release_slots(account, ip)
     refusal = access.channel_refusal(account, channel)
     if refusal is not None:
         audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason=refusal.reason
+            LOGIN_EVENTS[channel].refused, request=request, actor=account, reason=refusal.reason
         )
         raise refusal
     return account
@@ -89,11 +90,13 @@ def needs_second_step(account: Account) -> bool:
 
 
 def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
-    audit.record(f"{channel}_login", actor=account, request=request, two_factor=with_2fa)
+    audit.record(
+        LOGIN_EVENTS[channel].succeeded, actor=account, request=request, two_factor=with_2fa
+    )
 
 
 def record_logout(account: Account, *, request=None) -> None:
-    audit.record("web_logout", actor=account, request=request)
+    audit.record(AuditEvent.WEB_LOGOUT, actor=account, request=request)
 
 
 def ensure_admin(username: str, password: str | None) -> tuple[Account, str | None]:
@@ -108,7 +111,7 @@ def ensure_admin(username: str, password: str | None) -> tuple[Account, str | No
         admin = Account.objects.create_user(
             username=username, password=password, is_owner=True, web_access=True, api_access=True
         )
-        audit.record("admin_created", actor=admin)
+        audit.record(AuditEvent.ADMIN_CREATED, actor=admin)
     return admin, generated
 
 
@@ -127,7 +130,9 @@ def _not_completed(pending: dict, reason: str, request) -> None:
     `web_login_password_accepted` without a `web_login` after it in the log.
     """
     account = Account.objects.filter(pk=pending.get("account")).first()
-    audit.record("web_login_2fa_not_completed", actor=account, request=request, reason=reason)
+    audit.record(
+        AuditEvent.WEB_LOGIN_TWO_FACTOR_NOT_COMPLETED, actor=account, request=request, reason=reason
+    )
 
 
 def begin_pending_login(
@@ -146,7 +151,9 @@ def begin_pending_login(
         "password": account.get_session_auth_hash(),
         "sign_outs": account.sign_outs,
     }
-    audit.record("web_login_password_accepted", actor=account, request=request, next_step="2fa")
+    audit.record(
+        AuditEvent.WEB_LOGIN_PASSWORD_ACCEPTED, actor=account, request=request, next_step="2fa"
+    )
 
 
 def pending_login(
@@ -194,14 +201,14 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         right = guessing.check_again(account, old, ip=ip, now=clock.now())
     except guessing.TooManyAttempts as refusal:
         if refusal.first:
-            audit.record("password_change_throttled", actor=account, request=request)
+            audit.record(AuditEvent.PASSWORD_CHANGE_THROTTLED, actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
     if not right:
-        audit.record("password_change_failed", actor=account, request=request)
+        audit.record(AuditEvent.PASSWORD_CHANGE_FAILED, actor=account, request=request)
         raise Refused("invalid_credentials", NOT_CURRENT_PASSWORD)
     with transaction.atomic():
         account.set_password(new)
         account.save(update_fields=["password"])
-        audit.record("password_changed", actor=account, request=request)
+        audit.record(AuditEvent.PASSWORD_CHANGED, actor=account, request=request)
         web_sessions.end_other_sessions(account, reason="password_changed", request=request)
         revoke_tokens(account, "password_changed", request=request)

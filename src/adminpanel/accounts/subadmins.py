@@ -11,6 +11,7 @@ from adminpanel.accounts.models import SECTIONS, Account, Level, username_valida
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.api.tokens import revoke_tokens_after_change
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.twofactor import interface as twofactor
@@ -184,8 +185,9 @@ def create_subadmin(
                 raise IntegrityError
             account.save()
             audit.record(
-                "subadmin_created",
+                AuditEvent.SUBADMIN_CREATED,
                 actor=actor,
+                about_account=account,
                 request=request,
                 subadmin=account.username,
                 web_access=account.web_access,
@@ -244,8 +246,9 @@ def update_subadmin(
             if ending:
                 web_sessions.end_all_sessions(account, reason=ending, actor=actor, request=request)
             audit.record(
-                "subadmin_updated",
+                AuditEvent.SUBADMIN_UPDATED,
                 actor=actor,
+                about_account=account,
                 request=request,
                 subadmin=account.username,
                 changed=changed,
@@ -265,7 +268,7 @@ def delete_subadmin(actor: Account, account: Account, *, request=None) -> None:
         name = account.username
         web_sessions.end_all_sessions(account, reason="deleted", actor=actor, request=request)
         account.delete()
-        audit.record("subadmin_deleted", actor=actor, request=request, subadmin=name)
+        audit.record(AuditEvent.SUBADMIN_DELETED, actor=actor, request=request, subadmin=name)
 
 
 def reset_subadmin_2fa(actor: Account, account: Account, *, request=None) -> None:

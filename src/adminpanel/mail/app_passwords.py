@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from adminpanel import audit, clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.models import Event
 from adminpanel.errors import Invalid, NotFound
 from adminpanel.mail.models import AppPassword, Mailbox
@@ -85,7 +86,7 @@ def _allowed(actor: Account | None, level: Level) -> None:
         require(actor, "users", level)
 
 
-def _record(event: str, mailbox: Mailbox, actor: Account | None, request, **details) -> None:
+def _record(event: AuditEvent, mailbox: Mailbox, actor: Account | None, request, **details) -> None:
     # The owner's own actions name the mailbox as actor (SPEC §14: the Logs and Activity).
     name = "" if actor is not None else _address(mailbox)
     audit.record(
@@ -118,7 +119,7 @@ def create_app_password(
             digest_dashes=dashes,
             digest_spaces=spaces,
         )
-        _record("app_password_created", mailbox, actor, request, name=name)
+        _record(AuditEvent.APP_PASSWORD_CREATED, mailbox, actor, request, name=name)
     return Created(created, " ".join(groups))
 
 
@@ -167,7 +168,7 @@ def revoke_app_password(
         found.revoked_at = clock.now()
         found.save(update_fields=["revoked_at"])
         end_sessions.request_end(_dovecot_name(mailbox))
-        _record("app_password_revoked", mailbox, actor, request, name=found.name)
+        _record(AuditEvent.APP_PASSWORD_REVOKED, mailbox, actor, request, name=found.name)
     return found
 
 
@@ -186,7 +187,9 @@ def revoke_all_app_passwords(mailbox: Mailbox, *, actor: Account | None, request
         )
         if names:
             end_sessions.request_end(_dovecot_name(mailbox))
-        _record("app_passwords_revoked", mailbox, actor, request, count=len(names), names=names)
+        _record(
+            AuditEvent.APP_PASSWORDS_REVOKED, mailbox, actor, request, count=len(names), names=names
+        )
     return len(names)
 
 
@@ -256,7 +259,7 @@ def _fold_successes(rows: list[MailLogin]) -> None:
 
 def _mail_login_event(row: MailLogin, credential: dict) -> None:
     recent = Event.objects.filter(
-        event="mail_login",
+        event=AuditEvent.MAIL_LOGIN,
         actor_name=row.address[:150],
         ip=row.ip[:64],
         at__gte=_when(row) - LOGIN_EVENT_EVERY,
@@ -264,7 +267,7 @@ def _mail_login_event(row: MailLogin, credential: dict) -> None:
         **{f"details__{key}": value for key, value in credential.items()},
     )
     if not recent.exists():
-        _event_at(row, "mail_login", protocol=_protocol(row), **credential)
+        _event_at(row, AuditEvent.MAIL_LOGIN, protocol=_protocol(row), **credential)
 
 
 def _fold_failures(rows: list[MailLogin]) -> None:
@@ -272,11 +275,15 @@ def _fold_failures(rows: list[MailLogin]) -> None:
     last = {(row.address, row.ip, row.protocol, row.throttled): row for row in rows}
     for key, attempts in groups.items():
         row = last[key]
-        event = "mail_login_throttled" if row.throttled else "mail_login_failed"
-        _event_at(row, event, protocol=_protocol(row), attempts=attempts)
+        if row.throttled:
+            _event_at(
+                row, AuditEvent.MAIL_LOGIN_THROTTLED, protocol=_protocol(row), attempts=attempts
+            )
+        else:
+            _event_at(row, AuditEvent.MAIL_LOGIN_FAILED, protocol=_protocol(row), attempts=attempts)
 
 
-def _event_at(row: MailLogin, event: str, **details) -> None:
+def _event_at(row: MailLogin, event: AuditEvent, **details) -> None:
     audit.record(
         event, actor_name=row.address, at=_when(row), remote_ip=row.ip, address=row.address,
         **details,

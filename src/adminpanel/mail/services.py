@@ -14,6 +14,7 @@ from adminpanel import audit, clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import (
@@ -96,7 +97,7 @@ def _create_at_address(
     *,
     actor: Account,
     request,
-    event: str,
+    event: AuditEvent,
     logged: dict | None = None,
     check=None,
     **fields,
@@ -155,7 +156,7 @@ def create_domain(
                 mail_apps_may_use_mailbox_password=bool(mail_apps_may_use_mailbox_password),
                 require_owner_2fa=bool(require_owner_2fa),
             )
-            audit.record("domain_created", actor=actor, request=request, domain=ascii_name)
+            audit.record(AuditEvent.DOMAIN_CREATED, actor=actor, request=request, domain=ascii_name)
     except IntegrityError:
         raise Invalid("name", f"The domain {ascii_name} already exists.") from None
     return domain
@@ -199,7 +200,7 @@ def update_domain(
                 )
             )
         audit.record(
-            "domain_updated",
+            AuditEvent.DOMAIN_UPDATED,
             actor=actor,
             request=request,
             domain=domain.name,
@@ -240,7 +241,7 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
         name = domain.name
         domain.delete()
         audit.record(
-            "domain_deleted",
+            AuditEvent.DOMAIN_DELETED,
             actor=actor,
             request=request,
             domain=name,
@@ -279,7 +280,7 @@ def create_mailbox(
         domain_name,
         actor=actor,
         request=request,
-        event="mailbox_created",
+        event=AuditEvent.MAILBOX_CREATED,
         active=bool(active),
         sign_in_allowed=bool(sign_in_allowed),
         maildir=new_maildir(local, domain_name),
@@ -333,7 +334,7 @@ def update_mailbox(
             end_sessions.request_end(address_before)
         if changed or new_address is None:
             audit.record(
-                "mailbox_updated",
+                AuditEvent.MAILBOX_UPDATED,
                 actor=actor,
                 request=request,
                 address=mailbox.address,
@@ -378,7 +379,7 @@ def _rename(
         mailbox.local_part, mailbox.domain = old_local, old_domain
         raise Invalid("address", f"{local}@{domain.display_name} is already taken.") from None
     audit.record(
-        "mailbox_renamed",
+        AuditEvent.MAILBOX_RENAMED,
         actor=actor,
         request=request,
         address=mailbox.address,
@@ -395,7 +396,7 @@ def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
         purge_after = _set_deleted(mailbox)
         end_sessions.request_end(_dovecot_name(mailbox))
         audit.record(
-            "mailbox_deleted",
+            AuditEvent.MAILBOX_DELETED,
             actor=actor,
             request=request,
             address=mailbox.address,
@@ -468,7 +469,7 @@ def create_alias(
         domain_name,
         actor=actor,
         request=request,
-        event="alias_created",
+        event=AuditEvent.ALIAS_CREATED,
         logged={"destinations": targets},
         check=lambda: _refuse_alias_loop(f"{local}@{domain_name}", targets),
         destinations=targets,
@@ -495,7 +496,7 @@ def update_alias(
     with transaction.atomic():
         alias.save()
         audit.record(
-            "alias_updated",
+            AuditEvent.ALIAS_UPDATED,
             actor=actor,
             request=request,
             address=alias.address,
@@ -511,4 +512,4 @@ def delete_alias(actor: Account, alias: Alias, *, request=None) -> None:
     with transaction.atomic():
         address = alias.address
         alias.delete()
-        audit.record("alias_deleted", actor=actor, request=request, address=address)
+        audit.record(AuditEvent.ALIAS_DELETED, actor=actor, request=request, address=address)

@@ -17,6 +17,7 @@ VIEWS = [
     "mailserver_sieve",
     "mailserver_alias_domains",
     "mailserver_end_sessions",
+    "mailserver_sender_logins",
 ]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"

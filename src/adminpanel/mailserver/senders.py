@@ -77,6 +77,8 @@ def from_addresses(values: list[bytes]) -> list[str] | None:
     if len(values) != 1:
         return None
     raw = values[0].replace(b"\r", b"").replace(b"\n", b"")
+    if any(byte < 0x20 and byte != 0x09 or byte == 0x7F for byte in raw):
+        return None  # a NUL or another control byte: what a reader shows is anyone's guess
     try:
         header = message_from_bytes(b"From: " + raw + b"\r\n\r\n", policy=SMTP)["From"]
         addresses = list(header.addresses) if header is not None else []
@@ -98,6 +100,9 @@ def verdict(database: Database, login: str, from_values: list[bytes]) -> str | N
     addresses = from_addresses(from_values)
     if addresses is None:
         return ONE_FROM
+    if not all(address.isprintable() and address.isascii() for address in addresses):
+        # The panel's addresses are ASCII (IDN domains as A-labels): this one is nobody's.
+        return NOT_YOURS
     try:
         if all(owns(database, login, address) for address in addresses):
             return None

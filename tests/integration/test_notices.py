@@ -21,12 +21,12 @@ from adminpanel import audit
 from adminpanel import clock as panel_clock
 from adminpanel.accounts import profile, services
 from adminpanel.accounts.models import Account
-from adminpanel.accounts.subadmins import reset_subadmin_2fa, update_subadmin
 from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
 from adminpanel.mail import services as mail_services
 from adminpanel.notices import services as sender
 from adminpanel.notices.models import Notice
+from adminpanel.subadmins.services import reset_subadmin_2fa, update_subadmin
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import WebAuthnKey
 from testbed.postgres import free_port

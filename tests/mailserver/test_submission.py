@@ -12,6 +12,9 @@ import ssl
 
 import pytest
 
+from adminpanel.mail import app_passwords
+from adminpanel.mail.models import Mailbox
+from adminpanel.mailserver.models import MailLogin
 from tests.mailserver.mail import (
     can_log_in,
     message,
@@ -357,3 +360,39 @@ def test_the_trial_certificate_names_the_host_and_is_checked(mailserver):
 
 def test_the_login_still_reads_its_mail_after_sending(mailserver, people):
     assert can_log_in(mailserver, people["alice"], PASSWORD)
+
+
+def test_an_owners_app_password_sends_where_the_mailbox_password_may_not(mailserver, panel, people):
+    """SMTP AUTH asks Dovecot's passdbs (SPEC §14): an app password opens submission, the
+    mailbox password does not once the domain says so; the sender rules hold for it alike."""
+    box = Mailbox.objects.select_related("domain").get(
+        local_part="alice", domain__name=people["alice"].split("@")[1]
+    )
+    secret = app_passwords.create_app_password(box, name="Laptop").secret
+    answer = panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False})
+    assert answer.status == 200, answer.body
+    with submission(mailserver) as smtp, pytest.raises(smtplib.SMTPAuthenticationError):
+        smtp.login(people["alice"], PASSWORD)
+    subject = unique_subject("With an app password")
+    submit(mailserver, people["alice"], secret.replace(" ", "-"), to=people["bob"], subject=subject,
+           from_header=people["team"])  # fmt: skip
+    assert wait_until(
+        lambda: MailLogin.objects.filter(
+            address=people["alice"], success=True, protocol="smtp"
+        ).exists()
+    )
+    code, _ = refusal(
+        lambda: submit(
+            mailserver,
+            people["alice"],
+            secret,
+            to=people["bob"],
+            subject="Forged with an app password",
+            from_header=people["bob"],
+        )  # fmt: skip
+    )
+    assert code == 550
+    answer = panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": True})
+    assert answer.status == 200
+    # bob reads with his mailbox password, as the domain allows again
+    assert subject in wait_for(mailserver, people["bob"], PASSWORD, subject)

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from adminpanel import audit, clock
+from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import Account, AccountManager, EmailChange
 from adminpanel.accounts.signals import LINK_HOURS, email_confirmation_requested
-from adminpanel.accounts.subadmins import normalize_allowed_ips
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, Refused
 from adminpanel.net import ip_allowed
@@ -120,7 +120,7 @@ def update_profile(
             raise Invalid("allowed_ips", ONLY_ADMIN_IPS)
         changes["allowed_ips"] = _own_allowed_ips(allowed_ips, ip)
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         link_to = wanted if wanted and wanted != locked.email else ""
         if not wanted:
             changes["email"] = ""
@@ -150,7 +150,7 @@ def confirm_email_change(account: Account, token: object, *, now: datetime, requ
     if not isinstance(token, str) or not token or len(token) > 100:
         raise Refused("link_invalid", LINK_INVALID)
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         change = EmailChange.objects.filter(token_hash=_token_hash(token)).first()
         if change is None or change.account_id != locked.pk or change != pending_email(locked, now):
             raise Refused("link_invalid", LINK_INVALID)

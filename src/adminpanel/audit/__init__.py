@@ -14,20 +14,28 @@ KNOWN_ADDRESS_DAYS = 90
 
 
 def record(
-    event: str, *, actor=None, request: HttpRequest | None = None, actor_name: str = "", **details
+    event: str,
+    *,
+    actor=None,
+    request: HttpRequest | None = None,
+    actor_name: str = "",
+    at: datetime | None = None,
+    remote_ip: str = "",
+    **details,
 ):
     """Append one event with time (UTC), actor, client IP, user agent and details.
 
     Secrets, codes and passwords must never be passed as details. The model is looked up in
-    the app registry because this package is imported while Django loads its apps.
+    the app registry because this package is imported while Django loads its apps. `at` and
+    `remote_ip`: an event that happened elsewhere (a mail login the mail host reported).
     """
-    ip = client_ip(request) if request is not None else ""
+    ip = client_ip(request) if request is not None else remote_ip[:64]
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     signed_in = user is not None and user.is_authenticated and session is not None
     agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
     return app_registry.get_model("audit", "Event").objects.create(
-        at=clock.now(),
+        at=at or clock.now(),
         actor=actor if actor is not None and actor.pk else None,
         actor_name=(actor.username if actor is not None else actor_name)[:150],
         event=event,

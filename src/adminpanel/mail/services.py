@@ -127,7 +127,14 @@ def _create_at_address(
 
 
 def create_domain(
-    actor: Account, *, name: object, active: bool = True, catch_all: object = "", request=None
+    actor: Account,
+    *,
+    name: object,
+    active: bool = True,
+    catch_all: object = "",
+    mail_apps_may_use_mailbox_password: bool = True,
+    require_owner_2fa: bool = False,
+    request=None,
 ) -> Domain:
     """Add a domain, stored as its normalized IDNA name."""
     require(actor, "domains", Level.EDIT)
@@ -141,7 +148,13 @@ def create_domain(
                     f"{domain_to_unicode(ascii_name)} is already an alias domain. Delete the "
                     "alias domain first to give this name mailboxes of its own.",
                 )
-            domain = Domain.objects.create(name=ascii_name, active=bool(active), catch_all=catch)
+            domain = Domain.objects.create(
+                name=ascii_name,
+                active=bool(active),
+                catch_all=catch,
+                mail_apps_may_use_mailbox_password=bool(mail_apps_may_use_mailbox_password),
+                require_owner_2fa=bool(require_owner_2fa),
+            )
             audit.record("domain_created", actor=actor, request=request, domain=ascii_name)
     except IntegrityError:
         raise Invalid("name", f"The domain {ascii_name} already exists.") from None
@@ -154,15 +167,28 @@ def update_domain(
     *,
     active: bool | None = None,
     catch_all: object = None,
+    mail_apps_may_use_mailbox_password: bool | None = None,
+    require_owner_2fa: bool | None = None,
     request=None,
 ) -> Domain:
+    """Change a domain. `mail_apps_may_use_mailbox_password` off: from the next login on, only
+    app passwords open IMAP and SMTP AUTH for its mailboxes (Dovecot reads it live)."""
     require(actor, "domains", Level.EDIT)
     changes: dict = {}
+    switches = {
+        "mail_apps_may_use_mailbox_password": mail_apps_may_use_mailbox_password,
+        "require_owner_2fa": require_owner_2fa,
+    }
     before = {"active": domain.active, "catch_all": domain.catch_all}
+    before.update({field: getattr(domain, field) for field in switches})
     if active is not None:
         domain.active = changes["active"] = bool(active)
     if catch_all is not None:
         domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
+    for field, value in switches.items():
+        if value is not None:
+            changes[field] = bool(value)
+            setattr(domain, field, bool(value))
     with transaction.atomic():
         domain.save()
         if changes.get("active") is False:

@@ -6,7 +6,7 @@ Layout of the instance directory (0755 throughout: postfix, dovecot and vmail tr
     postfix/   main.cf, master.cf (+ the pgsql: lookup files)   owned by root
     tls/       the trial's self-signed certificate and key (unless given others)
     spool/     Postfix's queue            pfdata/  Postfix's data (owned by postfix)
-    dovecot/   dovecot.conf, adminpanel.conf, sql.conf.ext, usage-dict.conf.ext
+    dovecot/   dovecot.conf, adminpanel.conf, the passdb and userdb *.conf.ext, the dicts'
     run/       Dovecot's base_dir (sockets)   state/  Dovecot's state_dir
     mail/      the maildirs (owned by vmail)  log/     postfix.log, dovecot.log
 """
@@ -33,11 +33,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 
 from adminpanel.listening import cannot_listen
 from adminpanel.mailserver import config, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
-from adminpanel.mailserver.policy import FAILURES, WAIT_SECONDS, Limits, PolicyServer
+from adminpanel.mailserver.policy import (
+    FAILURES,
+    IP_FAILURES,
+    WAIT_SECONDS,
+    Limits,
+    PolicyServer,
+)
 from adminpanel.mailserver.senders import SenderCheckServer
 
 VMAIL = "vmail"
@@ -220,6 +227,7 @@ class PrivateMailServer:
         postmaster: str = "",
         auth_failures: int = FAILURES,
         auth_wait: int = WAIT_SECONDS,
+        auth_ip_failures: int = IP_FAILURES,
         trial_auth: bool = True,
         submission_port: int | None = None,
         submissions_port: int | None = None,
@@ -236,7 +244,8 @@ class PrivateMailServer:
         Postfix runs from it plus the generated settings applied as the README says, instead
         of the trial's own main.cf (tests/mailserver/test_debian_path.py). `postmaster`: where
         postmaster@ of a domain without its own postmaster or catch-all goes.
-        `auth_failures`/`auth_wait`: the per-mailbox limit of the auth policy server.
+        `auth_failures`/`auth_wait`: the per-mailbox limit of the auth policy server,
+        `auth_ip_failures` its per-IP limit.
         `trial_auth`: refused logins answer at once; False keeps Dovecot's own defaults
         (auth_failure_delay, the per-IP penalty), as on the README's Debian path.
         `submission_port` (STARTTLS; default a free one) and `submissions_port` (TLS; None:
@@ -255,7 +264,7 @@ class PrivateMailServer:
         self.postmaster = postmaster
         self.lookup: LookupServer | None = None
         self.policy: PolicyServer | None = None
-        self.limits = Limits(database, auth_failures, auth_wait)
+        self.limits = Limits(database, auth_failures, auth_wait, auth_ip_failures)
         self.trial_auth = trial_auth
         self.submission_port = submission_port or _free_loopback_port()
         self.submissions_port = submissions_port
@@ -315,6 +324,7 @@ class PrivateMailServer:
             chroot=False,
             certfile=self.certfile or str(self.dir / "tls" / "cert.pem"),
             keyfile=self.keyfile or str(self.dir / "tls" / "key.pem"),
+            app_password_pepper=settings.APP_PASSWORD_PEPPER,
         )
 
     # --- files -----------------------------------------------------------------------------

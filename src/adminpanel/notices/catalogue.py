@@ -140,6 +140,29 @@ KINDS: dict[str, Kind] = {
         "Ask the administrator of your mail why the address was changed.",
         to_mailbox="address",
     ),
+    "app_passwords_revoked": Kind(
+        "The app passwords of {account} were revoked",
+        "{by} revoked every app password of your mailbox {account}. Mail apps that used one "
+        "can no longer sign in with it and were signed out.",
+        "Create a new app password for each mail app you use (My mailbox → App passwords) and "
+        "ask the administrator of your mail why they were revoked.",
+        to_mailbox="address",
+    ),
+    "app_password_created": Kind(
+        "A new app password for {account}",
+        "An app password was created for your mailbox {account}: a mail app can now sign in "
+        "with it.",
+        "Someone has signed in to your mailbox: revoke the app password (My mailbox → App "
+        "passwords), change your password and turn on two-factor authentication.",
+        to_mailbox="address",
+    ),
+    "app_password_revoked": Kind(
+        "An app password of {account} was revoked",
+        "An app password of your mailbox {account} was revoked: the mail app that used it can "
+        "no longer sign in with it.",
+        "Check your app passwords (My mailbox → App passwords) and change your password.",
+        to_mailbox="address",
+    ),
     "web_login": Kind(
         "New sign-in from {ip}",
         "Your account {account} signed in to the Admin Panel from an IP address it has not "
@@ -170,6 +193,8 @@ def kind_of(event: str, details: dict) -> Kind | None:
         return None
     if event == "profile_updated" and not previous_email(details):
         return None
+    if event == "app_passwords_revoked" and not details.get("count"):
+        return None  # the mailbox had none: nothing changed for its owner
     return kind
 
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from adminpanel import audit, crypto
 from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.api.tokens import revoke_tokens
+from adminpanel.accounts.tokens import revoke_tokens
 from adminpanel.errors import Refused
 from adminpanel.twofactor import recovery, state, totp
 from adminpanel.twofactor.models import CodeState, PendingSetup, TotpDevice, WebAuthnKey

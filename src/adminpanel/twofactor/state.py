@@ -31,7 +31,7 @@ def throttled_message(seconds: float) -> str:
 
 def lock(account: Account) -> tuple[Account, CodeState]:
     """Lock the account's row (the one lock of ARCHITECTURE.md) and load its code state."""
-    locked = Account.objects.select_for_update().get(pk=account.pk)
+    locked = Account.objects.locked(account)
     state, _ = CodeState.objects.get_or_create(account=locked)
     return locked, state
 

@@ -47,7 +47,7 @@ from webauthn.helpers.structs import (
 from adminpanel import audit
 from adminpanel.accounts import access, web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.api.tokens import revoke_tokens
+from adminpanel.accounts.tokens import revoke_tokens
 from adminpanel.errors import Invalid, Refused, get_by_id
 from adminpanel.twofactor import recovery, services, state
 from adminpanel.twofactor.models import WebAuthnChallenge, WebAuthnKey

@@ -42,6 +42,7 @@ SKIP = 0x01 | 0x02 | 0x08 | 0x10 | 0x100 | 0x200
 
 NOT_YOURS = "550 5.7.1 The From: header names an address this login may not send as"
 ONE_FROM = "550 5.7.1 A message needs exactly one From: header"
+UNREADABLE = "550 5.7.1 The From: header does not read as plain addresses"
 NO_LOGIN = "550 5.7.1 Log in to send"
 TRY_LATER = "451 4.3.0 The sender check is not available; try again later"
 
@@ -71,12 +72,10 @@ def owns(database: Database, login: str, address: str) -> bool:
         connection.close()
 
 
-def from_addresses(values: list[bytes]) -> list[str] | None:
-    """The addresses of the one From: header, None when there is not exactly one From: or
-    it does not parse cleanly (a defect, a group, an address without a domain)."""
-    if len(values) != 1:
-        return None
-    raw = values[0].replace(b"\r", b"").replace(b"\n", b"")
+def from_addresses(value: bytes) -> list[str] | None:
+    """The addresses of a From: header's value, None when it does not parse cleanly (a
+    defect, an empty group, an address without a domain, a control byte)."""
+    raw = value.replace(b"\r", b"").replace(b"\n", b"")
     if any(byte < 0x20 and byte != 0x09 or byte == 0x7F for byte in raw):
         return None  # a NUL or another control byte: what a reader shows is anyone's guess
     try:
@@ -97,9 +96,11 @@ def verdict(database: Database, login: str, from_values: list[bytes]) -> str | N
     """None to let the message through, else the SMTP reply that refuses it."""
     if not login:
         return NO_LOGIN
-    addresses = from_addresses(from_values)
-    if addresses is None:
+    if len(from_values) != 1:
         return ONE_FROM
+    addresses = from_addresses(from_values[0])
+    if addresses is None:
+        return UNREADABLE
     if not all(address.isprintable() and address.isascii() for address in addresses):
         # The panel's addresses are ASCII (IDN domains as A-labels): this one is nobody's.
         return NOT_YOURS

@@ -16,7 +16,7 @@ from django.db import connection
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
-from tests.mailserver.mail import SENDER
+from tests.mailserver.mail import SENDER, message, submission, submit, unique_subject, wait_until
 
 PACKAGED_MAIN_CF = Path("/usr/share/postfix/main.cf.debian")
 POSTINST = Path("/var/lib/dpkg/info/postfix.postinst")
@@ -52,7 +52,7 @@ def debian_stock_main_cf() -> str:
 
 
 @pytest.fixture(scope="module")
-def debian_postfix(django_db_setup, django_db_blocker):
+def debian_postfix(django_db_setup, django_db_blocker, outside):
     with django_db_blocker.unblock():
         database = Database.of(connection.settings_dict)
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-debian-path-test-"))
@@ -62,6 +62,7 @@ def debian_postfix(django_db_setup, django_db_blocker):
         smtp_port=free_port(),
         imap_port=free_port(),
         stock_main_cf=debian_stock_main_cf(),
+        relayhost=f"127.0.0.1:{outside.port}",
     )
     server.start()
     try:
@@ -111,3 +112,32 @@ def test_vrfy_is_off_on_debians_postfix_too(debian_postfix, panel, domain):
     with smtplib.SMTP("127.0.0.1", debian_postfix.smtp_port, timeout=30) as smtp:
         code, reply = smtp.verify(f"alice@{domain}")
     assert code == 502, reply
+
+
+def test_a_login_sends_out_through_submission_on_debians_postfix(
+    debian_postfix, outside, panel, domain
+):
+    """Debian's stock main.cf relays for mynetworks (loopback included); submission relays for
+    a login only, and from its own addresses only."""
+    alice = f"alice@{domain}"
+    assert panel.post("/users", {"address": alice, "password": PASSWORD}).status == 201
+    subject = unique_subject("Debian submission")
+    submit(debian_postfix, alice, PASSWORD, to="erin@elsewhere.test", subject=subject)
+    assert wait_until(lambda: any(m.subject == subject for m in outside.to("erin@elsewhere.test")))
+
+    forged = message("erin@elsewhere.test", "Forged on Debian")
+    forged.replace_header("From", f"bob@{domain}")
+    with submission(debian_postfix) as smtp:
+        smtp.login(alice, PASSWORD)
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            smtp.send_message(forged, from_addr=alice, to_addrs=["erin@elsewhere.test"])
+    assert refused.value.smtp_code == 550
+
+
+def test_a_loopback_client_in_debians_mynetworks_does_not_relay_through_submission(
+    debian_postfix, panel, domain
+):
+    with submission(debian_postfix) as smtp:
+        smtp.mail(f"alice@{domain}")
+        code, reply = smtp.rcpt("erin@elsewhere.test")
+    assert 500 <= code < 600, (code, reply)

@@ -18,6 +18,7 @@ VIEWS = [
     "mailserver_sieve",
     "mailserver_alias_domains",
     "mailserver_end_sessions",
+    "mailserver_sender_logins",
     "mailserver_app_passwords",
 ]
 USAGE_TABLE = "mailserver_usage"

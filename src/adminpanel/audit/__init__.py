@@ -21,6 +21,10 @@ def record(
     Secrets, codes and passwords must never be passed as details. The model is looked up in
     the app registry because this package is imported while Django loads its apps.
     """
+    key = getattr(request, "api_key", None)  # set by the API's bearer check
+    if key is not None:
+        # A change made with an API key names the key (SPEC §17), whichever service logs it.
+        details = {"api_key": key.name, "api_key_id": key.pk, **details}
     ip = client_ip(request) if request is not None else ""
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)

@@ -24,9 +24,9 @@ class Ending:
 ENDINGS = (
     Ending("is_active", False, "deactivated", sessions=True, tokens=True, keys=True),
     Ending("web_access", False, "web_access_removed", sessions=True, tokens=False),
-    Ending("web_access", True, "web_access_given", sessions=False, tokens=False, keys=True),
     Ending("password", None, "password_changed", sessions=True, tokens=True),
     Ending("api_access", False, "api_access_removed", sessions=False, tokens=True, keys=True),
+    Ending("web_access", True, "web_access_given", sessions=False, tokens=False, keys=True),
 )
 
 

@@ -3,11 +3,11 @@ The only writer of keys.
 
 A key is `apk_` and 256 random bits, shown once; the database keeps only its SHA-256, so a
 check is one indexed query (accounts.joined) and never a password hash. A key acts as an API
-Sub-Admin (API access only, so no second factor it could step around): that account's
-permissions, scope and allowed IPs, narrowed further by the key's own allowed IPs. Nothing is
-cached: a revoked key is refused at its next request on every instance. The account's changes
-that end its keys (deactivated, API access removed, Admin Panel access given, deleted) are in
-accounts.endings.
+Sub-Admin (API access only, so no second factor it could step around): every route sees that
+account, its permissions and whatever else reads it, and its allowed IPs, narrowed further by
+the key's own. Nothing is cached: a revoked key is refused at its next request on every
+instance. The account's changes that end its keys (deactivated, API access removed, Admin
+Panel access given, deleted) are in accounts.endings.
 """
 
 import re

@@ -14,6 +14,8 @@ DATA_DIR = Path(os.environ.get("ADMINPANEL_DATA_DIR", "var")).resolve()
 
 SECRET_KEY = keyfiles.secret_key(DATA_DIR)
 ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR)
+# Keys the digests of app passwords (mail.app_passwords) and goes into Dovecot's passdb file.
+APP_PASSWORD_PEPPER = keyfiles.app_password_pepper(DATA_DIR)
 TOTP_ISSUER = os.environ.get("ADMINPANEL_TOTP_ISSUER", "Admin Panel")
 # WebAuthn relying party (SPEC §11). Unset: the host name and origin the panel is reached by.
 WEBAUTHN_RP_ID = os.environ.get("ADMINPANEL_WEBAUTHN_RP_ID", "").strip().lower()

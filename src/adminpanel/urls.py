@@ -98,6 +98,11 @@ for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.secti
 urlpatterns += [
     path("users/<int:pk>/forwarding", mail.forwarding_view, name="users-forwarding"),
     path("users/<int:pk>/automatic-reply", mail.automatic_reply_view, name="users-reply"),
+    path(
+        "users/<int:pk>/revoke-app-passwords",
+        mail.revoke_app_passwords_view,
+        name="users-revoke-app-passwords",
+    ),
 ]
 
 handler400 = "adminpanel.views.bad_request"

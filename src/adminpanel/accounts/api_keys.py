@@ -23,6 +23,7 @@ from adminpanel import audit
 from adminpanel.accounts import access, joined
 from adminpanel.accounts.models import Account, ApiKey
 from adminpanel.accounts.permissions import NotPermitted, require_admin
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid, NotFound, Refused, get_by_id
 from adminpanel.net import ip_allowed
 
@@ -139,8 +140,9 @@ def create_key(
                 expires_at=expires_at,
             )
             audit.record(
-                "api_key_created",
+                AuditEvent.API_KEY_CREATED,
                 actor=actor,
+                about_account=locked,
                 request=request,
                 api_key=record.name,
                 api_key_id=record.pk,
@@ -175,8 +177,9 @@ def _revoke(keys: QuerySet, reason: str, *, now: datetime, actor, request) -> in
         ):
             revoked += 1
             audit.record(
-                "api_key_revoked",
+                AuditEvent.API_KEY_REVOKED,
                 actor=actor,
+                about_account=record.account,
                 request=request,
                 api_key=record.name,
                 api_key_id=record.pk,
@@ -245,7 +248,7 @@ def authenticate_key(key: str, *, ip: str, now: datetime, request=None) -> ApiKe
     if refused is not None:
         reason, refusal = refused
         audit.record(
-            "api_key_refused",
+            AuditEvent.API_KEY_REFUSED,
             actor=record.account,
             request=request,
             api_key=record.name,

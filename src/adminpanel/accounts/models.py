@@ -130,6 +130,21 @@ class PasswordFailures(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     # The retry_at of the wait whose first refusal was logged: the log gets one row per wait.
     refusal_logged_for = models.DateTimeField(null=True, blank=True)
+    # A streak ends after a quiet day, as a NameFailures row's does (accounts.guessing).
+    last_failure = models.DateTimeField(null=True, blank=True)
+
+
+class NameFailures(models.Model):
+    """Consecutive failed passwords typed for a name whose account's own streak does not count
+    them: a name no account has, or an account's name tried from outside its allowed IPs. The
+    same schedule as PasswordFailures, so a wait tells nothing about whether the account
+    exists, and never makes the owner wait (accounts.guessing)."""
+
+    name = models.CharField(max_length=150, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    refusal_logged_for = models.DateTimeField(null=True, blank=True)
+    last_failure = models.DateTimeField(db_index=True)  # quiet rows are purged by it
 
 
 class WebSession(models.Model):

@@ -11,6 +11,7 @@ from django.db import transaction
 from adminpanel import audit
 from adminpanel.accounts.models import Account, Policy
 from adminpanel.accounts.permissions import require_admin
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 
 REQUIRED = "Your Admin requires two-factor authentication for this account. Enable it to continue."
@@ -55,6 +56,9 @@ def set_require_2fa_for_subadmins(actor: Account, value: bool, *, request=None) 
             policy.require_2fa_for_subadmins = value
             policy.save(update_fields=["require_2fa_for_subadmins"])
             audit.record(
-                "policy_changed", actor=actor, request=request, require_2fa_for_subadmins=value
+                AuditEvent.POLICY_CHANGED,
+                actor=actor,
+                request=request,
+                require_2fa_for_subadmins=value,
             )
     return policy

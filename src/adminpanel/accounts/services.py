@@ -8,6 +8,7 @@ from adminpanel import audit, clock
 from adminpanel.accounts import guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.tokens import revoke_tokens
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
 
@@ -24,7 +25,7 @@ def ensure_admin(username: str, password: str | None) -> tuple[Account, str | No
         admin = Account.objects.create_user(
             username=username, password=password, is_owner=True, web_access=True, api_access=True
         )
-        audit.record("admin_created", actor=admin)
+        audit.record(AuditEvent.ADMIN_CREATED, actor=admin)
     return admin, generated
 
 
@@ -40,14 +41,14 @@ def change_own_password(account: Account, old: str, new: str, *, request=None) -
         right = guessing.check_again(account, old, ip=ip, now=clock.now())
     except guessing.TooManyAttempts as refusal:
         if refusal.first:
-            audit.record("password_change_throttled", actor=account, request=request)
+            audit.record(AuditEvent.PASSWORD_CHANGE_THROTTLED, actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
     if not right:
-        audit.record("password_change_failed", actor=account, request=request)
+        audit.record(AuditEvent.PASSWORD_CHANGE_FAILED, actor=account, request=request)
         raise Refused("invalid_credentials", NOT_CURRENT_PASSWORD)
     with transaction.atomic():
         account.set_password(new)
         account.save(update_fields=["password"])
-        audit.record("password_changed", actor=account, request=request)
+        audit.record(AuditEvent.PASSWORD_CHANGED, actor=account, request=request)
         web_sessions.end_other_sessions(account, reason="password_changed", request=request)
         revoke_tokens(account, "password_changed", request=request)

@@ -18,6 +18,7 @@ from django.db import transaction
 from adminpanel import audit, clock
 from adminpanel.accounts import access, joined
 from adminpanel.accounts.models import Account, ApiToken
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 
 TOKEN_LIFETIME = timedelta(hours=1)
@@ -72,7 +73,9 @@ def authenticate_token(token: str, *, ip: str, now: datetime, request=None) -> A
     account = record.account
     refusal = access.refusal(account, channel="api", ip=ip)
     if refusal is not None:
-        audit.record("api_token_refused", actor=account, request=request, reason=refusal.reason)
+        audit.record(
+            AuditEvent.API_TOKEN_REFUSED, actor=account, request=request, reason=refusal.reason
+        )
         raise refusal
     if record.last_used_ip != ip:
         # Written only when it changes, so a steady client costs no write per request.
@@ -87,7 +90,9 @@ def revoke_token(record: ApiToken, *, now: datetime, request=None) -> None:
         ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
             revoked_at=now, revoked_reason="logout"
         )
-        audit.record("api_logout", actor=record.account, request=request, token_id=record.pk)
+        audit.record(
+            AuditEvent.API_LOGOUT, actor=record.account, request=request, token_id=record.pk
+        )
 
 
 def revoke_tokens(account: Account, reason: str, *, actor=None, request=None) -> int:
@@ -98,8 +103,9 @@ def revoke_tokens(account: Account, reason: str, *, actor=None, request=None) ->
     ).update(revoked_at=now, revoked_reason=reason[:64])
     if count:
         audit.record(
-            "api_token_revoked",
+            AuditEvent.API_TOKEN_REVOKED,
             actor=actor or account,
+            about_account=account,
             request=request,
             account=account.username,
             reason=reason,

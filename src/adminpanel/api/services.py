@@ -9,6 +9,7 @@ from adminpanel import audit
 from adminpanel.accounts import api_keys, policy
 from adminpanel.accounts.models import Account, ApiKey, ApiToken
 from adminpanel.accounts.tokens import IssuedToken, authenticate_token, issue_token, revoke_token
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.login import gate
 from adminpanel.login.services import (
@@ -57,7 +58,9 @@ def login(
             record_login(locked, request=request, with_2fa=False, channel="api")
     if refusal is not None:
         # Recorded outside the transaction above, which made no change worth keeping.
-        audit.record("api_login_refused", actor=account, request=request, reason=refusal.reason)
+        audit.record(
+            AuditEvent.API_LOGIN_REFUSED, actor=account, request=request, reason=refusal.reason
+        )
         raise refusal
     return issued
 
@@ -77,7 +80,10 @@ def authenticate(
     refusal = policy.token_refusal(record.account)
     if refusal is not None:
         audit.record(
-            "api_token_refused", actor=record.account, request=request, reason=refusal.reason
+            AuditEvent.API_TOKEN_REFUSED,
+            actor=record.account,
+            request=request,
+            reason=refusal.reason,
         )
         raise refusal
     return record

@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from adminpanel import audit, clock
 from adminpanel.accounts import guessing, web_sessions
 from adminpanel.accounts.models import Account
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.login.services import INVALID_CREDENTIALS
 from adminpanel.net import client_ip
@@ -53,10 +54,12 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
         right = guessing.check_again(account, password, ip=ip, now=now)
     except guessing.TooManyAttempts as refusal:
         if refusal.first:
-            audit.record("access_confirm_throttled", actor=account, request=request)
+            audit.record(AuditEvent.ACCESS_CONFIRM_THROTTLED, actor=account, request=request)
         raise Refused("too_many_attempts", refusal.message, refusal.retry_after) from None
     if not right:
-        audit.record("access_confirm_failed", actor=account, request=request, reason="password")
+        audit.record(
+            AuditEvent.ACCESS_CONFIRM_FAILED, actor=account, request=request, reason="password"
+        )
         raise Refused("invalid_credentials", WRONG_PASSWORD)
 
 
@@ -79,7 +82,7 @@ def confirm_access(
             twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
         web_sessions.mark_two_factor(request)
     request.session[web_sessions.CONFIRMED_AT] = now.timestamp()
-    audit.record("access_confirmed", actor=account, request=request, two_factor=two_factor)
+    audit.record(AuditEvent.ACCESS_CONFIRMED, actor=account, request=request, two_factor=two_factor)
 
 
 def confirm_access_required(

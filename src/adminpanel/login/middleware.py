@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 
 from adminpanel import audit, clock
 from adminpanel.accounts import access, policy, web_sessions
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.login import gate
 from adminpanel.net import client_ip
 
@@ -51,7 +52,10 @@ class SessionLifetimeMiddleware:
             if reason is not None:
                 if reason in ("web_access_removed", "ip_not_allowed"):
                     audit.record(
-                        "web_session_ended", actor=request.user, request=request, reason=reason
+                        AuditEvent.WEB_SESSION_ENDED,
+                        actor=request.user,
+                        request=request,
+                        reason=reason,
                     )
                 web_sessions.forget(request)
                 logout(request)

@@ -15,6 +15,7 @@ from adminpanel import audit, clock, sessions
 from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
+from adminpanel.audit.catalogue import LOGIN_EVENTS, AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
@@ -25,7 +26,7 @@ INVALID_CREDENTIALS = "Invalid username or password."
 def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> Refused:
     if refusal.first:  # once per window or wait: a flood of refused attempts adds no rows
         audit.record(
-            f"{channel}_login_throttled",
+            LOGIN_EVENTS[channel].throttled,
             request=request,
             actor=account,
             account="known" if account else "unknown",
@@ -43,8 +44,9 @@ def check_password_step(
     like every other request), but only after the right password from an allowed address.
     Every attempt is counted (accounts.guessing) before any password is hashed. Until then
     the answer is the same for every name, real or invented (SPEC §3, §6): "invalid
-    credentials", or "too many attempts" once the address's window is spent; the real reason
-    goes to the log only.
+    credentials", or "too many attempts" once the address's window is spent or the name's
+    streak waits (the account's, or the name's own: accounts.guessing); the real reason goes
+    to the log only.
     """
     if not isinstance(username, str) or not isinstance(password, str):
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
@@ -57,30 +59,30 @@ def check_password_step(
     outside = account is not None and access.ip_refusal(account, ip) is not None
     try:
         # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
-        guessing.take_slots(ip, None if outside else account, now)
+        guessing.take_slots(ip, None if outside else account, now, name=name)
     except guessing.TooManyAttempts as refusal:
         raise _throttled(refusal, channel, account, request) from None
     if account is None:
         make_password(password)  # the same work as a real check, so timing tells nothing
         # What was typed is not logged: it may be a password entered in the wrong field.
-        audit.record(f"{channel}_login_failed", request=request, account="unknown")
+        audit.record(LOGIN_EVENTS[channel].failed, request=request, account="unknown")
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     right = account.check_password(password) and account.is_active
     if not right:
-        audit.record(f"{channel}_login_failed", request=request, actor=account)
+        audit.record(LOGIN_EVENTS[channel].failed, request=request, actor=account)
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     if outside:
         # Answered like a wrong password, so outsiders can test neither guesses nor names;
         # the log tells the Admin it was the right one, and why it was refused.
         audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason="ip_not_allowed"
+            LOGIN_EVENTS[channel].refused, request=request, actor=account, reason="ip_not_allowed"
         )
         raise Refused("invalid_credentials", INVALID_CREDENTIALS)
     guessing.release_slots(account, ip)
     refusal = access.channel_refusal(account, channel)
     if refusal is not None:
         audit.record(
-            f"{channel}_login_refused", request=request, actor=account, reason=refusal.reason
+            LOGIN_EVENTS[channel].refused, request=request, actor=account, reason=refusal.reason
         )
         raise refusal
     return account
@@ -92,11 +94,13 @@ def needs_second_step(account: Account) -> bool:
 
 
 def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
-    audit.record(f"{channel}_login", actor=account, request=request, two_factor=with_2fa)
+    audit.record(
+        LOGIN_EVENTS[channel].succeeded, actor=account, request=request, two_factor=with_2fa
+    )
 
 
 def record_logout(account: Account, *, request=None) -> None:
-    audit.record("web_logout", actor=account, request=request)
+    audit.record(AuditEvent.WEB_LOGOUT, actor=account, request=request)
 
 
 # --- the pending second step of a web login ----------------------------------------------
@@ -114,7 +118,9 @@ def _not_completed(pending: dict, reason: str, request) -> None:
     `web_login_password_accepted` without a `web_login` after it in the log.
     """
     account = Account.objects.filter(pk=pending.get("account")).first()
-    audit.record("web_login_2fa_not_completed", actor=account, request=request, reason=reason)
+    audit.record(
+        AuditEvent.WEB_LOGIN_TWO_FACTOR_NOT_COMPLETED, actor=account, request=request, reason=reason
+    )
 
 
 def begin_pending_login(
@@ -133,7 +139,9 @@ def begin_pending_login(
         "password": account.get_session_auth_hash(),
         "sign_outs": account.sign_outs,
     }
-    audit.record("web_login_password_accepted", actor=account, request=request, next_step="2fa")
+    audit.record(
+        AuditEvent.WEB_LOGIN_PASSWORD_ACCEPTED, actor=account, request=request, next_step="2fa"
+    )
 
 
 def pending_login(

@@ -4,42 +4,24 @@ from datetime import UTC, datetime
 
 from adminpanel.accounts import policy, web_sessions
 from adminpanel.accounts.models import Account
+from adminpanel.audit.catalogue import AuditEvent, Group, in_group
 from adminpanel.audit.models import Event
 from adminpanel.audit.words import REASONS, event_label
 from adminpanel.twofactor import interface as twofactor
 
-FAILURE_EVENTS = (
-    "web_login_failed",
-    "api_login_failed",
-    "2fa_failed",
-    "web_login_refused",
-    "api_login_refused",
-    "web_login_throttled",
-    "api_login_throttled",
-    "webauthn_counter_regressed",
-)
-# Attempts at this account that failed, for "after the fact" (SPEC §12).
-ATTEMPTS_FAILED = (
-    "web_login_failed",
-    "api_login_failed",
-    "2fa_failed",
-    "web_login_throttled",
-    "api_login_throttled",
-    "access_confirm_failed",
-    "webauthn_counter_regressed",
-)
-# Each kind of failed attempt in words, singular and plural, for Home's one sentence.
+# Each failed attempt at an account (Group.FAILED_ATTEMPT) in words, singular and plural, for
+# Home's one sentence.
 ATTEMPT_WORDS = {
-    "web_login_failed": ("wrong password", "wrong passwords"),
-    "api_login_failed": ("wrong password at the API", "wrong passwords at the API"),
-    "2fa_failed": ("wrong 2FA code", "wrong 2FA codes"),
-    "web_login_throttled": ("try while paused", "tries while paused"),
-    "api_login_throttled": ("API try while paused", "API tries while paused"),
-    "access_confirm_failed": (
+    AuditEvent.WEB_LOGIN_FAILED: ("wrong password", "wrong passwords"),
+    AuditEvent.API_LOGIN_FAILED: ("wrong password at the API", "wrong passwords at the API"),
+    AuditEvent.TWO_FACTOR_FAILED: ("wrong 2FA code", "wrong 2FA codes"),
+    AuditEvent.WEB_LOGIN_THROTTLED: ("try while paused", "tries while paused"),
+    AuditEvent.API_LOGIN_THROTTLED: ("API try while paused", "API tries while paused"),
+    AuditEvent.ACCESS_CONFIRM_FAILED: (
         "wrong password at Confirm access",
         "wrong passwords at Confirm access",
     ),
-    "webauthn_counter_regressed": ("possibly cloned key", "possibly cloned keys"),
+    AuditEvent.WEBAUTHN_COUNTER_REGRESSED: ("possibly cloned key", "possibly cloned keys"),
 }
 # How many of the Admin's recent failures are read to group them.
 RECENT_FAILURES_READ = 200
@@ -116,7 +98,7 @@ def security_overview(actor: Account) -> dict:
             if a.api_access and not a.allowed_ips and a.is_active and not a.is_owner
         ],
         "recent_failures": grouped_failures(
-            Event.objects.filter(event__in=FAILURE_EVENTS)[:RECENT_FAILURES_READ]
+            Event.objects.filter(event__in=in_group(Group.FAILURE))[:RECENT_FAILURES_READ]
         ),
     }
 
@@ -125,11 +107,11 @@ def after_the_fact(account: Account, session) -> dict:
     """The sign-in before this session's (time, IP), the failed attempts at the account since
     then, and how many recovery codes are left when this session used one (SPEC §12)."""
     login_at = session.get(web_sessions.LOGIN_AT)
-    logins = Event.objects.filter(actor=account, event="web_login")
+    logins = Event.objects.filter(actor=account, event=AuditEvent.WEB_LOGIN)
     if isinstance(login_at, int | float):
         logins = logins.filter(at__lt=datetime.fromtimestamp(login_at, UTC))
     previous = logins.order_by("-at", "-id").first()
-    failures = Event.objects.filter(actor=account, event__in=ATTEMPTS_FAILED)
+    failures = Event.objects.filter(actor=account, event__in=in_group(Group.FAILED_ATTEMPT))
     if previous is not None:
         failures = failures.filter(at__gt=previous.at)
     counts: dict[str, int] = {}

@@ -9,6 +9,7 @@ from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.twofactor import interface as twofactor
@@ -129,8 +130,9 @@ def create_subadmin(
                 raise IntegrityError
             account.save()
             audit.record(
-                "subadmin_created",
+                AuditEvent.SUBADMIN_CREATED,
                 actor=actor,
+                about_account=account,
                 request=request,
                 subadmin=account.username,
                 web_access=account.web_access,
@@ -187,8 +189,9 @@ def update_subadmin(
             account.save()
             endings.end_after_change(account, changed, actor=actor, request=request)
             audit.record(
-                "subadmin_updated",
+                AuditEvent.SUBADMIN_UPDATED,
                 actor=actor,
+                about_account=account,
                 request=request,
                 subadmin=account.username,
                 changed=changed,
@@ -207,7 +210,7 @@ def delete_subadmin(actor: Account, account: Account, *, request=None) -> None:
         name = account.username
         endings.end_before_deletion(account, actor=actor, request=request)
         account.delete()
-        audit.record("subadmin_deleted", actor=actor, request=request, subadmin=name)
+        audit.record(AuditEvent.SUBADMIN_DELETED, actor=actor, request=request, subadmin=name)
 
 
 def reset_subadmin_2fa(actor: Account, account: Account, *, request=None) -> None:

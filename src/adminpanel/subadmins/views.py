@@ -1,4 +1,4 @@
-"""Sub-Admins pages (Admin only). Thin: accounts.subadmins holds the rules and the log."""
+"""Sub-Admins pages (Admin only). Thin: subadmins.services holds the rules and the log."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0009_apitoken'),
+        ('accounts', '0010_name_failures'),
     ]
 
     operations = [

@@ -6,6 +6,7 @@ from adminpanel.logs import views as logs
 from adminpanel.mail import deleted_views as deleted_mail
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
+from adminpanel.security import api_key_views as api_keys
 from adminpanel.security import key_views as keys
 from adminpanel.security import profile_views
 from adminpanel.security import twofactor_views as twofactor
@@ -35,6 +36,9 @@ urlpatterns = [
         security.end_other_sessions_view,
         name="sessions-end-others",
     ),
+    path("security/api-keys", api_keys.list_view, name="api-keys"),
+    path("security/api-keys/new", api_keys.create_view, name="api-key-create"),
+    path("security/api-keys/<int:pk>/revoke", api_keys.revoke_view, name="api-key-revoke"),
     path("security/profile", profile_views.profile_view, name="profile"),
     path(
         "security/profile/email/<str:token>",

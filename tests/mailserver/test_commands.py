@@ -4,9 +4,11 @@ import argparse
 import os
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -162,3 +164,71 @@ def test_mailserver_run_on_a_busy_port_says_so_in_one_line_and_starts_nothing(tr
         "Choose another port with --smtp-port (make mailserver SMTP_PORT=…)."
     )
     assert not answers(imap_port, b"* OK")  # Dovecot was not started
+
+
+def _start_trial(environment: dict, *options: str) -> tuple[subprocess.Popen, list[str]]:
+    """`adminpanel mailserver-run` with these options, read until it says it is ready."""
+    process = subprocess.Popen(
+        [*adminpanel_command(), "mailserver-run", *options],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    said = []
+    for line in process.stdout:
+        said.append(line)
+        if "Ctrl-C stops both" in line:
+            break
+    return process, said
+
+
+def test_mailserver_run_takes_the_postmaster_address(trial_environment):
+    smtp_port, imap_port = free_port(), free_port()
+    process, said = _start_trial(
+        trial_environment,
+        *("--smtp-port", str(smtp_port), "--imap-port", str(imap_port)),
+        *("--postmaster", "Hostmaster@Outside.test"),
+    )
+    try:
+        assert answers(smtp_port, b"220 "), "".join(said)
+        # A domain without a postmaster of its own, added through the service as the panel does.
+        subprocess.run(
+            [*adminpanel_command(), "manage", "shell", "-c", (
+                "from adminpanel.accounts.models import Account\n"
+                "from adminpanel.mail import services\n"
+                "owner = Account.objects.create_user('trial', 'Trial-Quartz-Lantern-4817',"
+                " is_owner=True)\n"
+                "services.create_domain(owner, name='trial.example')\n"
+            )],
+            env=trial_environment,
+            check=True,
+            timeout=120,
+        )  # fmt: skip
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            smtp.ehlo()
+            smtp.mail("someone@outside.test")
+            assert smtp.rcpt("postmaster@trial.example")[0] == 250
+            assert smtp.rcpt("nobody@trial.example")[0] == 550
+        directory = said[0].split(" in ", 1)[1].strip()
+        main_cf = (Path(directory) / "postfix" / "main.cf").read_text()
+        assert "hostmaster@outside.test" in main_cf + "".join(
+            path.read_text() for path in (Path(directory) / "postfix").glob("postmaster.cf")
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+
+
+def test_mailserver_run_refuses_a_postmaster_that_is_not_one_address_in_one_line(
+    trial_environment,
+):
+    done = subprocess.run(
+        [*adminpanel_command(), "mailserver-run", "--postmaster", "nobody"],
+        env=trial_environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "--postmaster" in done.stderr

@@ -35,6 +35,16 @@ def _wait_for_stop_signal() -> None:
 POSTMASTER = re.compile(r"\A[^@\s'\"\\,]+@[^@\s'\"\\,]+\.[^@\s'\"\\,]+\Z")
 
 
+def _postmaster(args: argparse.Namespace) -> str | None:
+    """--postmaster in lower case ("" when not given), or None after one line saying why not."""
+    postmaster = (getattr(args, "postmaster", None) or "").strip().lower()
+    if postmaster and not POSTMASTER.match(postmaster):
+        print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return postmaster
+
+
 def mailserver_config(args: argparse.Namespace) -> int:
     """Write the Postfix and Dovecot files for the configured database into --out."""
     settings = connection.settings_dict
@@ -47,10 +57,8 @@ def mailserver_config(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    postmaster = (getattr(args, "postmaster", None) or "").strip().lower()
-    if postmaster and not POSTMASTER.match(postmaster):
-        print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",
-              file=sys.stderr)  # fmt: skip
+    postmaster = _postmaster(args)
+    if postmaster is None:
         return 2
     if args.role:
         if database.vendor != "postgresql":
@@ -88,6 +96,9 @@ def mailserver_config(args: argparse.Namespace) -> int:
 
 def mailserver_run(args: argparse.Namespace) -> int:
     """A private Postfix + Dovecot on 127.0.0.1 until Ctrl-C or SIGTERM."""
+    postmaster = _postmaster(args)
+    if postmaster is None:
+        return 2
     call_command("migrate", interactive=False, verbosity=0)
     database = config.Database.of(connection.settings_dict)
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-mail-"))
@@ -98,6 +109,7 @@ def mailserver_run(args: argparse.Namespace) -> int:
             smtp_port=args.smtp_port,
             imap_port=args.imap_port,
             relayhost=args.relayhost,
+            postmaster=postmaster,
         )
     except MailServerError as error:
         print(error, file=sys.stderr)
@@ -252,6 +264,11 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         default="",
         metavar="HOST:PORT",
         help="where mail for other domains goes (forwarding, automatic replies)",
+    )
+    parser.add_argument(
+        "--postmaster",
+        metavar="ADDRESS",
+        help="where postmaster@ of a domain without its own postmaster or catch-all goes",
     )
     parser.set_defaults(run=after_setup(mailserver_run))
     parser = commands.add_parser(

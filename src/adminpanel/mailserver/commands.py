@@ -21,6 +21,7 @@ from adminpanel.mailserver import config, policy, purge, sessions
 from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
+from adminpanel.mailserver.room import RoomServer
 
 
 def _wait_for_stop_signal() -> None:
@@ -180,20 +181,33 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
 
 
 def mailserver_policy(args: argparse.Namespace) -> int:
-    """Serve Dovecot's auth policy (a limit on failed logins per mailbox) until stopped."""
+    """Serve Dovecot's auth policy (a limit on failed logins per mailbox) and Postfix's
+    end-of-data policy (a message must fit the room left in its mailbox) until stopped."""
     database = config.Database.of(connection.settings_dict)
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
         print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7521.", file=sys.stderr)
         return 2
+    room_host, _, room_port = args.postfix_listen.rpartition(":")
+    room_host = room_host.strip("[]") or "127.0.0.1"
+    if not room_port.isdigit() or not 0 < int(room_port) < 65536 or not _loopback(room_host):
+        print("--postfix-listen is a loopback HOST:PORT, e.g. 127.0.0.1:7522.", file=sys.stderr)
+        return 2
     limits = policy.Limits(database, args.failures, int(args.minutes * 60))
     server = policy.PolicyServer(limits, host, int(port)).start()
     print(f"Dovecot's auth policy on {server.address}", flush=True)
     try:
+        room_server = RoomServer(database, room_host, int(room_port)).start()
+    except BaseException:
+        server.stop()
+        raise
+    print(f"Postfix's end-of-data policy (room left) on {room_server.address}", flush=True)
+    try:
         _wait_for_stop_signal()
     finally:
         server.stop()
+        room_server.stop()
     return 0
 
 
@@ -285,6 +299,11 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         help="on the mail host: Dovecot's auth policy, a limit on failed logins per mailbox",
     )
     parser.add_argument("--listen", default="127.0.0.1:7521", help="HOST:PORT (loopback)")
+    parser.add_argument(
+        "--postfix-listen",
+        default="127.0.0.1:7522",
+        help="HOST:PORT (loopback) of Postfix's end-of-data policy: the room left in a mailbox",
+    )
     parser.add_argument("--failures", type=int, default=policy.FAILURES)
     parser.add_argument("--minutes", type=float, default=policy.WAIT_SECONDS / 60)
     parser.set_defaults(run=after_setup(mailserver_policy))

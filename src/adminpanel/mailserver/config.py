@@ -131,6 +131,10 @@ ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
 # delivery and quota-status: all four split at the same character.
 RECIPIENT_DELIMITER = "+"
 
+# Dovecot lets a mailbox under its quota go over it by this much with one message (quota_grace,
+# its default, set explicitly); the end-of-data check (room.py) counts the same grace.
+QUOTA_GRACE_PERCENT = 10
+
 SECRET = 0o600  # files holding the database password
 PUBLIC = 0o644
 
@@ -194,6 +198,7 @@ class Layout:
     quota_status_listener: str  # Dovecot's quota-status socket path
     lookup_address: str = "127.0.0.1:7520"  # the lookup server (SQLite only)
     policy_address: str = "127.0.0.1:7521"  # the auth policy server (mailserver.policy)
+    room_address: str = "127.0.0.1:7522"  # the end-of-data policy (mailserver.room)
     # SQLite only: Postfix reads the file itself (`sqlite:`), for benchmarks/mailserver.py to
     # show why the lookup server exists. Stalls mail while the panel writes.
     postfix_reads_sqlite: bool = False
@@ -281,6 +286,13 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
             f"check_recipient_access {tables['dead-aliases']}, "
             "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
+        ),
+        # A message bigger than its mailbox's room left, sent without SIZE=, is refused at the
+        # end of DATA (room.py), not accepted and bounced. Down: mail goes on (DUNNO). Postfix
+        # closes an idle connection to it before the server would.
+        "smtpd_end_of_data_restrictions": (
+            f"check_policy_service {{ inet:{layout.room_address}, timeout=10s, "
+            "max_idle=60s, default_action=DUNNO }"
         ),
     }
 
@@ -408,6 +420,7 @@ plugin {{
   quota_status_success = DUNNO
   quota_status_nouser = DUNNO
   quota_status_overquota = 552 5.2.2 Mailbox is full
+  quota_grace = {QUOTA_GRACE_PERCENT}%%
   sieve_before = dict:proxy::adminpanel_sieve;name={sieve.SCRIPT_NAME}
   sieve_max_redirects = {sieve.MAX_REDIRECTS}
 }}

@@ -31,6 +31,7 @@ from adminpanel.listening import cannot_listen
 from adminpanel.mailserver import config, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.policy import FAILURES, WAIT_SECONDS, Limits, PolicyServer
+from adminpanel.mailserver.room import RoomServer
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
@@ -179,6 +180,7 @@ class PrivateMailServer:
         self.postmaster = postmaster
         self.lookup: LookupServer | None = None
         self.policy: PolicyServer | None = None
+        self.room: RoomServer | None = None
         self.limits = Limits(database, auth_failures, auth_wait)
         self.trial_auth = trial_auth
         self.purging: threading.Thread | None = None
@@ -343,7 +345,11 @@ auth_cache_size = {self.auth_cache_size}
             self.lookup = LookupServer(self.database.name)
         if self.policy is None:
             self.policy = PolicyServer(self.limits)
-        layout = replace(self.layout(), policy_address=self.policy.address)
+        if self.room is None:
+            self.room = RoomServer(self.database)
+        layout = replace(
+            self.layout(), policy_address=self.policy.address, room_address=self.room.address
+        )
         if self.lookup is not None:
             layout = replace(layout, lookup_address=self.lookup.address)
         self.dir.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -424,6 +430,8 @@ auth_cache_size = {self.auth_cache_size}
                 self.lookup.start()
             if self.policy is not None and not self.policy.serving:
                 self.policy.start()
+            if self.room is not None and not self.room.serving:
+                self.room.start()
             self._run("dovecot", "-c", str(self.dovecot_conf))
             self.dovecot_started = True
             self._run("postfix", "-c", str(self.postfix_dir), "start")
@@ -513,6 +521,9 @@ auth_cache_size = {self.auth_cache_size}
         if self.policy is not None:
             self.policy.stop()
             self.policy = None
+        if self.room is not None:
+            self.room.stop()
+            self.room = None
         if errors:
             raise MailServerError("\n".join(errors))
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import pwd
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -14,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config, policy, purge, sessions
-from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
+from adminpanel.mailserver import config, policy, postconf, purge, sessions, units
+from adminpanel.mailserver.instance import VMAIL, VMAIL_ID, MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
 from adminpanel.mailserver.room import RoomServer
@@ -72,9 +75,15 @@ def mailserver_config(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
             return 2
         database = config.Database.of(settings, user=args.role, password=password)
+    addresses = _service_addresses(args)
+    if addresses is None:
+        return 2
     out = Path(args.out).resolve()
-    layout = replace(config.debian_layout(), postmaster=postmaster)
-    written = config.write(config.render(database, layout), out)
+    layout = replace(config.debian_layout(), postmaster=postmaster, vmail_uid=_vmail_uid())
+    layout = replace(layout, **addresses)
+    files = config.render(database, layout)
+    files.update(_service_files(database, layout))
+    written = config.write(files, out)
     for path in written:
         print(path)
     if args.role:
@@ -87,11 +96,77 @@ def mailserver_config(args: argparse.Namespace) -> int:
             "postmaster@ of a domain takes mail only through its own postmaster alias or mailbox "
             "or its catch-all: give --postmaster ADDRESS for every domain (RFC 5321)."
         )
-    if database.vendor == "sqlite":
-        print(
-            "Postfix looks up through `adminpanel mailserver-lookup` "
-            f"({layout.lookup_address}): run it as a service (README: Connect your mail server)."
-        )
+    print(
+        f"The mail host's services (the auth and end-of-data policies"
+        f"{', the lookup server' if database.vendor == 'sqlite' else ''}, the end of IMAP "
+        f"sessions) are in {out / 'systemd'}, or {out / 'init.d'} without systemd, the purge "
+        f"in {out / 'cron.d'}: README step 5."
+    )
+    return 0
+
+
+LISTEN = re.compile(r"\A(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\Z")
+
+
+def _service_addresses(args: argparse.Namespace) -> dict[str, str] | None:
+    """The mail host's services' HOST:PORT (Layout fields), as given; None after one line."""
+    addresses = {}
+    for option, field in [
+        ("lookup_listen", "lookup_address"),
+        ("policy_listen", "policy_address"),
+        ("postfix_policy_listen", "room_address"),
+    ]:
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        match = LISTEN.match(value)
+        if not match or not 0 < int(match.group(2)) < 65536:
+            flag = "--" + option.replace("_", "-")
+            print(f"{flag} is HOST:PORT, e.g. 127.0.0.1:7520, not {value!r}.", file=sys.stderr)
+            return None
+        addresses[field] = value
+    return addresses
+
+
+def _vmail_uid() -> int:
+    """The uid of this host's vmail user when it has one (README step 1 keeps an existing one),
+    else the one step 1 creates."""
+    try:
+        return pwd.getpwnam(VMAIL).pw_uid
+    except KeyError:
+        return VMAIL_ID
+
+
+def _service_files(database: config.Database, layout: config.Layout):
+    """The mail host's services, from the same layout (mailserver/units.py)."""
+    script = Path(sys.executable).with_name("adminpanel")
+    program = str(script) if script.exists() else str(Path(sys.argv[0]).resolve())
+    data_dir = Path(django_settings.DATA_DIR)
+    try:
+        owner = pwd.getpwuid(data_dir.stat().st_uid).pw_name
+    except (OSError, KeyError):
+        owner = "root"
+    variables = {"ADMINPANEL_DATA_DIR": str(data_dir)}
+    if database.vendor == "postgresql":
+        # The mail role's URL with --role: the services need no more than the mail servers.
+        variables["ADMINPANEL_DATABASE_URL"] = database.postfix_uri()
+    return units.render(database, layout, program=program, panel_user=owner, variables=variables)
+
+
+def mailserver_postconf(args: argparse.Namespace) -> int:
+    """Put the generated main.cf settings into this host's Postfix, keeping the operator's own
+    restrictions (README step 3); running it again changes nothing."""
+    try:
+        generated = postconf.settings_of(Path(args.file).read_text(encoding="utf-8"))
+        for line in postconf.apply(Path(args.config_dir), generated, postconf.run_command):
+            print(line)
+    except OSError as error:
+        print(f"Cannot read {args.file}: {error.strerror}.", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as error:
+        said = (error.stderr or "").strip().splitlines()
+        print(f"postconf failed: {said[-1] if said else error.returncode}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -267,7 +342,20 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         metavar="ADDRESS",
         help="where postmaster@ of a domain without its own postmaster or catch-all goes",
     )
+    for option, default, what in [
+        ("--lookup-listen", "127.0.0.1:7520", "the lookup server (SQLite)"),
+        ("--policy-listen", "127.0.0.1:7521", "Dovecot's auth policy server"),
+        ("--postfix-policy-listen", "127.0.0.1:7522", "Postfix's end-of-data policy"),
+    ]:
+        parser.add_argument(option, metavar="HOST:PORT", help=f"{what} (default {default})")
     parser.set_defaults(run=after_setup(mailserver_config))
+    parser = commands.add_parser(
+        "mailserver-postconf",
+        help="on the mail host: put the generated main.cf settings into Postfix's, keeping yours",
+    )
+    parser.add_argument("file", help="the main.cf that mailserver-config wrote")
+    parser.add_argument("--config-dir", default="/etc/postfix", help="Postfix's (postconf -c)")
+    parser.set_defaults(run=mailserver_postconf)
     parser = commands.add_parser(
         "mailserver-run", help="a private Postfix and Dovecot on 127.0.0.1 (a local trial)"
     )

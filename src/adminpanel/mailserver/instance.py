@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, purge, sessions
+from adminpanel.mailserver import config, postconf, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.policy import FAILURES, WAIT_SECONDS, Limits, PolicyServer
 from adminpanel.mailserver.room import RoomServer
@@ -273,10 +273,11 @@ class PrivateMailServer:
         return "".join(f"{key} = {value}\n" for key, value in merged.items())
 
     def _apply_to_stock_main_cf(self, snippet: str) -> None:
-        """The README's step 3 on a copy of a stock main.cf: `postconf -e` each generated
-        line, then only what a private instance cannot share with the system's Postfix (its
-        queue, data, log and listening address). Relay rules, mynetworks, mydestination and
-        every other stock value stay as the package wrote them."""
+        """The README's step 3 (`adminpanel mailserver-postconf`) on a copy of a stock main.cf:
+        each generated setting, the restriction lists merged with what the copy has, then only
+        what a private instance cannot share with the system's Postfix (its queue, data, log and
+        listening address). Relay rules, mynetworks, mydestination and every other stock value
+        stay as the package (or the operator) wrote them."""
         main_cf = self.postfix_dir / "main.cf"
         main_cf.write_text(self.stock_main_cf or "")
         plumbing = {
@@ -291,10 +292,12 @@ class PrivateMailServer:
             # mynetworks, which may relay.
             "smtpd_authorized_xclient_hosts": "127.0.0.1",
         }
-        lines = [line for line in snippet.splitlines() if line and not line.startswith("#")]
-        lines += [f"{key} = {value}" for key, value in plumbing.items()]
-        for line in lines:
-            self._run("postconf", "-c", str(self.postfix_dir), "-e", line)
+        try:
+            postconf.apply(self.postfix_dir, postconf.settings_of(snippet), postconf.run_command)
+        except subprocess.CalledProcessError as error:
+            raise MailServerError(f"postconf failed: {error.stderr}") from None
+        for key, value in plumbing.items():
+            self._run("postconf", "-c", str(self.postfix_dir), "-e", f"{key} = {value}")
 
     @staticmethod
     def _trial_auth() -> str:

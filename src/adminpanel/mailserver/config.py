@@ -10,6 +10,7 @@ by Postfix or Dovecot themselves, or bound as a parameter by our lookup server.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,9 +173,12 @@ class Database:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"postgresql://{login}@{host}:{self.port}/{quote(self.name, safe='')}"
 
-    def dovecot_connect(self) -> str:
+    def dovecot_connect(self, *, read_only: bool = False) -> str:
+        """Dovecot's `connect`. On SQLite, `read_only` opens the file read-only: an SQLite URI,
+        which Dovecot hands to sqlite3_open unchanged and Debian's libsqlite3 reads as one
+        (built with SQLITE_USE_URI)."""
         if self.vendor == "sqlite":
-            return self.name
+            return f"file:{quote(self.name)}?mode=ro" if read_only else self.name
         parts = {
             "host": self.host,
             "port": self.port,
@@ -313,7 +317,7 @@ def _sql_conf(db: Database, mail_root: Path) -> str:
     return (
         "# Written by `adminpanel mailserver-config`: Dovecot's passdb and userdb.\n"
         f"driver = {'pgsql' if db.vendor == 'postgresql' else 'sqlite'}\n"
-        f"connect = {db.dovecot_connect()}\n"
+        f"connect = {db.dovecot_connect(read_only=True)}\n"
         f"password_query = {PASSDB_QUERY}\n"
         f"user_query = {USER_QUERY.format(mail_root=mail_root)}\n"
         f"iterate_query = {ITERATE_QUERY}\n"
@@ -343,7 +347,7 @@ def _sieve_dict_conf(db: Database) -> str:
     return (
         "# Written by `adminpanel mailserver-config`: each mailbox's Sieve script (Forwarding\n"
         "# and Automatic reply), read live from the view mailserver_sieve.\n"
-        f"connect = {db.dovecot_connect()}\n"
+        f"connect = {db.dovecot_connect(read_only=True)}\n"
         "map {\n"
         f"  pattern = priv/sieve/name/{sieve.SCRIPT_NAME}\n"
         "  table = mailserver_sieve\n"
@@ -362,12 +366,27 @@ def _sieve_dict_conf(db: Database) -> str:
     )
 
 
+def database_owner(db: Database) -> str:
+    """The user who owns the SQLite database file (the panel's user), "root" when unknown."""
+    try:
+        return pwd.getpwuid(os.stat(db.name).st_uid).pw_name
+    except (OSError, KeyError):
+        return "root"
+
+
 def _dovecot_conf(db: Database, layout: Layout) -> str:
     driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
     user, group = layout.listener_owner
-    # On SQLite the dict process writes the panel's database file, which belongs to the panel's
-    # user; Dovecot's default dict user (dovecot) may not.
-    dict_user = "" if db.vendor == "postgresql" else "service dict {\n  user = root\n}\n"
+    # On SQLite Dovecot opens the panel's database file itself (SQLite has no narrower door:
+    # no roles, no grants). Its lookups run in auth workers (root by default) and the usage
+    # dict writes the file: both run as the file's owner, the panel's user, never root, and
+    # the passdb/userdb and Sieve lookups open it read-only (dovecot_connect).
+    dict_user = ""
+    if db.vendor == "sqlite":
+        owner = database_owner(db)
+        dict_user = "".join(
+            f"service {service} {{\n  user = {owner}\n}}\n" for service in ("dict", "auth-worker")
+        )
     # LMTP itself is switched on by Debian's dovecot-lmtpd (protocols.d/lmtpd.protocol).
     return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot.
 auth_mechanisms = plain login
@@ -458,8 +477,11 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
             files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
     files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
     files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
-    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
-    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), SECRET)
+    # The dict process reads these: on PostgreSQL (Dovecot's user, group dovecot) they hold the
+    # role's password; on SQLite (the database's owner) only the file's path.
+    dict_mode = PUBLIC if db.vendor == "sqlite" else SECRET
+    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), dict_mode)
+    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), dict_mode)
     return files
 
 

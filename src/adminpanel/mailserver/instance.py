@@ -372,11 +372,13 @@ auth_cache_size = {self.auth_cache_size}
             if path.stat().st_mode & 0o077 == 0:
                 os.chown(path, 0, postfix_gid)
                 path.chmod(0o640)
-        # Dovecot's dict process (user dovecot) reads the dicts' files; they hold a password.
+        # Dovecot's dict process (user dovecot) reads the dicts' files; on PostgreSQL they hold
+        # a password (on SQLite the dict runs as the database's owner and they hold none).
         for name in ["usage-dict.conf.ext", "sieve-dict.conf.ext"]:
             dict_file = self.dir / "dovecot" / name
-            os.chown(dict_file, 0, grp.getgrnam("dovecot").gr_gid)
-            dict_file.chmod(0o640)
+            if dict_file.stat().st_mode & 0o077 == 0:
+                os.chown(dict_file, 0, grp.getgrnam("dovecot").gr_gid)
+                dict_file.chmod(0o640)
         for name in ["spool", "log", "state"]:
             (self.dir / name).mkdir(mode=0o755, exist_ok=True)
         shutil.rmtree(self.dir / "run", ignore_errors=True)  # stale sockets break Dovecot

@@ -232,3 +232,18 @@ def test_mailserver_run_refuses_a_postmaster_that_is_not_one_address_in_one_line
     )
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "--postmaster" in done.stderr
+
+
+def test_mailserver_postconf_without_its_file_says_so_in_one_line(trial_environment, tmp_path):
+    done = subprocess.run(
+        [*adminpanel_command(), "mailserver-postconf", str(tmp_path / "missing" / "main.cf"),
+         "--config-dir", str(tmp_path)],
+        env=trial_environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"Cannot read {tmp_path / 'missing' / 'main.cf'}: No such file or directory."
+    ]

@@ -182,6 +182,10 @@ def test_the_debian_steps_run_twice_keep_the_operators_restrictions_and_start_th
     assert (doveconf.returncode, doveconf.stderr) == (0, ""), doveconf.stderr + "".join(
         p.read_text() for p in (sandbox / "log").iterdir()
     )
+    # Every file the settings name is installed (where step 4 puts them, here in the sandbox).
+    named = set(re.findall(r"/etc/dovecot/adminpanel/([\w.-]+)", doveconf.stdout))
+    installed = {path.name for path in (sandbox / "etc/dovecot/adminpanel").iterdir()}
+    assert named and named <= installed, named - installed
     uid = os.stat(sandbox / "vmail").st_uid
     assert f"first_valid_uid = {uid}" in doveconf.stdout
     assert f"auth_policy_server_url = http://127.0.0.1:{ports['policy-listen']}/" in (

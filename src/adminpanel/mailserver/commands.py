@@ -79,8 +79,13 @@ def mailserver_config(args: argparse.Namespace) -> int:
     if addresses is None:
         return 2
     out = Path(args.out).resolve()
-    layout = replace(config.debian_layout(), postmaster=postmaster, vmail_uid=_vmail_uid())
-    layout = replace(layout, **addresses)
+    layout = replace(
+        config.debian_layout(),
+        postmaster=postmaster,
+        app_password_pepper=django_settings.APP_PASSWORD_PEPPER,
+        vmail_uid=_vmail_uid(),
+        **addresses,
+    )
     files = config.render(database, layout)
     files.update(_service_files(database, layout))
     written = config.write(files, out)
@@ -88,8 +93,8 @@ def mailserver_config(args: argparse.Namespace) -> int:
         print(path)
     if args.role:
         print(
-            f"Role {args.role}: may read the mailserver_* views and record purged maildirs "
-            "(password in the files)."
+            f"Role {args.role}: may read the mailserver_* views, record purged maildirs and "
+            "mail logins (password in the files)."
         )
     if not postmaster:
         print(
@@ -256,8 +261,9 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
 
 
 def mailserver_policy(args: argparse.Namespace) -> int:
-    """Serve Dovecot's auth policy (a limit on failed logins per mailbox) and Postfix's
-    end-of-data policy (a message must fit the room left in its mailbox) until stopped."""
+    """Serve Dovecot's auth policy (limits on failed logins per mailbox and per client IP; the
+    record of mail-app logins) and Postfix's end-of-data policy (a message must fit the room
+    left in its mailbox) until stopped."""
     database = config.Database.of(connection.settings_dict)
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
@@ -269,7 +275,7 @@ def mailserver_policy(args: argparse.Namespace) -> int:
     if not room_port.isdigit() or not 0 < int(room_port) < 65536 or not _loopback(room_host):
         print("--postfix-listen is a loopback HOST:PORT, e.g. 127.0.0.1:7522.", file=sys.stderr)
         return 2
-    limits = policy.Limits(database, args.failures, int(args.minutes * 60))
+    limits = policy.Limits(database, args.failures, int(args.minutes * 60), args.ip_failures)
     server = policy.PolicyServer(limits, host, int(port)).start()
     print(f"Dovecot's auth policy on {server.address}", flush=True)
     try:
@@ -393,6 +399,12 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         help="HOST:PORT (loopback) of Postfix's end-of-data policy: the room left in a mailbox",
     )
     parser.add_argument("--failures", type=int, default=policy.FAILURES)
+    parser.add_argument(
+        "--ip-failures",
+        type=int,
+        default=policy.IP_FAILURES,
+        help="consecutive failures from one client IP, to any mailboxes, before it waits",
+    )
     parser.add_argument("--minutes", type=float, default=policy.WAIT_SECONDS / 60)
     parser.set_defaults(run=after_setup(mailserver_policy))
     parser = commands.add_parser(

@@ -6,6 +6,7 @@ tests/mailserver (every login, delivery and Sieve script of the SQLite pass)."""
 import os
 import pwd
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ def files(tmp_path) -> dict[str, str]:
     with sqlite3.connect(path) as database:
         database.execute("CREATE TABLE mailserver_usage (address TEXT, bytes INTEGER)")
     os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
-    rendered = config.render(config.Database("sqlite", str(path)), config.debian_layout())
+    layout = replace(config.debian_layout(), app_password_pepper="0123456789abcdef" * 2)
+    rendered = config.render(config.Database("sqlite", str(path)), layout)
     return {name: text for name, (text, _) in rendered.items()}
 
 
@@ -39,7 +41,15 @@ def test_the_auth_workers_and_the_dict_run_as_the_databases_owner_not_root(files
     assert "user = root" not in dovecot
 
 
-@pytest.mark.parametrize("name", ["dovecot/sql.conf.ext", "dovecot/sieve-dict.conf.ext"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dovecot/sql.conf.ext",
+        "dovecot/app-passwords.conf.ext",
+        "dovecot/mailbox-password.conf.ext",
+        "dovecot/sieve-dict.conf.ext",
+    ],
+)
 def test_the_lookups_open_the_database_read_only(files, name):
     uri = connect_line(files[name])
     assert uri.startswith("file:") and uri.endswith("?mode=ro")

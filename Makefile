@@ -33,9 +33,11 @@ lock: $(VENV)/.test-installed
 run: $(VENV)/.installed
 	$(VENV)/bin/adminpanel serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# A private Postfix (SMTP) and Dovecot (IMAP) reading the panel's database, until Ctrl-C.
+# A private Postfix (SMTP) and Dovecot (IMAP) reading the panel's database, until Ctrl-C;
+# POSTMASTER=ADDRESS: where postmaster@ of a domain without its own goes.
 mailserver: $(VENV)/.installed
-	$(VENV)/bin/adminpanel mailserver-run --smtp-port $(SMTP_PORT) --imap-port $(IMAP_PORT)
+	$(VENV)/bin/adminpanel mailserver-run --smtp-port $(SMTP_PORT) --imap-port $(IMAP_PORT) \
+		$(if $(POSTMASTER),--postmaster $(POSTMASTER))
 
 # Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), nginx (the
 # reverse-proxy test), Postfix and Dovecot with their SQL drivers (tests/mailserver), when

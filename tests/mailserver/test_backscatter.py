@@ -5,7 +5,16 @@ import smtplib
 
 import pytest
 
-from tests.mailserver.mail import SENDER, rcpt, send, unique_subject, wait_for
+from adminpanel.mailserver.models import MailboxUsage
+from tests.mailserver.mail import (
+    SENDER,
+    message,
+    rcpt,
+    send,
+    unique_subject,
+    wait_for,
+    wait_until,
+)
 from tests.mailserver.test_mail_flow import PASSWORD, add_alias, add_mailbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,3 +72,42 @@ def test_a_full_mailbox_is_refused_at_rcpt_when_the_client_declares_no_size(
         assert smtp.mail(SENDER)[0] == 250  # no SIZE=
         code, reply = smtp.rcpt(f"small@{domain}")
     assert code == 552 and b"Mailbox is full" in reply, (code, reply)
+
+
+def send_without_size(server, to: str, subject: str, size: int) -> tuple[int, bytes]:
+    """Postfix's answer at the end of DATA to a message sent without SIZE=."""
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=60) as smtp:
+        smtp.ehlo()
+        assert smtp.mail(SENDER)[0] == 250  # no SIZE=
+        assert smtp.rcpt(to)[0] == 250  # 1 byte fits: Dovecot's quota-status lets it in
+        try:
+            return smtp.data(message(to, subject, size=size).as_bytes())
+        except smtplib.SMTPDataError as error:
+            return error.smtp_code, error.smtp_error
+
+
+def half_full(server, panel, address: str) -> None:
+    """A mailbox of 1 MB holding about 700 kB, as Dovecot has reported it to the panel."""
+    add_mailbox(panel, address, quota_mb=1)
+    subject = unique_subject("Filling")
+    send(server, address, subject, size=700_000)
+    assert subject in wait_for(server, address, PASSWORD, subject)
+    assert wait_until(
+        lambda: MailboxUsage.objects.filter(address=address, bytes__gt=700_000).exists()
+    )
+
+
+def test_a_message_too_big_for_the_room_left_is_refused_at_the_end_of_data_without_size(
+    mailserver, panel, domain
+):
+    half_full(mailserver, panel, f"small@{domain}")
+    code, reply = send_without_size(mailserver, f"small@{domain}", unique_subject("Big"), 700_000)
+    assert code == 552 and b"larger than the room left" in reply, (code, reply)
+
+
+def test_a_message_that_fits_the_room_left_is_taken_without_size(mailserver, panel, domain):
+    half_full(mailserver, panel, f"small@{domain}")
+    for size in [50_000, 300_000]:  # the second one within Dovecot's grace, as Dovecot takes it
+        subject = unique_subject("Fits")
+        assert send_without_size(mailserver, f"small+tag@{domain}", subject, size)[0] == 250
+        assert subject in wait_for(mailserver, f"small@{domain}", PASSWORD, subject)

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import smtplib
@@ -179,17 +180,20 @@ def readme_line(containing: str) -> str:
     return line
 
 
-def run_readme_step_3(out: Path, postfix: Path) -> None:
-    """Step 3's main.cf and master.cf lines, literally, on a copy of /etc/postfix."""
-    for file in ["main.cf", "master.cf"]:
-        line = readme_line(f"/root/mailconf/postfix/{file} |")
-        line = line.replace("/root/mailconf", str(out))
-        line = line.replace("postconf -", f"{program('postconf')} -c {postfix} -")
-        done = subprocess.run(["bash", "-c", line], capture_output=True, text=True)
-        assert (done.returncode, done.stderr) == (0, ""), line
+def run_readme_step_3(out: Path, postfix: Path, environment: dict) -> None:
+    """Step 3's main.cf and master.cf line (`adminpanel mailserver-postconf`), literally, on a
+    copy of /etc/postfix."""
+    line = readme_line("adminpanel mailserver-postconf /root/mailconf/postfix/main.cf")
+    assert "/root/mailconf/postfix/master.cf" in line
+    line = line.replace("/root/mailconf", str(out)).replace("/etc/postfix", str(postfix))
+    line = line.replace("adminpanel ", shlex.join(adminpanel_command()) + " ", 1)
+    done = subprocess.run(["bash", "-c", line], env=environment, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, ""), line
 
 
-def test_the_readmes_submission_and_tls_steps_fit_debians_postfix_and_dovecot(db, tmp_path):
+def test_the_readmes_submission_and_tls_steps_fit_debians_postfix_and_dovecot(
+    db, tmp_path, trial_environment
+):
     """Step 2 with a certificate, step 3 (main.cf and master.cf) and step 4 as the README
     writes them, on copies of this machine's /etc/postfix and /etc/dovecot."""
     certfile, keyfile = self_signed(tmp_path)
@@ -206,10 +210,12 @@ def test_the_readmes_submission_and_tls_steps_fit_debians_postfix_and_dovecot(db
             shutil.copy(path, postfix / "adminpanel" / path.name)
     main_cf = out / "postfix" / "main.cf"
     main_cf.write_text(main_cf.read_text().replace("/etc/postfix/", f"{postfix}/"))
-    run_readme_step_3(out, postfix)
+    run_readme_step_3(out, postfix, trial_environment)
     master_cf = (postfix / "master.cf").read_text()
-    run_readme_step_3(out, postfix)  # again, as after an upgrade: nothing doubles
+    main_cf_set = (postfix / "main.cf").read_text()
+    run_readme_step_3(out, postfix, trial_environment)  # again, as after an upgrade
     assert (postfix / "master.cf").read_text() == master_cf
+    assert (postfix / "main.cf").read_text() == main_cf_set
 
     def postconf(*args: str) -> str:
         done = subprocess.run(
@@ -241,7 +247,7 @@ def test_the_readmes_submission_and_tls_steps_fit_debians_postfix_and_dovecot(db
         str(certfile),
     ]
     assert postconf("-h", "smtpd_sasl_auth_enable").strip() == "no"  # not on port 25
-    assert postconf("-h", "adminpanel_submission_milters").strip() == "inet:127.0.0.1:7522"
+    assert postconf("-h", "adminpanel_submission_milters").strip() == "inet:127.0.0.1:7523"
 
     with (dovecot / "local.conf").open("a") as local:
         local.write(f"!include {out / 'dovecot' / 'adminpanel.conf'}\n")
@@ -326,3 +332,86 @@ def test_mailserver_run_refuses_a_certificate_it_cannot_read_in_one_line(trial_e
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip() == "--certfile: cannot read /nonexistent/cert.pem."
+
+
+def _start_trial(environment: dict, *options: str) -> tuple[subprocess.Popen, list[str]]:
+    """`adminpanel mailserver-run` with these options, read until it says it is ready."""
+    process = subprocess.Popen(
+        [*adminpanel_command(), "mailserver-run", *options],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    said = []
+    for line in process.stdout:
+        said.append(line)
+        if "Ctrl-C stops both" in line:
+            break
+    return process, said
+
+
+def test_mailserver_run_takes_the_postmaster_address(trial_environment):
+    smtp_port, imap_port = free_port(), free_port()
+    process, said = _start_trial(
+        trial_environment,
+        *("--smtp-port", str(smtp_port), "--imap-port", str(imap_port)),
+        *("--postmaster", "Hostmaster@Outside.test"),
+    )
+    try:
+        assert answers(smtp_port, b"220 "), "".join(said)
+        # A domain without a postmaster of its own, added through the service as the panel does.
+        subprocess.run(
+            [*adminpanel_command(), "manage", "shell", "-c", (
+                "from adminpanel.accounts.models import Account\n"
+                "from adminpanel.mail import services\n"
+                "owner = Account.objects.create_user('trial', 'Trial-Quartz-Lantern-4817',"
+                " is_owner=True)\n"
+                "services.create_domain(owner, name='trial.example')\n"
+            )],
+            env=trial_environment,
+            check=True,
+            timeout=120,
+        )  # fmt: skip
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            smtp.ehlo()
+            smtp.mail("someone@outside.test")
+            assert smtp.rcpt("postmaster@trial.example")[0] == 250
+            assert smtp.rcpt("nobody@trial.example")[0] == 550
+        directory = said[0].split(" in ", 1)[1].strip()
+        main_cf = (Path(directory) / "postfix" / "main.cf").read_text()
+        assert "hostmaster@outside.test" in main_cf + "".join(
+            path.read_text() for path in (Path(directory) / "postfix").glob("postmaster.cf")
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+
+
+def test_mailserver_run_refuses_a_postmaster_that_is_not_one_address_in_one_line(
+    trial_environment,
+):
+    done = subprocess.run(
+        [*adminpanel_command(), "mailserver-run", "--postmaster", "nobody"],
+        env=trial_environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "--postmaster" in done.stderr
+
+
+def test_mailserver_postconf_without_its_file_says_so_in_one_line(trial_environment, tmp_path):
+    done = subprocess.run(
+        [*adminpanel_command(), "mailserver-postconf", str(tmp_path / "missing" / "main.cf"),
+         "--config-dir", str(tmp_path)],
+        env=trial_environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"Cannot read {tmp_path / 'missing' / 'main.cf'}: No such file or directory."
+    ]

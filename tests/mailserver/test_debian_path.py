@@ -22,6 +22,10 @@ PACKAGED_MAIN_CF = Path("/usr/share/postfix/main.cf.debian")
 POSTINST = Path("/var/lib/dpkg/info/postfix.postinst")
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
+OPERATORS_OWN = (
+    "smtpd_recipient_restrictions = check_sender_access "
+    "inline:{ { spammer@bad.test = REJECT The operator says no } }\n"
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +65,8 @@ def debian_postfix(django_db_setup, django_db_blocker, outside):
         database,
         smtp_port=free_port(),
         imap_port=free_port(),
-        stock_main_cf=debian_stock_main_cf(),
+        # An operator's own restriction, set before the README's steps: it must stay.
+        stock_main_cf=debian_stock_main_cf() + OPERATORS_OWN,
         relayhost=f"127.0.0.1:{outside.port}",
     )
     server.start()
@@ -72,14 +77,16 @@ def debian_postfix(django_db_setup, django_db_blocker, outside):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def rcpt_from_outside(server: PrivateMailServer, address: str) -> tuple[int, str]:
+def rcpt_from_outside(
+    server: PrivateMailServer, address: str, sender: str = SENDER
+) -> tuple[int, str]:
     """Postfix's answer to RCPT TO from a client outside mynetworks."""
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
         smtp.ehlo()
         code, reply = smtp.docmd("XCLIENT", f"ADDR={OUTSIDE_CLIENT} NAME=mx.outside.test")
         assert code == 220, reply
         smtp.ehlo("mx.outside.test")
-        smtp.mail(SENDER)
+        smtp.mail(sender)
         code, reply = smtp.rcpt(address)
         smtp.rset()
     return code, reply.decode(errors="replace")
@@ -141,3 +148,13 @@ def test_a_loopback_client_in_debians_mynetworks_does_not_relay_through_submissi
         smtp.mail(f"alice@{domain}")
         code, reply = smtp.rcpt("erin@elsewhere.test")
     assert 500 <= code < 600, (code, reply)
+
+
+def test_the_operators_own_restrictions_stay_after_the_panels(debian_postfix, panel, domain):
+    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    assert rcpt_from_outside(debian_postfix, f"alice@{domain}")[0] == 250
+    code, reply = rcpt_from_outside(debian_postfix, f"alice@{domain}", "spammer@bad.test")
+    assert code == 554 and "The operator says no" in reply, (code, reply)
+    # The panel's own come first: an unknown address is refused as unknown, whoever sends.
+    code, reply = rcpt_from_outside(debian_postfix, f"nobody@{domain}", "spammer@bad.test")
+    assert code == 550, (code, reply)

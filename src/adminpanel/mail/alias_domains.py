@@ -13,6 +13,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
+from adminpanel.mail import routes
 from adminpanel.mail.addresses import domain_to_unicode, normalize_domain
 from adminpanel.mail.models import AliasDomain, Domain
 
@@ -23,6 +24,20 @@ def _target(raw: object) -> Domain:
     if target is None:
         raise Invalid("target", f"There is no domain {domain_to_unicode(name)}. Add it first.")
     return target
+
+
+def _refuse_loop(name: str, target: str) -> None:
+    """An alias domain may close a loop: an alias or forwarding to local@name that, once name
+    means target, leads back to local@name."""
+    change = routes.Change(alias_domains={name: target})
+    for address in routes.addresses_at(name):
+        loop = routes.find_loop(address, change)
+        if loop:
+            raise Invalid(
+                "name",
+                f"With this alias domain mail would go round in a loop {routes.describe(loop)} "
+                f"({loop}) and never arrive. Change that alias or forwarding first.",
+            )
 
 
 def create_alias_domain(
@@ -43,6 +58,7 @@ def create_alias_domain(
                     f"{shown} is already a domain with mailboxes of its own. "
                     "An alias domain must be a name that is not a domain.",
                 )
+            _refuse_loop(ascii_name, domain.name)
             alias_domain = AliasDomain.objects.create(
                 name=ascii_name, target=domain, active=bool(active)
             )

@@ -20,16 +20,14 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
+from adminpanel.mail import routes
 from adminpanel.mail.addresses import normalize_address
-from adminpanel.mail.models import Alias, AutomaticReply, Forwarding, Mailbox, SieveScript
+from adminpanel.mail.models import AutomaticReply, Forwarding, Mailbox, SieveScript
 from adminpanel.mailserver import sieve
-from adminpanel.mailserver.config import RECIPIENT_DELIMITER
 
 MAX_FORWARDING_DESTINATIONS = sieve.MAX_REDIRECTS
 MAX_SUBJECT = 200
 MAX_TEXT = 5000
-# How far the loop check follows aliases and forwardings before it stops looking.
-MAX_HOPS = 1000
 
 
 def forwarding_of(mailbox: Mailbox) -> Forwarding:
@@ -51,41 +49,6 @@ def _mail_address(mailbox: Mailbox) -> str:
     return f"{mailbox.local_part.lower()}@{mailbox.domain.name}"
 
 
-def _untagged(address: str) -> str:
-    """user+tag@domain is mail for user@domain, in lower case."""
-    local, _, domain = address.lower().rpartition("@")
-    return f"{local.split(RECIPIENT_DELIMITER, 1)[0] or local}@{domain}"
-
-
-def _next_hops(address: str) -> list[str]:
-    """Where mail to this address goes on: an alias's destinations, a mailbox's forwarding."""
-    hops = []
-    for alias in Alias.objects.filter(lookup_address=address, active=True):
-        hops += alias.destinations
-    local, _, domain = address.rpartition("@")
-    forwarding = Forwarding.objects.filter(
-        mailbox__local_part__iexact=local, mailbox__domain__name=domain
-    ).first()
-    if forwarding is not None:
-        hops += forwarding.destinations
-    return hops
-
-
-def _comes_back(destinations: list[str], home: str) -> bool:
-    """Whether mail forwarded to these addresses reaches `home` again, through aliases and
-    other mailboxes' forwarding (a loop)."""
-    seen: set[str] = set()
-    waiting = list(destinations)
-    while waiting and len(seen) < MAX_HOPS:
-        address = _untagged(waiting.pop())
-        if address == home:
-            return True
-        if address not in seen:
-            seen.add(address)
-            waiting += _next_hops(address)
-    return False
-
-
 def _destinations(raw: object, mailbox: Mailbox) -> list[str]:
     if raw is None:
         raw = []
@@ -99,7 +62,7 @@ def _destinations(raw: object, mailbox: Mailbox) -> list[str]:
         if isinstance(item, str) and not item.strip():
             continue
         address = normalize_address(item, "destinations")
-        if _untagged(address) == home:
+        if routes.untagged(address) == home:
             raise Invalid("destinations", "A mailbox cannot forward to itself.")
         if address.lower() not in (known.lower() for known in cleaned):
             cleaned.append(address)
@@ -108,11 +71,12 @@ def _destinations(raw: object, mailbox: Mailbox) -> list[str]:
             "destinations",
             f"A mailbox forwards to at most {MAX_FORWARDING_DESTINATIONS} addresses.",
         )
-    if _comes_back(cleaned, home):
+    loop = routes.find_loop(home, routes.Change(forwardings={home: cleaned}))
+    if loop:
         raise Invalid(
             "destinations",
-            "Mail forwarded there would come back to this mailbox (a loop): an alias or "
-            "another mailbox's forwarding leads here.",
+            f"Mail forwarded there would come back to this mailbox (a loop {routes.describe(loop)}:"
+            f" {loop}). Remove that address.",
         )
     return cleaned
 

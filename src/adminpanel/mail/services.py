@@ -17,6 +17,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
+from adminpanel.mail import routes
 from adminpanel.mail.addresses import (
     domain_to_unicode,
     normalize_address,
@@ -149,6 +150,7 @@ def create_domain(
                     f"{domain_to_unicode(ascii_name)} is already an alias domain. Delete the "
                     "alias domain first to give this name mailboxes of its own.",
                 )
+            _refuse_catch_all_loop(ascii_name, catch, "catch_all")
             domain = Domain.objects.create(
                 name=ascii_name,
                 active=bool(active),
@@ -191,6 +193,8 @@ def update_domain(
             changes[field] = bool(value)
             setattr(domain, field, bool(value))
     with transaction.atomic():
+        if changes.get("catch_all"):
+            _refuse_catch_all_loop(domain.name, changes["catch_all"], "catch_all")
         domain.save()
         if changes.get("active") is False:
             end_sessions.request_end(
@@ -422,37 +426,28 @@ def _set_deleted(mailbox: Mailbox):
 # --- aliases -----------------------------------------------------------------------------
 
 
-def _alias_loop(address: str, targets: list[str], *, exclude: int | None = None) -> str | None:
-    """ "a → b → a" when the alias `address` with these destinations would lead back to itself
-    through other aliases (mail would go round until Postfix gives up and bounces it)."""
-    others = Alias.objects.exclude(pk=exclude)
-
-    def destinations(node: str) -> list[str]:
-        if node == address:
-            return targets
-        found = others.filter(lookup_address=node).values_list("destinations", flat=True)
-        return next(iter(found), [])
-
-    seen = {address}
-    paths = [[address]]  # breadth first: the shortest loop is the one shown
-    while paths:
-        path = paths.pop(0)
-        for target in (target.lower() for target in destinations(path[-1])):
-            if target == address:
-                return " → ".join([*path, target])
-            if target not in seen:
-                seen.add(target)
-                paths.append([*path, target])
-    return None
-
-
-def _refuse_alias_loop(address: str, targets: list[str], *, exclude: int | None = None) -> None:
-    loop = _alias_loop(address.lower(), targets, exclude=exclude)
+def _refuse_alias_loop(address: str, targets: list[str]) -> None:
+    address = address.lower()
+    loop = routes.find_loop(address, routes.Change(aliases={address: targets}))
     if loop:
         raise Invalid(
             "destinations",
-            f"These destinations make a loop among aliases ({loop}): mail would never "
+            f"These destinations make a loop {routes.describe(loop)} ({loop}): mail would never "
             "arrive. Remove one of them.",
+        )
+
+
+def _refuse_catch_all_loop(domain: str, catch_all: str, field: str) -> None:
+    """A catch-all that leads back to its own domain's unknown addresses loops."""
+    if not catch_all:
+        return
+    change = routes.Change(catch_alls={domain: catch_all})
+    loop = routes.find_loop(routes.catch_all_node(domain), change)
+    if loop:
+        raise Invalid(
+            field,
+            f"This catch-all makes a loop {routes.describe(loop)} ({loop}): mail would never "
+            "arrive. Choose another address.",
         )
 
 
@@ -490,7 +485,7 @@ def update_alias(
     before = {"destinations": alias.destinations, "active": alias.active}
     if destinations is not None:
         alias.destinations = _destinations(destinations)
-        _refuse_alias_loop(alias.lookup_address, alias.destinations, exclude=alias.pk)
+        _refuse_alias_loop(alias.lookup_address, alias.destinations)
     if active is not None:
         alias.active = bool(active)
     with transaction.atomic():

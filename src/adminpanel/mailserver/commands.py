@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import pwd
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -19,10 +21,11 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config, policy, purge, senders, sessions
-from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
+from adminpanel.mailserver import config, policy, postconf, purge, senders, sessions, units
+from adminpanel.mailserver.instance import VMAIL, VMAIL_ID, MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
+from adminpanel.mailserver.room import RoomServer
 
 
 def _wait_for_stop_signal() -> None:
@@ -61,6 +64,16 @@ def _certificate(args: argparse.Namespace, *, on_this_host: bool) -> tuple[str, 
     return certfile, keyfile
 
 
+def _postmaster(args: argparse.Namespace) -> str | None:
+    """--postmaster in lower case ("" when not given), or None after one line saying why not."""
+    postmaster = (getattr(args, "postmaster", None) or "").strip().lower()
+    if postmaster and not POSTMASTER.match(postmaster):
+        print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return postmaster
+
+
 def mailserver_config(args: argparse.Namespace) -> int:
     """Write the Postfix and Dovecot files for the configured database into --out."""
     settings = connection.settings_dict
@@ -73,10 +86,8 @@ def mailserver_config(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    postmaster = (getattr(args, "postmaster", None) or "").strip().lower()
-    if postmaster and not POSTMASTER.match(postmaster):
-        print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",
-              file=sys.stderr)  # fmt: skip
+    postmaster = _postmaster(args)
+    if postmaster is None:
         return 2
     certificate = _certificate(args, on_this_host=False)
     if isinstance(certificate, str):
@@ -94,6 +105,9 @@ def mailserver_config(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
             return 2
         database = config.Database.of(settings, user=args.role, password=password)
+    addresses = _service_addresses(args)
+    if addresses is None:
+        return 2
     out = Path(args.out).resolve()
     layout = replace(
         config.debian_layout(),
@@ -101,8 +115,12 @@ def mailserver_config(args: argparse.Namespace) -> int:
         app_password_pepper=django_settings.APP_PASSWORD_PEPPER,
         certfile=certfile,
         keyfile=keyfile,
+        vmail_uid=_vmail_uid(),
+        **addresses,
     )
-    written = config.write(config.render(database, layout), out)
+    files = config.render(database, layout)
+    files.update(_service_files(database, layout))
+    written = config.write(files, out)
     for path in written:
         print(path)
     if args.role:
@@ -121,11 +139,90 @@ def mailserver_config(args: argparse.Namespace) -> int:
             "/etc/letsencrypt/live/HOST/fullchain.pem and privkey.pem), or set the certificate "
             "in Postfix's and Dovecot's own settings."
         )
-    if database.vendor == "sqlite":
-        print(
-            "Postfix looks up through `adminpanel mailserver-lookup` "
-            f"({layout.lookup_address}): run it as a service (README: Connect your mail server)."
-        )
+    print(
+        f"The mail host's services (the auth and end-of-data policies, the From: check"
+        f"{', the lookup server' if database.vendor == 'sqlite' else ''}, the end of IMAP "
+        f"sessions) are in {out / 'systemd'}, or {out / 'init.d'} without systemd, the purge "
+        f"in {out / 'cron.d'}: README step 5."
+    )
+    return 0
+
+
+LISTEN = re.compile(r"\A(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\Z")
+
+
+def _service_addresses(args: argparse.Namespace) -> dict[str, str] | None:
+    """The mail host's services' HOST:PORT (Layout fields), as given; None after one line."""
+    addresses = {}
+    for option, field in [
+        ("lookup_listen", "lookup_address"),
+        ("policy_listen", "policy_address"),
+        ("postfix_policy_listen", "room_address"),
+        ("sender_check_listen", "sender_check_address"),
+    ]:
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        match = LISTEN.match(value)
+        if not match or not 0 < int(match.group(2)) < 65536:
+            flag = "--" + option.replace("_", "-")
+            print(f"{flag} is HOST:PORT, e.g. 127.0.0.1:7520, not {value!r}.", file=sys.stderr)
+            return None
+        addresses[field] = value
+    return addresses
+
+
+def _vmail_uid() -> int:
+    """The uid of this host's vmail user when it has one (README step 1 keeps an existing one),
+    else the one step 1 creates."""
+    try:
+        return pwd.getpwnam(VMAIL).pw_uid
+    except KeyError:
+        return VMAIL_ID
+
+
+def _service_files(database: config.Database, layout: config.Layout):
+    """The mail host's services, from the same layout (mailserver/units.py)."""
+    script = Path(sys.executable).with_name("adminpanel")
+    program = str(script) if script.exists() else str(Path(sys.argv[0]).resolve())
+    data_dir = Path(django_settings.DATA_DIR)
+    try:
+        owner = pwd.getpwuid(data_dir.stat().st_uid).pw_name
+    except (OSError, KeyError):
+        owner = "root"
+    variables = {"ADMINPANEL_DATA_DIR": str(data_dir)}
+    if database.vendor == "postgresql":
+        # The mail role's URL with --role: the services need no more than the mail servers.
+        variables["ADMINPANEL_DATABASE_URL"] = database.postfix_uri()
+    return units.render(database, layout, program=program, panel_user=owner, variables=variables)
+
+
+def mailserver_postconf(args: argparse.Namespace) -> int:
+    """Put the generated main.cf settings into this host's Postfix, keeping the operator's own
+    restrictions, and the generated master.cf services (README step 3); running it again
+    changes nothing."""
+    texts = {}
+    for path in [args.file, getattr(args, "master", None)]:
+        if not path:
+            continue
+        try:
+            texts[path] = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"Cannot read {path}: {error.strerror}.", file=sys.stderr)
+            return 2
+    config_dir = Path(args.config_dir)
+    try:
+        generated = postconf.settings_of(texts[args.file])
+        for line in postconf.apply(config_dir, generated, postconf.run_command):
+            print(line)
+        if getattr(args, "master", None):
+            services = postconf.services_of(texts[args.master])
+            for line in postconf.apply_services(config_dir, services, postconf.run_command):
+                print(line)
+    except subprocess.CalledProcessError as error:
+        said = (error.stderr or "").strip().splitlines()
+        print(f"postconf failed: {said[-1] if said else error.returncode}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -134,6 +231,9 @@ def mailserver_run(args: argparse.Namespace) -> int:
     certificate = _certificate(args, on_this_host=True)
     if isinstance(certificate, str):
         print(certificate, file=sys.stderr)
+        return 2
+    postmaster = _postmaster(args)
+    if postmaster is None:
         return 2
     call_command("migrate", interactive=False, verbosity=0)
     database = config.Database.of(connection.settings_dict)
@@ -149,6 +249,7 @@ def mailserver_run(args: argparse.Namespace) -> int:
             submissions_port=args.submissions_port,
             certfile=certificate[0],
             keyfile=certificate[1],
+            postmaster=postmaster,
         )
     except MailServerError as error:
         print(error, file=sys.stderr)
@@ -231,20 +332,33 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
 
 def mailserver_policy(args: argparse.Namespace) -> int:
     """Serve Dovecot's auth policy (limits on failed logins per mailbox and per client IP; the
-    record of mail-app logins) until stopped."""
+    record of mail-app logins) and Postfix's end-of-data policy (a message must fit the room
+    left in its mailbox) until stopped."""
     database = config.Database.of(connection.settings_dict)
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
         print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7521.", file=sys.stderr)
         return 2
+    room_host, _, room_port = args.postfix_listen.rpartition(":")
+    room_host = room_host.strip("[]") or "127.0.0.1"
+    if not room_port.isdigit() or not 0 < int(room_port) < 65536 or not _loopback(room_host):
+        print("--postfix-listen is a loopback HOST:PORT, e.g. 127.0.0.1:7522.", file=sys.stderr)
+        return 2
     limits = policy.Limits(database, args.failures, int(args.minutes * 60), args.ip_failures)
     server = policy.PolicyServer(limits, host, int(port)).start()
     print(f"Dovecot's auth policy on {server.address}", flush=True)
     try:
+        room_server = RoomServer(database, room_host, int(room_port)).start()
+    except BaseException:
+        server.stop()
+        raise
+    print(f"Postfix's end-of-data policy (room left) on {room_server.address}", flush=True)
+    try:
         _wait_for_stop_signal()
     finally:
         server.stop()
+        room_server.stop()
     return 0
 
 
@@ -254,7 +368,7 @@ def mailserver_sender_check(args: argparse.Namespace) -> int:
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
-        print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7522.", file=sys.stderr)
+        print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7523.", file=sys.stderr)
         return 2
     server = senders.SenderCheckServer(database, host, int(port)).start()
     print(f"The From: check (milter) on {server.address}", flush=True)
@@ -327,7 +441,25 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         help="where postmaster@ of a domain without its own postmaster or catch-all goes",
     )
     _certificate_options(parser, "on the mail host: Postfix's and Dovecot's TLS")
+    for option, default, what in [
+        ("--lookup-listen", "127.0.0.1:7520", "the lookup server (SQLite)"),
+        ("--policy-listen", "127.0.0.1:7521", "Dovecot's auth policy server"),
+        ("--postfix-policy-listen", "127.0.0.1:7522", "Postfix's end-of-data policy"),
+        ("--sender-check-listen", "127.0.0.1:7523", "the From: check of submission"),
+    ]:
+        parser.add_argument(option, metavar="HOST:PORT", help=f"{what} (default {default})")
     parser.set_defaults(run=after_setup(mailserver_config))
+    parser = commands.add_parser(
+        "mailserver-postconf",
+        help="on the mail host: put the generated main.cf settings (keeping yours) and master.cf "
+        "services into Postfix's",
+    )
+    parser.add_argument("file", help="the main.cf that mailserver-config wrote")
+    parser.add_argument(
+        "master", nargs="?", help="the master.cf that mailserver-config wrote (submission)"
+    )
+    parser.add_argument("--config-dir", default="/etc/postfix", help="Postfix's (postconf -c)")
+    parser.set_defaults(run=mailserver_postconf)
     parser = commands.add_parser(
         "mailserver-run", help="a private Postfix and Dovecot on 127.0.0.1 (a local trial)"
     )
@@ -346,12 +478,17 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         "--submissions-port", type=int, default=None, help="submissions (TLS); default: off"
     )
     _certificate_options(parser, "default: a self-signed one made for the trial")
+    parser.add_argument(
+        "--postmaster",
+        metavar="ADDRESS",
+        help="where postmaster@ of a domain without its own postmaster or catch-all goes",
+    )
     parser.set_defaults(run=after_setup(mailserver_run))
     parser = commands.add_parser(
         "mailserver-sender-check",
         help="on the mail host: the From: check of submission (a Postfix milter)",
     )
-    parser.add_argument("--listen", default="127.0.0.1:7522", help="HOST:PORT (loopback)")
+    parser.add_argument("--listen", default="127.0.0.1:7523", help="HOST:PORT (loopback)")
     parser.set_defaults(run=after_setup(mailserver_sender_check))
     parser = commands.add_parser(
         "mailserver-purge",
@@ -367,6 +504,11 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         help="on the mail host: Dovecot's auth policy, a limit on failed logins per mailbox",
     )
     parser.add_argument("--listen", default="127.0.0.1:7521", help="HOST:PORT (loopback)")
+    parser.add_argument(
+        "--postfix-listen",
+        default="127.0.0.1:7522",
+        help="HOST:PORT (loopback) of Postfix's end-of-data policy: the room left in a mailbox",
+    )
     parser.add_argument("--failures", type=int, default=policy.FAILURES)
     parser.add_argument(
         "--ip-failures",

@@ -10,6 +10,7 @@ by Postfix or Dovecot themselves, or bound as a parameter by our lookup server.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,10 @@ ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
 # delivery and quota-status: all four split at the same character.
 RECIPIENT_DELIMITER = "+"
 
+# Dovecot lets a mailbox under its quota go over it by this much with one message (quota_grace,
+# its default, set explicitly); the end-of-data check (room.py) counts the same grace.
+QUOTA_GRACE_PERCENT = 10
+
 SECRET = 0o600  # files holding the database password
 PUBLIC = 0o644
 
@@ -174,9 +179,12 @@ class Database:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"postgresql://{login}@{host}:{self.port}/{quote(self.name, safe='')}"
 
-    def dovecot_connect(self) -> str:
+    def dovecot_connect(self, *, read_only: bool = False) -> str:
+        """Dovecot's `connect`. On SQLite, `read_only` opens the file read-only: an SQLite URI,
+        which Dovecot hands to sqlite3_open unchanged and Debian's libsqlite3 reads as one
+        (built with SQLITE_USE_URI)."""
         if self.vendor == "sqlite":
-            return self.name
+            return f"file:{quote(self.name)}?mode=ro" if read_only else self.name
         parts = {
             "host": self.host,
             "port": self.port,
@@ -200,6 +208,7 @@ class Layout:
     quota_status_listener: str  # Dovecot's quota-status socket path
     lookup_address: str = "127.0.0.1:7520"  # the lookup server (SQLite only)
     policy_address: str = "127.0.0.1:7521"  # the auth policy server (mailserver.policy)
+    room_address: str = "127.0.0.1:7522"  # the end-of-data policy (mailserver.room)
     # SQLite only: Postfix reads the file itself (`sqlite:`), for benchmarks/mailserver.py to
     # show why the lookup server exists. Stalls mail while the panel writes.
     postfix_reads_sqlite: bool = False
@@ -212,7 +221,7 @@ class Layout:
     # (Debian: relative to Postfix's queue directory, where its chrooted smtpd finds it).
     sasl_for_postfix: str = "private/auth"
     sasl_listener: str = "/var/spool/postfix/private/auth"
-    sender_check_address: str = "127.0.0.1:7522"  # the From: check (mailserver.senders)
+    sender_check_address: str = "127.0.0.1:7523"  # the From: check (mailserver.senders)
     # More milters on submission after the From: check, e.g. "inet:127.0.0.1:8891" (OpenDKIM).
     submission_milters: tuple[str, ...] = ()
     # The submission services' names (Postfix: a port name or HOST:PORT; "": not served) and
@@ -306,6 +315,13 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
             "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
         ),
+        # A message bigger than its mailbox's room left, sent without SIZE=, is refused at the
+        # end of DATA (room.py), not accepted and bounced. Down: mail goes on (DUNNO). Postfix
+        # closes an idle connection to it before the server would.
+        "smtpd_end_of_data_restrictions": (
+            f"check_policy_service {{ inet:{layout.room_address}, timeout=10s, "
+            "max_idle=60s, default_action=DUNNO }"
+        ),
         # Submission (SPEC §15): Dovecot checks SMTP AUTH with the passdb IMAP uses; the
         # submission services (master.cf) turn AUTH on and refuse a MAIL FROM the login does
         # not own (reject_sender_login_mismatch reads this map). Port 25 offers no AUTH.
@@ -381,7 +397,7 @@ def _sql_conf(db: Database, mail_root: Path) -> str:
         "# Written by `adminpanel mailserver-config`: Dovecot's userdb (the passdbs are in\n"
         "# app-passwords.conf.ext and mailbox-password.conf.ext).\n"
         f"driver = {'pgsql' if db.vendor == 'postgresql' else 'sqlite'}\n"
-        f"connect = {db.dovecot_connect()}\n"
+        f"connect = {db.dovecot_connect(read_only=True)}\n"
         f"user_query = {USER_QUERY.format(mail_root=mail_root)}\n"
         f"iterate_query = {ITERATE_QUERY}\n"
     )
@@ -442,7 +458,8 @@ def passdb_files(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     return {
         f"dovecot/{name}": (
             "# Written by `adminpanel mailserver-config`: a passdb (see adminpanel.conf).\n"
-            f"driver = {driver}\nconnect = {db.dovecot_connect()}\npassword_query = {query}\n",
+            f"driver = {driver}\nconnect = {db.dovecot_connect(read_only=True)}\n"
+            f"password_query = {query}\n",
             SECRET,
         )
         for name, query in queries.items()
@@ -484,7 +501,7 @@ def _sieve_dict_conf(db: Database) -> str:
     return (
         "# Written by `adminpanel mailserver-config`: each mailbox's Sieve script (Forwarding\n"
         "# and Automatic reply), read live from the view mailserver_sieve.\n"
-        f"connect = {db.dovecot_connect()}\n"
+        f"connect = {db.dovecot_connect(read_only=True)}\n"
         "map {\n"
         f"  pattern = priv/sieve/name/{sieve.SCRIPT_NAME}\n"
         "  table = mailserver_sieve\n"
@@ -503,12 +520,27 @@ def _sieve_dict_conf(db: Database) -> str:
     )
 
 
+def database_owner(db: Database) -> str:
+    """The user who owns the SQLite database file (the panel's user), "root" when unknown."""
+    try:
+        return pwd.getpwuid(os.stat(db.name).st_uid).pw_name
+    except (OSError, KeyError):
+        return "root"
+
+
 def _dovecot_conf(db: Database, layout: Layout) -> str:
     driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
     user, group = layout.listener_owner
-    # On SQLite the dict process writes the panel's database file, which belongs to the panel's
-    # user; Dovecot's default dict user (dovecot) may not.
-    dict_user = "" if db.vendor == "postgresql" else "service dict {\n  user = root\n}\n"
+    # On SQLite Dovecot opens the panel's database file itself (SQLite has no narrower door:
+    # no roles, no grants). Its lookups run in auth workers (root by default) and the usage
+    # dict writes the file: both run as the file's owner, the panel's user, never root, and
+    # the passdb/userdb and Sieve lookups open it read-only (dovecot_connect).
+    dict_user = ""
+    if db.vendor == "sqlite":
+        owner = database_owner(db)
+        dict_user = "".join(
+            f"service {service} {{\n  user = {owner}\n}}\n" for service in ("dict", "auth-worker")
+        )
     # LMTP itself is switched on by Debian's dovecot-lmtpd (protocols.d/lmtpd.protocol).
     return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot.
 auth_mechanisms = plain login
@@ -558,6 +590,7 @@ plugin {{
   quota_status_success = DUNNO
   quota_status_nouser = DUNNO
   quota_status_overquota = 552 5.2.2 Mailbox is full
+  quota_grace = {QUOTA_GRACE_PERCENT}%%
   sieve_before = dict:proxy::adminpanel_sieve;name={sieve.SCRIPT_NAME}
   sieve_max_redirects = {sieve.MAX_REDIRECTS}
 }}
@@ -623,8 +656,11 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
     files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
     files.update(passdb_files(db, layout))
-    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
-    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), SECRET)
+    # The dict process reads these: on PostgreSQL (Dovecot's user, group dovecot) they hold the
+    # role's password; on SQLite (the database's owner) only the file's path.
+    dict_mode = PUBLIC if db.vendor == "sqlite" else SECRET
+    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), dict_mode)
+    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), dict_mode)
     return files
 
 

@@ -36,7 +36,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, purge, sessions
+from adminpanel.mailserver import config, postconf, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.policy import (
     FAILURES,
@@ -45,6 +45,7 @@ from adminpanel.mailserver.policy import (
     Limits,
     PolicyServer,
 )
+from adminpanel.mailserver.room import RoomServer
 from adminpanel.mailserver.senders import SenderCheckServer
 
 VMAIL = "vmail"
@@ -264,6 +265,7 @@ class PrivateMailServer:
         self.postmaster = postmaster
         self.lookup: LookupServer | None = None
         self.policy: PolicyServer | None = None
+        self.room: RoomServer | None = None
         self.limits = Limits(database, auth_failures, auth_wait, auth_ip_failures)
         self.trial_auth = trial_auth
         self.submission_port = submission_port or _free_loopback_port()
@@ -377,10 +379,11 @@ class PrivateMailServer:
         return "".join(f"{key} = {value}\n" for key, value in merged.items())
 
     def _apply_to_stock_main_cf(self, snippet: str) -> None:
-        """The README's step 3 on a copy of a stock main.cf: `postconf -e` each generated
-        line, then only what a private instance cannot share with the system's Postfix (its
-        queue, data, log and listening address). Relay rules, mynetworks, mydestination and
-        every other stock value stay as the package wrote them."""
+        """The README's step 3 (`adminpanel mailserver-postconf`) on a copy of a stock main.cf:
+        each generated setting, the restriction lists merged with what the copy has, then only
+        what a private instance cannot share with the system's Postfix (its queue, data, log and
+        listening address). Relay rules, mynetworks, mydestination and every other stock value
+        stay as the package (or the operator) wrote them."""
         main_cf = self.postfix_dir / "main.cf"
         main_cf.write_text(self.stock_main_cf or "")
         plumbing = {
@@ -395,17 +398,22 @@ class PrivateMailServer:
             # mynetworks, which may relay.
             "smtpd_authorized_xclient_hosts": "127.0.0.1",
         }
-        lines = [line for line in snippet.splitlines() if line and not line.startswith("#")]
-        lines += [f"{key} = {value}" for key, value in plumbing.items()]
-        for line in lines:
-            self._run("postconf", "-c", str(self.postfix_dir), "-e", line)
+        try:
+            postconf.apply(self.postfix_dir, postconf.settings_of(snippet), postconf.run_command)
+        except subprocess.CalledProcessError as error:
+            raise MailServerError(f"postconf failed: {error.stderr}") from None
+        for key, value in plumbing.items():
+            self._run("postconf", "-c", str(self.postfix_dir), "-e", f"{key} = {value}")
 
     def _add_services(self, generated: str) -> None:
-        """The README's master.cf step: `postconf -M -e` each generated service."""
-        for line in generated.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            self._run("postconf", "-c", str(self.postfix_dir), "-M", "-e", line)
+        """The README's step 3 for master.cf (`adminpanel mailserver-postconf`): each generated
+        service set with `postconf -M -e`."""
+        try:
+            postconf.apply_services(
+                self.postfix_dir, postconf.services_of(generated), postconf.run_command
+            )
+        except subprocess.CalledProcessError as error:
+            raise MailServerError(f"postconf failed: {error.stderr}") from None
 
     @staticmethod
     def _trial_auth() -> str:
@@ -459,10 +467,13 @@ auth_cache_size = {self.auth_cache_size}
             self.policy = PolicyServer(self.limits)
         if self.sender_check is None:
             self.sender_check = SenderCheckServer(self.database)
+        if self.room is None:
+            self.room = RoomServer(self.database)
         layout = replace(
             self.layout(),
             policy_address=self.policy.address,
             sender_check_address=self.sender_check.address,
+            room_address=self.room.address,
         )
         if self.lookup is not None:
             layout = replace(layout, lookup_address=self.lookup.address)
@@ -486,11 +497,13 @@ auth_cache_size = {self.auth_cache_size}
             if path.stat().st_mode & 0o077 == 0:
                 os.chown(path, 0, postfix_gid)
                 path.chmod(0o640)
-        # Dovecot's dict process (user dovecot) reads the dicts' files; they hold a password.
+        # Dovecot's dict process (user dovecot) reads the dicts' files; on PostgreSQL they hold
+        # a password (on SQLite the dict runs as the database's owner and they hold none).
         for name in ["usage-dict.conf.ext", "sieve-dict.conf.ext"]:
             dict_file = self.dir / "dovecot" / name
-            os.chown(dict_file, 0, grp.getgrnam("dovecot").gr_gid)
-            dict_file.chmod(0o640)
+            if dict_file.stat().st_mode & 0o077 == 0:
+                os.chown(dict_file, 0, grp.getgrnam("dovecot").gr_gid)
+                dict_file.chmod(0o640)
         for name in ["spool", "log", "state"]:
             (self.dir / name).mkdir(mode=0o755, exist_ok=True)
         shutil.rmtree(self.dir / "run", ignore_errors=True)  # stale sockets break Dovecot
@@ -549,6 +562,8 @@ auth_cache_size = {self.auth_cache_size}
                 self.policy.start()
             if self.sender_check is not None and not self.sender_check.serving:
                 self.sender_check.start()
+            if self.room is not None and not self.room.serving:
+                self.room.start()
             self._run("dovecot", "-c", str(self.dovecot_conf))
             self.dovecot_started = True
             self._run("postfix", "-c", str(self.postfix_dir), "start")
@@ -649,6 +664,9 @@ auth_cache_size = {self.auth_cache_size}
         if self.sender_check is not None:
             self.sender_check.stop()
             self.sender_check = None
+        if self.room is not None:
+            self.room.stop()
+            self.room = None
         if errors:
             raise MailServerError("\n".join(errors))
 

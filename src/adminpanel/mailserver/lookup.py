@@ -22,7 +22,7 @@ import socketserver
 import sqlite3
 import threading
 
-from adminpanel.mailserver.background import BackgroundServer
+from adminpanel.mailserver.background import CappedThreads
 from adminpanel.mailserver.config import DEAD_ALIAS_QUERY, POSTMASTER_QUERY, RECIPIENT_DELIMITER
 
 MAX_REQUEST = 10_000
@@ -257,12 +257,9 @@ def _parts(address: str) -> tuple[str, str]:
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    def setup(self) -> None:
-        # Postfix drops an idle socketmap connection after 10 s and any after 100 s
-        # (dict_sockmap's max_idle and max_ttl): a client that says nothing for longer is not
-        # Postfix, and must not hold a thread.
-        self.request.settimeout(self.server.idle_timeout)  # type: ignore[attr-defined]
-        super().setup()
+    # Postfix drops an idle socketmap connection after 10 s and any after 100 s (dict_sockmap's
+    # max_idle and max_ttl): a client that says nothing for longer (the server's idle_timeout)
+    # is not Postfix, and must not hold a thread.
 
     def handle(self) -> None:
         lookups: Lookups = self.server.lookups  # type: ignore[attr-defined]
@@ -282,13 +279,11 @@ class _Handler(socketserver.StreamRequestHandler):
             lookups.close()
 
 
-class LookupServer(BackgroundServer, socketserver.ThreadingTCPServer):
+class LookupServer(CappedThreads, socketserver.ThreadingTCPServer):
     """The socketmap server, one thread per Postfix connection (Postfix keeps them open), at
     most MAX_CONNECTIONS at once; a connection idle for IDLE_TIMEOUT seconds is closed."""
 
-    daemon_threads = True
     thread_name = "socketmap"
-    allow_reuse_address = True
 
     def __init__(
         self,
@@ -301,23 +296,4 @@ class LookupServer(BackgroundServer, socketserver.ThreadingTCPServer):
     ):
         super().__init__((host, port), _Handler)
         self.lookups = Lookups(database_path)
-        self.idle_timeout = idle_timeout
-        self.slots = threading.BoundedSemaphore(max_connections)
-
-    def process_request(self, request, client_address) -> None:
-        """A thread for the connection while a slot is free; beyond that it is closed at once
-        (Postfix tries again: its lookup is deferred, never answered wrongly)."""
-        if not self.slots.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.slots.release()
-            raise
-
-    def process_request_thread(self, request, client_address) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
+        self.cap_threads(max_connections, idle_timeout)

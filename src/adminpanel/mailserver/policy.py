@@ -20,11 +20,12 @@ which the panel folds into the Logs and the app passwords' "last used" (mail.app
 from __future__ import annotations
 
 import json
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from adminpanel.mailserver.background import BackgroundServer
+from adminpanel.mailserver.background import PooledServer
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.purge import connect
 
@@ -52,11 +53,16 @@ class Limits:
         self.wait = wait
         self.ip_failures = ip_failures
         self.marker = "?" if database.vendor == "sqlite" else "%s"
+        # One database connection per serving thread, kept between requests: the pool's
+        # threads are few and fixed (PolicyServer), so are the connections.
+        self.local = threading.local()
 
     def _run(self, *statements: tuple[str, list]) -> list:
-        """The statements on one connection, each committed at once (one table locked at a
-        time: nothing to deadlock with the panel's own writes); the rows of the last."""
-        connection = connect(self.database)
+        """The statements on this thread's connection, each committed at once (one table locked
+        at a time: nothing to deadlock with the panel's own writes); the rows of the last."""
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = connect(self.database)
         try:
             cursor = connection.cursor()
             rows: list = []
@@ -65,7 +71,15 @@ class Limits:
                 rows = cursor.fetchall() if cursor.description else []
                 connection.commit()
             return rows
-        finally:
+        except Exception:
+            self.close()  # the next request opens a fresh one (the database may have restarted)
+            raise
+
+    def close(self) -> None:
+        """Close this thread's connection, if it has one."""
+        connection = getattr(self.local, "connection", None)
+        self.local.connection = None
+        if connection is not None:
             connection.close()
 
     def allows(self, address: str, now: int, ip: str = "") -> bool:
@@ -145,7 +159,7 @@ def report_of(body: dict, now: int) -> dict:
 
 def _handler(limits: Limits):
     class Handler(BaseHTTPRequestHandler):
-        timeout = 10  # an idle or slow client does not hold a thread
+        # An idle or slow client holds a worker for at most the pool's idle_timeout.
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             command = parse_qs(urlsplit(self.path).query).get("command", [""])[0]
@@ -184,9 +198,25 @@ def _handler(limits: Limits):
     return Handler
 
 
-class PolicyServer(BackgroundServer, ThreadingHTTPServer):
-    daemon_threads = True
+class PolicyServer(PooledServer, HTTPServer):
+    """Dovecot's auth policy over HTTP, served by a fixed pool of threads (each with its own
+    database connection): a flood of connections waits or is closed, never grows threads."""
+
     thread_name = "auth-policy"
 
-    def __init__(self, limits: Limits, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        limits: Limits,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        workers: int = PooledServer.workers,
+        idle_timeout: float = PooledServer.idle_timeout,
+    ):
         super().__init__((host, port), _handler(limits))
+        self.limits = limits
+        self.workers, self.idle_timeout = workers, idle_timeout
+        self.start_pool()
+
+    def worker_done(self) -> None:
+        self.limits.close()

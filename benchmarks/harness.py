@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyotp
 
@@ -318,6 +319,38 @@ def measure_trivial(target: Target, n: int, concurrency: int) -> Measured:
         return time.perf_counter() - started
 
     return run_concurrently(list(range(n)), concurrency, one)
+
+
+def worker_cpu_seconds(target: Target) -> float:
+    """User + system CPU time so far of the server's workers (from /proc), summed."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in target.worker_pids():
+        # the fields after the command name (which may hold spaces): utime, stime are 14, 15
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def cpu_per_request_ms(target: Target, items: list, work: Callable[[object], object]) -> float:
+    """The workers' CPU per request (ms) for work(item) done one after another: the server's
+    own cost, whatever the driver and the database cost beside it on the same cores."""
+    pids = target.worker_pids()
+    before = worker_cpu_seconds(target)
+    for item in items:
+        work(item)
+    if target.worker_pids() != pids:
+        raise RuntimeError("a worker was replaced during the run")
+    return (worker_cpu_seconds(target) - before) * 1000 / len(items)
+
+
+def trivial_cpu_ms(target: Target, n: int) -> float:
+    """The workers' CPU per request of the trivial endpoint, one request after another."""
+    host, port = target.host_port
+    path = trivial_path(target)
+    return cpu_per_request_ms(
+        target, list(range(n)), lambda _: expect(Tab(host, port).get(path), 200)
+    )
 
 
 def totp(key: str) -> pyotp.TOTP:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "adminpanel.people",
     "adminpanel.accounts",
     "adminpanel.twofactor",
     "adminpanel.audit",
@@ -133,6 +134,9 @@ DATABASES = {"default": _database(os.environ.get("ADMINPANEL_DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.Account"
+# The kinds of person who sign in (people.kinds): Person.kind -> what follows a change of its
+# second factor. A new kind of person adds its line here (README "A new kind of person").
+PERSON_KINDS = {"account": "adminpanel.accounts.person.AccountKind"}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"

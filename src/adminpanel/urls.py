@@ -9,8 +9,8 @@ from adminpanel.audit import views as audit
 from adminpanel.mail import deleted_views as deleted_mail
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
-from adminpanel.twofactor import key_views as keys
-from adminpanel.twofactor import views as twofactor
+from adminpanel.security import key_views as keys
+from adminpanel.security import two_factor_views as twofactor
 
 urlpatterns = [
     path("api/v1/", api.urls),

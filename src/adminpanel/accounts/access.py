@@ -4,9 +4,12 @@ The one place of that rule: the password step of both logins, every API token ch
 every request of a web session ask it.
 """
 
+from collections.abc import Callable
+
 from adminpanel.accounts.models import Account
 from adminpanel.errors import Refused
 from adminpanel.net import ip_allowed
+from adminpanel.people.models import Person
 
 API_ONLY = "This account can only be used with the API."
 IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
@@ -35,3 +38,18 @@ def ip_refusal(account: Account, ip: str) -> Refused | None:
 def refusal(account: Account, *, channel: str, ip: str) -> Refused | None:
     """Why the account may not use `channel` from `ip`, or None if it may."""
     return channel_refusal(account, channel) or ip_refusal(account, ip)
+
+
+def passkey_admission(ip: str) -> Callable[[Person], tuple[Account | None, Refused | None]]:
+    """For a passkey sign-in at the web login (twofactor's `admit`): the account a key's person
+    is, if any, and why it may not sign in from `ip` (an inactive one reads as an unknown key)."""
+
+    def admit(person: Person) -> tuple[Account | None, Refused | None]:
+        account = Account.objects.filter(person=person).first()
+        if account is None:
+            return None, None
+        if not account.is_active:
+            return account, Refused("unknown_key", "This passkey is not registered here.")
+        return account, refusal(account, channel="web", ip=ip)
+
+    return admit

@@ -99,7 +99,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         "action": action,
         "resumes": confirm.waiting_post(request, path),
         "two_factor": confirm.needs_second_factor(request.user),
-        **twofactor.factor_flags(request.user),
+        **twofactor.capabilities(request.user),
     }
     if request.method == "POST" and form.is_valid():
         try:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import services, web_sessions
+from adminpanel.accounts import access, services, web_sessions
 from adminpanel.accounts.confirm import confirm_access_required
 from adminpanel.accounts.forms import LoginForm, OwnPasswordForm
 from adminpanel.accounts.overview import after_the_fact, security_overview
@@ -58,7 +58,7 @@ LOGIN_TEMPLATE = "accounts/login.html"
 
 def _popup(account) -> dict:
     """What the 2FA pop-up offers this account: Use security key, the Challenge, or both."""
-    return twofactor.factor_flags(account) if account is not None else {}
+    return twofactor.capabilities(account) if account is not None else {}
 
 
 def _login_context(*, challenge=None, account=None, form=None, **extra) -> dict:
@@ -144,7 +144,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return _back_to_password_step(request)
     account, next_url = pending
-    form = twofactor.challenge_form(request.POST, account=account)
+    form = twofactor.challenge_form(request.POST, who=account)
     if form.is_valid():
         try:
             verdict = twofactor.verify(
@@ -224,7 +224,10 @@ def passkey_view(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise Refused("malformed", form.errors["credential"][0])
         account = twofactor.sign_in_with_passkey(
-            form.cleaned_data["credential"], ip=client_ip(request), now=clock.now(), request=request
+            form.cleaned_data["credential"],
+            admit=access.passkey_admission(client_ip(request)),
+            now=clock.now(),
+            request=request,
         )
     except Refused as refused:
         return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)

@@ -1,15 +1,16 @@
-"""The per-account code state under the one lock: replay step, failure streak and the wait.
+"""The per-person code state under the one lock: replay step, failure streak and the wait.
 
-Every function here runs inside the transaction of twofactor.services that locked the
-account's row (ARCHITECTURE "Security state: one mechanism").
+Every function here runs inside the transaction of twofactor's services that locked the
+person's row (ARCHITECTURE "Security state: one mechanism").
 """
 
 import math
 from datetime import datetime, timedelta
 
 from adminpanel import audit, clock
-from adminpanel.accounts.models import Account
 from adminpanel.errors import Refused
+from adminpanel.people import kinds
+from adminpanel.people.models import Person
 from adminpanel.twofactor.models import CodeState
 
 THROTTLE_AFTER = 5
@@ -29,16 +30,20 @@ def throttled_message(seconds: float) -> str:
     return f"Too many failed attempts. Try again in {clock.minutes(seconds)}."
 
 
-def lock(account: Account) -> tuple[Account, CodeState]:
-    """Lock the account's row (the one lock of ARCHITECTURE.md) and load its code state."""
-    locked = Account.objects.select_for_update().get(pk=account.pk)
-    state, _ = CodeState.objects.get_or_create(account=locked)
-    return locked, state
+LOCKED = "Too many failed attempts: only a recovery code can unlock this account now."
 
 
-def last_step(account: Account) -> int | None:
+def lock(who: kinds.SignsIn) -> tuple[Person, CodeState]:
+    """Lock the person's row (the one lock of ARCHITECTURE.md) and load its code state."""
+    person = kinds.lock(who)
+    state, _ = CodeState.objects.get_or_create(person=person)
+    person.code_state = state
+    return person, state
+
+
+def last_step(person_id: int) -> int | None:
     """The last accepted step, read without the lock (a first look only)."""
-    state = CodeState.objects.filter(account=account).first()
+    state = CodeState.objects.filter(person_id=person_id).first()
     return state.last_step if state else None
 
 

@@ -49,7 +49,9 @@ def challenge_input(page: str) -> str:
 
 
 def code_hashes(account) -> set[str]:
-    return set(RecoveryCode.objects.filter(person=account.person).values_list("code_hash", flat=True))
+    return set(
+        RecoveryCode.objects.filter(person=account.person).values_list("code_hash", flat=True)
+    )
 
 
 # --- Alice with an app, keys, or both ----------------------------------------------------------

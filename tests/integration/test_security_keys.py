@@ -69,11 +69,15 @@ def test_adding_the_first_key_enables_2fa_and_shows_10_recovery_codes(logged_in,
 
 
 def test_a_second_key_issues_no_new_recovery_codes(logged_in, alice_key, alice):
-    before = set(RecoveryCode.objects.filter(person=alice.person).values_list("code_hash", flat=True))
+    before = set(
+        RecoveryCode.objects.filter(person=alice.person).values_list("code_hash", flat=True)
+    )
     response = add_key(logged_in, SoftKey(ORIGIN), "Backup key")
     assert response.status_code == 302
     assert "Security key “Backup key” added." in text(logged_in.get("/security/2fa"))
-    after = set(RecoveryCode.objects.filter(person=alice.person).values_list("code_hash", flat=True))
+    after = set(
+        RecoveryCode.objects.filter(person=alice.person).values_list("code_hash", flat=True)
+    )
     assert before == after
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from adminpanel.audit.models import Event
 from adminpanel.audit.words import event_label
 from adminpanel.errors import Refused
-from adminpanel.twofactor import interface
+from adminpanel.twofactor import interface, recovery
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import PendingSetup, RecoveryCode, TotpDevice
 from tests.integration.conftest import (
@@ -602,7 +602,9 @@ def test_replace_swaps_the_key_at_the_new_apps_first_code_and_keeps_recovery_cod
     with pytest.raises(Refused, match="Invalid code."):  # the lost phone's codes are dead
         twofactor.verify_code(alice_2fa.account, alice_2fa.code(), now=clock())
     assert twofactor.verify_code(alice_2fa.account, code_for(new_key, clock), now=clock())
-    assert interface.recovery_codes_left(alice_2fa.account) == 10 and TotpDevice.objects.count() == 1
+    assert (
+        interface.recovery_codes_left(alice_2fa.account) == 10 and TotpDevice.objects.count() == 1
+    )
     assert Event.objects.filter(event="2fa_app_replaced", actor_name="alice").count() == 1
 
 

@@ -28,9 +28,7 @@ def test_our_tree_keeps_the_rules():
 
 
 def test_a_cycle_a_function_local_import_and_a_new_two_way_pair_fail(tmp_path):
-    known = {
-        f"{a}/__init__.py": "" for a in ("accounts", "api", "audit", "mail", "web")
-    }
+    known = {f"{a}/__init__.py": "" for a in ("accounts", "api", "audit", "mail", "web")}
     known.update(
         {
             "accounts/x.py": "from adminpanel.api import y\nfrom adminpanel.audit import y\n",

@@ -113,25 +113,30 @@ SEED = """
 import json
 from django.contrib.auth.hashers import make_password
 from adminpanel import clock, crypto
-from adminpanel.accounts.models import Account
+from adminpanel.accounts.models import PERSON_KIND, Account
+from adminpanel.people.models import Person
 from adminpanel.twofactor.models import CodeState, RecoveryCode, TotpDevice
 
 prefix, n, password, key = {prefix!r}, {n!r}, {password!r}, {key!r}
 password_hash = make_password(password)
 code_hash = make_password("0" * 16)
 encrypted_key = crypto.encrypt(key)
+people = Person.objects.bulk_create([Person(kind=PERSON_KIND) for _ in range(n)], batch_size=500)
 made = Account.objects.bulk_create(
-    [Account(username=f"{{prefix}}{{i}}", password=password_hash) for i in range(n)],
+    [
+        Account(username=f"{{prefix}}{{i}}", password=password_hash, person=p)
+        for i, p in enumerate(people)
+    ],
     batch_size=500,
 )
 now = clock.now()
 TotpDevice.objects.bulk_create(
-    [TotpDevice(account=a, encrypted_key=encrypted_key, created_at=now) for a in made],
+    [TotpDevice(person=p, encrypted_key=encrypted_key, created_at=now) for p in people],
     batch_size=500,
 )
-CodeState.objects.bulk_create([CodeState(account=a) for a in made], batch_size=500)
+CodeState.objects.bulk_create([CodeState(person=p) for p in people], batch_size=500)
 RecoveryCode.objects.bulk_create(
-    [RecoveryCode(account=a, code_hash=code_hash) for a in made for _ in range(10)],
+    [RecoveryCode(person=p, code_hash=code_hash) for p in people for _ in range(10)],
     batch_size=1000,
 )
 print(json.dumps([a.username for a in made]))

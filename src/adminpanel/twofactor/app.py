@@ -4,9 +4,8 @@ from datetime import datetime
 
 from adminpanel import crypto
 from adminpanel.errors import Refused
-from adminpanel.people.models import Person
 from adminpanel.twofactor import totp
-from adminpanel.twofactor.factors import Factor, Verdict
+from adminpanel.twofactor.factors import Factor, Locked, Verdict
 from adminpanel.twofactor.models import TotpDevice
 
 NO_APP = "This account has no authenticator app. Use your security key or a recovery code."
@@ -17,6 +16,7 @@ class AppFactor(Factor):
     label = "Authenticator app"
     model = TotpDevice
     can_type_code = True
+    locked_column = "encrypted_key"  # read with the lock: no query of its own per code
 
     def device(self, person_id: int) -> TotpDevice | None:
         return TotpDevice.objects.filter(person_id=person_id).first()
@@ -28,12 +28,11 @@ class AppFactor(Factor):
         return "your authenticator app"
 
     def verify(
-        self, person: Person, answer: object, *, purpose: str, now: datetime, context: dict
+        self, locked: Locked, answer: object, *, purpose: str, now: datetime, context: dict
     ) -> Verdict:
         """`answer`: six digits (services.normalize); its step must be new (no replay)."""
-        device = self.device(person.pk)
-        state = person.code_state
-        step = totp.match_step(crypto.decrypt(device.encrypted_key), answer, now, state.last_step)
+        key = crypto.decrypt(locked.values[self.method])
+        step = totp.match_step(key, answer, now, locked.state.last_step)
         return Verdict("totp", step=step)
 
 

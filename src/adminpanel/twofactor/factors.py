@@ -8,13 +8,14 @@ FACTORS instead of naming a kind. Pages ask capabilities (can a person type a co
 sign), never kinds.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
 
 from adminpanel.errors import Refused
 from adminpanel.people.models import Person
+from adminpanel.twofactor.models import CodeState
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,17 @@ class Verdict:
     kind: str  # "totp", "recovery" or "key"
     recovery_codes_left: int | None = None  # counted only when a recovery code was used
     step: int | None = None  # the TOTP step it spent (no replay), for the code state
+
+
+@dataclass
+class Locked:
+    """A person whose row this transaction has locked (state.lock), with what the checks read
+    under that lock: its code state, the kinds of factor it has, their locked_column values."""
+
+    person: Person
+    state: CodeState
+    factors: list["Factor"]
+    values: dict[str, object] = field(default_factory=dict)  # by Factor.method
 
 
 class Factor:
@@ -36,6 +48,8 @@ class Factor:
     can_sign = False  # answered by a signature (WebAuthn)
     unlocks = False  # accepted after LOCK_AFTER failures (only recovery codes are)
     logged_as: str | None = None  # the `method` its checks add to their log rows
+    # A column of its (one) row that its check reads, fetched with the person's lock.
+    locked_column: str | None = None
 
     def exists(self, person_id: int) -> bool:
         return self.model.objects.filter(person_id=person_id).exists()
@@ -58,7 +72,8 @@ class Factor:
         raise NotImplementedError
 
     def verify(
-        self, person: Person, answer: object, *, purpose: str, now: datetime, context: dict
+        self, locked: Locked, answer: object, *, purpose: str, now: datetime, context: dict
     ) -> Verdict:
-        """Check an answer of this kind against the locked person; Refused when it fails."""
+        """Check an answer of this kind against the locked person (state.lock); Refused when
+        it fails."""
         raise NotImplementedError

@@ -17,7 +17,7 @@ from adminpanel import audit
 from adminpanel.errors import Refused, get_by_id
 from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
-from adminpanel.twofactor import ceremony, challenges, recovery, services, state
+from adminpanel.twofactor import ceremony, challenges, recovery, services
 from adminpanel.twofactor.ceremony import RelyingParty
 from adminpanel.twofactor.factors import Verdict
 from adminpanel.twofactor.keys import KEYS, KeyAnswer, keys_of
@@ -141,8 +141,9 @@ def add_key(
     # Recovery codes are hashed outside the lock, when they will probably be needed.
     prepared = recovery.new_codes() if not services.is_enabled(who) else None
     with transaction.atomic():
-        person, _ = state.lock(who)
-        first = not services.is_enabled(who)
+        locked = services.lock(who)
+        person = locked.person
+        first = not locked.factors
         try:
             _register(person, who, answer, clean, binding=binding, rp=rp, now=now, request=request)
         except Refused as rejection:
@@ -193,7 +194,7 @@ def removes_last_factor(who: SignsIn) -> bool:
 def remove_key(who: SignsIn, pk: object, *, request=None) -> WebAuthnKey:
     """Remove one of the person's keys; the last second factor goes only by disabling 2FA."""
     with transaction.atomic():
-        state.lock(who)
+        services.lock(who)
         key = get_key(who, pk)
         if removes_last_factor(who):
             raise Refused("last_factor", LAST_FACTOR)
@@ -268,8 +269,8 @@ def sign_in_with_passkey(
     keyed = KeyAnswer(answer, ticket, rp)
     context = services.context_for(who, request, challenges.PASSKEY, KEYS)
     with transaction.atomic():
-        person, code_state = state.lock(who)
-        _, outcome = admit(person)
+        locked = services.lock(who)
+        _, outcome = admit(locked.person)
         if outcome is not None and outcome.reason == "unknown_key":  # not admitted at all
             outcome.message = PASSKEY_UNKNOWN
         if outcome is not None:
@@ -282,8 +283,7 @@ def sign_in_with_passkey(
             )
         else:
             outcome = services.check(
-                person,
-                code_state,
+                locked,
                 KEYS,
                 keyed,
                 purpose=challenges.PASSKEY,

@@ -10,9 +10,8 @@ from datetime import datetime
 
 from adminpanel import audit
 from adminpanel.errors import Refused
-from adminpanel.people.models import Person
 from adminpanel.twofactor import ceremony, challenges
-from adminpanel.twofactor.factors import Factor, Verdict
+from adminpanel.twofactor.factors import Factor, Locked, Verdict
 from adminpanel.twofactor.models import WebAuthnKey
 
 NOT_REGISTERED = "This security key is not registered for this account."
@@ -43,8 +42,9 @@ class KeyFactor(Factor):
         return "your security key" if count == 1 else f"all {count} security keys"
 
     def verify(
-        self, person: Person, answer: object, *, purpose: str, now: datetime, context: dict
+        self, locked: Locked, answer: object, *, purpose: str, now: datetime, context: dict
     ) -> Verdict:
+        person = locked.person
         signed = answer.answer  # a KeyAnswer
         if purpose == challenges.PASSKEY:  # the binding is the browser's ticket
             expected = challenges.spend_ticket(signed, answer.binding, now)

@@ -12,9 +12,8 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from adminpanel import audit
 from adminpanel.errors import Refused
-from adminpanel.people.models import Person
 from adminpanel.twofactor import totp
-from adminpanel.twofactor.factors import Factor, Verdict
+from adminpanel.twofactor.factors import Factor, Locked, Verdict
 from adminpanel.twofactor.models import RecoveryCode
 
 RECOVERY_CODE_COUNT = 10
@@ -74,11 +73,11 @@ class RecoveryFactor(Factor):
         return "all recovery codes"
 
     def verify(
-        self, person: Person, answer: object, *, purpose: str, now: datetime, context: dict
+        self, locked: Locked, answer: object, *, purpose: str, now: datetime, context: dict
     ) -> Verdict:
-        if not use(person.pk, answer, now):
+        if not use(locked.person.pk, answer, now):
             raise Refused("invalid", totp.INVALID)
-        codes_left = left(person.pk)
+        codes_left = left(locked.person.pk)
         audit.record("2fa_recovery_code_used", codes_left=codes_left, **context)
         return Verdict("recovery", codes_left)
 

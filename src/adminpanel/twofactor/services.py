@@ -25,9 +25,9 @@ from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
 from adminpanel.twofactor import recovery, state, totp
 from adminpanel.twofactor.app import APP
-from adminpanel.twofactor.factors import Factor, Verdict
+from adminpanel.twofactor.factors import Factor, Locked, Verdict
 from adminpanel.twofactor.keys import KEYS
-from adminpanel.twofactor.models import CodeState, PendingSetup, TotpDevice
+from adminpanel.twofactor.models import PendingSetup, TotpDevice
 from adminpanel.twofactor.recovery import RECOVERY
 
 # The kinds of second factor, in display order. Recovery codes are not one: they come with
@@ -119,6 +119,11 @@ def typed(who: SignsIn, raw: object) -> tuple[Factor, str]:
 # --- the locked check ----------------------------------------------------------------------
 
 
+def lock(who: SignsIn) -> Locked:
+    """Lock the person's row and read its code state and factors (state.lock)."""
+    return state.lock(who, FACTORS)
+
+
 def context_for(who: SignsIn, request, purpose: str, factor: Factor) -> dict:
     context = {"actor": who, "request": request, "purpose": purpose}
     if factor.logged_as:
@@ -127,8 +132,7 @@ def context_for(who: SignsIn, request, purpose: str, factor: Factor) -> dict:
 
 
 def check(
-    person: Person,
-    code_state: CodeState,
+    locked: Locked,
     factor: Factor,
     answer: object,
     *,
@@ -138,18 +142,18 @@ def check(
 ) -> Verdict | Refused:
     """An answer for `factor`, checked against the locked person, in the one throttle of every
     kind; the outcome recorded."""
+    code_state = locked.state
     refusal = state.waiting(code_state, now, context)  # refused unchecked; not counted
     if refusal is not None:
         return refusal
-    mine = [f for f in FACTORS if f.exists(person.pk)]
-    if not mine:
+    if not locked.factors:
         return Refused("not_enabled", NOT_ENABLED)
-    if factor in FACTORS and factor not in mine and factor.missing() is not None:
+    if factor in FACTORS and factor not in locked.factors and factor.missing() is not None:
         return factor.missing()
     if state.locked_out(code_state) and not factor.unlocks:
         return Refused("locked", state.LOCKED)
     try:
-        verdict = factor.verify(person, answer, purpose=purpose, now=now, context=context)
+        verdict = factor.verify(locked, answer, purpose=purpose, now=now, context=context)
     except Refused as rejection:
         return state.fail(code_state, rejection, now, **context)
     state.succeed(code_state, verdict.step)
@@ -170,12 +174,10 @@ def verify(
     `purpose`. on_success runs under the same lock and transaction (e.g. turning 2FA off)."""
     context = context_for(who, request, purpose, factor)
     with transaction.atomic():
-        person, code_state = state.lock(who)
-        outcome = check(
-            person, code_state, factor, answer, purpose=purpose, now=now, context=context
-        )
+        locked = lock(who)
+        outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
         if on_success is not None and isinstance(outcome, Verdict):
-            on_success(person)
+            on_success(locked.person)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
@@ -238,7 +240,7 @@ def start_setup(
     else the person must have none.
     """
     with transaction.atomic():
-        person, _ = state.lock(who)
+        person = lock(who).person
         has_app = APP.exists(person.pk)
         if replace and not has_app:
             raise Refused("no_app", NO_APP_TO_CHANGE)
@@ -305,9 +307,10 @@ def confirm_setup(
     _confirmable(who.person_id, setup_id, value, now, state.last_step(who.person_id))
     codes, hashes = recovery.new_codes()
     with transaction.atomic():
-        person, code_state = state.lock(who)
+        locked = lock(who)
+        person, code_state = locked.person, locked.state
         setup, step = _confirmable(person.pk, setup_id, value, now, code_state.last_step)
-        first = not is_enabled(who)  # the first second factor of any kind brings the codes
+        first = not locked.factors  # the first second factor of any kind brings the codes
         TotpDevice.objects.create(person=person, encrypted_key=setup.encrypted_key, created_at=now)
         setup.delete()
         state.succeed(code_state, step)
@@ -329,7 +332,8 @@ def replace_app(
     """
     _, value = normalize(raw, allow_recovery=False)
     with transaction.atomic():
-        person, code_state = state.lock(who)
+        locked = lock(who)
+        person, code_state = locked.person, locked.state
         setup, step = _confirmable(
             person.pk, setup_id, value, now, code_state.last_step, replacing=True
         )
@@ -345,10 +349,11 @@ def remove_app(who: SignsIn, *, request=None) -> None:
     """Remove the authenticator app of a person whose other factors remain (2FA stays on,
     with its recovery codes). The only second factor is removed by disable() instead."""
     with transaction.atomic():
-        person, _ = state.lock(who)
-        if not APP.exists(person.pk):
+        locked = lock(who)
+        person = locked.person
+        if APP not in locked.factors:
             raise Refused("no_app", NO_APP_TO_CHANGE)
-        if not any(f.exists(person.pk) for f in FACTORS if f is not APP):
+        if not any(f is not APP for f in locked.factors):
             raise Refused("only_factor", ONLY_FACTOR)
         APP.delete_all(person.pk)
         PendingSetup.objects.filter(person=person).delete()
@@ -395,10 +400,10 @@ def save_new_recovery_codes(who: SignsIn, accepted: Verdict, *, request=None) ->
     """
     codes, hashes = recovery.new_codes()
     with transaction.atomic():
-        person, _ = state.lock(who)
-        if not is_enabled(who):
+        locked = lock(who)
+        if not locked.factors:
             raise Refused("not_enabled", NOT_ENABLED)
-        recovery.store(person.pk, hashes)
+        recovery.store(locked.person.pk, hashes)
         audit.record(
             "2fa_recovery_codes_regenerated", actor=who, request=request, method=accepted.kind
         )
@@ -408,10 +413,11 @@ def save_new_recovery_codes(who: SignsIn, accepted: Verdict, *, request=None) ->
 def reset(who: SignsIn, *, actor=None, request=None, actor_name: str = "") -> None:
     """The Admin's or operator's way back in: no factor, no codes, no failure streak."""
     with transaction.atomic():
-        person, code_state = state.lock(who)
+        locked = lock(who)
+        person = locked.person
         turn_off(person)
         PendingSetup.objects.filter(person=person).delete()
-        state.forgive(code_state)
+        state.forgive(locked.state)
         audit.record(
             "2fa_reset",
             actor=actor,

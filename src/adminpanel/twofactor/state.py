@@ -4,13 +4,17 @@ Every function here runs inside the transaction of twofactor's services that loc
 person's row (ARCHITECTURE "Security state: one mechanism").
 """
 
+import functools
 import math
 from datetime import datetime, timedelta
 
+from django.db import connection
+
 from adminpanel import audit, clock
 from adminpanel.errors import Refused
-from adminpanel.people import kinds
+from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
+from adminpanel.twofactor.factors import Factor, Locked
 from adminpanel.twofactor.models import CodeState
 
 THROTTLE_AFTER = 5
@@ -33,12 +37,67 @@ def throttled_message(seconds: float) -> str:
 LOCKED = "Too many failed attempts: only a recovery code can unlock this account now."
 
 
-def lock(who: kinds.SignsIn) -> tuple[Person, CodeState]:
-    """Lock the person's row (the one lock of ARCHITECTURE.md) and load its code state."""
-    person = kinds.lock(who)
-    state, _ = CodeState.objects.get_or_create(person=person)
-    person.code_state = state
-    return person, state
+@functools.cache
+def _lock_query(factors: tuple[Factor, ...]) -> tuple[str, list]:
+    """The SELECT that locks a person's row and reads, in the same statement, its code state
+    and which factors it has (with each one's locked_column), and the code state's converters.
+
+    Built from the models once per process: the ORM would compile these statements on every
+    code step, which cost more than running them (benchmarks/code.py, README).
+    """
+    quote = connection.ops.quote_name
+    fields = list(CodeState._meta.concrete_fields)
+    columns = [f"s.{quote(f.column)}" for f in fields]
+    for factor in factors:
+        meta = factor.model._meta
+        # Only quoted names from the models go into the text; the person's id is a parameter.
+        rows = f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('person').column)} = p.id"
+        if factor.locked_column:  # one row per person: its value, NULL without one
+            value = quote(meta.get_field(factor.locked_column).column)
+            columns.append(f"(SELECT {value} {rows})")
+        else:
+            columns.append(f"EXISTS (SELECT 1 {rows})")
+    sql = (
+        f"SELECT p.{quote('kind')}, {', '.join(columns)} "  # noqa: S608
+        f"FROM {quote(Person._meta.db_table)} p LEFT JOIN {quote(CodeState._meta.db_table)} s "
+        f"ON s.{quote(CodeState._meta.pk.column)} = p.{quote('id')} WHERE p.{quote('id')} = %s"
+    )
+    if connection.features.has_select_for_update:  # SQLite: the IMMEDIATE transaction locks
+        sql += " FOR UPDATE OF p" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    converters = []
+    for index, model_field in enumerate(fields):
+        expression = model_field.get_col(CodeState._meta.db_table)
+        found = connection.ops.get_db_converters(expression)
+        found += expression.get_db_converters(connection)
+        if found:
+            converters.append((index, found, expression))
+    return sql, converters
+
+
+def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
+    """Lock the person's row (the one lock of ARCHITECTURE.md) and load, with the same
+    statement, its code state and its factors (of `factors`)."""
+    sql, converters = _lock_query(factors)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [who.person_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Person.DoesNotExist(who.person_id)
+    kind, found = row[0], list(row[1:])
+    person = Person.from_db(connection.alias, ["id", "kind"], [who.person_id, kind])
+    names = [f.attname for f in CodeState._meta.concrete_fields]
+    if found[0] is None:  # its first check: the row is made under the lock
+        state = CodeState.objects.create(person_id=who.person_id)
+    else:
+        values = found[: len(names)]
+        for index, functions, expression in converters:
+            for convert in functions:
+                values[index] = convert(values[index], expression, connection)
+        state = CodeState.from_db(connection.alias, names, values)
+    flags = found[len(names) :]
+    has = [f for f, flag in zip(factors, flags, strict=True) if flag]
+    values = {f.method: flag for f, flag in zip(factors, flags, strict=True) if f.locked_column}
+    return Locked(person, state, has, values)
 
 
 def last_step(person_id: int) -> int | None:

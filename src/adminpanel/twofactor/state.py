@@ -38,32 +38,39 @@ LOCKED = "Too many failed attempts: only a recovery code can unlock this account
 
 
 @functools.cache
-def _lock_query(factors: tuple[Factor, ...]) -> tuple[str, list]:
-    """The SELECT that locks a person's row and reads, in the same statement, its code state
-    and which factors it has (with each one's locked_column), and the code state's converters.
+def _lock_queries(factors: tuple[Factor, ...]) -> tuple[str | None, str, list]:
+    """The statement that locks a person's row (None on SQLite, whose IMMEDIATE transaction
+    has locked already), the SELECT that then reads its code state and which factors it has
+    (with each one's locked_column), and the code state's converters.
 
-    Built from the models once per process: the ORM would compile these statements on every
-    code step, which cost more than running them (benchmarks/code.py, README).
+    Two statements, not one: PostgreSQL re-reads only the locked row of a query that waited
+    for its lock, so columns joined to it would be the ones from before the wait (a code just
+    accepted would pass again). Built from the models once per process: the ORM would compile
+    them on every code step, which cost more than running them (benchmarks/code.py, README).
     """
     quote = connection.ops.quote_name
+    person, key = quote(Person._meta.db_table), quote(Person._meta.pk.column)
     fields = list(CodeState._meta.concrete_fields)
     columns = [f"s.{quote(f.column)}" for f in fields]
     for factor in factors:
         meta = factor.model._meta
         # Only quoted names from the models go into the text; the person's id is a parameter.
-        rows = f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('person').column)} = p.id"
+        rows = (
+            f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('person').column)} = p.{key}"
+        )
         if factor.locked_column:  # one row per person: its value, NULL without one
             value = quote(meta.get_field(factor.locked_column).column)
             columns.append(f"(SELECT {value} {rows})")
         else:
             columns.append(f"EXISTS (SELECT 1 {rows})")
-    sql = (
+    read = (
         f"SELECT p.{quote('kind')}, {', '.join(columns)} "  # noqa: S608
-        f"FROM {quote(Person._meta.db_table)} p LEFT JOIN {quote(CodeState._meta.db_table)} s "
-        f"ON s.{quote(CodeState._meta.pk.column)} = p.{quote('id')} WHERE p.{quote('id')} = %s"
+        f"FROM {person} p LEFT JOIN {quote(CodeState._meta.db_table)} s "
+        f"ON s.{quote(CodeState._meta.pk.column)} = p.{key} WHERE p.{key} = %s"
     )
-    if connection.features.has_select_for_update:  # SQLite: the IMMEDIATE transaction locks
-        sql += " FOR UPDATE OF p" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    lock = None
+    if connection.features.has_select_for_update:
+        lock = f"SELECT {key} FROM {person} WHERE {key} = %s FOR UPDATE"  # noqa: S608
     converters = []
     for index, model_field in enumerate(fields):
         expression = model_field.get_col(CodeState._meta.db_table)
@@ -71,15 +78,17 @@ def _lock_query(factors: tuple[Factor, ...]) -> tuple[str, list]:
         found += expression.get_db_converters(connection)
         if found:
             converters.append((index, found, expression))
-    return sql, converters
+    return lock, read, converters
 
 
 def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
-    """Lock the person's row (the one lock of ARCHITECTURE.md) and load, with the same
-    statement, its code state and its factors (of `factors`)."""
-    sql, converters = _lock_query(factors)
+    """Lock the person's row (the one lock of ARCHITECTURE.md), then read under it its code
+    state and its factors (of `factors`)."""
+    lock_sql, read_sql, converters = _lock_queries(factors)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [who.person_id])
+        if lock_sql is not None:
+            cursor.execute(lock_sql, [who.person_id])
+        cursor.execute(read_sql, [who.person_id])
         row = cursor.fetchone()
     if row is None:
         raise Person.DoesNotExist(who.person_id)
@@ -131,7 +140,7 @@ def fail(state: CodeState, rejection: Refused, now: datetime, **context) -> Refu
     state.failures += 1
     wait = wait_after(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
-    state.save(update_fields=["failures", "retry_at"])
+    _save(state)
     audit.record("2fa_failed", reason=rejection.reason, failures=state.failures, **context)
     if wait:
         rejection.message = f"{rejection.message} {throttled_message(wait)}"
@@ -146,11 +155,27 @@ def succeed(state: CodeState, step: int | None) -> None:
         state.last_step = step
     state.failures = 0
     state.retry_at = None
-    state.save(update_fields=["last_step", "failures", "retry_at"])
+    _save(state)
 
 
 def forgive(state: CodeState) -> None:
     """Reset 2FA: no failure streak and no wait (the last step stays: no replay)."""
     state.failures = 0
     state.retry_at = None
-    state.save(update_fields=["failures", "retry_at"])
+    _save(state)
+
+
+@functools.cache
+def _update_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(c)} = %s" for c in ("last_step", "failures", "retry_at"))
+    table, key = quote(CodeState._meta.db_table), quote(CodeState._meta.pk.column)
+    return f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608 - names only
+
+
+def _save(state: CodeState) -> None:
+    """Write the code state's three columns (one statement built once per process: the
+    ORM's save() compiled it on every code step)."""
+    retry_at = connection.ops.adapt_datetimefield_value(state.retry_at)
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(), [state.last_step, state.failures, retry_at, state.person_id])

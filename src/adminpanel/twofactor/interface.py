@@ -32,14 +32,14 @@ def methods(who: SignsIn) -> list[str]:
     """
     if hasattr(who, _flag(services.FACTORS[0])):
         return [f.method for f in services.FACTORS if getattr(who, _flag(f))]
-    if not who.pk:
+    if who.person_id is None:  # not saved yet: no person, no factor
         return []
     return [f.method for f in services.factors_of(who)]
 
 
 def capabilities(who: SignsIn | None) -> dict[str, bool]:
     """{"can_type_code": …, "can_sign": …}: how it answers, for a page's wording and inputs."""
-    found = services.factors_of(who) if who is not None and who.pk else []
+    found = services.factors_of(who) if who is not None and who.person_id else []
     return {
         "can_type_code": any(f.can_type_code for f in found),
         "can_sign": any(f.can_sign for f in found),
@@ -50,7 +50,7 @@ def is_enabled(who: SignsIn) -> bool:
     """2FA is on when it has at least one factor of any kind."""
     if hasattr(who, "two_factor"):
         return bool(who.two_factor)
-    return bool(who.pk) and services.is_enabled(who)
+    return who.person_id is not None and services.is_enabled(who)
 
 
 def method_names(who: SignsIn) -> list[str]:

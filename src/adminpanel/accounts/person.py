@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.api.tokens import revoke_tokens
+from adminpanel.accounts.tokens import revoke_tokens
 from adminpanel.people import kinds
 
 

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
 from adminpanel.accounts import policy, web_sessions
-from adminpanel.accounts import services as accounts
-from adminpanel.accounts.confirm import confirm_access_required, is_recent
 from adminpanel.errors import Invalid, Refused
+from adminpanel.login import services as login
+from adminpanel.login.confirm import confirm_access_required, is_recent
 from adminpanel.twofactor import ceremony, challenges, interface, key_services
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
 
@@ -45,7 +45,7 @@ def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
 def _options_for(request: HttpRequest, purpose: str, rp: ceremony.RelyingParty) -> str:
     now = clock.now()
     if purpose == challenges.LOGIN:
-        pending = accounts.pending_login(
+        pending = login.pending_login(
             request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS
         )
         if pending is None:

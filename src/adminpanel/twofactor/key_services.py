@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from webauthn.helpers import bytes_to_base64url
 
 from adminpanel import audit
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused, get_by_id
 from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
@@ -115,7 +116,7 @@ def _register(
             )
     except IntegrityError:
         raise Refused("already_registered", ALREADY_REGISTERED) from None
-    audit.record("webauthn_key_added", actor=who, request=request, key=key.pk, name=name)
+    audit.record(AuditEvent.WEBAUTHN_KEY_ADDED, actor=who, request=request, key=key.pk, name=name)
     return key
 
 
@@ -149,7 +150,7 @@ def add_key(
         except Refused as rejection:
             # The spent challenge is committed with the log line; no key is stored.
             audit.record(
-                "webauthn_key_refused", actor=who, request=request, reason=rejection.reason
+                AuditEvent.WEBAUTHN_KEY_REFUSED, actor=who, request=request, reason=rejection.reason
             )
             refused = rejection
         else:
@@ -199,7 +200,7 @@ def remove_key(who: SignsIn, pk: object, *, request=None) -> WebAuthnKey:
         if removes_last_factor(who):
             raise Refused("last_factor", LAST_FACTOR)
         WebAuthnKey.objects.filter(pk=key.pk, person_id=who.person_id).delete()
-        audit.record("webauthn_key_removed", actor=who, request=request, key=key.pk, name=key.name)
+        audit.record(AuditEvent.WEBAUTHN_KEY_REMOVED, actor=who, request=request, key=key.pk, name=key.name)
     return key
 
 
@@ -264,7 +265,7 @@ def sign_in_with_passkey(
     key = WebAuthnKey.objects.filter(credential_id=answer.credential_id).first()
     who, _ = admit(key.person) if key is not None else (None, None)
     if key is None or who is None:
-        audit.record("passkey_login_failed", request=request, reason="unknown_key")
+        audit.record(AuditEvent.PASSKEY_LOGIN_FAILED, request=request, reason="unknown_key")
         raise Refused("unknown_key", PASSKEY_UNKNOWN)
     keyed = KeyAnswer(answer, ticket, rp)
     context = services.context_for(who, request, challenges.PASSKEY, KEYS)
@@ -275,7 +276,7 @@ def sign_in_with_passkey(
             outcome.message = PASSKEY_UNKNOWN
         if outcome is not None:
             audit.record(
-                "web_login_refused",
+                AuditEvent.WEB_LOGIN_REFUSED,
                 actor=who,
                 request=request,
                 reason=outcome.reason,
@@ -293,7 +294,7 @@ def sign_in_with_passkey(
         if isinstance(outcome, Verdict):
             if not key.passkey:  # it just signed in without a password: a passkey
                 WebAuthnKey.objects.filter(pk=key.pk).update(passkey=True)
-            audit.record("passkey_sign_in", actor=who, request=request, key=key.pk, name=key.name)
+            audit.record(AuditEvent.PASSKEY_SIGN_IN, actor=who, request=request, key=key.pk, name=key.name)
     if not isinstance(outcome, Verdict):
         raise outcome
     return who

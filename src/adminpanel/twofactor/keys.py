@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adminpanel import audit
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.twofactor import ceremony, challenges
 from adminpanel.twofactor.factors import Factor, Locked, Verdict
@@ -67,7 +68,7 @@ class KeyFactor(Factor):
         )
         if (received or key.sign_count) and received <= key.sign_count:
             audit.record(
-                "webauthn_counter_regressed",
+                AuditEvent.WEBAUTHN_COUNTER_REGRESSED,
                 actor=context["actor"],
                 request=context["request"],
                 key=key.pk,
@@ -80,7 +81,7 @@ class KeyFactor(Factor):
         key.last_used_at = now
         key.save(update_fields=["sign_count", "last_used_at"])
         audit.record(
-            "webauthn_key_used",
+            AuditEvent.WEBAUTHN_KEY_USED,
             actor=context["actor"],
             request=context["request"],
             key=key.pk,

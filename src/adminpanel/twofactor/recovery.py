@@ -11,6 +11,7 @@ from datetime import datetime
 from django.contrib.auth.hashers import check_password, make_password
 
 from adminpanel import audit
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.twofactor import totp
 from adminpanel.twofactor.factors import Factor, Locked, Verdict
@@ -78,7 +79,7 @@ class RecoveryFactor(Factor):
         if not use(locked.person.pk, answer, now):
             raise Refused("invalid", totp.INVALID)
         codes_left = left(locked.person.pk)
-        audit.record("2fa_recovery_code_used", codes_left=codes_left, **context)
+        audit.record(AuditEvent.TWO_FACTOR_RECOVERY_CODE_USED, codes_left=codes_left, **context)
         return Verdict("recovery", codes_left)
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from adminpanel import audit, crypto
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.people import kinds
 from adminpanel.people.kinds import SignsIn
@@ -198,7 +199,7 @@ def turned_on(person: Person, who: SignsIn, hashes: list[str], *, request, **det
     """The person's first second factor was just stored (under its lock): its recovery codes,
     the log line, and what its kind ends (other sessions, API tokens)."""
     recovery.store(person.pk, hashes)
-    audit.record("2fa_enabled", actor=who, request=request, **details)
+    audit.record(AuditEvent.TWO_FACTOR_ENABLED, actor=who, request=request, **details)
     kinds.protection_changed(person, who, kinds.ENABLED, request=request)
 
 
@@ -212,13 +213,13 @@ def turned_off(person: Person, who: SignsIn, *, request, **details) -> None:
     """Disable 2FA (its answer was accepted): every factor goes, logged, and what its kind
     ends."""
     turn_off(person)
-    audit.record("2fa_disabled", actor=who, request=request, **details)
+    audit.record(AuditEvent.TWO_FACTOR_DISABLED, actor=who, request=request, **details)
     kinds.protection_changed(person, who, kinds.DISABLED, request=request)
 
 
-def _changed(person: Person, who: SignsIn, change: str, *, request) -> None:
+def _changed(person: Person, who: SignsIn, change: str, event: AuditEvent, *, request) -> None:
     """The app replaced or removed while 2FA stays on: logged, and its kind told."""
-    audit.record(change, actor=who, request=request)
+    audit.record(event, actor=who, request=request)
     kinds.protection_changed(person, who, change, request=request)
 
 
@@ -254,7 +255,7 @@ def start_setup(
             expires_at=now + timedelta(seconds=settings.PENDING_SETUP_SECONDS),
         )
         details = {"replacing": True} if replace else {}
-        audit.record("2fa_setup_started", actor=who, request=request, **details)
+        audit.record(AuditEvent.TWO_FACTOR_SETUP_STARTED, actor=who, request=request, **details)
     return setup
 
 
@@ -315,7 +316,7 @@ def confirm_setup(
         setup.delete()
         state.succeed(code_state, step)
         if not first:
-            audit.record("2fa_app_added", actor=who, request=request)
+            audit.record(AuditEvent.TWO_FACTOR_APP_ADDED, actor=who, request=request)
             return []
         turned_on(person, who, hashes, request=request)
     return recovery.formatted(codes)
@@ -342,7 +343,7 @@ def replace_app(
         )
         setup.delete()
         state.succeed(code_state, step)
-        _changed(person, who, kinds.APP_REPLACED, request=request)
+        _changed(person, who, kinds.APP_REPLACED, AuditEvent.TWO_FACTOR_APP_REPLACED, request=request)
 
 
 def remove_app(who: SignsIn, *, request=None) -> None:
@@ -357,7 +358,7 @@ def remove_app(who: SignsIn, *, request=None) -> None:
             raise Refused("only_factor", ONLY_FACTOR)
         APP.delete_all(person.pk)
         PendingSetup.objects.filter(person=person).delete()
-        _changed(person, who, kinds.APP_REMOVED, request=request)
+        _changed(person, who, kinds.APP_REMOVED, AuditEvent.TWO_FACTOR_APP_REMOVED, request=request)
 
 
 # --- turning off, recovery codes, reset ------------------------------------------------------
@@ -405,7 +406,7 @@ def save_new_recovery_codes(who: SignsIn, accepted: Verdict, *, request=None) ->
             raise Refused("not_enabled", NOT_ENABLED)
         recovery.store(locked.person.pk, hashes)
         audit.record(
-            "2fa_recovery_codes_regenerated", actor=who, request=request, method=accepted.kind
+            AuditEvent.TWO_FACTOR_RECOVERY_CODES_REGENERATED, actor=who, request=request, method=accepted.kind
         )
     return recovery.formatted(codes)
 
@@ -419,8 +420,9 @@ def reset(who: SignsIn, *, actor=None, request=None, actor_name: str = "") -> No
         PendingSetup.objects.filter(person=person).delete()
         state.forgive(locked.state)
         audit.record(
-            "2fa_reset",
+            AuditEvent.TWO_FACTOR_RESET,
             actor=actor,
+            about_account=who,
             actor_name=actor_name,
             request=request,
             account=who.username,

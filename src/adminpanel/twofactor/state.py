@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from adminpanel import audit, clock
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
@@ -121,7 +122,7 @@ def waiting(state: CodeState, now: datetime, context: dict) -> Refused | None:
         return None
     seconds = (state.retry_at - now).total_seconds()
     audit.record(
-        "2fa_throttled",
+        AuditEvent.TWO_FACTOR_THROTTLED,
         refused_unchecked=True,
         wait_seconds=math.ceil(seconds),
         failures=state.failures,
@@ -141,11 +142,11 @@ def fail(state: CodeState, rejection: Refused, now: datetime, **context) -> Refu
     wait = wait_after(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
     _save(state)
-    audit.record("2fa_failed", reason=rejection.reason, failures=state.failures, **context)
+    audit.record(AuditEvent.TWO_FACTOR_FAILED, reason=rejection.reason, failures=state.failures, **context)
     if wait:
         rejection.message = f"{rejection.message} {throttled_message(wait)}"
         rejection.retry_after = wait
-        audit.record("2fa_throttled", wait_seconds=wait, failures=state.failures, **context)
+        audit.record(AuditEvent.TWO_FACTOR_THROTTLED, wait_seconds=wait, failures=state.failures, **context)
     return rejection
 
 

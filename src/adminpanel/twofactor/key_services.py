@@ -200,7 +200,9 @@ def remove_key(who: SignsIn, pk: object, *, request=None) -> WebAuthnKey:
         if removes_last_factor(who):
             raise Refused("last_factor", LAST_FACTOR)
         WebAuthnKey.objects.filter(pk=key.pk, person_id=who.person_id).delete()
-        audit.record(AuditEvent.WEBAUTHN_KEY_REMOVED, actor=who, request=request, key=key.pk, name=key.name)
+        audit.record(
+            AuditEvent.WEBAUTHN_KEY_REMOVED, actor=who, request=request, key=key.pk, name=key.name
+        )
     return key
 
 
@@ -294,7 +296,9 @@ def sign_in_with_passkey(
         if isinstance(outcome, Verdict):
             if not key.passkey:  # it just signed in without a password: a passkey
                 WebAuthnKey.objects.filter(pk=key.pk).update(passkey=True)
-            audit.record(AuditEvent.PASSKEY_SIGN_IN, actor=who, request=request, key=key.pk, name=key.name)
+            audit.record(
+                AuditEvent.PASSKEY_SIGN_IN, actor=who, request=request, key=key.pk, name=key.name
+            )
     if not isinstance(outcome, Verdict):
         raise outcome
     return who

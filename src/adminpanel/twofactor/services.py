@@ -343,7 +343,9 @@ def replace_app(
         )
         setup.delete()
         state.succeed(code_state, step)
-        _changed(person, who, kinds.APP_REPLACED, AuditEvent.TWO_FACTOR_APP_REPLACED, request=request)
+        _changed(
+            person, who, kinds.APP_REPLACED, AuditEvent.TWO_FACTOR_APP_REPLACED, request=request
+        )
 
 
 def remove_app(who: SignsIn, *, request=None) -> None:
@@ -406,7 +408,10 @@ def save_new_recovery_codes(who: SignsIn, accepted: Verdict, *, request=None) ->
             raise Refused("not_enabled", NOT_ENABLED)
         recovery.store(locked.person.pk, hashes)
         audit.record(
-            AuditEvent.TWO_FACTOR_RECOVERY_CODES_REGENERATED, actor=who, request=request, method=accepted.kind
+            AuditEvent.TWO_FACTOR_RECOVERY_CODES_REGENERATED,
+            actor=who,
+            request=request,
+            method=accepted.kind,
         )
     return recovery.formatted(codes)
 

@@ -142,11 +142,15 @@ def fail(state: CodeState, rejection: Refused, now: datetime, **context) -> Refu
     wait = wait_after(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
     _save(state)
-    audit.record(AuditEvent.TWO_FACTOR_FAILED, reason=rejection.reason, failures=state.failures, **context)
+    audit.record(
+        AuditEvent.TWO_FACTOR_FAILED, reason=rejection.reason, failures=state.failures, **context
+    )
     if wait:
         rejection.message = f"{rejection.message} {throttled_message(wait)}"
         rejection.retry_after = wait
-        audit.record(AuditEvent.TWO_FACTOR_THROTTLED, wait_seconds=wait, failures=state.failures, **context)
+        audit.record(
+            AuditEvent.TWO_FACTOR_THROTTLED, wait_seconds=wait, failures=state.failures, **context
+        )
     return rejection
 
 

@@ -16,6 +16,7 @@ from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
+from adminpanel.mail import dkim
 from adminpanel.mail.addresses import (
     domain_to_unicode,
     normalize_address,
@@ -133,6 +134,7 @@ def create_domain(
     require(actor, "domains", Level.EDIT)
     ascii_name = normalize_domain(name)
     catch = _catch_all(catch_all)
+    pair = dkim.new_key_pair()
     try:
         with transaction.atomic():
             if AliasDomain.objects.filter(name=ascii_name).exists():
@@ -142,6 +144,7 @@ def create_domain(
                     "alias domain first to give this name mailboxes of its own.",
                 )
             domain = Domain.objects.create(name=ascii_name, active=bool(active), catch_all=catch)
+            dkim.add_key(domain, pair)  # mail from it is signed from its first message on
             audit.record("domain_created", actor=actor, request=request, domain=ascii_name)
     except IntegrityError:
         raise Invalid("name", f"The domain {ascii_name} already exists.") from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from adminpanel.mailserver import sieve
+from adminpanel.mailserver import dkim, sieve
 
 # An active alias none of whose destinations can take mail: each is an address of one of the
 # panel's domains that is neither an active mailbox, nor an active alias, nor caught by its
@@ -202,6 +202,10 @@ class Layout:
     # Where postmaster@ of a domain without its own postmaster or catch-all goes ("": nowhere,
     # refused like any unknown address).
     postmaster: str = ""
+    # The DKIM signer (mailserver.dkim): OpenDKIM's port on loopback, its tables, its pid file.
+    milter_port: int = dkim.MILTER_PORT
+    dkim_tables: Path = dkim.DEBIAN_TABLES
+    dkim_pid_file: Path = dkim.DEBIAN_PID_FILE
 
 
 def debian_layout() -> Layout:
@@ -282,6 +286,8 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
             "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
         ),
+        # DKIM signing of logged-in clients' mail (mailserver.dkim).
+        **dkim.postfix_settings(layout.milter_port),
     }
 
 
@@ -447,6 +453,12 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
     files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
     files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), SECRET)
+    files["opendkim/opendkim.conf"] = (
+        dkim.opendkim_conf(
+            layout.dkim_tables, port=layout.milter_port, pid_file=layout.dkim_pid_file
+        ),
+        PUBLIC,
+    )
     return files
 
 

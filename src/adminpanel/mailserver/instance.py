@@ -7,6 +7,7 @@ Layout of the instance directory (0755 throughout: postfix, dovecot and vmail tr
     spool/     Postfix's queue            pfdata/  Postfix's data (owned by postfix)
     dovecot/   dovecot.conf, adminpanel.conf, sql.conf.ext, usage-dict.conf.ext
     run/       Dovecot's base_dir (sockets)   state/  Dovecot's state_dir
+    opendkim/  opendkim.conf and its tables (the DKIM signer, mailserver.dkim)
     mail/      the maildirs (owned by vmail)  log/     postfix.log, dovecot.log
 """
 
@@ -17,6 +18,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -26,15 +28,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, purge, sessions
+from adminpanel.mailserver import config, dkim, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.policy import FAILURES, WAIT_SECONDS, Limits, PolicyServer
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
-REQUIRED = ["postfix", "postconf", "dovecot", "doveadm"]
+REQUIRED = ["postfix", "postconf", "dovecot", "doveadm", "opendkim"]
 PURGE_SECONDS = 1  # a trial purges at once what is due (an operator's cron: daily is plenty)
 
 
@@ -185,6 +188,8 @@ class PrivateMailServer:
         self.stop_purging = threading.Event()
         self.postfix_started = False
         self.dovecot_started = False
+        self.milter_port = _free_loopback_port()
+        self.opendkim_pid: int | None = None
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -209,6 +214,10 @@ class PrivateMailServer:
     def log_dir(self) -> Path:
         return self.dir / "log"
 
+    @property
+    def dkim_dir(self) -> Path:
+        return self.dir / "opendkim"
+
     def layout(self) -> config.Layout:
         run = self.dir / "run"
         return config.Layout(
@@ -223,6 +232,9 @@ class PrivateMailServer:
             vmail_uid=pwd.getpwnam(VMAIL).pw_uid,
             postfix_reads_sqlite=self.postfix_reads_sqlite,
             postmaster=self.postmaster,
+            milter_port=self.milter_port,
+            dkim_tables=self.dkim_dir,
+            dkim_pid_file=self.dir / "run" / "opendkim.pid",
         )
 
     # --- files -----------------------------------------------------------------------------
@@ -349,6 +361,15 @@ auth_cache_size = {self.auth_cache_size}
         self.dir.mkdir(mode=0o755, parents=True, exist_ok=True)
         self.dir.chmod(0o755)
         files = config.render(self.database, layout)
+        files["opendkim/opendkim.conf"] = (
+            dkim.opendkim_conf(
+                layout.dkim_tables,
+                port=layout.milter_port,
+                pid_file=layout.dkim_pid_file,
+                under_tmp=True,
+            ),
+            config.PUBLIC,
+        )
         config.write(files, self.dir)
         self.log_dir.mkdir(mode=0o755, exist_ok=True)
         if self.stock_main_cf is None:
@@ -415,7 +436,7 @@ auth_cache_size = {self.auth_cache_size}
             raise MailServerError(
                 "Not installed: " + ", ".join(missing) + ". Install Debian's postfix "
                 "postfix-pgsql postfix-sqlite dovecot-imapd dovecot-lmtpd dovecot-pgsql "
-                "dovecot-sqlite dovecot-sieve (see README: Connect your mail server)."
+                "dovecot-sqlite dovecot-sieve opendkim (see README: Connect your mail server)."
             )
         self._check_ports()
         try:
@@ -426,6 +447,7 @@ auth_cache_size = {self.auth_cache_size}
                 self.policy.start()
             self._run("dovecot", "-c", str(self.dovecot_conf))
             self.dovecot_started = True
+            self._start_opendkim()
             self._run("postfix", "-c", str(self.postfix_dir), "start")
             self.postfix_started = True
             self._wait_for(self.smtp_port, b"220 ")
@@ -446,9 +468,11 @@ auth_cache_size = {self.auth_cache_size}
                 try:
                     purge.purge_due(self.database, self.mail_root)
                     sessions.end_requested(self.database, self.doveadm)
+                    self.sync_dkim()
                 except (
                     purge.PurgeError,
                     sessions.EndSessionsError,
+                    dkim.DkimError,
                     OSError,
                     subprocess.SubprocessError,
                     sqlite3.Error,
@@ -459,6 +483,59 @@ auth_cache_size = {self.auth_cache_size}
 
         self.purging = threading.Thread(target=run, name="purge", daemon=True)
         self.purging.start()
+
+    # --- the DKIM signer (mailserver.dkim) -----------------------------------------------------
+
+    def sync_dkim(self) -> bool:
+        """OpenDKIM's tables from the panel's keys, as `mailserver-dkim` does on a mail host;
+        whether they changed (then OpenDKIM was told to reload)."""
+        layout = self.layout()
+        return dkim.sync(
+            purge.connect(self.database),
+            layout.dkim_tables,
+            settings.DKIM_ENCRYPTION_KEYS,
+            layout.dkim_pid_file,
+        )
+
+    def _start_opendkim(self) -> None:
+        """OpenDKIM from the generated opendkim.conf (it forks; its pid in run/opendkim.pid)."""
+        self.sync_dkim()  # it refuses to start without its tables
+        self._run("opendkim", "-x", str(self.dkim_dir / "opendkim.conf"))
+        pid_file = self.layout().dkim_pid_file
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            if time.monotonic() > deadline:
+                raise MailServerError(f"opendkim wrote no pid file\n{self.log_tail()}")
+            time.sleep(0.05)
+        self.opendkim_pid = int(pid_file.read_text().split()[0])
+        self._wait_for_listener(self.milter_port)
+
+    def _stop_opendkim(self) -> None:
+        if self.opendkim_pid is None:
+            return
+        try:
+            os.kill(self.opendkim_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.opendkim_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.opendkim_pid = None
+
+    def _wait_for_listener(self, port: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise MailServerError(f"nothing listens on 127.0.0.1:{port}") from None
+                time.sleep(0.05)
 
     def _check_ports(self) -> None:
         """One clear line before anything starts, not Postfix's "fatal: bind" in its log."""
@@ -507,6 +584,7 @@ auth_cache_size = {self.auth_cache_size}
             except MailServerError as error:
                 errors.append(str(error))
             self.dovecot_started = False
+        self._stop_opendkim()
         if self.lookup is not None:
             self.lookup.stop()
             self.lookup = None

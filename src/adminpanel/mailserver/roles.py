@@ -17,6 +17,8 @@ VIEWS = [
     "mailserver_sieve",
     "mailserver_alias_domains",
     "mailserver_end_sessions",
+    # The signing keys, encrypted: only a mail host given DKIM_ENCRYPTION_KEYS reads them.
+    "mailserver_dkim_keys",
 ]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "adminpanel.middleware.SecurityHeadersMiddleware",
+    # Mail clients' autoconfiguration, under any autoconfig./autodiscover. name (mail.autoconfig).
+    "adminpanel.mail.autoconfig.AutoconfigMiddleware",
     "adminpanel.middleware.HostPrefixCookiesMiddleware",
     "adminpanel.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

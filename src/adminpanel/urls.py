@@ -7,6 +7,7 @@ from adminpanel.accounts import views as accounts
 from adminpanel.api.main import api
 from adminpanel.audit import views as audit
 from adminpanel.mail import deleted_views as deleted_mail
+from adminpanel.mail import dns_views
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
 from adminpanel.twofactor import key_views as keys
@@ -76,6 +77,13 @@ urlpatterns = [
     path("users/deleted/<int:pk>/purge", deleted_mail.purge_view, name="users-purge"),
 ]
 urlpatterns += [
+    path("domains/<int:pk>/dns", dns_views.records_view, name="domain-dns"),
+    path("domains/<int:pk>/dkim/rotate", dns_views.rotate_view, name="domain-dkim-rotate"),
+    path(
+        "domains/<int:pk>/dkim/remove-old-key",
+        dns_views.remove_old_key_view,
+        name="domain-dkim-remove-old-key",
+    ),
     path("domains/alias-domains/add", mail.add_alias_domain_view, name="alias-domain-add"),
     path(
         "domains/alias-domains/<int:pk>/delete",

@@ -478,11 +478,14 @@ auth_cache_size = {self.auth_cache_size}
                     sqlite3.Error,
                     psycopg.Error,
                 ) as error:
-                    with (self.log_dir / "purge.log").open("a") as log:
-                        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
+                    self._log_background_error(error)
 
         self.purging = threading.Thread(target=run, name="purge", daemon=True)
         self.purging.start()
+
+    def _log_background_error(self, error: Exception) -> None:
+        with (self.log_dir / "purge.log").open("a") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
 
     # --- the DKIM signer (mailserver.dkim) -----------------------------------------------------
 
@@ -499,7 +502,13 @@ auth_cache_size = {self.auth_cache_size}
 
     def _start_opendkim(self) -> None:
         """OpenDKIM from the generated opendkim.conf (it forks; its pid in run/opendkim.pid)."""
-        self.sync_dkim()  # it refuses to start without its tables
+        try:
+            self.sync_dkim()
+        except (dkim.DkimError, sqlite3.Error, psycopg.Error) as error:
+            # A database not migrated yet, keys it cannot read: OpenDKIM starts with no key (it
+            # refuses to start without its tables) and the sync every second tries again.
+            dkim.write_tables(dkim.tables([], [], self.dkim_dir), self.dkim_dir)
+            self._log_background_error(error)
         self._run("opendkim", "-x", str(self.dkim_dir / "opendkim.conf"))
         pid_file = self.layout().dkim_pid_file
         deadline = time.monotonic() + 30

@@ -141,7 +141,7 @@ import json
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from adminpanel import clock
-from adminpanel.accounts import services
+from adminpanel.login import services
 from adminpanel.accounts.models import Account
 
 keys = []

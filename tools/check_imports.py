@@ -5,23 +5,12 @@
 - no import of our own modules inside a function or class body (it hides a cycle);
 - no two packages (adminpanel.<package>) importing each other: a layer leaning on the one above.
 
-Four such pairs predate this check; issue 17 (the login's own package, API tokens below the
-API) removes them. They are listed in KNOWN_PAIRS so that the check can run now: a new pair
-fails, and so does a listed pair that is gone (delete it from the list: the list only shrinks).
-
     python3 tools/check_imports.py [SRC_DIR]      (default: src)
 """
 
 import ast
 import pathlib
 import sys
-
-KNOWN_PAIRS = {
-    ("adminpanel.accounts", "adminpanel.api"),
-    ("adminpanel.accounts", "adminpanel.audit"),
-    ("adminpanel.accounts", "adminpanel.twofactor"),
-    ("adminpanel.api", "adminpanel.twofactor"),
-}
 
 
 def modules(root: pathlib.Path) -> dict[str, pathlib.Path]:
@@ -123,15 +112,10 @@ def main() -> int:
     problems += [
         f"packages importing each other: {a} <-> {b} (e.g. {'; '.join(examples)})"
         for (a, b), examples in pairs.items()
-        if (a, b) not in KNOWN_PAIRS
-    ]
-    problems += [
-        f"{a} <-> {b} no longer import each other: delete the pair from KNOWN_PAIRS"
-        for a, b in sorted(KNOWN_PAIRS - set(pairs))
     ]
     for line in problems:
         print(line)
-    print(f"imports: {len(problems)} problem(s); {len(pairs)} known package pair(s) left")
+    print(f"imports: {len(problems)} problem(s)")
     return 1 if problems else 0
 
 

@@ -4,6 +4,7 @@
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 
 import django
@@ -72,6 +73,11 @@ def serve(args: argparse.Namespace) -> int:
         argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]
     connections.close_all()  # the workers open their own; none leaks through exec
     sender.start()  # notices by e-mail: a child process that ends with the server
+    # Mail-app logins the mail hosts reported: into the Logs and "last used" (same lifetime).
+    subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "adminpanel.cli", "manage", "record_mail_logins"]
+        + ["--parent", str(os.getpid())]
+    )
     # Each Argon2id hash takes 19 MiB. After the first is freed, glibc raises its mmap threshold
     # and keeps the next ones in the heap for good (+19 MiB RSS per worker); a fixed threshold
     # makes every hash's memory go back to the system when it is done.

@@ -55,3 +55,16 @@ def encryption_keys(data_dir: Path, name: str = "encryption_keys") -> list[str]:
         data_dir / name, lambda: Fernet.generate_key().decode()
     )
     return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+def app_password_pepper(data_dir: Path) -> str:
+    """The key of the app passwords' SHA-256 (SPEC §14), shared by the panel and Dovecot's
+    passdb file. Hex only: Dovecot reads it inside %{sha256;salt=…:password}, where %, ",", ":"
+    and "}" would end or change it."""
+    pepper = os.environ.get("ADMINPANEL_APP_PASSWORD_PEPPER") or read_or_create(
+        data_dir / "app_password_pepper", lambda: secrets.token_hex(32)
+    )
+    pepper = pepper.strip().lower()
+    if len(pepper) < 32 or any(char not in "0123456789abcdef" for char in pepper):
+        raise ValueError("ADMINPANEL_APP_PASSWORD_PEPPER is 32 or more hexadecimal digits.")
+    return pepper

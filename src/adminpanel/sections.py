@@ -2,7 +2,8 @@
 
 The Account's permission fields, the menu, the Sub-Admin form and list, the permission checks,
 the urls and pages of managed data and the API's permission schemas are derived from SECTIONS.
-A new section is one row here, its migration, and its own pages.
+A new section is one row here, its level field on Account and in the API's permission schemas
+(tests/unit/test_sections.py checks they agree), its migration, and its own pages.
 """
 
 from dataclasses import dataclass

@@ -17,6 +17,8 @@ ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR)
 # DKIM private keys have keys of their own: the mail host's signer must decrypt them, and must
 # not hold what decrypts every TOTP key (mail.dkim, mailserver.dkim).
 DKIM_ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR, "dkim_encryption_keys")
+# Keys the digests of app passwords (mail.app_passwords) and goes into Dovecot's passdb file.
+APP_PASSWORD_PEPPER = keyfiles.app_password_pepper(DATA_DIR)
 TOTP_ISSUER = os.environ.get("ADMINPANEL_TOTP_ISSUER", "Admin Panel")
 # WebAuthn relying party (SPEC §11). Unset: the host name and origin the panel is reached by.
 WEBAUTHN_RP_ID = os.environ.get("ADMINPANEL_WEBAUTHN_RP_ID", "").strip().lower()
@@ -52,7 +54,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "adminpanel.accounts",
     "adminpanel.twofactor",
+    "adminpanel.login",
+    "adminpanel.security",
+    "adminpanel.subadmins",
     "adminpanel.audit",
+    "adminpanel.logs",
     "adminpanel.mail",
     "adminpanel.mailserver",
     "adminpanel.api",
@@ -78,8 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "adminpanel.middleware.FormTooLargeMiddleware",
-    "adminpanel.accounts.middleware.SessionLifetimeMiddleware",
-    "adminpanel.accounts.middleware.PolicyGateMiddleware",
+    "adminpanel.login.middleware.SessionLifetimeMiddleware",
+    "adminpanel.login.middleware.PolicyGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -96,7 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "adminpanel.accounts.context.menu",
+                "adminpanel.menu.menu",
                 "adminpanel.twofactor.context.security_keys",
             ],
         },

@@ -1,33 +1,33 @@
 from django.urls import path
 
-from adminpanel.accounts import profile_views
-from adminpanel.accounts import security_views as security
-from adminpanel.accounts import subadmin_views as subadmins
-from adminpanel.accounts import views as accounts
 from adminpanel.api.main import api
-from adminpanel.audit import views as audit
+from adminpanel.login import views as login
+from adminpanel.logs import views as logs
 from adminpanel.mail import deleted_views as deleted_mail
 from adminpanel.mail import dns_views
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
-from adminpanel.twofactor import key_views as keys
-from adminpanel.twofactor import views as twofactor
+from adminpanel.security import key_views as keys
+from adminpanel.security import profile_views
+from adminpanel.security import twofactor_views as twofactor
+from adminpanel.security import views as security
+from adminpanel.subadmins import views as subadmins
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", ops.healthz_view, name="healthz"),
     path("readyz", ops.readyz_view, name="readyz"),
     path("metrics", ops.metrics_view, name="metrics"),
-    path("", accounts.home_view, name="home"),
-    path("login", accounts.login_view, name="login"),
-    path("login/verify", accounts.verify_view, name="login-verify"),
-    path("login/cancel", accounts.cancel_view, name="login-cancel"),
-    path("login/key", accounts.verify_key_view, name="login-key"),
-    path("login/passkey", accounts.passkey_view, name="login-passkey"),
+    path("", security.home_view, name="home"),
+    path("login", login.login_view, name="login"),
+    path("login/verify", login.verify_view, name="login-verify"),
+    path("login/cancel", login.cancel_view, name="login-cancel"),
+    path("login/key", login.verify_key_view, name="login-key"),
+    path("login/passkey", login.passkey_view, name="login-passkey"),
     path("webauthn/options", keys.options_view, name="webauthn-options"),
-    path("logout", accounts.logout_view, name="logout"),
-    path("security/password", accounts.password_view, name="password"),
-    path("security/confirm", security.confirm_view, name="confirm-access"),
+    path("logout", login.logout_view, name="logout"),
+    path("security/password", security.password_view, name="password"),
+    path("security/confirm", login.confirm_view, name="confirm-access"),
     path("security/policy", security.policy_view, name="policy"),
     path("security/sessions", security.sessions_view, name="sessions"),
     path("security/sessions/<int:pk>/sign-out", security.end_session_view, name="session-end"),
@@ -67,8 +67,8 @@ urlpatterns = [
     path("subadmins/<int:pk>", subadmins.edit_view, name="subadmin-edit"),
     path("subadmins/<int:pk>/reset-2fa", subadmins.reset_2fa_view, name="subadmin-reset-2fa"),
     path("subadmins/<int:pk>/delete", subadmins.delete_view, name="subadmin-delete"),
-    path("logs", audit.logs_view, name="logs"),
-    path("logs.csv", audit.logs_csv_view, name="logs-csv"),
+    path("logs", logs.logs_view, name="logs"),
+    path("logs.csv", logs.logs_csv_view, name="logs-csv"),
     # Before the sections' paths below, so that nothing reads them as users/<id>.
     path("users/import", mail.import_view, name="users-import"),
     path("users/export.csv", mail.export_view, name="users-export"),
@@ -102,6 +102,11 @@ for key in mail.SECTIONS:  # the sections of managed data, from adminpanel.secti
 urlpatterns += [
     path("users/<int:pk>/forwarding", mail.forwarding_view, name="users-forwarding"),
     path("users/<int:pk>/automatic-reply", mail.automatic_reply_view, name="users-reply"),
+    path(
+        "users/<int:pk>/revoke-app-passwords",
+        mail.revoke_app_passwords_view,
+        name="users-revoke-app-passwords",
+    ),
 ]
 
 handler400 = "adminpanel.views.bad_request"

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account
+from adminpanel.subadmins import services as subadmins
 
 PASSWORD = "correct-horse-battery-staple"
 API_IP = "203.0.113.5"

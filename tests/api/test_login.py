@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from adminpanel.accounts import subadmins
+from adminpanel.accounts.models import ApiToken
 from adminpanel.api import services as api_services
-from adminpanel.api.models import ApiToken
 from adminpanel.audit.models import Event
+from adminpanel.subadmins import services as subadmins
 from tests.api.conftest import API_IP, PASSWORD, Api
 
 pytestmark = pytest.mark.django_db

@@ -2,12 +2,11 @@
 
 import pytest
 
-from adminpanel.accounts import subadmins
 from adminpanel.accounts.hashers import Argon2idHasher
-from adminpanel.accounts.models import Account
+from adminpanel.accounts.models import Account, ApiToken
 from adminpanel.accounts.services import change_own_password
-from adminpanel.api.models import ApiToken
 from adminpanel.audit.models import Event
+from adminpanel.subadmins import services as subadmins
 from tests.api.conftest import API_IP, PASSWORD, Api
 
 pytestmark = pytest.mark.django_db

@@ -44,7 +44,7 @@ import pyotp
 
 from adminpanel import clock
 from adminpanel.accounts.models import Account
-from adminpanel.accounts.subadmins import create_subadmin
+from adminpanel.subadmins.services import create_subadmin
 from adminpanel.twofactor import services
 
 spec = json.loads(os.environ["E2E_ACCOUNT"])

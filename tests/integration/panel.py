@@ -12,11 +12,11 @@ from django.conf import settings
 from django.test import Client
 
 from adminpanel.accounts import services as accounts
-from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account
 from adminpanel.accounts.signals import email_confirmation_requested
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
+from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor.models import CodeState
 from tests.factors import TwoFactor, wrong_code_for  # noqa: F401 (for the tests)
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.test import Client
 
+from adminpanel.audit.catalogue import AuditEvent
 from tests.integration.conftest import log_in, text, verify
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +93,7 @@ def test_failed_attempts_are_one_sentence_grouped_in_words(alice, clock):
     clock.advance(minutes=5)
     for ip in ("203.0.113.1", "203.0.113.2"):
         log_in(Client(REMOTE_ADDR=ip), "alice", WRONG)
-    audit.record("webauthn_counter_regressed", actor=Account.objects.get(username="alice"))
+    audit.record(AuditEvent.WEBAUTHN_COUNTER_REGRESSED, actor=Account.objects.get(username="alice"))
     clock.advance(minutes=5)
     page = text(sign_in().get("/"))
     status = re.search(

@@ -70,6 +70,16 @@ def test_thunderbird_gets_imap_and_smtp_of_the_mail_host(example, path):
     assert "app password" in root.find("emailProvider/documentation/descr").text
 
 
+def test_a_domain_that_allows_only_app_passwords_says_the_password_is_one(admin, example):
+    mail.update_domain(admin, example, mail_apps_may_use_mailbox_password=False)
+    answer = client().get(THUNDERBIRD[1], {"emailaddress": "ann@example.com"})
+    root = ElementTree.fromstring(answer.content)  # noqa: S314
+    descr = root.find("emailProvider/documentation/descr").text
+    assert descr.startswith("The password is an app password: this domain's mail apps")
+    unknown = client().get(THUNDERBIRD[1], {"emailaddress": "nobody@example.com"})
+    assert unknown.content == answer.content
+
+
 def test_an_unknown_address_gets_the_very_same_answer(example):
     known = client().get(THUNDERBIRD[1], {"emailaddress": "ann@example.com"})
     unknown = client().get(THUNDERBIRD[1], {"emailaddress": "nobody@example.com"})

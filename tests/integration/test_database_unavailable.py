@@ -9,7 +9,7 @@ from django.db import close_old_connections, connection
 from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
 
-from adminpanel.accounts import services as accounts
+from adminpanel.login import services as login
 
 PASSWORD = "correct-horse-battery-staple"
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # the engine in use
@@ -28,7 +28,7 @@ def lose_the_database(*args, **kwargs):
 
 
 def test_a_database_lost_in_a_view_gives_a_503_page(db, monkeypatch):
-    monkeypatch.setattr(accounts, "check_password_step", lose_the_database)
+    monkeypatch.setattr(login, "check_password_step", lose_the_database)
     client = Client(raise_request_exception=False)
     response = client.post("/login", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 503
@@ -74,7 +74,7 @@ def test_other_errors_stay_500(db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug, not the database")
 
-    monkeypatch.setattr(accounts, "check_password_step", broken)
+    monkeypatch.setattr(login, "check_password_step", broken)
     client = Client(raise_request_exception=False)
     response = client.post("/login", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 500

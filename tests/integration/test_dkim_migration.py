@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("mail", "0007_alias_domains"), ("mailserver", "0012_auth_failures")]
-AFTER = [("mail", "0008_dkim_keys"), ("mailserver", "0013_dkim_keys_view")]
+BEFORE = [("mail", "0008_app_passwords"), ("mailserver", "0013_mail_logins")]
+AFTER = [("mail", "0009_dkim_keys"), ("mailserver", "0014_dkim_keys_view")]
 
 
 def migrate(targets):

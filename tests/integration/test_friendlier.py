@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from adminpanel.accounts import subadmins
 from adminpanel.errors import Refused
 from adminpanel.mail.models import Alias, Mailbox
+from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import services as twofactor
 from tests.integration.conftest import PASSWORD, text, verify
 from tests.integration.panel import (

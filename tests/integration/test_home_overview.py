@@ -8,6 +8,7 @@ import pytest
 from django.test import RequestFactory
 
 from adminpanel import audit
+from adminpanel.audit.catalogue import AuditEvent
 from tests.integration.panel import (
     ADMIN_PASSWORD,
     log_in_admin,
@@ -92,9 +93,11 @@ def test_recent_failed_logins_are_grouped_and_in_words(admin):
         RequestFactory().post("/login", REMOTE_ADDR=ip) for ip in ("203.0.113.9", "198.51.100.7")
     )
     for _ in range(3):
-        audit.record("web_login_failed", actor_name="admin", request=far)
-    audit.record("webauthn_counter_regressed", actor_name="admin", request=far)
-    audit.record("web_login_refused", actor_name="admin", request=near, reason="ip_not_allowed")
+        audit.record(AuditEvent.WEB_LOGIN_FAILED, actor_name="admin", request=far)
+    audit.record(AuditEvent.WEBAUTHN_COUNTER_REGRESSED, actor_name="admin", request=far)
+    audit.record(
+        AuditEvent.WEB_LOGIN_REFUSED, actor_name="admin", request=near, reason="ip_not_allowed"
+    )
     failures = section(text(log_in_admin().get("/")), "Recent failed logins")
     rows = re.findall(r"<tr>\s*<td.*?</tr>", failures, re.S)
     assert len(rows) == 3
@@ -119,7 +122,7 @@ def test_no_api_badge_on_an_account_whose_api_login_is_refused(admin, enable_2fa
 
 def test_the_overview_shows_at_most_10_failures(admin):
     for n in range(12):
-        audit.record("web_login_failed", actor_name=f"guess{n:02}")
+        audit.record(AuditEvent.WEB_LOGIN_FAILED, actor_name=f"guess{n:02}")
     failures = section(text(log_in_admin().get("/")), "Recent failed logins")
     assert failures.count("Sign-in refused: wrong password") == 10
     assert "guess11" in failures and "guess01" not in failures

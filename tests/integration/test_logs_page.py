@@ -11,6 +11,7 @@ import pytest
 
 from adminpanel import audit
 from adminpanel.accounts.models import Level
+from adminpanel.audit.catalogue import AuditEvent
 from tests.integration.panel import log_in_admin, make_subadmin, signed_in, text
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +28,14 @@ def client(admin):
 def three_days(clock, client):
     """domain_created by bob on 1 March, user_created by carol on 2 March, bob again on 3 March
     (all after the Admin's own login, which happened today)."""
-    for day, actor, event in ((1, "bob", "domain_created"), (2, "carol", "mailbox_created")):
+    for day, actor, event in (
+        (1, "bob", AuditEvent.DOMAIN_CREATED),
+        (2, "carol", AuditEvent.MAILBOX_CREATED),
+    ):
         clock.set(datetime(2024, 3, day, 9, 30, tzinfo=UTC))
         audit.record(event, actor_name=actor, domain=f"day{day}.example")
     clock.set(datetime(2024, 3, 3, 23, 59, 59, tzinfo=UTC))
-    audit.record("domain_deleted", actor_name="bob", domain="day3.example")
+    audit.record(AuditEvent.DOMAIN_DELETED, actor_name="bob", domain="day3.example")
     return client
 
 
@@ -132,14 +136,16 @@ def test_an_overlong_actor_is_refused_by_its_field(three_days):
 
 def test_the_next_page_keeps_the_filters(clock, client):
     for n in range(30):
-        audit.record("domain_created", actor_name="bob", n=n)
+        audit.record(AuditEvent.DOMAIN_CREATED, actor_name="bob", n=n)
     page = text(client.get("/logs", {"actor": "bob"}))
     assert "30 events" in page and "Page 1 of 2" in page
     assert 'href="?actor=bob&page=2"' in page
 
 
 def test_markup_in_the_log_is_shown_as_text(client):
-    audit.record("web_login_failed", actor_name="<script>alert(1)</script>", note="<b>x</b>")
+    audit.record(
+        AuditEvent.WEB_LOGIN_FAILED, actor_name="<script>alert(1)</script>", note="<b>x</b>"
+    )
     page = client.get("/logs").content.decode()
     assert "<script>alert(1)</script>" not in page and "<b>x</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -181,13 +187,13 @@ def test_the_csv_export_with_malformed_filters_exports_nothing(three_days):
     "dangerous", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(client, dangerous):
-    audit.record("web_login_failed", actor_name=dangerous)
+    audit.record(AuditEvent.WEB_LOGIN_FAILED, actor_name=dangerous)
     table = csv_rows(client.get("/logs.csv", {"event": "web_login_failed"}))
     assert table[1][1] == "'" + dangerous
 
 
 def test_csv_keeps_other_scripts_and_commas_intact(client):
-    audit.record("domain_created", actor_name="bob", domain="bücher.example, пример.рф")
+    audit.record(AuditEvent.DOMAIN_CREATED, actor_name="bob", domain="bücher.example, пример.рф")
     table = csv_rows(client.get("/logs.csv", {"event": "domain_created"}))
     assert table[1][5] == '{"domain": "bücher.example, пример.рф"}'
 
@@ -206,11 +212,11 @@ def test_the_chart_is_an_image_with_a_name_and_a_description(client):
 def test_the_chart_counts_login_and_2fa_failures_of_the_last_24_hours(clock, client):
     clock.set(MARCH_2)
     for _ in range(3):
-        audit.record("web_login_failed", actor_name="mallory")
-    audit.record("api_login_failed", actor_name="mallory")
-    audit.record("2fa_failed", actor_name="bob")
+        audit.record(AuditEvent.WEB_LOGIN_FAILED, actor_name="mallory")
+    audit.record(AuditEvent.API_LOGIN_FAILED, actor_name="mallory")
+    audit.record(AuditEvent.TWO_FACTOR_FAILED, actor_name="bob")
     clock.advance(hours=-25)
-    audit.record("web_login_failed", actor_name="old")  # outside the 24 hours
+    audit.record(AuditEvent.WEB_LOGIN_FAILED, actor_name="old")  # outside the 24 hours
     clock.set(MARCH_2)
     page = text(client.get("/logs"))
     assert "4 login failures and 1 2FA failures in the last 24 hours" in page
@@ -227,7 +233,7 @@ def test_the_chart_of_a_quiet_day_has_no_bars(clock, client):
 def test_the_logs_pages_are_reachable_above_and_below_the_list(client):
     """Issue 21 item 12: on a phone 25 stacked events are long: Older / Newer above them too."""
     for n in range(30):
-        audit.record("domain_created", actor_name="bob", domain=f"d{n}.example")
+        audit.record(AuditEvent.DOMAIN_CREATED, actor_name="bob", domain=f"d{n}.example")
     page = text(client.get("/logs"))
     assert page.count('<nav class="pagination"') == 2
     assert page.count("Page 1 of 2") == 2

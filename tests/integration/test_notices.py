@@ -21,12 +21,13 @@ from adminpanel import audit
 from adminpanel import clock as panel_clock
 from adminpanel.accounts import profile, services
 from adminpanel.accounts.models import Account
-from adminpanel.accounts.subadmins import reset_subadmin_2fa, update_subadmin
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
 from adminpanel.mail import services as mail_services
 from adminpanel.notices import services as sender
 from adminpanel.notices.models import Notice
+from adminpanel.subadmins.services import reset_subadmin_2fa, update_subadmin
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import WebAuthnKey
 from testbed.postgres import free_port
@@ -245,9 +246,13 @@ def test_a_2fa_sign_in_from_a_new_ip_is_mailed_once(alice_2fa, inbox, clock):
 @pytest.mark.parametrize(
     ("event", "subject", "sentence"),
     [
-        ("webauthn_key_added", "A security key was added", "A security key “YubiKey 5” was added"),
         (
-            "webauthn_key_removed",
+            AuditEvent.WEBAUTHN_KEY_ADDED,
+            "A security key was added",
+            "A security key “YubiKey 5” was added",
+        ),
+        (
+            AuditEvent.WEBAUTHN_KEY_REMOVED,
             "A security key was removed",
             "The security key “YubiKey 5” was removed",
         ),

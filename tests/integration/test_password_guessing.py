@@ -50,6 +50,37 @@ def test_100_failures_from_many_addresses_make_the_account_wait(alice):
     assert "Too many attempts. Try again in 1 minute." in text(response)
 
 
+@pytest.mark.parametrize("channel", ["web", "api"])
+def test_a_name_no_account_has_waits_after_100_failures_like_a_real_one(alice, channel):
+    spread_failures("alice", 100)
+    spread_failures("alicia", 100, first_ip=30)
+    for name in ("alice", "alicia"):
+        if channel == "web":
+            response = guess(name, WRONG, "192.0.2.200")
+            assert (response.status_code, response["Retry-After"]) == (429, "60"), name
+        else:
+            response, body = api_login(name, WRONG, "192.0.2.201")
+            assert (response.status_code, body["error"]) == (429, "too_many_attempts"), name
+
+
+def test_guesses_from_outside_the_allowed_ips_wait_like_any_name_and_never_the_owner(
+    make_account,
+):
+    make_account("bob", allowed_ips=["192.0.2.0/24"])
+    spread_failures("bob", 100)  # from 198.51.x.x: outside bob's allowed IPs
+    assert guess("bob", WRONG, "203.0.113.7").status_code == 429  # as an invented name would
+    assert guess("bob", PASSWORD, "192.0.2.10").url == "/"  # the owner waits for nothing
+
+
+def test_a_streak_ends_after_a_quiet_day_for_real_and_invented_names(alice, clock):
+    spread_failures("alice", 99)
+    spread_failures("alicia", 99, first_ip=30)
+    clock.advance(days=1, seconds=1)
+    for name in ("alice", "alicia"):
+        assert guess(name, WRONG, "192.0.2.200").status_code == 200, name
+        assert guess(name, WRONG, "192.0.2.201").status_code == 200, name
+
+
 def test_99_failures_from_many_addresses_still_let_the_right_password_in(alice):
     spread_failures("alice", 99)
     assert guess("alice", PASSWORD, "192.0.2.200").url == "/"

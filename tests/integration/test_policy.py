@@ -6,10 +6,11 @@ import pyotp
 import pytest
 from django.test import Client
 
-from adminpanel.accounts import policy, subadmins
+from adminpanel.accounts import policy
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
+from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import interface as twofactor
 from tests.integration.conftest import MANUAL_KEY, PASSWORD, SETUP_ID, log_in, text, verify
 

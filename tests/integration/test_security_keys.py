@@ -11,7 +11,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from adminpanel.api.models import ApiToken
+from adminpanel.accounts.models import ApiToken
 from adminpanel.audit.models import Event
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import RecoveryCode, WebAuthnChallenge, WebAuthnKey

@@ -5,8 +5,8 @@ allowed IPs, Active, and Admin Panel access. When one no longer holds, the sessi
 import pytest
 from django.contrib.sessions.models import Session
 
-from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account
+from adminpanel.subadmins import services as subadmins
 from tests.integration.panel import (
     events,
     is_logged_in,

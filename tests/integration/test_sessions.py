@@ -9,9 +9,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from adminpanel.accounts import subadmins
 from adminpanel.accounts.models import Account, WebSession
 from adminpanel.audit.models import Event
+from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import interface as twofactor
 from tests.integration.conftest import (
     MANUAL_KEY,

@@ -2,6 +2,7 @@
 
 import imaplib
 import smtplib
+import socket
 import time
 import uuid
 from email.message import EmailMessage
@@ -49,18 +50,40 @@ def after_sessions_ended(address: str) -> None:
     address (a deletion, a rename, a new password). The mail host does so about once a second
     by the address, so a login made in between would be ended too, as a real client is: it
     reconnects. A test that reads a mailbox right after such a change logs in after it."""
-    if "\0" in address:
-        return  # no mailbox's address (PostgreSQL text cannot even hold it)
+    if "\0" in address or not address.encode("utf-8", "replace").decode() == address:
+        return  # no mailbox's address (NUL or invalid UTF-8: the database cannot even hold it)
     carried_out = SessionsEnded.objects.values("request_id")
     pending = EndSessionsRequest.objects.filter(address=address.lower()).exclude(pk__in=carried_out)
     assert wait_until(lambda: not pending.exists()), f"the sessions of {address} never ended"
 
 
-def can_log_in(server: PrivateMailServer, address: str, password: str) -> bool:
-    """Whether IMAP accepts the login (AUTHENTICATE PLAIN, so any bytes can be tried)."""
+class ImapFrom(imaplib.IMAP4):
+    """An IMAP client whose connection comes from another loopback address (127.0.0.0/8):
+    Dovecot sees it as another client IP."""
+
+    def __init__(self, port: int, source: str):
+        self.source = source
+        super().__init__("127.0.0.1", port, timeout=30)
+
+    def _create_socket(self, timeout):
+        return socket.create_connection(
+            (self.host, self.port), timeout, source_address=(self.source, 0)
+        )
+
+
+def can_log_in(server: PrivateMailServer, address: str, password: str, source: str = "") -> bool:
+    """Whether IMAP accepts the login (AUTHENTICATE PLAIN, so any bytes can be tried), from
+    127.0.0.1 or the loopback address `source`."""
     after_sessions_ended(address)
-    imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
-    plain = b"\0" + address.encode("utf-8") + b"\0" + password.encode("utf-8")
+    imap = ImapFrom(server.imap_port, source or "127.0.0.1")
+    # surrogateescape: "\udcff" is the byte 0xff, so invalid UTF-8 can be tried too.
+    plain = b"\0".join(
+        [
+            b"",
+            address.encode("utf-8", "surrogateescape"),
+            password.encode("utf-8", "surrogateescape"),
+        ]
+    )
     try:
         imap.authenticate("PLAIN", lambda _: plain)
     except imaplib.IMAP4.error:

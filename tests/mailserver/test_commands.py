@@ -133,7 +133,7 @@ def test_the_files_fit_debians_stock_postfix_and_dovecot_as_the_readme_installs_
     assert (postconf.returncode, postconf.stderr) == (0, "")
     assert "virtual_transport = lmtp:unix:private/dovecot-lmtp" in postconf.stdout
     assert (doveconf.returncode, doveconf.stderr) == (0, "")
-    assert "passdb {\n  args = /etc/dovecot/adminpanel/sql.conf.ext\n  driver = sql" in (
+    assert "passdb {\n  args = /etc/dovecot/adminpanel/app-passwords.conf.ext\n  driver = sql" in (
         doveconf.stdout
     )
 

@@ -11,11 +11,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from adminpanel.accounts.models import Account
-from adminpanel.mail import alias_domains, services
-from adminpanel.mail.models import Alias, Domain
+from adminpanel.mail import alias_domains, app_passwords, services
+from adminpanel.mail.models import Alias, Domain, Mailbox
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
-from adminpanel.mailserver.models import MailboxUsage
+from adminpanel.mailserver.models import MailboxUsage, MailLogin
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 COLUMNS = {
@@ -29,10 +29,12 @@ COLUMNS = {
         "maildir",
         "active",
         "sign_in_allowed",
+        "mail_apps_may_use_password",
     ],
     "mailserver_aliases": ["address", "destination", "active"],
     "mailserver_purge": ["maildir"],
     "mailserver_alias_domains": ["alias_domain", "target_domain", "active"],
+    "mailserver_app_passwords": ["address", "app_password_id", "secret_sha256", "active"],
 }
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="login roles are PostgreSQL's"
@@ -88,6 +90,41 @@ def test_mailboxes_are_lower_case_with_quota_in_bytes_and_maildir_under_the_mail
     assert info["quota_bytes"] == 5 * 1024 * 1024
     assert re.fullmatch(r"xn--bcher-kva\.example/info\.[0-9a-f]{16}/", info["maildir"])
     assert bool(info["active"]) is True
+
+
+def test_app_passwords_have_a_row_per_spelling_until_revoked(admin, seeded):
+    mailbox = Mailbox.objects.get(local_part="Info")
+    created = app_passwords.create_app_password(mailbox, name="Phone")
+    found = rows("mailserver_app_passwords")
+    assert [r["address"] for r in found] == ["info@xn--bcher-kva.example"] * 3
+    assert {r["app_password_id"] for r in found} == {created.app_password.pk}
+    groups = created.secret.split()
+    assert {r["secret_sha256"] for r in found} == {
+        app_passwords.digest(sep.join(groups)) for sep in ("", "-", " ")
+    }
+    assert all(bool(r["active"]) for r in found)
+    app_passwords.revoke_app_password(mailbox, created.app_password.pk)
+    assert rows("mailserver_app_passwords") == []
+
+
+def test_the_mailbox_password_serves_mail_apps_only_where_the_domain_allows(admin, seeded):
+    domain = Domain.objects.get(name="xn--bcher-kva.example")
+    may = {
+        r["address"]: bool(r["mail_apps_may_use_password"]) for r in rows("mailserver_mailboxes")
+    }
+    assert may["info@xn--bcher-kva.example"] is True
+    services.update_domain(admin, domain, mail_apps_may_use_mailbox_password=False)
+    may = {
+        r["address"]: bool(r["mail_apps_may_use_password"]) for r in rows("mailserver_mailboxes")
+    }
+    assert may == {"info@xn--bcher-kva.example": False, "ann@off.example": True}
+
+
+def test_no_owner_has_2fa_until_owners_can_turn_it_on(seeded):
+    """The one place the mail servers learn of an owner's 2FA; empty until owners have one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mailbox_id FROM mailbox_owners_with_2fa")
+        assert cursor.fetchall() == []
 
 
 def test_a_mailbox_re_created_at_a_deleted_address_gets_a_maildir_of_its_own(admin, seeded):
@@ -202,6 +239,30 @@ def test_the_mail_role_reads_the_views_and_nothing_else(seeded, tmp_path):
                 role.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             role.execute("UPDATE mail_mailbox SET active = true")
+        for table in ["mail_apppassword", "mailbox_owners_with_2fa", "mailserver_mail_logins"]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                role.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_role_adds_mail_logins_and_keeps_the_guessing_counts(seeded, tmp_path):
+    """What the auth policy server (mailserver.policy) writes, as the mail role."""
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path), role="mailreader")) == 0
+    with connect_as_role(tmp_path) as role:
+        role.execute(
+            "INSERT INTO mailserver_mail_logins "
+            "(at, address, credential, protocol, ip, success, throttled) "
+            "VALUES (1, 'a@b.example', 'app:1', 'imap', '192.0.2.1', true, false)"
+        )
+        role.execute(
+            "INSERT INTO mailserver_ip_auth_failures (ip, failures, last_failure) "
+            "VALUES ('192.0.2.1', 1, 1)"
+        )
+        role.execute("DELETE FROM mailserver_ip_auth_failures")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            role.execute("DELETE FROM mailserver_mail_logins")
+    assert MailLogin.objects.get().credential == "app:1"
 
 
 @on_postgresql

@@ -27,32 +27,21 @@ def test_our_tree_keeps_the_rules():
     assert done.returncode == 0, done.stdout
 
 
-def test_a_cycle_a_function_local_import_and_a_new_two_way_pair_fail(tmp_path):
-    known = {
-        f"{a}/__init__.py": "" for a in ("accounts", "api", "audit", "twofactor", "mail", "web")
-    }
-    known.update(
+def test_a_cycle_a_function_local_import_and_a_two_way_pair_fail(tmp_path):
+    files = {f"{a}/__init__.py": "" for a in ("mail", "web", "accounts", "audit")}
+    files.update(
         {
-            "accounts/x.py": "from adminpanel.api import y\nfrom adminpanel.audit import y\n"
-            "from adminpanel.twofactor import y\n",
-            "api/y.py": "from adminpanel.accounts import z\nfrom adminpanel.twofactor import y\n",
-            "audit/y.py": "from adminpanel.accounts import z\n",
-            "twofactor/y.py": "from adminpanel.accounts import z\nfrom adminpanel.api import z\n",
-            "accounts/z.py": "",
-            "api/z.py": "",
             "mail/a.py": "from adminpanel.web import b\n",
             "web/b.py": "def f():\n    from adminpanel.mail import a\n",
+            "accounts/x.py": "from adminpanel.audit import y\n",
+            "audit/y.py": "from adminpanel.accounts import z\n",
+            "accounts/z.py": "",
         }
     )
-    done = check(tree(tmp_path, known))
+    done = check(tree(tmp_path, files))
     assert done.returncode == 1
     assert "import cycle: adminpanel.mail.a <-> adminpanel.web.b" in done.stdout
     assert "import inside a function: " in done.stdout
     assert "packages importing each other: adminpanel.mail <-> adminpanel.web" in done.stdout
-    assert "adminpanel.accounts" not in done.stdout  # the known pairs, still there
-
-
-def test_a_known_pair_that_is_gone_must_leave_the_list(tmp_path):
-    done = check(tree(tmp_path, {"__init__.py": "", "mail/__init__.py": ""}))
-    assert done.returncode == 1
-    assert "adminpanel.accounts <-> adminpanel.api no longer import each other" in done.stdout
+    # no cycle of modules, yet a layer leans on the one above it
+    assert "packages importing each other: adminpanel.accounts <-> adminpanel.audit" in done.stdout

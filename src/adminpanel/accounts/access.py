@@ -4,8 +4,10 @@ The one place of that rule: the password step of both logins, every API token ch
 every request of a web session ask it.
 """
 
+import ipaddress
+
 from adminpanel.accounts.models import Account
-from adminpanel.errors import Refused
+from adminpanel.errors import Invalid, Refused
 from adminpanel.net import ip_allowed
 
 API_ONLY = "This account can only be used with the API."
@@ -35,3 +37,47 @@ def ip_refusal(account: Account, ip: str) -> Refused | None:
 def refusal(account: Account, *, channel: str, ip: str) -> Refused | None:
     """Why the account may not use `channel` from `ip`, or None if it may."""
     return channel_refusal(account, channel) or ip_refusal(account, ip)
+
+
+MAX_ALLOWED_IPS = 100
+
+
+def normalize_allowed_ips(raw: object) -> list[str]:
+    """Addresses and CIDR ranges, IPv4 and IPv6, one per line (or a list), normalized."""
+    if raw is None:
+        return []
+    items = raw.splitlines() if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise Invalid("allowed_ips", "Enter one IP address or CIDR range per line.")
+    cleaned: list[str] = []
+    wrong: list[str] = []  # every bad line is named at once, not only the first
+    for item in items:
+        if not isinstance(item, str):
+            raise Invalid("allowed_ips", "Enter one IP address or CIDR range per line.")
+        text = item.strip()
+        if not text:
+            continue
+        try:
+            if "%" in text:  # a zone index ("fe80::1%eth0") never matches a client address
+                raise ValueError(text)
+            entry = (
+                str(ipaddress.ip_network(text, strict=False))
+                if "/" in text
+                else str(ipaddress.ip_address(text))
+            )
+        except ValueError:
+            wrong.append(repr(text[:60]))
+            continue
+        if entry not in cleaned:
+            cleaned.append(entry)
+    if wrong:
+        listed = ", ".join(wrong[:10]) + (f" and {len(wrong) - 10} more" if len(wrong) > 10 else "")
+        verb = (
+            "is not an IP address or CIDR range"
+            if len(wrong) == 1
+            else "are not IP addresses or CIDR ranges"
+        )
+        raise Invalid("allowed_ips", f"{listed} {verb}.")
+    if len(cleaned) > MAX_ALLOWED_IPS:
+        raise Invalid("allowed_ips", f"Enter at most {MAX_ALLOWED_IPS} addresses or ranges.")
+    return cleaned

@@ -1,9 +1,5 @@
 from django import forms
 
-from adminpanel.accounts.passwords import checked_new_password
-from adminpanel.errors import Invalid
-from adminpanel.twofactor import interface as twofactor
-
 
 def new_password_field(*, required: bool = True) -> forms.CharField:
     """A new password for a Sub-Admin or a mailbox; on edit pages empty keeps the old one."""
@@ -19,96 +15,12 @@ def new_password_field(*, required: bool = True) -> forms.CharField:
     )
 
 
-class LoginForm(forms.Form):
-    username = forms.CharField(
-        label="Username",
-        max_length=1000,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "username",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-                "autofocus": True,
-            }
-        ),
-    )
-    password = forms.CharField(
-        label="Password",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class OwnPasswordForm(forms.Form):
-    """Security → Password: the current password, then the new one twice.
-
-    Each message sits under the field it is about (Django's own form puts the new password's
-    rule under the confirmation); the field names are Django's, so scripts keep working. The
-    current password is checked by the service (accounts.services), in the login's limits.
-    """
-
-    old_password = forms.CharField(
-        label="Current password",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-        error_messages={"required": "Enter your current password."},
-    )
-    new_password1 = forms.CharField(
-        label="New password",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 10 characters, not a common password.",
-        error_messages={"required": "Enter a new password."},
-    )
-    new_password2 = forms.CharField(
-        label="New password again",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="The same again, to be sure there is no typing mistake.",
-        error_messages={"required": "Enter the new password a second time."},
-    )
-
-    def __init__(self, account, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.account = account
-
-    def clean_new_password1(self) -> str:
-        try:
-            return checked_new_password(self.cleaned_data["new_password1"], self.account)
-        except Invalid as error:
-            raise forms.ValidationError(error.message) from None
-
-    def clean(self) -> dict:
-        data = super().clean()
-        new, again = data.get("new_password1"), data.get("new_password2")
-        if new and again is not None and new != again:
-            self.add_error("new_password2", "The two new passwords are not the same.")
-        return data
-
-
-class ConfirmAccessForm(forms.Form):
-    """Confirm access: the password, and the second factor's answer when 2FA is on."""
-
-    password = forms.CharField(
-        label="Password",
-        max_length=5000,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-        error_messages={"required": "Enter your password."},
-    )
-    challenge = forms.CharField(label="Challenge", max_length=100, required=False)
-    # A security key's signed answer (Use security key), in place of the Challenge.
-    credential = twofactor.key_answer_field(required=False)
-
-
-class PolicyForm(forms.Form):
-    require_2fa_for_subadmins = forms.BooleanField(
-        label="Require 2FA for Sub-Admins",
+def allowed_ips_field() -> forms.CharField:
+    """The Allowed IPs text area, for a Sub-Admin's form and the Admin's own profile."""
+    return forms.CharField(
+        label="Allowed IPs",
         required=False,
-        help_text="Every Sub-Admin with Admin Panel access must enable 2FA; until it does, "
-        "it reaches only Security → 2FA after its password.",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One IP address or CIDR range per line, IPv4 or IPv6. Empty: any address.",
     )

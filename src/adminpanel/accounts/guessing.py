@@ -7,11 +7,14 @@ cannot all slip past a check together:
   per name, and a spent window answers alike for names that exist and names that do not
   (§6: no answer tells whether an account exists);
 - per account, from any number of addresses: after 100 consecutive failures each further
-  attempt waits, 1 minute doubling up to 1 hour; a success resets it (§12). Not from an
-  address the account completed a sign-in from in the last 90 days (its owner's, most
-  likely): there only the address's own limit applies, so that failures from anywhere else
-  cannot lock the owner out (ASVS V6.3.1), while unknown addresses keep waiting.
-Rows of expired windows are purged as logins go by.
+  attempt waits, 1 minute doubling up to 1 hour; a success or a quiet day resets it (§12).
+  Not from an address the account completed a sign-in from in the last 90 days (its
+  owner's, most likely): there only the address's own limit applies, so that failures from
+  anywhere else cannot lock the owner out (ASVS V6.3.1), while unknown addresses keep waiting.
+- per name, by the same schedule, for names whose account's streak does not count them: a
+  name no account has, and an account's name tried from outside its allowed IPs (those never
+  make the owner wait). So a wait after 100 failures comes alike for every name (§3, §6).
+Rows of expired windows and quiet names are purged as logins go by.
 """
 
 import math
@@ -21,13 +24,14 @@ from django.db import transaction
 from django.db.models import F
 
 from adminpanel import audit
-from adminpanel.accounts.models import Account, PasswordAttempts, PasswordFailures
+from adminpanel.accounts.models import Account, NameFailures, PasswordAttempts, PasswordFailures
 
 WINDOW_FAILURES_ALLOWED = 10
 WINDOW = timedelta(minutes=15)
 ACCOUNT_FAILURES_ALLOWED = 100
 FIRST_WAIT_SECONDS = 60
 MAX_WAIT_SECONDS = 3600
+STREAK_QUIET = timedelta(days=1)  # a streak of failures with no failure for this long ends
 ANY_USERNAME = ""  # the username of an address's row: every name shares it (see above)
 PURGE_BATCH = 100
 
@@ -73,9 +77,10 @@ def _locked_attempts(ip: str, now: datetime) -> PasswordAttempts:
     raise RuntimeError("the attempt row vanished twice")  # pragma: no cover - see docstring
 
 
-def take_slots(ip: str, account: Account | None, now: datetime) -> None:
+def take_slots(ip: str, account: Account | None, now: datetime, *, name: str = "") -> None:
     """Reserve one attempt in the address's window and, when `account` is given, one of the
-    account's; or TooManyAttempts, which reserves neither. One transaction, one commit.
+    account's, else one of the `name`'s (see above); or TooManyAttempts, which reserves
+    neither. One transaction, one commit.
 
     The attempt counts as a failure until release_slots() says it was not: the account's
     wait it would earn starts now. An attempt made while waiting changes nothing. From an
@@ -87,8 +92,10 @@ def take_slots(ip: str, account: Account | None, now: datetime) -> None:
         refusal = _take_address_slot(ip, now)
         if refusal is None and account is not None and not known:
             refusal = _take_account_slot(account, now)
-            if refusal is not None:  # the address's slot is not taken either
-                _give_back_address_slot(ip)
+        elif refusal is None and account is None and name:
+            refusal = _take_name_slot(name, now)
+        if refusal is not None and refusal.scope != "address":  # nor the address's slot
+            _give_back_address_slot(ip)
     if refusal is not None:  # raised after the commit: a first refusal's mark is kept
         raise refusal
 
@@ -113,18 +120,40 @@ def _take_address_slot(ip: str, now: datetime) -> TooManyAttempts | None:
 
 def _take_account_slot(account: Account, now: datetime) -> TooManyAttempts | None:
     """Under the lock of the account's row (the house's one lock for security state)."""
-    Account.objects.select_for_update().filter(pk=account.pk).first()
+    Account.objects.locked(account)
     state, _ = PasswordFailures.objects.get_or_create(account_id=account.pk)
+    return _take_streak_slot(state, now)
+
+
+def _take_name_slot(name: str, now: datetime) -> TooManyAttempts | None:
+    """The name's row, inserted if missing (ON CONFLICT DO NOTHING) and locked: two first
+    attempts at once never race to insert."""
+    for _ in range(2):
+        NameFailures.objects.bulk_create(
+            [NameFailures(name=name, last_failure=now)], ignore_conflicts=True
+        )
+        state = NameFailures.objects.select_for_update().filter(name=name).first()
+        if state is not None:
+            return _take_streak_slot(state, now)
+    raise RuntimeError("the name's row vanished twice")  # pragma: no cover - a purge raced
+
+
+def _take_streak_slot(state: PasswordFailures | NameFailures, now: datetime):
+    """One more failure in a streak (locked by the caller), or the wait it is in. Both kinds
+    of streak answer alike: the scope "account" either way."""
     if state.retry_at is not None and state.retry_at > now:
         first = state.refusal_logged_for != state.retry_at
         if first:
             state.refusal_logged_for = state.retry_at
             state.save(update_fields=["refusal_logged_for"])
         return TooManyAttempts("account", (state.retry_at - now).total_seconds(), first=first)
+    if state.last_failure is not None and state.last_failure <= now - STREAK_QUIET:
+        state.failures = 0
     state.failures += 1
+    state.last_failure = now
     wait = account_wait(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
-    state.save(update_fields=["failures", "retry_at"])
+    state.save(update_fields=["failures", "retry_at", "last_failure"])
     return None
 
 
@@ -160,7 +189,12 @@ def purge_expired(now: datetime) -> int:
     Rows another transaction holds locked are skipped; a login that finds its row gone
     takes a new one (_locked_attempts).
     """
-    expired = PasswordAttempts.objects.filter(window_started__lte=now - WINDOW)
+    return _purge(PasswordAttempts.objects.filter(window_started__lte=now - WINDOW)) + _purge(
+        NameFailures.objects.filter(last_failure__lte=now - STREAK_QUIET)
+    )
+
+
+def _purge(expired) -> int:
     if not expired.exists():  # the usual case costs one indexed read and no write lock
         return 0
     with transaction.atomic():

@@ -35,6 +35,11 @@ class AccountManager(BaseUserManager):
         account.save(using=self._db)
         return account
 
+    def locked(self, account: "Account") -> "Account":
+        """The account's row, locked until the transaction ends: the one lock that orders every
+        change of an account's security state, on every instance (ARCHITECTURE.md)."""
+        return self.select_for_update().get(pk=account.pk)
+
     def create_superuser(self, username: str, password: str | None = None, **fields):
         fields.setdefault("is_owner", True)
         return self.create_user(username, password, **fields)
@@ -51,7 +56,11 @@ class Account(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     web_access = models.BooleanField("Admin Panel", default=True)
     api_access = models.BooleanField("API", default=False)
-    # One permission level per section (domains, users, aliases, logs): added below, from SECTIONS.
+    # One permission level per section of adminpanel.sections (a test checks they agree).
+    domains = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    users = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    aliases = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
     # This Sub-Admin must use 2FA (SPEC §12), whatever the Policy says for all of them.
@@ -93,12 +102,6 @@ class Account(AbstractBaseUser):
         return "Admin" if self.is_owner else "Sub-Admin"
 
 
-for _section in panel_sections.SECTIONS:
-    Account.add_to_class(
-        _section.key, models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
-    )
-
-
 class PasswordAttempts(models.Model):
     """Failed passwords per client IP within the current 15-minute window (accounts.guessing).
 
@@ -127,6 +130,21 @@ class PasswordFailures(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     # The retry_at of the wait whose first refusal was logged: the log gets one row per wait.
     refusal_logged_for = models.DateTimeField(null=True, blank=True)
+    # A streak ends after a quiet day, as a NameFailures row's does (accounts.guessing).
+    last_failure = models.DateTimeField(null=True, blank=True)
+
+
+class NameFailures(models.Model):
+    """Consecutive failed passwords typed for a name whose account's own streak does not count
+    them: a name no account has, or an account's name tried from outside its allowed IPs. The
+    same schedule as PasswordFailures, so a wait tells nothing about whether the account
+    exists, and never makes the owner wait (accounts.guessing)."""
+
+    name = models.CharField(max_length=150, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    refusal_logged_for = models.DateTimeField(null=True, blank=True)
+    last_failure = models.DateTimeField(db_index=True)  # quiet rows are purged by it
 
 
 class WebSession(models.Model):
@@ -166,3 +184,27 @@ class EmailChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "created_at"], name="email_change_account")]
+
+
+class ApiToken(models.Model):
+    """One issued bearer token, stored only as the SHA-256 hex digest of its 256 random bits.
+
+    256 bits need no salt or slow hash: a check is one indexed lookup (ARCHITECTURE.md).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=64, blank=True)
+    last_used_ip = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "api_apitoken"  # created by the api app's first migration, kept
+
+    def __str__(self) -> str:
+        return f"token #{self.pk} of {self.account_id}"
+
+    def is_live(self, now) -> bool:
+        return self.revoked_at is None and self.expires_at > now

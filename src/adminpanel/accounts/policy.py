@@ -2,7 +2,7 @@
 
 A Sub-Admin with Admin Panel access must have 2FA when its own **Require 2FA** box is ticked
 or the Policy says **Require 2FA for Sub-Admins**. Until it has, its web sessions reach only
-Security → 2FA (PolicyGateMiddleware); it cannot turn 2FA off; and its API login is refused,
+Security → 2FA (login.gate, login.middleware); it cannot turn 2FA off; and its API login is refused,
 and so is every token it holds, since the API would be a way around the gate.
 """
 
@@ -11,8 +11,8 @@ from django.db import transaction
 from adminpanel import audit
 from adminpanel.accounts.models import Account, Policy
 from adminpanel.accounts.permissions import require_admin
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
-from adminpanel.twofactor import interface as twofactor
 
 REQUIRED = "Your Admin requires two-factor authentication for this account. Enable it to continue."
 CANNOT_DISABLE = "Your Admin requires two-factor authentication for this account: it stays on."
@@ -29,22 +29,6 @@ def must_have_2fa(account: Account, policy: Policy | None = None) -> bool:
     if account.require_2fa:
         return True
     return (policy or current()).require_2fa_for_subadmins
-
-
-def gated(account: Account) -> bool:
-    """Must this account's sessions stay on Security → 2FA? (A rule wants 2FA and it has none.)
-
-    Asked of the account as it is now, not of the session's history: a session that passed
-    2FA before 2FA was turned off is gated like any other.
-    """
-    return must_have_2fa(account) and not twofactor.is_enabled(account)
-
-
-def api_refusal(account: Account) -> Refused | None:
-    """The API login of an account that must have 2FA and has none is refused."""
-    if must_have_2fa(account) and not twofactor.is_enabled(account):
-        return Refused("two_factor_required", REQUIRED)
-    return None
 
 
 def token_refusal(account: Account) -> Refused | None:
@@ -72,6 +56,9 @@ def set_require_2fa_for_subadmins(actor: Account, value: bool, *, request=None) 
             policy.require_2fa_for_subadmins = value
             policy.save(update_fields=["require_2fa_for_subadmins"])
             audit.record(
-                "policy_changed", actor=actor, request=request, require_2fa_for_subadmins=value
+                AuditEvent.POLICY_CHANGED,
+                actor=actor,
+                request=request,
+                require_2fa_for_subadmins=value,
             )
     return policy

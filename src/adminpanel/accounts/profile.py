@@ -18,9 +18,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from adminpanel import audit, clock
+from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import Account, AccountManager, EmailChange
 from adminpanel.accounts.signals import LINK_HOURS, email_confirmation_requested
-from adminpanel.accounts.subadmins import normalize_allowed_ips
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, Refused
 from adminpanel.net import ip_allowed
@@ -95,7 +96,7 @@ def _ask_for_link(locked: Account, address: str, now: datetime, request) -> None
     )
     path = reverse("profile-email-confirm", kwargs={"token": token})
     url = request.build_absolute_uri(path) if request is not None else path
-    audit.record("email_change_requested", actor=locked, request=request, email=address)
+    audit.record(AuditEvent.EMAIL_CHANGE_REQUESTED, actor=locked, request=request, email=address)
     email_confirmation_requested.send(
         sender=Account, account=locked, address=address, url=url, request=request
     )
@@ -120,7 +121,7 @@ def update_profile(
             raise Invalid("allowed_ips", ONLY_ADMIN_IPS)
         changes["allowed_ips"] = _own_allowed_ips(allowed_ips, ip)
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         link_to = wanted if wanted and wanted != locked.email else ""
         if not wanted:
             changes["email"] = ""
@@ -132,7 +133,7 @@ def update_profile(
                 setattr(locked, field, value)
                 setattr(account, field, value)
             locked.save(update_fields=list(changed))
-            audit.record("profile_updated", actor=locked, request=request, edits=changed)
+            audit.record(AuditEvent.PROFILE_UPDATED, actor=locked, request=request, edits=changed)
     return ProfileSaved(list(changed), link_to)
 
 
@@ -150,7 +151,7 @@ def confirm_email_change(account: Account, token: object, *, now: datetime, requ
     if not isinstance(token, str) or not token or len(token) > 100:
         raise Refused("link_invalid", LINK_INVALID)
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         change = EmailChange.objects.filter(token_hash=_token_hash(token)).first()
         if change is None or change.account_id != locked.pk or change != pending_email(locked, now):
             raise Refused("link_invalid", LINK_INVALID)
@@ -161,5 +162,5 @@ def confirm_email_change(account: Account, token: object, *, now: datetime, requ
             locked.email = change.email
             locked.save(update_fields=["email"])
             account.email = change.email
-            audit.record("profile_updated", actor=locked, request=request, edits=changed)
+            audit.record(AuditEvent.PROFILE_UPDATED, actor=locked, request=request, edits=changed)
     return change.email

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from adminpanel import audit, sessions
 from adminpanel.accounts.models import Account, WebSession
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import get_by_id
 from adminpanel.net import client_ip
 
@@ -148,8 +149,9 @@ def _end(rows, *, account: Account, reason: str, actor: Account | None, request)
     Session.objects.filter(session_key__in=keys).delete()
     WebSession.objects.filter(session_key__in=keys).delete()
     audit.record(
-        "web_sessions_ended",
+        AuditEvent.WEB_SESSIONS_ENDED,
         actor=actor or account,
+        about_account=account,
         request=request,
         account=account.username,
         reason=reason,

@@ -4,9 +4,9 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from adminpanel import clock
+from adminpanel.accounts.models import ApiToken
 from adminpanel.api import services
 from adminpanel.api.errors import NOT_AUTHENTICATED, ApiError
-from adminpanel.api.models import ApiToken
 from adminpanel.net import client_ip
 
 

@@ -4,10 +4,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Path, Schema
-from pydantic import AfterValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, ConfigDict, Field
 
 from adminpanel.accounts.models import SECTIONS, Account, Level
 from adminpanel.audit.models import Event
+from adminpanel.mail.app_passwords import active_count
 from adminpanel.mail.deleted import is_due
 from adminpanel.mail.models import Alias, AliasDomain, AutomaticReply, Domain, Forwarding, Mailbox
 
@@ -68,6 +69,12 @@ class ErrorOut(Schema):
     )
 
 
+def _app_password_count(mailbox: Mailbox) -> int:
+    """From the list's own query (selectors annotate it), or counted for one mailbox."""
+    counted = getattr(mailbox, "app_password_count", None)
+    return active_count(mailbox) if counted is None else counted
+
+
 def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
     """A route's response map: its success bodies plus the error format for each status."""
     return {**ok, **dict.fromkeys(errors, ErrorOut)}
@@ -111,10 +118,13 @@ class Access(Schema):
     api: bool
 
 
-# One field per section, from adminpanel.sections (as the Account's level fields are).
-Permissions = create_model(
-    "Permissions", __base__=Schema, **{s: (LevelName, ...) for s in SECTIONS}
-)
+class Permissions(Schema):
+    """One field per section of adminpanel.sections (a test checks they agree)."""
+
+    domains: LevelName
+    users: LevelName
+    aliases: LevelName
+    logs: LevelName
 
 
 # Built from a loaded account, whose fields are already valid: the response is validated once,
@@ -174,6 +184,13 @@ class DomainOut(Schema):
     unicode_name: str
     active: bool
     catch_all: str
+    mail_apps_may_use_mailbox_password: bool = Field(
+        description="Mail apps (IMAP, SMTP AUTH) may sign in with the mailbox password, while "
+        "its owner has no 2FA. False: only app passwords."
+    )
+    require_owner_2fa: bool = Field(
+        description="Mailbox owners must turn 2FA on before anything else after signing in."
+    )
     created_at: datetime
 
     @classmethod
@@ -184,6 +201,8 @@ class DomainOut(Schema):
             unicode_name=domain.display_name,
             active=domain.active,
             catch_all=domain.catch_all,
+            mail_apps_may_use_mailbox_password=domain.mail_apps_may_use_mailbox_password,
+            require_owner_2fa=domain.require_owner_2fa,
             created_at=domain.created_at,
         )
 
@@ -194,11 +213,15 @@ class DomainIn(Input):
     catch_all: str = Field(
         "", description="An address that receives mail for this domain's unknown addresses."
     )
+    mail_apps_may_use_mailbox_password: bool = True
+    require_owner_2fa: bool = False
 
 
 class DomainPatch(Input):
     active: bool | None = None
     catch_all: str | None = None
+    mail_apps_may_use_mailbox_password: bool | None = None
+    require_owner_2fa: bool | None = None
 
 
 class DomainPage(Schema):
@@ -249,6 +272,9 @@ class UserOut(Schema):
     sign_in_allowed: bool = Field(
         description="Off: the mailbox receives mail, but no password opens it (IMAP, SMTP)."
     )
+    app_passwords: int = Field(
+        description="How many active app passwords the mailbox has (its owner creates them)."
+    )
     created_at: datetime
 
     @classmethod
@@ -263,6 +289,7 @@ class UserOut(Schema):
             storage_used_bytes=getattr(mailbox, "storage_used_bytes", None),
             active=mailbox.active,
             sign_in_allowed=mailbox.sign_in_allowed,
+            app_passwords=_app_password_count(mailbox),
             created_at=mailbox.created_at,
         )
 
@@ -292,6 +319,11 @@ class UserPatch(Input):
     quota_mb: int | None = None
     active: bool | None = None
     sign_in_allowed: bool | None = None
+
+
+class RevokedAppPasswordsOut(Schema):
+    revoked: int = Field(description="How many active app passwords were revoked.")
+    user: UserOut
 
 
 class DeletedUserOut(Schema):
@@ -556,12 +588,18 @@ class AccessPatch(Input):
     api: bool | None = None
 
 
-PermissionsIn = create_model(
-    "PermissionsIn", __base__=Input, **{s: (LevelName, "none") for s in SECTIONS}
-)
-PermissionsPatch = create_model(
-    "PermissionsPatch", __base__=Input, **{s: (LevelName | None, None) for s in SECTIONS}
-)
+class PermissionsIn(Input):
+    domains: LevelName = "none"
+    users: LevelName = "none"
+    aliases: LevelName = "none"
+    logs: LevelName = "none"
+
+
+class PermissionsPatch(Input):
+    domains: LevelName | None = None
+    users: LevelName | None = None
+    aliases: LevelName | None = None
+    logs: LevelName | None = None
 
 
 class SubadminIn(Input):

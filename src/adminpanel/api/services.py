@@ -7,16 +7,17 @@ from django.http import HttpRequest
 
 from adminpanel import audit
 from adminpanel.accounts import policy
-from adminpanel.accounts.models import Account
-from adminpanel.accounts.services import (
+from adminpanel.accounts.models import Account, ApiToken
+from adminpanel.accounts.tokens import IssuedToken, authenticate_token, issue_token
+from adminpanel.audit.catalogue import AuditEvent
+from adminpanel.errors import Refused
+from adminpanel.login import gate
+from adminpanel.login.services import (
     INVALID_CREDENTIALS,
     check_password_step,
     needs_second_step,
     record_login,
 )
-from adminpanel.api.models import ApiToken
-from adminpanel.api.tokens import IssuedToken, authenticate_token, issue_token
-from adminpanel.errors import Refused
 
 TWO_FACTOR_ENABLED = (
     "Two-factor authentication is on for this account, so it cannot log in to the API "
@@ -39,33 +40,38 @@ def login(
     )
     refusal: Refused | None = None
     with transaction.atomic():
-        locked = Account.objects.select_for_update().get(pk=account.pk)
+        locked = Account.objects.locked(account)
         # Re-checked under the lock: a password change or deactivation that committed since the
         # password step revoked tokens already and must not be undone by this one.
         if locked.password != account.password or not locked.is_active or not locked.api_allowed:
             refusal = Refused("invalid_credentials", INVALID_CREDENTIALS)
         elif needs_second_step(locked):
             refusal = Refused("two_factor_enabled", TWO_FACTOR_ENABLED)
-        elif (gate := policy.api_refusal(locked)) is not None:
-            refusal = gate
+        elif (policy_refusal := gate.api_refusal(locked)) is not None:
+            refusal = policy_refusal
         else:
             issued = issue_token(locked, now=now, ip=ip)
             record_login(locked, request=request, with_2fa=False, channel="api")
     if refusal is not None:
         # Recorded outside the transaction above, which made no change worth keeping.
-        audit.record("api_login_refused", actor=account, request=request, reason=refusal.reason)
+        audit.record(
+            AuditEvent.API_LOGIN_REFUSED, actor=account, request=request, reason=refusal.reason
+        )
         raise refusal
     return issued
 
 
 def authenticate(token: str, *, ip: str, now: datetime, request: HttpRequest | None) -> ApiToken:
-    """The live token of a request, or Refused: the token's own checks (api.tokens), then the
+    """The live token of a request, or Refused: the token's own checks (accounts.tokens), then the
     2FA policy as it is now, so a token issued before a rule required 2FA stops with it."""
     record = authenticate_token(token, ip=ip, now=now, request=request)
     refusal = policy.token_refusal(record.account)
     if refusal is not None:
         audit.record(
-            "api_token_refused", actor=record.account, request=request, reason=refusal.reason
+            AuditEvent.API_TOKEN_REFUSED,
+            actor=record.account,
+            request=request,
+            reason=refusal.reason,
         )
         raise refusal
     return record

@@ -1,4 +1,4 @@
-"""The audit log. Services call `record`; views never do."""
+"""The audit log. Services call `record` with a member of the catalogue; views never do."""
 
 from datetime import datetime, timedelta
 
@@ -6,29 +6,48 @@ from django.apps import apps as app_registry  # not `apps`: that is also our sub
 from django.http import HttpRequest
 
 from adminpanel import clock
+from adminpanel.audit.catalogue import AuditEvent, Group, Subject, in_group
 from adminpanel.net import client_ip
 from adminpanel.sessions import TWO_FACTOR
 
-SIGN_INS = ("web_login", "api_login")  # complete sign-ins (after the second factor, if any)
 KNOWN_ADDRESS_DAYS = 90
 
 
 def record(
-    event: str, *, actor=None, request: HttpRequest | None = None, actor_name: str = "", **details
+    event: AuditEvent,
+    *,
+    actor=None,
+    about_account=None,
+    request: HttpRequest | None = None,
+    actor_name: str = "",
+    at: datetime | None = None,
+    remote_ip: str = "",
+    **details,
 ):
     """Append one event with time (UTC), actor, client IP, user agent and details.
 
+    `event` is a member of the catalogue, never a string, and the row holds the details the
+    member says it carries (ValueError otherwise: a reader relies on them). The account it is
+    about is the actor's or `about_account`, as the member's Subject says.
+
     Secrets, codes and passwords must never be passed as details. The model is looked up in
-    the app registry because this package is imported while Django loads its apps.
+    the app registry because this package is imported while Django loads its apps. `at` and
+    `remote_ip`: an event that happened elsewhere (a mail login the mail host reported).
     """
-    ip = client_ip(request) if request is not None else ""
+    if not isinstance(event, AuditEvent):
+        raise TypeError(f"audit.record() takes a member of AuditEvent, not {event!r}")
+    missing = [name for name in event.carries if name not in details]
+    if missing:
+        raise ValueError(f"{event} carries {', '.join(event.carries)}: {missing} missing")
+    ip = client_ip(request) if request is not None else remote_ip[:64]
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     signed_in = user is not None and user.is_authenticated and session is not None
     agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
     return app_registry.get_model("audit", "Event").objects.create(
-        at=clock.now(),
-        actor=actor if actor is not None and actor.pk else None,
+        at=at or clock.now(),
+        actor=_saved(actor),
+        about_account=_saved(_about(event, actor, about_account)),
         actor_name=(actor.username if actor is not None else actor_name)[:150],
         event=event,
         ip=ip,
@@ -36,6 +55,19 @@ def record(
         details=details,
         session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
     )
+
+
+def _about(event: AuditEvent, actor, about_account):
+    if event.about is Subject.NAMED:
+        return about_account
+    if about_account is not None:
+        raise ValueError(f"{event} is about {event.about}: about_account= is not for it")
+    return actor if event.about is Subject.ACTOR else None
+
+
+def _saved(account):
+    """The account for a foreign key: None for no account or one not (or no longer) saved."""
+    return account if account is not None and account.pk else None
 
 
 def signed_in_from(account, ip: str, *, now: datetime) -> bool:
@@ -46,7 +78,7 @@ def signed_in_from(account, ip: str, *, now: datetime) -> bool:
         app_registry.get_model("audit", "Event")
         .objects.filter(
             actor_id=account.pk,
-            event__in=SIGN_INS,
+            event__in=in_group(Group.SIGN_IN),
             ip=ip,
             at__gte=now - timedelta(days=KNOWN_ADDRESS_DAYS),
             at__lte=now,

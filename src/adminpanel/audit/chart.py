@@ -5,10 +5,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.db.models.functions import TruncHour
 
+from adminpanel.audit.catalogue import Group, in_group
 from adminpanel.audit.models import Event
 
-LOGIN_FAILURES = ("web_login_failed", "api_login_failed")
-CODE_FAILURES = ("2fa_failed",)
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 720, 200, 16, 28, 32
 
 
@@ -16,8 +15,11 @@ def failures_per_hour(now: datetime) -> dict:
     """24 hourly buckets ending with the current hour, scaled to the chart's pixels."""
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(hours=24)
+    login_failures = in_group(Group.LOGIN_FAILURE)
     rows = (
-        Event.objects.filter(at__gte=start, at__lt=end, event__in=LOGIN_FAILURES + CODE_FAILURES)
+        Event.objects.filter(
+            at__gte=start, at__lt=end, event__in=login_failures + in_group(Group.CODE_FAILURE)
+        )
         .annotate(hour=TruncHour("at"))
         .values("hour", "event")
         .annotate(n=Count("id"))
@@ -26,7 +28,7 @@ def failures_per_hour(now: datetime) -> dict:
     for row in rows:
         index = int((row["hour"] - start).total_seconds() // 3600)
         if 0 <= index < 24:
-            (logins if row["event"] in LOGIN_FAILURES else codes)[index] += row["n"]
+            (logins if row["event"] in login_failures else codes)[index] += row["n"]
     peak = max(logins + codes + [1])
     plot = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT) / 24

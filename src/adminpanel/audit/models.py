@@ -11,6 +11,11 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The account the event is about: the actor's own (a sign-in, its 2FA) or another one (a
+    # Sub-Admin changed, a 2FA reset); none for mail data. Notices go to it (SPEC §12).
+    about_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Kept as text so the log still names an actor after the account is deleted.
     actor_name = models.CharField(max_length=150, blank=True, db_index=True)
     event = models.CharField(max_length=64, db_index=True)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from adminpanel import audit
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import domain_to_unicode, normalize_domain
@@ -46,7 +47,7 @@ def create_alias_domain(
                 name=ascii_name, target=domain, active=bool(active)
             )
             audit.record(
-                "alias_domain_created",
+                AuditEvent.ALIAS_DOMAIN_CREATED,
                 actor=actor,
                 request=request,
                 alias_domain=ascii_name,
@@ -69,7 +70,7 @@ def update_alias_domain(
     with transaction.atomic():
         alias_domain.save()
         audit.record(
-            "alias_domain_updated",
+            AuditEvent.ALIAS_DOMAIN_UPDATED,
             actor=actor,
             request=request,
             alias_domain=alias_domain.name,
@@ -86,5 +87,9 @@ def delete_alias_domain(actor: Account, alias_domain: AliasDomain, *, request=No
         name, target = alias_domain.name, alias_domain.target.name
         alias_domain.delete()
         audit.record(
-            "alias_domain_deleted", actor=actor, request=request, alias_domain=name, target=target
+            AuditEvent.ALIAS_DOMAIN_DELETED,
+            actor=actor,
+            request=request,
+            alias_domain=name,
+            target=target,
         )

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import split_address
+from adminpanel.mail.models import Domain
 
 THUNDERBIRD_PATHS = ("/.well-known/autoconfig/mail/config-v1.1.xml", "/mail/config-v1.1.xml")
 OUTLOOK_PATH = "/autodiscover/autodiscover.xml"
@@ -33,6 +34,10 @@ SMTP = [(465, "SSL"), (587, "STARTTLS")]
 APP_PASSWORDS = (
     "Mail apps sign in with an app password (My mailbox → App passwords) once the mailbox has "
     "two-factor authentication, or where its domain allows only app passwords."
+)
+APP_PASSWORDS_ONLY = (
+    "The password is an app password: this domain's mail apps sign in only with one (create it "
+    "in My mailbox → App passwords), never with the mailbox password."
 )
 XML = "application/xml; charset=utf-8"
 
@@ -64,6 +69,16 @@ def _panel_url() -> str:
     )
 
 
+def _password_note(address: str | None) -> str:
+    """What the password is: an app password where the address's domain allows nothing else
+    (a domain's setting, never anything about the mailbox)."""
+    name = address.rpartition("@")[2] if address else ""
+    domain = Domain.objects.filter(name=name).first() if name else None
+    if domain is not None and not domain.mail_apps_may_use_mailbox_password:
+        return APP_PASSWORDS_ONLY
+    return APP_PASSWORDS
+
+
 def thunderbird(address: str | None) -> str:
     """config-v1.1.xml (Mozilla's autoconfig format) for the address's domain."""
     host = escape(settings.MAIL_HOST)
@@ -93,7 +108,7 @@ def thunderbird(address: str | None) -> str:
         f"    <displayShortName>{domain}</displayShortName>\n"
         f"{servers}"
         f'    <documentation url="{documentation}">\n'
-        f'      <descr lang="en">{escape(APP_PASSWORDS)}</descr>\n'
+        f'      <descr lang="en">{escape(_password_note(address))}</descr>\n'
         "    </documentation>\n"
         "  </emailProvider>\n"
         "</clientConfig>\n"

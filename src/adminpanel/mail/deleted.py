@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from adminpanel import audit, clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.mail.models import Alias, Domain, Mailbox
 from adminpanel.mailserver.models import PurgedMaildir
@@ -33,7 +34,7 @@ def forget_purged() -> int:
             Mailbox.with_deleted.filter(pk=mailbox.pk).delete()
             done.delete()
             audit.record(
-                "mailbox_purged",
+                AuditEvent.MAILBOX_PURGED,
                 actor_name=MAIL_HOST,
                 address=mailbox.address,
                 purged_at=at.isoformat(timespec="seconds") if at else "",
@@ -87,7 +88,7 @@ def restore_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> Mailbo
             ).update(domain=domain, deleted_at=None, deleted_address="", purge_after=None)
             if not restored:
                 raise Invalid("", f"The mail of {shown} is being purged: it cannot be restored.")
-            audit.record("mailbox_restored", actor=actor, request=request, address=shown)
+            audit.record(AuditEvent.MAILBOX_RESTORED, actor=actor, request=request, address=shown)
     except IntegrityError:
         raise Invalid("", f"{shown} has been taken again meanwhile.") from None
     mailbox.refresh_from_db()
@@ -102,5 +103,8 @@ def purge_now(actor: Account, mailbox: Mailbox, *, request=None) -> None:
             purge_after=clock.now()
         )
         audit.record(
-            "mailbox_purge_requested", actor=actor, request=request, address=mailbox.address
+            AuditEvent.MAILBOX_PURGE_REQUESTED,
+            actor=actor,
+            request=request,
+            address=mailbox.address,
         )

@@ -17,6 +17,7 @@ from django.db import transaction
 from adminpanel import audit, clock, crypto
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.mail.models import DkimKey, Domain
 
@@ -87,7 +88,7 @@ def rotate(actor: Account, domain: Domain, *, request=None) -> DkimKey:
             )
         key = add_key(locked, pair)
         audit.record(
-            "dkim_key_rotated",
+            AuditEvent.DKIM_KEY_ROTATED,
             actor=actor,
             request=request,
             domain=locked.name,
@@ -107,7 +108,7 @@ def remove_old_keys(actor: Account, domain: Domain, *, request=None) -> list[str
         if old:
             DkimKey.objects.filter(pk__in=[k.pk for k in old]).delete()
             audit.record(
-                "dkim_old_key_removed",
+                AuditEvent.DKIM_OLD_KEY_REMOVED,
                 actor=actor,
                 request=request,
                 domain=locked.name,

@@ -22,6 +22,19 @@ class DomainForm(forms.Form):
         help_text="Optional: receives mail for unknown addresses.",
     )
     active = forms.BooleanField(label="Active", required=False, initial=True)
+    mail_apps_may_use_mailbox_password = forms.BooleanField(
+        label="Mail apps may use the mailbox password",
+        required=False,
+        initial=True,
+        help_text="Off: mail apps (IMAP, SMTP) sign in only with app passwords. The mailbox "
+        "password never opens them for an owner who has turned 2FA on.",
+    )
+    require_owner_2fa = forms.BooleanField(
+        label="Require 2FA for mailbox owners",
+        required=False,
+        initial=False,
+        help_text="Owners without 2FA can, after their password, only set it up.",
+    )
 
 
 class DomainEditForm(DomainForm):

@@ -17,6 +17,7 @@ from django.db import transaction
 from adminpanel import audit, clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import normalize_address
@@ -184,7 +185,7 @@ def _save_script(mailbox: Mailbox) -> None:
     )
 
 
-def _log(event: str, actor: Account | None, mailbox: Mailbox, request, **details) -> None:
+def _log(event: AuditEvent, actor: Account | None, mailbox: Mailbox, request, **details) -> None:
     audit.record(
         event,
         actor=actor,
@@ -220,7 +221,14 @@ def set_forwarding(
         else:  # not forwarded: no row, as for a mailbox that never was
             Forwarding.objects.filter(mailbox=mailbox).delete()
         _save_script(mailbox)
-        _log("forwarding_changed", actor, mailbox, request, **after, edits=edits(before, after))
+        _log(
+            AuditEvent.FORWARDING_CHANGED,
+            actor,
+            mailbox,
+            request,
+            **after,
+            edits=edits(before, after),
+        )
     return forwarding
 
 
@@ -267,5 +275,12 @@ def set_automatic_reply(
         )
         if "text" in changed:
             changed["text"] = {"from": "…", "to": "…"}
-        _log("automatic_reply_changed", actor, mailbox, request, **logged_dates, edits=changed)
+        _log(
+            AuditEvent.AUTOMATIC_REPLY_CHANGED,
+            actor,
+            mailbox,
+            request,
+            **logged_dates,
+            edits=changed,
+        )
     return reply

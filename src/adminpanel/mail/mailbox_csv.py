@@ -28,6 +28,7 @@ from adminpanel import audit
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import split_address
 from adminpanel.mail.maildirs import new_maildir
@@ -392,7 +393,7 @@ def _create(actor: Account, lines: list[ImportLine], request) -> dict[str, str] 
                 batch_size=500,
             )
             audit.record(
-                "mailboxes_imported",
+                AuditEvent.MAILBOXES_IMPORTED,
                 actor=actor,
                 request=request,
                 count=len(lines),

@@ -14,6 +14,10 @@ class Domain(models.Model):
     active = models.BooleanField(default=True)
     catch_all = models.CharField(max_length=320, blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    # SPEC §14: off, only app passwords open IMAP and SMTP AUTH for this domain's mailboxes
+    # (an owner with 2FA never opens them with the mailbox password, whatever this says).
+    mail_apps_may_use_mailbox_password = models.BooleanField(default=True)
+    require_owner_2fa = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -169,6 +173,40 @@ class AliasDomain(models.Model):
     @property
     def display_name(self) -> str:
         return domain_to_unicode(self.name)
+
+
+# --- app passwords (SPEC §14): written only by mail.app_passwords --------------------------
+
+
+class AppPassword(models.Model):
+    """One app password of a mailbox, for one mail app. The secret itself is never stored:
+    only its keyed SHA-256 in each spelling a mail app may type (groups joined by nothing, by
+    dashes, by spaces), which Dovecot compares with the digest it computes of the typed
+    password (mailserver_app_passwords). 124 random bits make a fast hash enough."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="app_passwords")
+    name = models.CharField(max_length=100)
+    # hex sha256(pepper || spelling); unique, so a lookup is one index probe.
+    digest_plain = models.CharField(max_length=64, unique=True)
+    digest_dashes = models.CharField(max_length=64, unique=True)
+    digest_spaces = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    # What the mail host last reported for a successful login with it (mail.app_passwords
+    # folds the reports in); None: never used.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_protocol = models.CharField(max_length=8, blank=True)  # "IMAP" or "SMTP"
+    last_used_ip = models.CharField(max_length=64, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class DkimKey(models.Model):

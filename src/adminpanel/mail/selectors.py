@@ -7,6 +7,7 @@ from django.db.models.functions import Concat, Lower
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.errors import get_by_id
+from adminpanel.mail.app_passwords import with_app_password_count
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
 
@@ -80,10 +81,12 @@ def _address_filter(search: str) -> Q:
 
 
 def _with_storage_used(query: QuerySet[Mailbox]) -> QuerySet[Mailbox]:
-    """Each mailbox's storage in bytes as Dovecot last reported it (None: nothing yet)."""
+    """Each mailbox's storage in bytes as Dovecot last reported it (None: nothing yet), and its
+    number of active app passwords: a page of mailboxes is one query."""
     address = Concat(Lower("local_part"), Value("@"), "domain__name", output_field=CharField())
     used = MailboxUsage.objects.filter(address=OuterRef("mailserver_address")).values("bytes")
-    return query.annotate(mailserver_address=address, storage_used_bytes=Subquery(used[:1]))
+    query = query.annotate(mailserver_address=address, storage_used_bytes=Subquery(used[:1]))
+    return with_app_password_count(query)
 
 
 def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Mailbox]:

@@ -14,6 +14,7 @@ from adminpanel import audit, clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
 from adminpanel.mail import dkim
@@ -97,7 +98,7 @@ def _create_at_address(
     *,
     actor: Account,
     request,
-    event: str,
+    event: AuditEvent,
     logged: dict | None = None,
     check=None,
     **fields,
@@ -128,7 +129,14 @@ def _create_at_address(
 
 
 def create_domain(
-    actor: Account, *, name: object, active: bool = True, catch_all: object = "", request=None
+    actor: Account,
+    *,
+    name: object,
+    active: bool = True,
+    catch_all: object = "",
+    mail_apps_may_use_mailbox_password: bool = True,
+    require_owner_2fa: bool = False,
+    request=None,
 ) -> Domain:
     """Add a domain, stored as its normalized IDNA name."""
     require(actor, "domains", Level.EDIT)
@@ -143,9 +151,15 @@ def create_domain(
                     f"{domain_to_unicode(ascii_name)} is already an alias domain. Delete the "
                     "alias domain first to give this name mailboxes of its own.",
                 )
-            domain = Domain.objects.create(name=ascii_name, active=bool(active), catch_all=catch)
+            domain = Domain.objects.create(
+                name=ascii_name,
+                active=bool(active),
+                catch_all=catch,
+                mail_apps_may_use_mailbox_password=bool(mail_apps_may_use_mailbox_password),
+                require_owner_2fa=bool(require_owner_2fa),
+            )
             dkim.add_key(domain, pair)  # mail from it is signed from its first message on
-            audit.record("domain_created", actor=actor, request=request, domain=ascii_name)
+            audit.record(AuditEvent.DOMAIN_CREATED, actor=actor, request=request, domain=ascii_name)
     except IntegrityError:
         raise Invalid("name", f"The domain {ascii_name} already exists.") from None
     return domain
@@ -157,15 +171,28 @@ def update_domain(
     *,
     active: bool | None = None,
     catch_all: object = None,
+    mail_apps_may_use_mailbox_password: bool | None = None,
+    require_owner_2fa: bool | None = None,
     request=None,
 ) -> Domain:
+    """Change a domain. `mail_apps_may_use_mailbox_password` off: from the next login on, only
+    app passwords open IMAP and SMTP AUTH for its mailboxes (Dovecot reads it live)."""
     require(actor, "domains", Level.EDIT)
     changes: dict = {}
+    switches = {
+        "mail_apps_may_use_mailbox_password": mail_apps_may_use_mailbox_password,
+        "require_owner_2fa": require_owner_2fa,
+    }
     before = {"active": domain.active, "catch_all": domain.catch_all}
+    before.update({field: getattr(domain, field) for field in switches})
     if active is not None:
         domain.active = changes["active"] = bool(active)
     if catch_all is not None:
         domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
+    for field, value in switches.items():
+        if value is not None:
+            changes[field] = bool(value)
+            setattr(domain, field, bool(value))
     with transaction.atomic():
         domain.save()
         if changes.get("active") is False:
@@ -176,7 +203,7 @@ def update_domain(
                 )
             )
         audit.record(
-            "domain_updated",
+            AuditEvent.DOMAIN_UPDATED,
             actor=actor,
             request=request,
             domain=domain.name,
@@ -217,7 +244,7 @@ def delete_domain(actor: Account, domain: Domain, *, cascade: bool = False, requ
         name = domain.name
         domain.delete()
         audit.record(
-            "domain_deleted",
+            AuditEvent.DOMAIN_DELETED,
             actor=actor,
             request=request,
             domain=name,
@@ -256,7 +283,7 @@ def create_mailbox(
         domain_name,
         actor=actor,
         request=request,
-        event="mailbox_created",
+        event=AuditEvent.MAILBOX_CREATED,
         active=bool(active),
         sign_in_allowed=bool(sign_in_allowed),
         maildir=new_maildir(local, domain_name),
@@ -310,7 +337,7 @@ def update_mailbox(
             end_sessions.request_end(address_before)
         if changed or new_address is None:
             audit.record(
-                "mailbox_updated",
+                AuditEvent.MAILBOX_UPDATED,
                 actor=actor,
                 request=request,
                 address=mailbox.address,
@@ -355,7 +382,7 @@ def _rename(
         mailbox.local_part, mailbox.domain = old_local, old_domain
         raise Invalid("address", f"{local}@{domain.display_name} is already taken.") from None
     audit.record(
-        "mailbox_renamed",
+        AuditEvent.MAILBOX_RENAMED,
         actor=actor,
         request=request,
         address=mailbox.address,
@@ -372,7 +399,7 @@ def delete_mailbox(actor: Account, mailbox: Mailbox, *, request=None) -> None:
         purge_after = _set_deleted(mailbox)
         end_sessions.request_end(_dovecot_name(mailbox))
         audit.record(
-            "mailbox_deleted",
+            AuditEvent.MAILBOX_DELETED,
             actor=actor,
             request=request,
             address=mailbox.address,
@@ -445,7 +472,7 @@ def create_alias(
         domain_name,
         actor=actor,
         request=request,
-        event="alias_created",
+        event=AuditEvent.ALIAS_CREATED,
         logged={"destinations": targets},
         check=lambda: _refuse_alias_loop(f"{local}@{domain_name}", targets),
         destinations=targets,
@@ -472,7 +499,7 @@ def update_alias(
     with transaction.atomic():
         alias.save()
         audit.record(
-            "alias_updated",
+            AuditEvent.ALIAS_UPDATED,
             actor=actor,
             request=request,
             address=alias.address,
@@ -488,4 +515,4 @@ def delete_alias(actor: Account, alias: Alias, *, request=None) -> None:
     with transaction.atomic():
         address = alias.address
         alias.delete()
-        audit.record("alias_deleted", actor=actor, request=request, address=address)
+        audit.record(AuditEvent.ALIAS_DELETED, actor=actor, request=request, address=address)

@@ -15,7 +15,14 @@ from adminpanel import clock
 from adminpanel.accounts.models import Level
 from adminpanel.accounts.permissions import can, require
 from adminpanel.errors import Invalid
-from adminpanel.mail import alias_domains, leaving, mailbox_csv, selectors, services
+from adminpanel.mail import (
+    alias_domains,
+    app_passwords,
+    leaving,
+    mailbox_csv,
+    selectors,
+    services,
+)
 from adminpanel.mail import forms as mail_forms
 from adminpanel.mail.addresses import domain_to_unicode
 from adminpanel.pages import paginate, search_query, show_invalid
@@ -50,7 +57,12 @@ SECTIONS = {
         services.delete_domain,
         mail_forms.DomainForm,
         mail_forms.DomainEditForm,
-        lambda d: {"catch_all": d.catch_all, "active": d.active},
+        lambda d: {
+            "catch_all": d.catch_all,
+            "active": d.active,
+            "mail_apps_may_use_mailbox_password": d.mail_apps_may_use_mailbox_password,
+            "require_owner_2fa": d.require_owner_2fa,
+        },
     ),
     "users": SectionPages(
         *astuple(BY_KEY["users"]),
@@ -235,6 +247,24 @@ def automatic_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
         leaving.set_automatic_reply,
         "Saved the automatic reply",
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def revoke_app_passwords_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Users: Edit → Revoke app passwords (SPEC §14)."""
+    section = SECTIONS["users"]
+    mailbox = section.get(request.user, pk)
+    revoked = app_passwords.revoke_all_app_passwords(mailbox, actor=request.user, request=request)
+    if revoked:
+        messages.success(
+            request,
+            f"Revoked {revoked} app password{'s' if revoked != 1 else ''} of {mailbox}: mail "
+            "apps can no longer sign in with them. The owner was told at the mailbox's address.",
+        )
+    else:
+        messages.info(request, f"{mailbox} has no app passwords to revoke.")
+    return redirect(f"{section.url}/{mailbox.pk}")
 
 
 @login_required

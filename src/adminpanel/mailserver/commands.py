@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
@@ -65,14 +65,18 @@ def mailserver_config(args: argparse.Namespace) -> int:
             return 2
         database = config.Database.of(settings, user=args.role, password=password)
     out = Path(args.out).resolve()
-    layout = replace(config.debian_layout(), postmaster=postmaster)
+    layout = replace(
+        config.debian_layout(),
+        postmaster=postmaster,
+        app_password_pepper=django_settings.APP_PASSWORD_PEPPER,
+    )
     written = config.write(config.render(database, layout), out)
     for path in written:
         print(path)
     if args.role:
         print(
-            f"Role {args.role}: may read the mailserver_* views and record purged maildirs "
-            "(password in the files)."
+            f"Role {args.role}: may read the mailserver_* views, record purged maildirs and "
+            "mail logins (password in the files)."
         )
     if not postmaster:
         print(
@@ -186,7 +190,7 @@ def mailserver_dkim(args: argparse.Namespace) -> int:
             if dkim.sync(
                 purge.connect(database),
                 directory,
-                settings.DKIM_ENCRYPTION_KEYS,
+                django_settings.DKIM_ENCRYPTION_KEYS,
                 Path(args.pid_file),
             ):
                 print(f"DKIM keys written to {directory}", flush=True)
@@ -199,14 +203,15 @@ def mailserver_dkim(args: argparse.Namespace) -> int:
 
 
 def mailserver_policy(args: argparse.Namespace) -> int:
-    """Serve Dovecot's auth policy (a limit on failed logins per mailbox) until stopped."""
+    """Serve Dovecot's auth policy (limits on failed logins per mailbox and per client IP; the
+    record of mail-app logins) until stopped."""
     database = config.Database.of(connection.settings_dict)
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
         print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7521.", file=sys.stderr)
         return 2
-    limits = policy.Limits(database, args.failures, int(args.minutes * 60))
+    limits = policy.Limits(database, args.failures, int(args.minutes * 60), args.ip_failures)
     server = policy.PolicyServer(limits, host, int(port)).start()
     print(f"Dovecot's auth policy on {server.address}", flush=True)
     try:
@@ -300,6 +305,12 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     )
     parser.add_argument("--listen", default="127.0.0.1:7521", help="HOST:PORT (loopback)")
     parser.add_argument("--failures", type=int, default=policy.FAILURES)
+    parser.add_argument(
+        "--ip-failures",
+        type=int,
+        default=policy.IP_FAILURES,
+        help="consecutive failures from one client IP, to any mailboxes, before it waits",
+    )
     parser.add_argument("--minutes", type=float, default=policy.WAIT_SECONDS / 60)
     parser.set_defaults(run=after_setup(mailserver_policy))
     parser = commands.add_parser(

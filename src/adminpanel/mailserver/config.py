@@ -110,12 +110,6 @@ MAP_QUERIES = {
     ),
 }
 
-# Dovecot: `%n`/`%d` come from the user name lower-cased by auth_username_format = %Lu.
-PASSDB_QUERY = (
-    "SELECT address AS user, password FROM mailserver_mailboxes "
-    "WHERE local_part = '%n' AND domain = '%d' AND active AND sign_in_allowed "
-    "AND password IS NOT NULL"
-)
 # The home is a directory inside the maildir, not the maildir itself: Sieve keeps its memory
 # of replies and forwards in the home (.dovecot.lda-dupes and a lock directory beside it), and
 # in a maildir's top level every name starting with "." is a folder (Maildir++).
@@ -206,6 +200,8 @@ class Layout:
     milter_port: int = dkim.MILTER_PORT
     dkim_tables: Path = dkim.DEBIAN_TABLES
     dkim_pid_file: Path = dkim.DEBIAN_PID_FILE
+    # The key of the app passwords' digests (settings.APP_PASSWORD_PEPPER), for the passdb.
+    app_password_pepper: str = ""
 
 
 def debian_layout() -> Layout:
@@ -305,12 +301,86 @@ def _postfix_map(db: Database, query: str) -> str:
 
 def _sql_conf(db: Database, mail_root: Path) -> str:
     return (
-        "# Written by `adminpanel mailserver-config`: Dovecot's passdb and userdb.\n"
+        "# Written by `adminpanel mailserver-config`: Dovecot's userdb (the passdbs are in\n"
+        "# app-passwords.conf.ext and mailbox-password.conf.ext).\n"
         f"driver = {'pgsql' if db.vendor == 'postgresql' else 'sqlite'}\n"
         f"connect = {db.dovecot_connect()}\n"
-        f"password_query = {PASSDB_QUERY}\n"
         f"user_query = {USER_QUERY.format(mail_root=mail_root)}\n"
         f"iterate_query = {ITERATE_QUERY}\n"
+    )
+
+
+# --- Dovecot's passdbs: what opens IMAP and SMTP AUTH (SPEC §14) ---------------------------
+#
+# Two SQL passdbs, asked in this order for every login (Postfix's SMTP AUTH asks Dovecot too):
+# 1. an active app password of the mailbox: Dovecot computes the keyed SHA-256 of the typed
+#    password itself and looks that digest up, so neither the password nor a digest that can be
+#    guessed offline reaches SQL or Dovecot's log; the row found is the proof (nopassword);
+# 2. the mailbox password (Argon2id, verified by Dovecot), only while the mailbox's domain lets
+#    mail apps use it and its owner has no 2FA (mailserver_mailboxes.mail_apps_may_use_password).
+# Each names the credential that opened the login ("app:ID" or "password") in a userdb field,
+# which the auth policy report hands to mailserver.policy ("last used", the Logs). No auth
+# cache (auth_cache_size = 0): a revoked app password is refused at the very next login.
+# Only plaintext mechanisms (plain, login): a challenge-response one has no password to hash.
+
+# The userdb field naming the credential ("userdb_" + it in the queries); not a Dovecot setting.
+CREDENTIAL_FIELD = "adminpanel_credential"
+# `%u` is the user name lower-cased by auth_username_format = %Lu, quoted by Dovecot; the typed
+# password only ever reaches SQL as 64 hex digits.
+APP_CREDENTIAL_QUERY = (
+    "SELECT address AS user, NULL AS password, 'Y' AS nopassword, "
+    "'app:' || app_password_id AS userdb_adminpanel_credential "
+    "FROM mailserver_app_passwords "
+    "WHERE address = '%u' AND secret_sha256 = '%{{sha256;salt={pepper}:password}}' AND active"
+)
+MAILBOX_CREDENTIAL_QUERY = (
+    "SELECT address AS user, password, 'password' AS userdb_adminpanel_credential "
+    "FROM mailserver_mailboxes "
+    "WHERE local_part = '%n' AND domain = '%d' AND active AND sign_in_allowed "
+    "AND password IS NOT NULL AND mail_apps_may_use_password"
+)
+PASSDB_FILES = ("app-passwords.conf.ext", "mailbox-password.conf.ext")
+# What Dovecot tells the auth policy server of each login (mailserver.policy).
+POLICY_ATTRIBUTES = (
+    f"login=%{{requested_username}} remote=%{{rip}} protocol=%s "
+    f"credential=%{{userdb:{CREDENTIAL_FIELD}}}"
+)
+
+
+def _pepper(layout: Layout) -> str:
+    pepper = layout.app_password_pepper
+    # Inside %{sha256;salt=…:password}: %, ",", ":" and "}" would change or end it.
+    if len(pepper) < 32 or any(char not in "0123456789abcdef" for char in pepper):
+        raise ValueError("The app password pepper is 32 or more lower-case hex digits.")
+    return pepper
+
+
+def passdb_files(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
+    """Dovecot's two passdb files (they hold the database password and the pepper)."""
+    driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
+    queries = {
+        "app-passwords.conf.ext": APP_CREDENTIAL_QUERY.format(pepper=_pepper(layout)),
+        "mailbox-password.conf.ext": MAILBOX_CREDENTIAL_QUERY,
+    }
+    return {
+        f"dovecot/{name}": (
+            "# Written by `adminpanel mailserver-config`: a passdb (see adminpanel.conf).\n"
+            f"driver = {driver}\nconnect = {db.dovecot_connect()}\npassword_query = {query}\n",
+            SECRET,
+        )
+        for name, query in queries.items()
+    }
+
+
+def passdb_conf(layout: Layout) -> str:
+    """dovecot.conf's part: the two passdbs in order, and what the policy server is told."""
+    blocks = "".join(
+        f"passdb {{\n  driver = sql\n  args = {layout.dovecot_dir}/{name}\n}}\n"
+        for name in PASSDB_FILES
+    )
+    return (
+        "# 1) an app password of the mailbox, 2) the mailbox password where allowed (SPEC §14)\n"
+        + blocks
     )
 
 
@@ -369,20 +439,17 @@ auth_mechanisms = plain login
 auth_username_format = %Lu
 # No auth cache: a password change or a deactivation must count at the next login.
 auth_cache_size = 0
-# Password guessing per mailbox (issue 21 item 3): Dovecot asks `adminpanel mailserver-policy`
-# before each login and reports each result; after too many failures of one mailbox, from any
-# addresses, even the right password is refused for a while. Down: logins go through.
+# Password guessing per mailbox (issue 21 item 3) and per client IP (issue 22): Dovecot asks
+# `adminpanel mailserver-policy` before each login and reports each result, with the
+# credential that opened it (last used, the Logs); after too many failures of one mailbox, or
+# from one address, even the right password is refused for a while. Down: logins go through.
 auth_policy_server_url = http://{layout.policy_address}/
 auth_policy_hash_nonce = {secrets.token_hex(16)}
-auth_policy_request_attributes = login=%{{requested_username}} remote=%{{rip}} protocol=%s
+auth_policy_request_attributes = {POLICY_ATTRIBUTES}
 auth_policy_check_before_auth = yes
 auth_policy_check_after_auth = no
 auth_policy_report_after_auth = yes
-passdb {{
-  driver = sql
-  args = {layout.dovecot_dir}/sql.conf.ext
-}}
-userdb {{
+{passdb_conf(layout)}userdb {{
   driver = sql
   args = {layout.dovecot_dir}/sql.conf.ext
 }}
@@ -451,6 +518,7 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
             files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
     files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
     files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
+    files.update(passdb_files(db, layout))
     files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
     files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), SECRET)
     files["opendkim/opendkim.conf"] = (

@@ -5,7 +5,7 @@ dirs, own queue, own sockets, logs in files (there may be no syslog).
 Layout of the instance directory (0755 throughout: postfix, dovecot and vmail traverse it):
     postfix/   main.cf, master.cf (+ the pgsql: lookup files)   owned by root
     spool/     Postfix's queue            pfdata/  Postfix's data (owned by postfix)
-    dovecot/   dovecot.conf, adminpanel.conf, sql.conf.ext, usage-dict.conf.ext
+    dovecot/   dovecot.conf, adminpanel.conf, the passdb and userdb *.conf.ext, the dicts'
     run/       Dovecot's base_dir (sockets)   state/  Dovecot's state_dir
     opendkim/  opendkim.conf and its tables (the DKIM signer, mailserver.dkim)
     mail/      the maildirs (owned by vmail)  log/     postfix.log, dovecot.log
@@ -33,7 +33,13 @@ from django.conf import settings
 from adminpanel.listening import cannot_listen
 from adminpanel.mailserver import config, dkim, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
-from adminpanel.mailserver.policy import FAILURES, WAIT_SECONDS, Limits, PolicyServer
+from adminpanel.mailserver.policy import (
+    FAILURES,
+    IP_FAILURES,
+    WAIT_SECONDS,
+    Limits,
+    PolicyServer,
+)
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
@@ -156,6 +162,7 @@ class PrivateMailServer:
         postmaster: str = "",
         auth_failures: int = FAILURES,
         auth_wait: int = WAIT_SECONDS,
+        auth_ip_failures: int = IP_FAILURES,
         trial_auth: bool = True,
     ):
         """`relayhost` (HOST:PORT, `mailserver-run --relayhost`): where mail for other domains
@@ -167,7 +174,8 @@ class PrivateMailServer:
         Postfix runs from it plus the generated settings applied as the README says, instead
         of the trial's own main.cf (tests/mailserver/test_debian_path.py). `postmaster`: where
         postmaster@ of a domain without its own postmaster or catch-all goes.
-        `auth_failures`/`auth_wait`: the per-mailbox limit of the auth policy server.
+        `auth_failures`/`auth_wait`: the per-mailbox limit of the auth policy server,
+        `auth_ip_failures` its per-IP limit.
         `trial_auth`: refused logins answer at once; False keeps Dovecot's own defaults
         (auth_failure_delay, the per-IP penalty), as on the README's Debian path."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
@@ -182,7 +190,7 @@ class PrivateMailServer:
         self.postmaster = postmaster
         self.lookup: LookupServer | None = None
         self.policy: PolicyServer | None = None
-        self.limits = Limits(database, auth_failures, auth_wait)
+        self.limits = Limits(database, auth_failures, auth_wait, auth_ip_failures)
         self.trial_auth = trial_auth
         self.purging: threading.Thread | None = None
         self.stop_purging = threading.Event()
@@ -235,6 +243,7 @@ class PrivateMailServer:
             milter_port=self.milter_port,
             dkim_tables=self.dkim_dir,
             dkim_pid_file=self.dir / "run" / "opendkim.pid",
+            app_password_pepper=settings.APP_PASSWORD_PEPPER,
         )
 
     # --- files -----------------------------------------------------------------------------

@@ -68,3 +68,36 @@ class AuthFailures(models.Model):
 
     class Meta:
         db_table = "mailserver_auth_failures"
+
+
+class IpAuthFailures(models.Model):
+    """Consecutive failed mail logins from one client IP address, to any mailboxes (the auth
+    policy server writes it through the mail role): past the limit, every login from that
+    address is refused until the wait is over; a success from it resets the count."""
+
+    ip = models.CharField(max_length=64, primary_key=True)
+    failures = models.IntegerField()
+    last_failure = models.BigIntegerField()  # Unix seconds, the policy server's clock
+
+    class Meta:
+        db_table = "mailserver_ip_auth_failures"
+
+
+class MailLogin(models.Model):
+    """One mail-app login attempt as Dovecot reported it to the auth policy server (IMAP and
+    SMTP AUTH alike), written through the mail role, which may only add rows. The panel folds
+    them into the Logs and the app passwords' "last used" (mail.app_passwords), then deletes
+    them."""
+
+    at = models.BigIntegerField()  # Unix seconds, the policy server's clock
+    address = models.CharField(max_length=320)  # as typed, lower-cased, at most 320 chars
+    # "app:ID" (an app password), "password" (the mailbox password), "" (no credential matched)
+    credential = models.CharField(max_length=32)
+    protocol = models.CharField(max_length=16)  # Dovecot's service name: "imap", "smtp"
+    ip = models.CharField(max_length=64)
+    success = models.BooleanField()
+    # Refused before any password was checked: the guessing limit of the mailbox or the IP.
+    throttled = models.BooleanField()
+
+    class Meta:
+        db_table = "mailserver_mail_logins"

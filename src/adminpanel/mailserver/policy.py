@@ -9,6 +9,12 @@ success resets the count. The count lives in the database (mailserver_auth_failu
 mail role may write), not in this process: several Dovecot hosts share it, and a restart keeps it.
 If this server is down, Dovecot lets logins through (auth_policy_reject_on_fail = no): the mail
 keeps working, with only Dovecot's own defenses.
+
+The same for one client IP address (issue 22): after IP_FAILURES consecutive failures from it,
+to any mailboxes, every login from it is refused for WAIT seconds; a success from it resets the
+count (an office behind one address with one mistyping phone is not locked out for good). And
+each report is kept in mailserver_mail_logins (IMAP and SMTP AUTH alike: Postfix asks Dovecot),
+which the panel folds into the Logs and the app passwords' "last used" (mail.app_passwords).
 """
 
 from __future__ import annotations
@@ -23,48 +29,118 @@ from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.purge import connect
 
 FAILURES = 10
+IP_FAILURES = 100
 WAIT_SECONDS = 15 * 60
 REFUSED = "Too many failed logins for this mailbox; try again later."
+# What Dovecot reports is the client's; only this much of each field is kept.
+MAX_ADDRESS = 320
+MAX_IP = 64
+MAX_PROTOCOL = 16
+MAX_CREDENTIAL = 32
 
 
 class Limits:
-    def __init__(self, database: Database, failures: int = FAILURES, wait: int = WAIT_SECONDS):
+    def __init__(
+        self,
+        database: Database,
+        failures: int = FAILURES,
+        wait: int = WAIT_SECONDS,
+        ip_failures: int = IP_FAILURES,
+    ):
         self.database = database
         self.failures = failures
         self.wait = wait
+        self.ip_failures = ip_failures
         self.marker = "?" if database.vendor == "sqlite" else "%s"
 
-    def _run(self, query: str, params: list) -> list:
+    def _run(self, *statements: tuple[str, list]) -> list:
+        """The statements on one connection, each committed at once (one table locked at a
+        time: nothing to deadlock with the panel's own writes); the rows of the last."""
         connection = connect(self.database)
         try:
             cursor = connection.cursor()
-            cursor.execute(query.replace("?", self.marker), params)
-            rows = cursor.fetchall() if cursor.description else []
-            connection.commit()
+            rows: list = []
+            for query, params in statements:
+                cursor.execute(query.replace("?", self.marker), params)
+                rows = cursor.fetchall() if cursor.description else []
+                connection.commit()
             return rows
         finally:
             connection.close()
 
-    def allows(self, address: str, now: int) -> bool:
+    def allows(self, address: str, now: int, ip: str = "") -> bool:
         rows = self._run(
-            "SELECT 1 FROM mailserver_auth_failures "
-            "WHERE address = ? AND failures >= ? AND last_failure > ?",
-            [address, self.failures, now - self.wait],
+            (
+                "SELECT 1 FROM mailserver_auth_failures "
+                "WHERE address = ? AND failures >= ? AND last_failure > ? "
+                "UNION ALL SELECT 1 FROM mailserver_ip_auth_failures "
+                "WHERE ip = ? AND failures >= ? AND last_failure > ?",
+                [address, self.failures, now - self.wait, ip, self.ip_failures, now - self.wait],
+            )
         )
         return not rows
 
-    def failed(self, address: str, now: int) -> None:
+    def _count_failure(self, table: str, key: str, value: str, now: int) -> tuple[str, list]:
         # A failure after a quiet WAIT starts a new count: old failures are forgiven.
-        self._run(
-            "INSERT INTO mailserver_auth_failures (address, failures, last_failure) "
-            "VALUES (?, 1, ?) ON CONFLICT (address) DO UPDATE SET "
-            "failures = CASE WHEN mailserver_auth_failures.last_failure <= ? THEN 1 "
-            "ELSE mailserver_auth_failures.failures + 1 END, last_failure = excluded.last_failure",
-            [address, now, now - self.wait],
+        return (
+            f"INSERT INTO {table} ({key}, failures, last_failure) "  # noqa: S608 - fixed names
+            f"VALUES (?, 1, ?) ON CONFLICT ({key}) DO UPDATE SET "
+            f"failures = CASE WHEN {table}.last_failure <= ? THEN 1 "
+            f"ELSE {table}.failures + 1 END, last_failure = excluded.last_failure",
+            [value, now, now - self.wait],
         )
 
-    def succeeded(self, address: str) -> None:
-        self._run("DELETE FROM mailserver_auth_failures WHERE address = ?", [address])
+    def failed(self, address: str, now: int, ip: str = "", logged: dict | None = None) -> None:
+        statements = [self._count_failure("mailserver_auth_failures", "address", address, now)]
+        if ip:
+            statements.append(self._count_failure("mailserver_ip_auth_failures", "ip", ip, now))
+        self._run(*statements, *self._logged(logged))
+
+    def succeeded(self, address: str, ip: str = "", logged: dict | None = None) -> None:
+        self._run(
+            ("DELETE FROM mailserver_auth_failures WHERE address = ?", [address]),
+            ("DELETE FROM mailserver_ip_auth_failures WHERE ip = ?", [ip]),
+            *self._logged(logged),
+        )
+
+    def refused(self, logged: dict) -> None:
+        """A login the limit refused before any password was checked: only kept."""
+        self._run(*self._logged(logged))
+
+    @staticmethod
+    def _logged(login: dict | None) -> list[tuple[str, list]]:
+        if login is None:
+            return []
+        columns = ["at", "address", "credential", "protocol", "ip", "success", "throttled"]
+        return [
+            (
+                f"INSERT INTO mailserver_mail_logins ({', '.join(columns)}) "  # noqa: S608
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [login[column] for column in columns],
+            )
+        ]
+
+
+def _field(body: dict, name: str, limit: int) -> str:
+    """A text field of the report as the database can hold it (no NUL, no lone surrogate)."""
+    value = body.get(name)
+    if not isinstance(value, str):
+        return ""
+    value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return value.strip()[:limit]
+
+
+def report_of(body: dict, now: int) -> dict:
+    """What is kept of one of Dovecot's reports (mailserver_mail_logins' columns)."""
+    return {
+        "at": now,
+        "address": _field(body, "login", MAX_ADDRESS).lower(),
+        "credential": _field(body, "credential", MAX_CREDENTIAL),
+        "protocol": _field(body, "protocol", MAX_PROTOCOL).lower(),
+        "ip": _field(body, "remote", MAX_IP),
+        "success": bool(body.get("success")) and not body.get("policy_reject"),
+        "throttled": bool(body.get("policy_reject")),
+    }
 
 
 def _handler(limits: Limits):
@@ -76,19 +152,25 @@ def _handler(limits: Limits):
             try:
                 length = min(int(self.headers.get("Content-Length") or 0), 65536)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                address = str(body.get("login") or "").strip().lower()
+                if not isinstance(body, dict):
+                    raise ValueError("not an object")
+                address = _field(body, "login", MAX_ADDRESS).lower()
             except (ValueError, AttributeError):
                 self.send_error(400)
                 return
             now = int(time.time())
             status = 0
-            if address and command == "allow" and not limits.allows(address, now):
+            ip = _field(body, "remote", MAX_IP)
+            if address and command == "allow" and not limits.allows(address, now, ip):
                 status = -1
-            elif address and command == "report" and not body.get("policy_reject"):
-                if body.get("success"):
-                    limits.succeeded(address)
+            elif address and command == "report":
+                login = report_of(body, now)
+                if body.get("policy_reject"):
+                    limits.refused(login)
+                elif body.get("success"):
+                    limits.succeeded(address, ip, login)
                 else:
-                    limits.failed(address, now)
+                    limits.failed(address, now, ip, login)
             answer = json.dumps({"status": status, "msg": REFUSED if status else ""}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

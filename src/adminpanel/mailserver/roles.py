@@ -1,7 +1,8 @@
 """The PostgreSQL login role the mail servers connect as: it may SELECT the contract views
-(mailserver_sieve: Dovecot's Sieve scripts), write the usage table Dovecot's quota_clone fills
-and record the maildirs the purge removed (mailserver.purge), and nothing else (no accounts, no
-TOTP keys, no sessions, no logs)."""
+(mailserver_sieve: Dovecot's Sieve scripts; mailserver_app_passwords: Dovecot's first passdb),
+write the usage table Dovecot's quota_clone fills, record the maildirs the purge removed
+(mailserver.purge), keep the guessing limits' counts and add the mail logins Dovecot reports
+(mailserver.policy), and nothing else (no accounts, no TOTP keys, no sessions, no logs)."""
 
 import re
 import secrets
@@ -17,6 +18,7 @@ VIEWS = [
     "mailserver_sieve",
     "mailserver_alias_domains",
     "mailserver_end_sessions",
+    "mailserver_app_passwords",
     # The signing keys, encrypted: only a mail host given DKIM_ENCRYPTION_KEYS reads them.
     "mailserver_dkim_keys",
 ]
@@ -24,6 +26,8 @@ USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"
 SESSIONS_ENDED_TABLE = "mailserver_sessions_ended"
 AUTH_FAILURES_TABLE = "mailserver_auth_failures"
+IP_AUTH_FAILURES_TABLE = "mailserver_ip_auth_failures"
+MAIL_LOGINS_TABLE = "mailserver_mail_logins"  # added to only: the panel reads and empties it
 ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
 
 
@@ -89,9 +93,10 @@ def _ensure_role(connection, name: str) -> str:
             sql.SQL("GRANT SELECT, INSERT ON {}, {} TO {}").format(
                 sql.Identifier(PURGED_TABLE), sql.Identifier(SESSIONS_ENDED_TABLE), role
             ),
-            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
-                sql.Identifier(AUTH_FAILURES_TABLE), role
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}").format(
+                sql.Identifier(AUTH_FAILURES_TABLE), sql.Identifier(IP_AUTH_FAILURES_TABLE), role
             ),
+            sql.SQL("GRANT INSERT ON {} TO {}").format(sql.Identifier(MAIL_LOGINS_TABLE), role),
         ]
         for statement in statements:
             cursor.execute(statement.as_string(raw))

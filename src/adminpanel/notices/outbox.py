@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
 from adminpanel import audit, clock
 from adminpanel.accounts.browsers import describe
 from adminpanel.accounts.signals import LINK_HOURS
+from adminpanel.audit.catalogue import AuditEvent, Group, in_group
 from adminpanel.net import client_ip
 from adminpanel.notices.catalogue import (
     REGAIN_ADMIN,
@@ -25,7 +25,6 @@ from adminpanel.notices.catalogue import (
 )
 
 NEW_ADDRESS_DAYS = audit.KNOWN_ADDRESS_DAYS
-SIGN_INS = audit.SIGN_INS
 PURPOSES = {"login": " to sign in", "disable": " to turn off two-factor authentication"}
 
 
@@ -39,7 +38,7 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
     if kind.to_mailbox is not None:
         _queue_mailbox_notice(instance, kind)
         return
-    account = _recipient(instance, kind)
+    account = instance.about_account  # the row says whom it is about
     if account is None:
         return
     to = previous_email(instance.details) if kind.to_previous_email else account.email
@@ -80,7 +79,8 @@ def queue_email_confirmation(sender, account, address: str, url: str, request=No
         "issuer": settings.TOTP_ISSUER,
     }
     subject = "Confirm this address for notices"
-    _outbox(account, address, "email_change_requested", at, subject, "email_confirmation", context)
+    event = AuditEvent.EMAIL_CHANGE_REQUESTED
+    _outbox(account, address, event, at, subject, "email_confirmation", context)
 
 
 def _queue_mailbox_notice(event, kind: Kind) -> None:
@@ -125,16 +125,6 @@ def _outbox(account, to: str, event: str, at, subject: str, template: str, conte
     )
 
 
-def _recipient(event, kind: Kind):
-    """The account the notice is for: the one the details name, or the event's actor."""
-    if kind.target is None:
-        return event.actor
-    name = event.details.get(kind.target)
-    if not isinstance(name, str) or not name:
-        return None
-    return get_user_model().objects.filter(username__iexact=name).first()
-
-
 def _address_seen(event, account) -> bool:
     """Whether the account signed in from this IP address in the last 90 days (before now)."""
     if not event.ip:
@@ -143,7 +133,7 @@ def _address_seen(event, account) -> bool:
         type(event)
         .objects.filter(
             actor=account,
-            event__in=SIGN_INS,
+            event__in=in_group(Group.SIGN_IN),
             ip=event.ip,
             at__gte=event.at - timedelta(days=NEW_ADDRESS_DAYS),
         )
@@ -164,7 +154,7 @@ def _duration(seconds: object) -> str:
 def _facts(event, account) -> dict:
     """What a notice's texts may name. Never a secret: the details of an event hold none."""
     details = event.details
-    key_name = details.get("name") or details.get("key_name")
+    key_name = details.get("name")
     if event.actor_id is None:
         by = "The server's operator"
     elif event.actor_id == account.pk:

@@ -20,6 +20,7 @@ from django.core.mail.message import sanitize_address
 from django.db import DatabaseError, connections, transaction
 
 from adminpanel import audit, clock
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.notices.models import Notice
 
 LEASE = timedelta(minutes=5)  # longer than any one delivery (EMAIL_TIMEOUT per SMTP step)
@@ -76,10 +77,11 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:300]
 
 
-def _log(event: str, notice: Notice, **details) -> None:
+def _log(event: AuditEvent, notice: Notice, **details) -> None:
     audit.record(
         event,
         actor_name=SENDER,
+        about_account=notice.account,
         notice=notice.pk,
         about=notice.event,
         to=notice.to,
@@ -117,7 +119,9 @@ def _deliver(notice: Notice) -> None:
         # The same notice would fail the same way on every try: given up at once.
         with transaction.atomic():
             if _mine(notice).update(status=Notice.Status.FAILED):
-                _log("notice_failed", notice, error=f"cannot be written: {_describe(error)}")
+                _log(
+                    AuditEvent.NOTICE_FAILED, notice, error=f"cannot be written: {_describe(error)}"
+                )
         return
     try:
         message.send(fail_silently=False)
@@ -129,7 +133,7 @@ def _deliver(notice: Notice) -> None:
         return
     with transaction.atomic():
         if _mine(notice).update(status=Notice.Status.SENT, sent_at=clock.now()):
-            _log("notice_sent", notice)
+            _log(AuditEvent.NOTICE_SENT, notice)
 
 
 def _failed(notice: Notice, error: Exception, *, permanent: bool = False) -> None:
@@ -138,11 +142,11 @@ def _failed(notice: Notice, error: Exception, *, permanent: bool = False) -> Non
     with transaction.atomic():
         if permanent or _permanent(error) or notice.attempts >= MAX_ATTEMPTS:
             if _mine(notice).update(status=Notice.Status.FAILED):
-                _log("notice_failed", notice, error=reason)
+                _log(AuditEvent.NOTICE_FAILED, notice, error=reason)
             return
         retry_at = now + retry_delay(notice.attempts)
         if _mine(notice).update(next_attempt_at=retry_at):
-            _log("notice_deferred", notice, error=reason, retry_at=retry_at.isoformat())
+            _log(AuditEvent.NOTICE_DEFERRED, notice, error=reason, retry_at=retry_at.isoformat())
 
 
 def send_due(*, limit: int = 100) -> int:

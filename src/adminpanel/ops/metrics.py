@@ -18,6 +18,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from adminpanel.audit.catalogue import LOGIN_EVENTS, AuditEvent
+
 REQUESTS = Counter(
     "adminpanel_http_requests_total",
     "HTTP requests answered, by method and status",
@@ -45,6 +47,17 @@ THROTTLES = Counter(
 EVENTS = Counter("adminpanel_audit_events_total", "Audit log events, by event name", ["event"])
 
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+# Each password-step event as the (channel, outcome) labels of LOGINS.
+LOGIN_OUTCOMES = {
+    event: (channel, outcome)
+    for channel, events in LOGIN_EVENTS.items()
+    for event, outcome in (
+        (events.succeeded, "success"),
+        (events.failed, "failed"),
+        (events.refused, "refused"),
+        (events.throttled, "throttled"),
+    )
+}
 
 
 def observe_request(method: str, status: int, seconds: float) -> None:
@@ -56,18 +69,19 @@ def observe_request(method: str, status: int, seconds: float) -> None:
 def observe_event(event: str, details: dict) -> None:
     """Count one committed audit event; names come from the audit log's own catalogue."""
     EVENTS.labels(event).inc()
-    channel, _, rest = event.partition("_login")
-    if channel in ("web", "api") and rest in ("", "_failed", "_refused", "_throttled"):
-        LOGINS.labels(channel, {"": "success", "_failed": "failed"}.get(rest, rest[1:])).inc()
-        if rest == "_throttled":
+    login = LOGIN_OUTCOMES.get(event)
+    if login is not None:
+        channel, outcome = login
+        LOGINS.labels(channel, outcome).inc()
+        if outcome == "throttled":
             THROTTLES.labels("password").inc()
-        if rest == "" and details.get("two_factor"):
+        if outcome == "success" and details.get("two_factor"):
             CODE_CHECKS.labels("accepted").inc()
-    elif event == "2fa_failed":
+    elif event == AuditEvent.TWO_FACTOR_FAILED:
         CODE_CHECKS.labels("refused").inc()
-    elif event == "2fa_recovery_code_used":
+    elif event == AuditEvent.TWO_FACTOR_RECOVERY_CODE_USED:
         CODE_CHECKS.labels("recovery_code").inc()
-    elif event == "2fa_throttled":
+    elif event == AuditEvent.TWO_FACTOR_THROTTLED:
         THROTTLES.labels("code").inc()  # a wait begins, or an answer is refused during one
         if details.get("refused_unchecked"):
             CODE_CHECKS.labels("throttled").inc()

@@ -19,7 +19,8 @@ from django.db import transaction
 from adminpanel import audit, crypto
 from adminpanel.accounts import web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.api.tokens import revoke_tokens
+from adminpanel.accounts.tokens import revoke_tokens
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.twofactor import recovery, state, totp
 from adminpanel.twofactor.models import CodeState, PendingSetup, TotpDevice, WebAuthnKey
@@ -129,7 +130,7 @@ def _check(
     if recovery.use(account, value, now):
         state.succeed(code_state, None)
         left = recovery.left(account)
-        audit.record("2fa_recovery_code_used", codes_left=left, **context)
+        audit.record(AuditEvent.TWO_FACTOR_RECOVERY_CODE_USED, codes_left=left, **context)
         return Verdict("recovery", left)
     return state.fail(code_state, Refused("invalid", totp.INVALID), now, **context)
 
@@ -182,7 +183,7 @@ def start_setup(
             expires_at=now + timedelta(seconds=settings.PENDING_SETUP_SECONDS),
         )
         details = {"replacing": True} if replace else {}
-        audit.record("2fa_setup_started", actor=locked, request=request, **details)
+        audit.record(AuditEvent.TWO_FACTOR_SETUP_STARTED, actor=locked, request=request, **details)
     return setup
 
 
@@ -241,10 +242,10 @@ def confirm_setup(
         setup.delete()
         state.succeed(code_state, step)
         if not first:
-            audit.record("2fa_app_added", actor=locked, request=request)
+            audit.record(AuditEvent.TWO_FACTOR_APP_ADDED, actor=locked, request=request)
             return []
         recovery.store(locked, hashes)
-        audit.record("2fa_enabled", actor=locked, request=request)
+        audit.record(AuditEvent.TWO_FACTOR_ENABLED, actor=locked, request=request)
         # A session from before 2FA must not keep access it never proved (SPEC §12).
         web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
         revoke_tokens(locked, "two_factor_enabled", request=request)
@@ -271,7 +272,7 @@ def replace_app(
         )
         setup.delete()
         state.succeed(code_state, step)
-        audit.record("2fa_app_replaced", actor=locked, request=request)
+        audit.record(AuditEvent.TWO_FACTOR_APP_REPLACED, actor=locked, request=request)
         web_sessions.end_other_sessions(locked, reason="2fa_app_replaced", request=request)
 
 
@@ -286,7 +287,7 @@ def remove_app(account: Account, *, request=None) -> None:
             raise Refused("only_factor", ONLY_FACTOR)
         TotpDevice.objects.filter(account=locked).delete()
         PendingSetup.objects.filter(account=locked).delete()
-        audit.record("2fa_app_removed", actor=locked, request=request)
+        audit.record(AuditEvent.TWO_FACTOR_APP_REMOVED, actor=locked, request=request)
         web_sessions.end_other_sessions(locked, reason="2fa_app_removed", request=request)
 
 
@@ -306,7 +307,7 @@ def disable(account: Account, raw: object, *, now: datetime, request=None) -> No
         outcome = _check(locked, code_state, kind, value, now, context)
         if isinstance(outcome, Verdict):
             turn_off(locked)
-            audit.record("2fa_disabled", actor=locked, request=request)
+            audit.record(AuditEvent.TWO_FACTOR_DISABLED, actor=locked, request=request)
             web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
     if isinstance(outcome, Refused):
         raise outcome
@@ -345,7 +346,10 @@ def save_new_recovery_codes(account: Account, accepted: Verdict, *, request=None
             raise Refused("not_enabled", NOT_ENABLED)
         recovery.store(locked, hashes)
         audit.record(
-            "2fa_recovery_codes_regenerated", actor=locked, request=request, method=accepted.kind
+            AuditEvent.TWO_FACTOR_RECOVERY_CODES_REGENERATED,
+            actor=locked,
+            request=request,
+            method=accepted.kind,
         )
     return recovery.formatted(codes)
 
@@ -360,8 +364,9 @@ def reset(
         PendingSetup.objects.filter(account=locked).delete()
         state.forgive(code_state)
         audit.record(
-            "2fa_reset",
+            AuditEvent.TWO_FACTOR_RESET,
             actor=actor,
+            about_account=locked,
             actor_name=actor_name,
             request=request,
             account=locked.username,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from adminpanel import audit, clock
 from adminpanel.accounts.models import Account
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.twofactor.models import CodeState
 
@@ -31,7 +32,7 @@ def throttled_message(seconds: float) -> str:
 
 def lock(account: Account) -> tuple[Account, CodeState]:
     """Lock the account's row (the one lock of ARCHITECTURE.md) and load its code state."""
-    locked = Account.objects.select_for_update().get(pk=account.pk)
+    locked = Account.objects.locked(account)
     state, _ = CodeState.objects.get_or_create(account=locked)
     return locked, state
 
@@ -48,7 +49,7 @@ def waiting(state: CodeState, now: datetime, context: dict) -> Refused | None:
         return None
     seconds = (state.retry_at - now).total_seconds()
     audit.record(
-        "2fa_throttled",
+        AuditEvent.TWO_FACTOR_THROTTLED,
         refused_unchecked=True,
         wait_seconds=math.ceil(seconds),
         failures=state.failures,
@@ -68,11 +69,15 @@ def fail(state: CodeState, rejection: Refused, now: datetime, **context) -> Refu
     wait = wait_after(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
     state.save(update_fields=["failures", "retry_at"])
-    audit.record("2fa_failed", reason=rejection.reason, failures=state.failures, **context)
+    audit.record(
+        AuditEvent.TWO_FACTOR_FAILED, reason=rejection.reason, failures=state.failures, **context
+    )
     if wait:
         rejection.message = f"{rejection.message} {throttled_message(wait)}"
         rejection.retry_after = wait
-        audit.record("2fa_throttled", wait_seconds=wait, failures=state.failures, **context)
+        audit.record(
+            AuditEvent.TWO_FACTOR_THROTTLED, wait_seconds=wait, failures=state.failures, **context
+        )
     return rejection
 
 

@@ -47,7 +47,8 @@ from webauthn.helpers.structs import (
 from adminpanel import audit
 from adminpanel.accounts import access, web_sessions
 from adminpanel.accounts.models import Account
-from adminpanel.api.tokens import revoke_tokens
+from adminpanel.accounts.tokens import revoke_tokens
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid, Refused, get_by_id
 from adminpanel.twofactor import recovery, services, state
 from adminpanel.twofactor.models import WebAuthnChallenge, WebAuthnKey
@@ -415,7 +416,9 @@ def _register(
             )
     except IntegrityError:
         raise Refused("already_registered", "This security key is already registered.") from None
-    audit.record("webauthn_key_added", actor=locked, request=request, key=key.pk, name=name)
+    audit.record(
+        AuditEvent.WEBAUTHN_KEY_ADDED, actor=locked, request=request, key=key.pk, name=name
+    )
     return key
 
 
@@ -466,7 +469,7 @@ def _check_assertion(
     received = verified.new_sign_count
     if (received or key.sign_count) and received <= key.sign_count:
         audit.record(
-            "webauthn_counter_regressed",
+            AuditEvent.WEBAUTHN_COUNTER_REGRESSED,
             actor=locked,
             request=request,
             key=key.pk,
@@ -483,7 +486,7 @@ def _check_assertion(
     key.last_used_at = now
     key.save(update_fields=["sign_count", "last_used_at"])
     audit.record(
-        "webauthn_key_used",
+        AuditEvent.WEBAUTHN_KEY_USED,
         actor=locked,
         request=request,
         key=key.pk,
@@ -496,7 +499,9 @@ def _check_assertion(
 def _remove_key_row(locked: Account, key: WebAuthnKey, *, request=None) -> None:
     """Delete one key of the locked account (the caller decides whether it may go)."""
     WebAuthnKey.objects.filter(pk=key.pk, account=locked).delete()
-    audit.record("webauthn_key_removed", actor=locked, request=request, key=key.pk, name=key.name)
+    audit.record(
+        AuditEvent.WEBAUTHN_KEY_REMOVED, actor=locked, request=request, key=key.pk, name=key.name
+    )
 
 
 def delete_all_keys(locked: Account) -> int:
@@ -547,7 +552,10 @@ def add_key(
         except Refused as rejection:
             # The spent challenge is committed with the log line; no key is stored.
             audit.record(
-                "webauthn_key_refused", actor=locked, request=request, reason=rejection.reason
+                AuditEvent.WEBAUTHN_KEY_REFUSED,
+                actor=locked,
+                request=request,
+                reason=rejection.reason,
             )
             refused = rejection
         else:
@@ -555,7 +563,9 @@ def add_key(
             if first:
                 codes, hashes = prepared or recovery.new_codes()
                 recovery.store(locked, hashes)
-                audit.record("2fa_enabled", actor=locked, request=request, method="key")
+                audit.record(
+                    AuditEvent.TWO_FACTOR_ENABLED, actor=locked, request=request, method="key"
+                )
                 # A session from before 2FA must not keep access it never proved (SPEC §12).
                 web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
                 revoke_tokens(locked, "two_factor_enabled", request=request)
@@ -652,14 +662,14 @@ def sign_in_with_passkey(
     answer = _parse(raw, registration=False)
     key = WebAuthnKey.objects.filter(credential_id=answer.credential_id).first()
     if key is None:
-        audit.record("passkey_login_failed", request=request, reason="unknown_key")
+        audit.record(AuditEvent.PASSKEY_LOGIN_FAILED, request=request, reason="unknown_key")
         raise Refused("unknown_key", PASSKEY_UNKNOWN)
     with transaction.atomic():
         locked, code_state = state.lock(key.account)
         outcome = _access_refusal(locked, ip)
         if outcome is not None:
             audit.record(
-                "web_login_refused",
+                AuditEvent.WEB_LOGIN_REFUSED,
                 actor=locked,
                 request=request,
                 reason=outcome.reason,
@@ -680,7 +690,7 @@ def sign_in_with_passkey(
             if not key.passkey:  # it just signed in without a password: a passkey
                 WebAuthnKey.objects.filter(pk=key.pk).update(passkey=True)
             audit.record(
-                "passkey_sign_in", actor=locked, request=request, key=key.pk, name=key.name
+                AuditEvent.PASSKEY_SIGN_IN, actor=locked, request=request, key=key.pk, name=key.name
             )
     if not isinstance(outcome, Verdict):
         raise outcome
@@ -712,7 +722,7 @@ def disable_with_key(
 
     def turn_off(locked: Account) -> None:
         services.turn_off(locked)
-        audit.record("2fa_disabled", actor=locked, request=request, method="key")
+        audit.record(AuditEvent.TWO_FACTOR_DISABLED, actor=locked, request=request, method="key")
         web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
 
     verify_key(

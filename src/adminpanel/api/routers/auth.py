@@ -4,7 +4,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from adminpanel import clock
-from adminpanel.api import services, tokens
+from adminpanel.accounts import tokens
+from adminpanel.api import services
 from adminpanel.api.routers import ANY, actor
 from adminpanel.api.schemas import HealthOut, LoginIn, MeOut, TokenOut, responses
 from adminpanel.net import client_ip

@@ -35,6 +35,8 @@ def create_domain(request: HttpRequest, payload: DomainIn) -> Status:
         name=payload.name,
         active=payload.active,
         catch_all=payload.catch_all,
+        mail_apps_may_use_mailbox_password=payload.mail_apps_may_use_mailbox_password,
+        require_owner_2fa=payload.require_owner_2fa,
         request=request,
     )
     return Status(201, DomainOut.of(domain))
@@ -53,6 +55,8 @@ def update_domain(request: HttpRequest, domain_id: DomainId, payload: DomainPatc
         selectors.get_domain(account, domain_id),
         active=payload.active,
         catch_all=payload.catch_all,
+        mail_apps_may_use_mailbox_password=payload.mail_apps_may_use_mailbox_password,
+        require_owner_2fa=payload.require_owner_2fa,
         request=request,
     )
     return DomainOut.of(domain)

@@ -5,7 +5,7 @@ from ninja import Query, Router
 
 from adminpanel.api.routers import ANY, actor, page
 from adminpanel.api.schemas import EventOut, EventPage, LogQuery, responses
-from adminpanel.audit import selectors
+from adminpanel.logs import selectors
 
 router = Router(tags=["logs"])
 

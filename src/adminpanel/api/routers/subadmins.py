@@ -4,7 +4,6 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from adminpanel import clock
-from adminpanel.accounts import confirm, subadmins
 from adminpanel.accounts.models import Account
 from adminpanel.api.routers import ANY, ITEM, actor, page
 from adminpanel.api.schemas import (
@@ -18,6 +17,8 @@ from adminpanel.api.schemas import (
     levels_in,
     responses,
 )
+from adminpanel.login import confirm
+from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import interface as twofactor
 
 router = Router(tags=["subadmins"])

@@ -1,6 +1,6 @@
 """/users (mailboxes): list, create, read, update (and rename), delete; deleted mailboxes:
 list, restore, purge now (Users: View, Edit, Delete); a mailbox's forwarding and automatic
-reply (Users: View to read, Edit to set)."""
+reply (Users: View to read, Edit to set); revoke its app passwords (Users: Edit)."""
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -15,6 +15,7 @@ from adminpanel.api.schemas import (
     ForwardingOut,
     MailQuery,
     PageQuery,
+    RevokedAppPasswordsOut,
     UserId,
     UserIn,
     UserOut,
@@ -22,7 +23,7 @@ from adminpanel.api.schemas import (
     UserPatch,
     responses,
 )
-from adminpanel.mail import deleted, leaving, selectors, services
+from adminpanel.mail import app_passwords, deleted, leaving, selectors, services
 
 router = Router(tags=["users"])
 
@@ -138,3 +139,17 @@ def set_automatic_reply(
         request=request,
     )
     return AutomaticReplyOut.of(reply)
+
+
+@router.post(
+    "/{user_id}/revoke-app-passwords", response=responses({200: RevokedAppPasswordsOut}, *ITEM)
+)
+def revoke_app_passwords(request: HttpRequest, user_id: UserId) -> RevokedAppPasswordsOut:
+    """Every active app password of the mailbox is refused at the next IMAP or SMTP login and
+    its open mail sessions end; logged, and the owner is told at the mailbox's address."""
+    account = actor(request)
+    mailbox = selectors.get_mailbox(account, user_id)
+    revoked = app_passwords.revoke_all_app_passwords(mailbox, actor=account, request=request)
+    return RevokedAppPasswordsOut(
+        revoked=revoked, user=UserOut.of(selectors.get_mailbox(account, user_id))
+    )

@@ -1,0 +1,168 @@
+"""API bearer tokens (SPEC §6): issuing, checking and revoking. The only writer of tokens.
+
+A token is 256 random bits shown once; the database keeps only its SHA-256, so checking one is
+one indexed lookup and never a password hash. Issuing and revoking happen under the lock of the
+account's row, the one lock of ARCHITECTURE.md, so a token can never outlive the change that
+revoked the account's tokens (2FA enabled, password changed, deactivated, API access removed).
+
+This module sits below the code that revokes tokens (accounts, twofactor) and imports none of it.
+"""
+
+import functools
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from adminpanel import audit, clock
+from adminpanel.accounts import access
+from adminpanel.accounts.models import Account, ApiToken
+from adminpanel.audit.catalogue import AuditEvent
+from adminpanel.errors import Refused
+
+TOKEN_LIFETIME = timedelta(hours=1)
+TOKEN_BYTES = 32  # 256 random bits
+TOKEN_SHAPE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")  # secrets.token_urlsafe(32)
+# Expired and revoked rows are kept this long (what "last used from" tells), then swept.
+KEEP_DEAD_TOKENS = timedelta(days=1)
+
+INVALID_TOKEN = "The token is invalid, expired or revoked. Log in again for a new one."  # noqa: S105
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token: `token` is shown once and never stored."""
+
+    token: str
+    expires_at: datetime
+    record: ApiToken
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_token(account: Account, *, now: datetime, ip: str = "") -> IssuedToken:
+    """A new 1-hour token for the account. Call inside a transaction holding the account's lock."""
+    ApiToken.objects.filter(account=account, expires_at__lt=now - KEEP_DEAD_TOKENS).delete()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    record = ApiToken.objects.create(
+        account=account,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + TOKEN_LIFETIME,
+        last_used_ip=ip,
+    )
+    return IssuedToken(token=token, expires_at=record.expires_at, record=record)
+
+
+@functools.cache
+def _token_lookup() -> tuple[str, list[str], list[str], list[tuple[int, list, object]]]:
+    """The token-and-account SELECT, the attribute names and the column converters.
+
+    Built from the models once per process: the ORM would compile the same two-table SELECT
+    and look up the same converters on every API request, which cost more than running it.
+    """
+    quote = connection.ops.quote_name
+    token_fields = list(ApiToken._meta.concrete_fields)
+    account_fields = list(Account._meta.concrete_fields)
+    columns = [f"t.{quote(f.column)}" for f in token_fields]
+    columns += [f"a.{quote(f.column)}" for f in account_fields]
+    # Only quoted names from the models go into the text; the hash is a parameter.
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608
+        f"JOIN {quote(Account._meta.db_table)} a ON a.{quote(Account._meta.pk.column)} = "
+        f"t.{quote(ApiToken._meta.get_field('account').column)} "
+        f"WHERE t.{quote(ApiToken._meta.get_field('token_hash').column)} = %s"
+    )
+    converters = []
+    for index, field in enumerate(token_fields + account_fields):
+        expression = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(expression)
+        found += expression.get_db_converters(connection)
+        if found:
+            converters.append((index, found, expression))
+    return (
+        sql,
+        [f.attname for f in token_fields],
+        [f.attname for f in account_fields],
+        converters,
+    )
+
+
+def _token_with_account(token_hash: str) -> ApiToken | None:
+    """One indexed lookup by the token's hash, with its account loaded."""
+    sql, token_names, account_names, converters = _token_lookup()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, functions, expression in converters:
+        for convert in functions:
+            values[index] = convert(values[index], expression, connection)
+    split = len(token_names)
+    record = ApiToken.from_db(connection.alias, token_names, values[:split])
+    record.account = Account.from_db(connection.alias, account_names, values[split:])
+    return record
+
+
+def authenticate_token(token: str, *, ip: str, now: datetime, request=None) -> ApiToken:
+    """The live token (with its account) for a presented bearer token, or Refused.
+
+    One indexed lookup by SHA-256. The account must still be active, and may use the API
+    from the client's IP address (accounts.access).
+    """
+    if not TOKEN_SHAPE.match(token):
+        raise Refused("invalid_token", INVALID_TOKEN)
+    record = _token_with_account(hash_token(token))
+    if record is None:
+        raise Refused("invalid_token", INVALID_TOKEN)
+    if not record.is_live(now) or not record.account.is_active:
+        raise Refused("invalid_token", INVALID_TOKEN)
+    account = record.account
+    refusal = access.refusal(account, channel="api", ip=ip)
+    if refusal is not None:
+        audit.record(
+            AuditEvent.API_TOKEN_REFUSED, actor=account, request=request, reason=refusal.reason
+        )
+        raise refusal
+    if record.last_used_ip != ip:
+        # Written only when it changes, so a steady client costs no write per request.
+        ApiToken.objects.filter(pk=record.pk).update(last_used_ip=ip)
+        record.last_used_ip = ip
+    return record
+
+
+def revoke_token(record: ApiToken, *, now: datetime, request=None) -> None:
+    """Log out: this token stops working at once."""
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_reason="logout"
+        )
+        audit.record(
+            AuditEvent.API_LOGOUT, actor=record.account, request=request, token_id=record.pk
+        )
+
+
+def revoke_tokens(account: Account, reason: str, *, actor=None, request=None) -> int:
+    """End every live token of the account at once; returns how many. Logged when any."""
+    now = clock.now()
+    count = ApiToken.objects.filter(
+        account=account, revoked_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=now, revoked_reason=reason[:64])
+    if count:
+        audit.record(
+            AuditEvent.API_TOKEN_REVOKED,
+            actor=actor or account,
+            about_account=account,
+            request=request,
+            account=account.username,
+            reason=reason,
+            tokens=count,
+        )
+    return count

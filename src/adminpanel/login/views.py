@@ -1,0 +1,250 @@
+"""Web login, the 2FA pop-up, passkey sign-in, Confirm access and logout. Thin: each view
+calls one service of login.services."""
+
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
+from django.views.decorators.http import require_http_methods, require_POST
+
+from adminpanel import clock
+from adminpanel.errors import Refused
+from adminpanel.login import confirm, services
+from adminpanel.login.forms import ConfirmAccessForm, LoginForm
+from adminpanel.pages import render_refused, safe_next
+from adminpanel.twofactor import interface as twofactor
+
+
+def _pending(request: HttpRequest):
+    """(account, next) of the live pending login, or None; an expired one adds a message."""
+    try:
+        return services.live_pending_login(request)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return None
+
+
+LOGIN_TEMPLATE = "login/login.html"
+
+
+def _popup(account) -> dict:
+    """What the 2FA pop-up offers this account: Use security key, the Challenge, or both."""
+    return twofactor.factor_flags(account) if account is not None else {}
+
+
+def _login_context(*, challenge=None, account=None, form=None, **extra) -> dict:
+    """The login page's context: the password form, and the 2FA pop-up when `challenge` is set."""
+    return {
+        "form": LoginForm() if form is None else form,
+        "challenge": challenge,
+        **extra,
+        **_popup(account),
+    }
+
+
+def _login_page(request, form, *, challenge=None, account=None, status=200):
+    context = _login_context(form=form, challenge=challenge, account=account)
+    return render(request, LOGIN_TEMPLATE, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(safe_next(request, request.GET.get("next")))
+    if request.method == "GET":
+        pending = _pending(request)
+        challenge = twofactor.challenge_form() if pending else None
+        account = pending[0] if pending else None
+        return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
+    form = LoginForm(request.POST)
+    if not form.is_valid():
+        missing = [
+            name for name, errors in form.errors.as_data().items() if errors[0].code == "required"
+        ]
+        if not missing:  # e.g. far too long: one answer for every wrong sign-in
+            messages.error(request, services.INVALID_CREDENTIALS)
+            return _login_page(request, LoginForm(), status=400)
+        # An empty field is not a wrong password: say which one is missing, by the field.
+        kept = LoginForm({"username": request.POST.get("username", "").strip()[:150]})
+        kept.is_valid()
+        for name in list(kept.errors):
+            if name in missing:
+                kept.errors[name] = kept.error_class([f"Enter your {name}."])
+            else:
+                del kept.errors[name]
+        return _login_page(request, kept, status=400)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    try:
+        complete = services.password_step(
+            request, form.cleaned_data["username"], form.cleaned_data["password"], next_url=next_url
+        )
+    except Refused as refused:
+        form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
+        return render_refused(request, LOGIN_TEMPLATE, {"form": form, "challenge": None}, refused)
+    return redirect(next_url) if complete else redirect("login")
+
+
+def _back_to_password_step(request: HttpRequest) -> HttpResponse:
+    """No live password step to answer: back to /login, saying why unless a message already does."""
+    if not messages.get_messages(request):
+        messages.error(request, "Enter your username and password first.")
+    return redirect("login")
+
+
+def _wait(refused: Refused) -> dict:
+    """The pop-up's wait after too many failures: its message and seconds, or nothing."""
+    if not refused.retry_after:
+        return {}
+    return {"wait_seconds": refused.retry_after, "wait_message": refused.message}
+
+
+@require_POST
+def verify_view(request: HttpRequest) -> HttpResponse:
+    pending = _pending(request)
+    if pending is None:
+        return _back_to_password_step(request)
+    account, next_url = pending
+    form = twofactor.challenge_form(request.POST, account=account)
+    if form.is_valid():
+        try:
+            services.complete_with_code(request, account, form.cleaned_data["challenge"])
+        except Refused as refused:
+            # The wait: one message, counted down in the pop-up, its buttons off until it ends.
+            context = _login_context(challenge=form, account=account, **_wait(refused))
+            return render_refused(
+                request,
+                LOGIN_TEMPLATE,
+                context,
+                refused,
+                form=form,
+                shown=bool(refused.retry_after),
+            )
+        return redirect(next_url)
+    return _login_page(request, LoginForm(), challenge=form, account=account)
+
+
+@require_POST
+def verify_key_view(request: HttpRequest) -> HttpResponse:
+    """The pop-up's Use security key: the second step answered by a key."""
+    pending = _pending(request)
+    if pending is None:
+        return _back_to_password_step(request)
+    account, next_url = pending
+    form = twofactor.key_answer_form(request.POST)
+    try:
+        if not form.is_valid():
+            raise Refused("malformed", form.errors["credential"][0])
+        services.complete_with_key(request, account, form.cleaned_data["credential"])
+    except Refused as refused:
+        waiting = _wait(refused)
+        context = _login_context(
+            challenge=twofactor.challenge_form(),
+            account=account,
+            key_error="" if waiting else refused.message,
+            **waiting,
+        )
+        # said beside Use security key (the form's field is hidden), not above the pop-up
+        return render_refused(
+            request,
+            LOGIN_TEMPLATE,
+            context,
+            refused,
+            form=form,
+            field="credential",
+            shown=bool(waiting),
+        )
+    return redirect(next_url)
+
+
+@require_POST
+def passkey_view(request: HttpRequest) -> HttpResponse:
+    """Sign in with a passkey: a discoverable key with user verification, no password."""
+    form = twofactor.key_answer_form(request.POST)
+    try:
+        if not form.is_valid():
+            raise Refused("malformed", form.errors["credential"][0])
+        services.sign_in_with_passkey(request, form.cleaned_data["credential"])
+    except Refused as refused:
+        return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)
+    return redirect(safe_next(request, request.POST.get("next") or request.GET.get("next")))
+
+
+@require_POST
+def cancel_view(request: HttpRequest) -> HttpResponse:
+    services.cancel_pending_login(request.session, request=request)
+    return redirect("login")
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    services.log_out(request)
+    messages.info(request, "You have been logged out.")
+    return redirect("login")
+
+
+TEMPLATE = "login/confirm.html"
+# What the page that sent a person to Confirm access does, by its URL name (the page names it).
+ACTIONS = {
+    "password": "change your password",
+    "profile": "change your profile (the notice e-mail, Allowed IPs)",
+    "policy": "change the 2FA policy for Sub-Admins",
+    "2fa": "add a security key",
+    "2fa-enable": "set up an authenticator app",
+    "2fa-setup": "set up an authenticator app",
+    "2fa-disable": "turn off two-factor authentication",
+    "2fa-recovery-codes": "generate new recovery codes",
+    "2fa-key-remove": "remove a security key",
+    "2fa-app-replace": "replace your authenticator app",
+    "2fa-app-replace-setup": "replace your authenticator app",
+    "2fa-app-remove": "remove your authenticator app",
+    "subadmin-add": "add a Sub-Admin",
+    "subadmin-edit": "change a Sub-Admin",
+    "subadmin-delete": "delete a Sub-Admin",
+    "subadmin-reset-2fa": "reset a Sub-Admin's 2FA",
+}
+
+
+def _guarded_action(next_url: str) -> tuple[str, str]:
+    """(what the page at next_url does, its path), for the Confirm access page to name it."""
+    path = urlsplit(next_url).path
+    try:
+        name = resolve(path).url_name
+    except Resolver404:
+        name = None
+    return ACTIONS.get(name, ""), path
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    action, path = _guarded_action(next_url)
+    context = {
+        "form": form,
+        "next": next_url,
+        "action": action,
+        "resumes": confirm.waiting_post(request, path),
+        "two_factor": confirm.needs_second_factor(request.user),
+        **twofactor.factor_flags(request.user),
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm.confirm_access(
+                request,
+                form.cleaned_data["password"],
+                form.cleaned_data["challenge"],
+                now=clock.now(),
+                key_answer=form.cleaned_data["credential"],
+            )
+        except Refused as refused:
+            field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            if field == "challenge" and form.cleaned_data["credential"]:
+                field = "credential"  # said beside Use security key
+            return render_refused(request, TEMPLATE, context, refused, form=form, field=field)
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render(request, TEMPLATE, context, status=status)

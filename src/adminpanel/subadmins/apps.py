@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SubadminsConfig(AppConfig):
+    name = "adminpanel.subadmins"
+    label = "subadmins"

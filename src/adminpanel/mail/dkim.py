@@ -44,7 +44,7 @@ def new_key_pair() -> tuple[str, str]:
 def _new_selector(domain: Domain) -> str:
     """ "apYYYYMMDD" (the day it was made: an operator sees how old a published key is), with
     "-2", "-3"… on a second rotation the same day."""
-    base = f"ap{clock.now():%Y%m%d}"
+    base = clock.now().strftime("ap%Y%m%d")
     taken = set(DkimKey.objects.filter(domain=domain).values_list("selector", flat=True))
     selector, n = base, 1
     while selector in taken:

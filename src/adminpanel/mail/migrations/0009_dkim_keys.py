@@ -18,7 +18,7 @@ from adminpanel import crypto
 def keys_for_existing_domains(apps, schema_editor):
     Domain = apps.get_model("mail", "Domain")
     DkimKey = apps.get_model("mail", "DkimKey")
-    selector = f"ap{adminpanel.clock.now():%Y%m%d}"
+    selector = adminpanel.clock.now().strftime("ap%Y%m%d")
     for domain in Domain.objects.filter(dkim_keys__isnull=True):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         private = key.private_bytes(

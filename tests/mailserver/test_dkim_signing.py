@@ -21,11 +21,13 @@ import dkim as dkimpy
 import pytest
 from django.db import connection
 
+from adminpanel.mail import app_passwords
+from adminpanel.mail.models import Mailbox
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
 from tests.mailserver.debian import debian_stock_main_cf
-from tests.mailserver.mail import DELIVERY_WAIT, unique_subject, wait_until
+from tests.mailserver.mail import DELIVERY_WAIT, submit, unique_subject, wait_until
 
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -201,3 +203,21 @@ def test_after_rotation_mail_is_signed_with_the_new_key_and_the_old_record_stays
     names = [r["name"] for r in panel.get(f"/domains/{domain_id}/dns").body]
     assert f"{new}._domainkey.{domain}" in names
     assert f"{old}._domainkey.{domain}" not in names
+
+
+def test_an_app_password_sends_through_submission_signed_as_the_dns_records_say(
+    mail_host, panel, mailboxes
+):
+    """Issue 18's check: a login with an app password on the submission port (STARTTLS), to
+    another of our mailboxes; read over IMAP, the signature verifies against the DNS records."""
+    sender, recipient, domain_id = mailboxes
+    local, domain = sender.split("@")
+    box = Mailbox.objects.select_related("domain").get(local_part=local, domain__name=domain)
+    secret = app_passwords.create_app_password(box, name="Laptop").secret
+    selector = current_selector(panel, domain_id)
+    assert wait_until(lambda: signed_for(mail_host, domain, selector))
+    subject = unique_subject("Sent with an app password")
+    submit(mail_host, sender, secret, to=recipient, subject=subject)
+    message = raw_message(mail_host, recipient, subject)
+    assert signature(message)["s"] == selector
+    assert verifies_with(message, dkim_record(panel, domain_id, selector))

@@ -1,5 +1,6 @@
 """`api`: GET /api/v1/me with a bearer token against the unauthenticated GET /api/v1/health of
-the same app, measured in the same run: requests/s, p50/p99 and the ratio (target ≥ 80 %).
+the same app, measured in the same run: requests/s, p50/p99 and the ratio (target ≥ 80 %); and
+GET /api/v1/me with an API key (SPEC §17) of an API-only Sub-Admin, beside the token.
 
     .venv/bin/python -m benchmarks.api [--workers 2] [--runs 3] [--requests 3000] [--url URL]
 """
@@ -20,6 +21,16 @@ import json
 from adminpanel.accounts.models import Account
 Account.objects.create_user({name!r}, {password!r}, web_access=False, api_access=True)
 print(json.dumps("ok"))
+"""
+
+MAKE_API_KEY = """
+import json
+from adminpanel import clock
+from adminpanel.accounts import api_keys
+from adminpanel.accounts.models import Account
+robot = Account.objects.create_user({name!r}, {password!r}, web_access=False, api_access=True)
+admin = Account.objects.get(is_owner=True)
+print(json.dumps(api_keys.create_key(admin, name={name!r}, subadmin=robot.pk, now=clock.now()).key))
 """
 
 
@@ -51,6 +62,12 @@ def api_token(target: harness.Target) -> str:
     return json.loads(body)["token"]
 
 
+def api_key(target: harness.Target) -> str:
+    """A key of a fresh API-only Sub-Admin, made by the Admin through the service."""
+    name = f"bench-key-{secrets.token_hex(3)}"
+    return target.django_json(MAKE_API_KEY.format(name=name, password=harness.PASSWORD))
+
+
 def measure(target: harness.Target, path: str, headers: dict, n: int, concurrency: int):
     host, port = target.host_port
 
@@ -65,19 +82,25 @@ def measure(target: harness.Target, path: str, headers: dict, n: int, concurrenc
     return harness.run_concurrently(list(range(n)), concurrency, one)
 
 
-def one_run(target: harness.Target, token: str, args) -> dict:
+def one_run(target: harness.Target, token: str, key: str, args) -> dict:
     plain = {"User-Agent": "adminpanel-benchmark", "Accept": "application/json"}
     bearer = {**plain, "Authorization": f"Bearer {token}"}
     trivial = measure(target, "/api/v1/health", plain, args.requests, 8)
     me = measure(target, "/api/v1/me", bearer, args.requests, 8)
+    keyed = measure(
+        target, "/api/v1/me", {**plain, "Authorization": f"Bearer {key}"}, args.requests, 8
+    )
     return {
+        "key_per_s": keyed.rate,
+        "key_p50_ms": keyed.p50_ms,
+        "key_p99_ms": keyed.p99_ms,
         "me_per_s": me.rate,
         "me_p50_ms": me.p50_ms,
         "me_p99_ms": me.p99_ms,
         "trivial_per_s": trivial.rate,
         "trivial_p50_ms": trivial.p50_ms,
         "trivial_p99_ms": trivial.p99_ms,
-        "errors": me.errors + trivial.errors,
+        "errors": me.errors + trivial.errors + keyed.errors,
     }
 
 
@@ -95,6 +118,12 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
                 fmt(m["me_p99_ms"], 2),
             ],
             [
+                "GET /api/v1/me (API key)",
+                fmt(m["key_per_s"]),
+                fmt(m["key_p50_ms"], 2),
+                fmt(m["key_p99_ms"], 2),
+            ],
+            [
                 "GET /api/v1/health",
                 fmt(m["trivial_per_s"]),
                 fmt(m["trivial_p50_ms"], 2),
@@ -109,7 +138,11 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
         ],
     )
     targets = {"me_rate_to_trivial>=0.8": ratio >= 0.8}
-    harness.conclude("api", target, args, runs, {"me_rate_to_trivial": round(ratio, 3)}, targets)
+    figures = {
+        "me_rate_to_trivial": round(ratio, 3),
+        "key_rate_to_token": round(m["key_per_s"] / m["me_per_s"], 3),
+    }
+    harness.conclude("api", target, args, runs, figures, targets)
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,8 +150,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _measure(target: harness.Target, args):
-    token = api_token(target)
-    return lambda: one_run(target, token, args)
+    token, key = api_token(target), api_key(target)
+    return lambda: one_run(target, token, key, args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         __doc__,
         _arguments,
         _measure,
-        lambda r: f"me {fmt(r['me_per_s'])}/s, health {fmt(r['trivial_per_s'])}/s",
+        lambda r: (
+            f"me {fmt(r['me_per_s'])}/s, with a key {fmt(r['key_per_s'])}/s, "
+            f"health {fmt(r['trivial_per_s'])}/s"
+        ),
         report,
         argv,
     )

@@ -4,8 +4,10 @@ from adminpanel.api.main import api
 from adminpanel.login import views as login
 from adminpanel.logs import views as logs
 from adminpanel.mail import deleted_views as deleted_mail
+from adminpanel.mail import dns_views
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
+from adminpanel.security import api_key_views as api_keys
 from adminpanel.security import key_views as keys
 from adminpanel.security import profile_views
 from adminpanel.security import twofactor_views as twofactor
@@ -35,6 +37,9 @@ urlpatterns = [
         security.end_other_sessions_view,
         name="sessions-end-others",
     ),
+    path("security/api-keys", api_keys.list_view, name="api-keys"),
+    path("security/api-keys/new", api_keys.create_view, name="api-key-create"),
+    path("security/api-keys/<int:pk>/revoke", api_keys.revoke_view, name="api-key-revoke"),
     path("security/profile", profile_views.profile_view, name="profile"),
     path(
         "security/profile/email/<str:token>",
@@ -76,6 +81,13 @@ urlpatterns = [
     path("users/deleted/<int:pk>/purge", deleted_mail.purge_view, name="users-purge"),
 ]
 urlpatterns += [
+    path("domains/<int:pk>/dns", dns_views.records_view, name="domain-dns"),
+    path("domains/<int:pk>/dkim/rotate", dns_views.rotate_view, name="domain-dkim-rotate"),
+    path(
+        "domains/<int:pk>/dkim/remove-old-key",
+        dns_views.remove_old_key_view,
+        name="domain-dkim-remove-old-key",
+    ),
     path("domains/alias-domains/add", mail.add_alias_domain_view, name="alias-domain-add"),
     path(
         "domains/alias-domains/<int:pk>/delete",

@@ -1,5 +1,6 @@
-"""README "Scaling out" sizes PostgreSQL by one connection per worker: a worker keeps one,
-however many HTTP connections it serves (and PostgreSQL refuses clients beyond its limit)."""
+"""README "Scaling out" sizes PostgreSQL by one connection per worker and one for each
+instance's background process (mail logins; no notices here): a worker keeps one, however
+many HTTP connections it serves (and PostgreSQL refuses clients beyond its limit)."""
 
 import requests
 
@@ -18,4 +19,4 @@ def test_each_worker_keeps_one_database_connection_however_many_clients_it_serve
     for url in (a, b):
         for _ in range(30):  # each on an HTTP connection of its own
             assert requests.get(f"{url}/readyz", timeout=30).status_code == 200
-    assert panel_backends(pg) <= 2 * WORKERS
+    assert panel_backends(pg) <= 2 * (WORKERS + 1)

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("accounts", "0010_name_failures"), ("twofactor", "0004_webauthnkey_passkey")]
-AFTER = [("accounts", "0012_account_person_required"), ("twofactor", "0006_person_required")]
+BEFORE = [("accounts", "0011_api_key"), ("twofactor", "0004_webauthnkey_passkey")]
+AFTER = [("accounts", "0013_account_person_required"), ("twofactor", "0006_person_required")]
 WHEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 

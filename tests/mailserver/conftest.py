@@ -28,7 +28,7 @@ _domains = count(1)
 @pytest.fixture(scope="session")
 def outside():
     """The rest of the internet: a test SMTP server that the mail server relays every message
-    for another domain to (forwarding, automatic replies)."""
+    for another domain to (sent mail, forwarding, automatic replies)."""
     with SmtpServer() as server:
         yield server
 
@@ -45,6 +45,7 @@ def mailserver(django_db_setup, django_db_blocker, outside):
         imap_port=free_port(),
         relayhost=f"127.0.0.1:{outside.port}",
         postmaster=POSTMASTER,
+        submissions_port=free_port(),
     )
     server.start()
     try:

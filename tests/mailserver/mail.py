@@ -3,6 +3,7 @@
 import imaplib
 import smtplib
 import socket
+import ssl
 import time
 import uuid
 from email.message import EmailMessage
@@ -144,3 +145,38 @@ def wait_until(check) -> bool:
             return False
         time.sleep(0.2)
     return True
+
+
+def tls_context(server: PrivateMailServer) -> ssl.SSLContext:
+    """A client's TLS that trusts the trial's self-signed certificate (and checks that it
+    names 127.0.0.1), as a mail app told to accept it."""
+    return ssl.create_default_context(cafile=str(server.dir / "tls" / "cert.pem"))
+
+
+def submission(server: PrivateMailServer) -> smtplib.SMTP:
+    """A client on the submission port, after EHLO and STARTTLS, not yet logged in."""
+    smtp = smtplib.SMTP("127.0.0.1", server.submission_port, timeout=30)
+    smtp.ehlo("client.outside.test")
+    smtp.starttls(context=tls_context(server))
+    smtp.ehlo("client.outside.test")
+    return smtp
+
+
+def submit(
+    server: PrivateMailServer,
+    login: str,
+    password: str,
+    *,
+    to: str,
+    subject: str,
+    mail_from: str | None = None,
+    from_header: str | None = None,
+) -> None:
+    """Log in on the submission port (STARTTLS) and send one message; raises smtplib's
+    exception when Postfix refuses it. The envelope sender and From: are the login's address
+    unless given."""
+    mail = message(to, subject)
+    mail.replace_header("From", from_header or mail_from or login)
+    with submission(server) as smtp:
+        smtp.login(login, password)
+        smtp.send_message(mail, from_addr=mail_from or login, to_addrs=[to])

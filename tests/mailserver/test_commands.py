@@ -4,9 +4,12 @@ import argparse
 import os
 import shutil
 import signal
+import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -15,6 +18,9 @@ from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
 from testbed.cluster import adminpanel_command
 from testbed.postgres import free_port
+from tests.certificates import self_signed
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_mailserver_config_writes_the_files_for_the_configured_database(db, tmp_path):
@@ -117,6 +123,9 @@ def test_the_files_fit_debians_stock_postfix_and_dovecot_as_the_readme_installs_
         if not line.startswith("#"):
             line = line.replace("/etc/postfix/adminpanel/", f"{postfix}/adminpanel/")
             subprocess.run([program("postconf"), "-c", str(postfix), "-e", line], check=True)
+    for line in (tmp_path / "out" / "postfix" / "master.cf").read_text().splitlines():
+        if not line.startswith("#"):
+            subprocess.run([program("postconf"), "-c", str(postfix), "-M", "-e", line], check=True)
     conf_d = dovecot / "conf.d" / "10-auth.conf"
     conf_d.write_text(conf_d.read_text().replace("!include auth-system", "#!include auth-system"))
     with (dovecot / "local.conf").open("a") as local:
@@ -162,3 +171,158 @@ def test_mailserver_run_on_a_busy_port_says_so_in_one_line_and_starts_nothing(tr
         "Choose another port with --smtp-port (make mailserver SMTP_PORT=…)."
     )
     assert not answers(imap_port, b"* OK")  # Dovecot was not started
+
+
+def readme_line(containing: str) -> str:
+    """The one line of the README's "On a Debian mail server" steps that holds `containing`."""
+    (line,) = [line for line in README.read_text().splitlines() if containing in line]
+    return line
+
+
+def run_readme_step_3(out: Path, postfix: Path) -> None:
+    """Step 3's main.cf and master.cf lines, literally, on a copy of /etc/postfix."""
+    for file in ["main.cf", "master.cf"]:
+        line = readme_line(f"/root/mailconf/postfix/{file} |")
+        line = line.replace("/root/mailconf", str(out))
+        line = line.replace("postconf -", f"{program('postconf')} -c {postfix} -")
+        done = subprocess.run(["bash", "-c", line], capture_output=True, text=True)
+        assert (done.returncode, done.stderr) == (0, ""), line
+
+
+def test_the_readmes_submission_and_tls_steps_fit_debians_postfix_and_dovecot(db, tmp_path):
+    """Step 2 with a certificate, step 3 (main.cf and master.cf) and step 4 as the README
+    writes them, on copies of this machine's /etc/postfix and /etc/dovecot."""
+    certfile, keyfile = self_signed(tmp_path)
+    out = tmp_path / "mailconf"
+    args = argparse.Namespace(out=str(out), role=None, certfile=str(certfile), keyfile=str(keyfile))
+    assert mailserver_config(args) == 0
+    postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
+    shutil.copytree("/etc/postfix", postfix)
+    shutil.copytree("/etc/dovecot", dovecot)
+    # The lookup files go where main.cf names them: the copy's adminpanel/ here.
+    (postfix / "adminpanel").mkdir()
+    for path in (out / "postfix").glob("*.cf"):
+        if path.name not in {"main.cf", "master.cf"}:
+            shutil.copy(path, postfix / "adminpanel" / path.name)
+    main_cf = out / "postfix" / "main.cf"
+    main_cf.write_text(main_cf.read_text().replace("/etc/postfix/", f"{postfix}/"))
+    run_readme_step_3(out, postfix)
+    master_cf = (postfix / "master.cf").read_text()
+    run_readme_step_3(out, postfix)  # again, as after an upgrade: nothing doubles
+    assert (postfix / "master.cf").read_text() == master_cf
+
+    def postconf(*args: str) -> str:
+        done = subprocess.run(
+            [program("postconf"), "-c", str(postfix), *args], capture_output=True, text=True
+        )
+        assert (done.returncode, done.stderr) == (0, ""), args  # no warning either
+        return done.stdout
+
+    postconf("-n")
+    services = postconf("-M", "submission/inet", "submissions/inet").splitlines()
+    assert [line.split()[:5] for line in services] == [
+        ["submission", "inet", "n", "-", "y"],
+        ["submissions", "inet", "n", "-", "y"],
+    ]
+    options = postconf("-P", "submission/inet", "submissions/inet")
+    for service, wrapper in [("submission", "no"), ("submissions", "yes")]:
+        for setting in [
+            "smtpd_tls_security_level = encrypt",
+            "smtpd_tls_auth_only = yes",
+            "smtpd_sasl_auth_enable = yes",
+            "smtpd_client_restrictions = permit_sasl_authenticated,reject",
+            "smtpd_milters = $adminpanel_submission_milters",
+            f"smtpd_tls_wrappermode = {wrapper}",
+        ]:
+            assert f"{service}/inet/{setting}" in options, options
+    assert postconf("-h", "smtpd_sasl_type", "smtpd_sasl_path", "smtpd_tls_cert_file").split() == [
+        "dovecot",
+        "private/auth",
+        str(certfile),
+    ]
+    assert postconf("-h", "smtpd_sasl_auth_enable").strip() == "no"  # not on port 25
+    assert postconf("-h", "adminpanel_submission_milters").strip() == "inet:127.0.0.1:7522"
+
+    with (dovecot / "local.conf").open("a") as local:
+        local.write(f"!include {out / 'dovecot' / 'adminpanel.conf'}\n")
+    doveconf = subprocess.run(
+        [program("doveconf"), "-c", str(dovecot / "dovecot.conf"), "-n"],
+        capture_output=True,
+        text=True,
+    )
+    assert (doveconf.returncode, doveconf.stderr) == (0, "")
+    assert (
+        "  unix_listener /var/spool/postfix/private/auth {\n    group = postfix\n"
+        "    mode = 0600\n    user = postfix\n  }" in doveconf.stdout
+    )
+    assert f"ssl_cert = <{certfile}" in doveconf.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--certfile", "/etc/ssl/mail.pem"], "--certfile and --keyfile go together"),
+        (["--certfile", "cert.pem", "--keyfile", "key.pem"], "absolute path"),
+    ],
+)
+def test_mailserver_config_wants_both_certificate_files_as_absolute_paths(
+    db, tmp_path, capsys, options, said
+):
+    names = dict(zip(options[0::2], options[1::2], strict=True))
+    args = argparse.Namespace(
+        out=str(tmp_path),
+        role=None,
+        certfile=names.get("--certfile"),
+        keyfile=names.get("--keyfile"),
+    )
+    assert mailserver_config(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and said in err
+    assert not (tmp_path / "postfix").exists()
+
+
+def test_mailserver_run_serves_submission_with_the_given_certificate(trial_environment, tmp_path):
+    certfile, keyfile = self_signed(tmp_path)
+    smtp_port, imap_port, submission_port = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            *adminpanel_command(),
+            "mailserver-run",
+            "--smtp-port", str(smtp_port),
+            "--imap-port", str(imap_port),
+            "--submission-port", str(submission_port),
+            "--certfile", str(certfile),
+            "--keyfile", str(keyfile),
+        ],
+        env=trial_environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        said = []
+        for line in process.stdout:
+            said.append(line)
+            if "Ctrl-C stops both" in line:
+                break
+        assert f"certificate: {certfile}" in "".join(said), "".join(said)
+        with smtplib.SMTP("127.0.0.1", submission_port, timeout=30) as smtp:
+            smtp.starttls(context=ssl.create_default_context(cafile=str(certfile)))
+            smtp.ehlo()
+            assert smtp.has_extn("auth")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_mailserver_run_refuses_a_certificate_it_cannot_read_in_one_line(trial_environment):
+    done = subprocess.run(
+        [*adminpanel_command(), "mailserver-run", "--certfile", "/nonexistent/cert.pem",
+         "--keyfile", "/nonexistent/key.pem"],
+        env=trial_environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == "--certfile: cannot read /nonexistent/cert.pem."

@@ -3,10 +3,8 @@ Debian's stock main.cf (the package's main.cf.debian plus what its postinst writ
 Site"), with the generated settings applied line by line with `postconf -e`, as step 3 says.
 The client speaks as an outside sender (XCLIENT), since loopback is in Debian's mynetworks."""
 
-import re
 import shutil
 import smtplib
-import socket
 import tempfile
 from pathlib import Path
 
@@ -16,43 +14,17 @@ from django.db import connection
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
-from tests.mailserver.mail import SENDER
+from tests.mailserver.debian import debian_stock_main_cf
+from tests.mailserver.mail import SENDER, message, submission, submit, unique_subject, wait_until
 
-PACKAGED_MAIN_CF = Path("/usr/share/postfix/main.cf.debian")
-POSTINST = Path("/var/lib/dpkg/info/postfix.postinst")
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def debian_stock_main_cf() -> str:
-    """/etc/postfix/main.cf as Debian 12's postfix package writes it for "Internet Site"."""
-    if not PACKAGED_MAIN_CF.is_file() or not POSTINST.is_file():
-        pytest.skip("Debian's postfix package is not installed")
-    # The relay rule comes from the installed package's postinst itself, so this test follows
-    # the package rather than a copy of it.
-    relay = re.search(r'postconf -e "(smtpd_relay_restrictions=[^"]*)"', POSTINST.read_text())
-    assert relay, "postfix.postinst no longer sets smtpd_relay_restrictions"
-    hostname = socket.gethostname()
-    postinst = [
-        relay.group(1),
-        f"myhostname={hostname}",
-        "alias_maps=hash:/etc/aliases",
-        "alias_database=hash:/etc/aliases",
-        f"mydestination=$myhostname, {hostname}, localhost.localdomain, , localhost",
-        "relayhost=",
-        "mynetworks=127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128",
-        "mailbox_size_limit=0",
-        "recipient_delimiter=+",
-        "inet_interfaces=all",
-        "inet_protocols=all",
-    ]
-    return PACKAGED_MAIN_CF.read_text() + "".join(line + "\n" for line in postinst)
-
-
 @pytest.fixture(scope="module")
-def debian_postfix(django_db_setup, django_db_blocker):
+def debian_postfix(django_db_setup, django_db_blocker, outside):
     with django_db_blocker.unblock():
         database = Database.of(connection.settings_dict)
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-debian-path-test-"))
@@ -62,6 +34,7 @@ def debian_postfix(django_db_setup, django_db_blocker):
         smtp_port=free_port(),
         imap_port=free_port(),
         stock_main_cf=debian_stock_main_cf(),
+        relayhost=f"127.0.0.1:{outside.port}",
     )
     server.start()
     try:
@@ -111,3 +84,32 @@ def test_vrfy_is_off_on_debians_postfix_too(debian_postfix, panel, domain):
     with smtplib.SMTP("127.0.0.1", debian_postfix.smtp_port, timeout=30) as smtp:
         code, reply = smtp.verify(f"alice@{domain}")
     assert code == 502, reply
+
+
+def test_a_login_sends_out_through_submission_on_debians_postfix(
+    debian_postfix, outside, panel, domain
+):
+    """Debian's stock main.cf relays for mynetworks (loopback included); submission relays for
+    a login only, and from its own addresses only."""
+    alice = f"alice@{domain}"
+    assert panel.post("/users", {"address": alice, "password": PASSWORD}).status == 201
+    subject = unique_subject("Debian submission")
+    submit(debian_postfix, alice, PASSWORD, to="erin@elsewhere.test", subject=subject)
+    assert wait_until(lambda: any(m.subject == subject for m in outside.to("erin@elsewhere.test")))
+
+    forged = message("erin@elsewhere.test", "Forged on Debian")
+    forged.replace_header("From", f"bob@{domain}")
+    with submission(debian_postfix) as smtp:
+        smtp.login(alice, PASSWORD)
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            smtp.send_message(forged, from_addr=alice, to_addrs=["erin@elsewhere.test"])
+    assert refused.value.smtp_code == 550
+
+
+def test_a_loopback_client_in_debians_mynetworks_does_not_relay_through_submission(
+    debian_postfix, panel, domain
+):
+    with submission(debian_postfix) as smtp:
+        smtp.mail(f"alice@{domain}")
+        code, reply = smtp.rcpt("erin@elsewhere.test")
+    assert 500 <= code < 600, (code, reply)

@@ -167,13 +167,33 @@ def test_a_mailbox_without_settings_is_delivered_as_before(mailserver, outside, 
 
 @pytest.mark.parametrize(
     ("given", "written"),
-    [("127.0.0.1:2526", "[127.0.0.1]:2526"), ("smtp.example.net:587", "[smtp.example.net]:587")],
+    [
+        ("127.0.0.1:2526", "[127.0.0.1]:2526"),
+        ("smtp.example.net:587", "[smtp.example.net]:587"),
+        ("[smtp.example.net]:587", "[smtp.example.net]:587"),
+        ("[192.0.2.1]:25", "[192.0.2.1]:25"),
+        ("[2001:db8::1]:25", "[ipv6:2001:db8::1]:25"),
+        ("[2001:DB8:0::1]:0025", "[ipv6:2001:db8::1]:25"),
+    ],
 )
 def test_a_relayhost_is_written_the_way_postfix_needs_it(given, written):
     assert postfix_relayhost(given) == written
 
 
-@pytest.mark.parametrize("given", ["smtp.example.net", ":25", "host:port", "host:70000"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "smtp.example.net",
+        ":25",
+        "host:port",
+        "host:70000",
+        "2001:db8::1:25",  # an IPv6 address needs its brackets: where would the port start?
+        "smtp.example.net, evil.example:25",
+        "smtp example.net:25",
+        "smtp.example.net\nrelayhost=x:25",
+        "-smtp.example.net:25",
+    ],
+)
 def test_a_relayhost_without_host_and_port_is_refused(given):
     with pytest.raises(MailServerError):
         postfix_relayhost(given)

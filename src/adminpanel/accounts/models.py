@@ -226,3 +226,41 @@ class ApiToken(models.Model):
 
     def is_live(self, now) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+
+class ApiKey(models.Model):
+    """A named, long-lived API key that the Admin made for an API Sub-Admin (SPEC §17).
+
+    Stored only as the SHA-256 of its 256 random bits, like an ApiToken: a check is one
+    indexed lookup. It acts as `account`, narrowed further by its own allowed IPs.
+    """
+
+    name = models.CharField(max_length=100)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    key_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=8)  # the key's last characters, to tell keys apart
+    allowed_ips = models.JSONField(default=list, blank=True)  # empty: the account's own list
+    created_at = models.DateTimeField(default=clock.now)
+    created_by = models.CharField(max_length=150)  # a username: the Admin may be renamed
+    expires_at = models.DateTimeField(null=True, blank=True)  # None: never
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=64, blank=True)
+    # Written at most once a minute per key, and whenever the IP changes (accounts.api_keys).
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            # A name says which key did a change (the Logs): two live keys never share one.
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=models.Q(revoked_at__isnull=True),
+                name="api_key_live_name_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_live(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

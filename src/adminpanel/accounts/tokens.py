@@ -8,17 +8,15 @@ revoked the account's tokens (2FA enabled, password changed, deactivated, API ac
 This module sits below the code that revokes tokens (accounts, twofactor) and imports none of it.
 """
 
-import functools
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from adminpanel import audit, clock
-from adminpanel.accounts import access
+from adminpanel.accounts import access, joined
 from adminpanel.accounts.models import Account, ApiToken
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
@@ -42,7 +40,7 @@ class IssuedToken:
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    return joined.hash_secret(token)
 
 
 def issue_token(account: Account, *, now: datetime, ip: str = "") -> IssuedToken:
@@ -59,58 +57,6 @@ def issue_token(account: Account, *, now: datetime, ip: str = "") -> IssuedToken
     return IssuedToken(token=token, expires_at=record.expires_at, record=record)
 
 
-@functools.cache
-def _token_lookup() -> tuple[str, list[str], list[str], list[tuple[int, list, object]]]:
-    """The token-and-account SELECT, the attribute names and the column converters.
-
-    Built from the models once per process: the ORM would compile the same two-table SELECT
-    and look up the same converters on every API request, which cost more than running it.
-    """
-    quote = connection.ops.quote_name
-    token_fields = list(ApiToken._meta.concrete_fields)
-    account_fields = list(Account._meta.concrete_fields)
-    columns = [f"t.{quote(f.column)}" for f in token_fields]
-    columns += [f"a.{quote(f.column)}" for f in account_fields]
-    # Only quoted names from the models go into the text; the hash is a parameter.
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608
-        f"JOIN {quote(Account._meta.db_table)} a ON a.{quote(Account._meta.pk.column)} = "
-        f"t.{quote(ApiToken._meta.get_field('account').column)} "
-        f"WHERE t.{quote(ApiToken._meta.get_field('token_hash').column)} = %s"
-    )
-    converters = []
-    for index, field in enumerate(token_fields + account_fields):
-        expression = field.get_col(field.model._meta.db_table)
-        found = connection.ops.get_db_converters(expression)
-        found += expression.get_db_converters(connection)
-        if found:
-            converters.append((index, found, expression))
-    return (
-        sql,
-        [f.attname for f in token_fields],
-        [f.attname for f in account_fields],
-        converters,
-    )
-
-
-def _token_with_account(token_hash: str) -> ApiToken | None:
-    """One indexed lookup by the token's hash, with its account loaded."""
-    sql, token_names, account_names, converters = _token_lookup()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, functions, expression in converters:
-        for convert in functions:
-            values[index] = convert(values[index], expression, connection)
-    split = len(token_names)
-    record = ApiToken.from_db(connection.alias, token_names, values[:split])
-    record.account = Account.from_db(connection.alias, account_names, values[split:])
-    return record
-
-
 def authenticate_token(token: str, *, ip: str, now: datetime, request=None) -> ApiToken:
     """The live token (with its account) for a presented bearer token, or Refused.
 
@@ -119,7 +65,7 @@ def authenticate_token(token: str, *, ip: str, now: datetime, request=None) -> A
     """
     if not TOKEN_SHAPE.match(token):
         raise Refused("invalid_token", INVALID_TOKEN)
-    record = _token_with_account(hash_token(token))
+    record = joined.with_account(ApiToken, "token_hash", hash_token(token))
     if record is None:
         raise Refused("invalid_token", INVALID_TOKEN)
     if not record.is_live(now) or not record.account.is_active:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from ninja import Path, Schema
 from pydantic import AfterValidator, ConfigDict, Field
 
-from adminpanel.accounts.models import SECTIONS, Account, Level
+from adminpanel.accounts.models import SECTIONS, Account, ApiKey, Level
 from adminpanel.audit.models import Event
 from adminpanel.mail.app_passwords import active_count
 from adminpanel.mail.deleted import is_due
@@ -144,6 +144,14 @@ METHODS_FIELD = Field(
 )
 
 
+class ApiKeyOut(Schema):
+    """The API key a request was made with (SPEC §17): what its script may want to know."""
+
+    name: str
+    allowed_ips: list[str] = Field(description="The key's own list; the account's applies too.")
+    expires_at: datetime | None = Field(description="null: it never expires.")
+
+
 class MeOut(Schema):
     id: int
     username: str
@@ -154,11 +162,15 @@ class MeOut(Schema):
     two_factor_methods: list[TwoFactorMethod] = Field(
         description="The account's second factors, as in /subadmins. Always empty here: an "
         "account with a second factor cannot log in to the API, and adding its first one "
-        "revokes its tokens, both under the account's lock."
+        "revokes its tokens, both under the account's lock (an API key acts only as an "
+        "account with API access only, which has none)."
+    )
+    api_key: ApiKeyOut | None = Field(
+        default=None, description="The API key of this request; null with a login token."
     )
 
     @classmethod
-    def of(cls, account: Account) -> "MeOut":
+    def of(cls, account: Account, key: ApiKey | None = None) -> "MeOut":
         return cls.model_construct(
             id=account.pk,
             username=account.username,
@@ -168,6 +180,11 @@ class MeOut(Schema):
             allowed_ips=list(account.allowed_ips),
             # No query: a live token proves the account has no second factor (see above).
             two_factor_methods=[],
+            api_key=None
+            if key is None
+            else ApiKeyOut.model_construct(
+                name=key.name, allowed_ips=list(key.allowed_ips), expires_at=key.expires_at
+            ),
         )
 
 
@@ -229,6 +246,29 @@ class DomainPage(Schema):
     total: int
     limit: int
     offset: int
+
+
+class DnsRecordOut(Schema):
+    type: str = Field(description="MX, TXT, CNAME or SRV.", examples=["TXT"])
+    name: str = Field(
+        description="Fully qualified, A-labels, no trailing dot.", examples=["_dmarc.example.org"]
+    )
+    value: str = Field(
+        description="As the DNS provider takes it; a TXT value as one unquoted string.",
+        examples=["v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org"],
+    )
+
+
+class DkimRotatedOut(Schema):
+    selector: str = Field(description="The new key's selector: mail is signed with it now.")
+    record: DnsRecordOut = Field(description="The new key's DNS record, to publish at once.")
+    old_selectors: list[str] = Field(
+        description="Keys still published until `POST …/dkim/remove-old-key`."
+    )
+
+
+class DkimRemovedOut(Schema):
+    removed: list[str] = Field(description="The selectors of the old keys now removed.")
 
 
 # --- users (mailboxes) -------------------------------------------------------------------

@@ -6,9 +6,9 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from adminpanel import audit
-from adminpanel.accounts import policy
-from adminpanel.accounts.models import Account, ApiToken
-from adminpanel.accounts.tokens import IssuedToken, authenticate_token, issue_token
+from adminpanel.accounts import api_keys, policy
+from adminpanel.accounts.models import Account, ApiKey, ApiToken
+from adminpanel.accounts.tokens import IssuedToken, authenticate_token, issue_token, revoke_token
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.login import gate
@@ -23,6 +23,10 @@ TWO_FACTOR_ENABLED = (
     "Two-factor authentication is on for this account, so it cannot log in to the API "
     "(a script cannot type a code). Create a Sub-Admin with API access, restricted to your "
     "integration's IP addresses, instead."
+)
+KEY_LOGOUT = (
+    "An API key is not logged out: it works until it expires or the Admin revokes it "
+    "(Security → API keys)."
 )
 
 
@@ -61,10 +65,18 @@ def login(
     return issued
 
 
-def authenticate(token: str, *, ip: str, now: datetime, request: HttpRequest | None) -> ApiToken:
-    """The live token of a request, or Refused: the token's own checks (accounts.tokens), then the
-    2FA policy as it is now, so a token issued before a rule required 2FA stops with it."""
-    record = authenticate_token(token, ip=ip, now=now, request=request)
+def authenticate(
+    bearer: str, *, ip: str, now: datetime, request: HttpRequest | None
+) -> ApiToken | ApiKey:
+    """The live token or API key of a request, or Refused.
+
+    A key (SPEC §17) is checked by accounts.api_keys: it acts only as an API-only Sub-Admin,
+    which no 2FA rule concerns. A token gets its own checks (accounts.tokens), then the 2FA
+    policy as it is now, so a token issued before a rule required 2FA stops with it.
+    """
+    if api_keys.is_key(bearer):
+        return api_keys.authenticate_key(bearer, ip=ip, now=now, request=request)
+    record = authenticate_token(bearer, ip=ip, now=now, request=request)
     refusal = policy.token_refusal(record.account)
     if refusal is not None:
         audit.record(
@@ -75,3 +87,12 @@ def authenticate(token: str, *, ip: str, now: datetime, request: HttpRequest | N
         )
         raise refusal
     return record
+
+
+def log_out(credential: ApiToken | ApiKey, *, now: datetime, request: HttpRequest | None) -> None:
+    """POST /auth/logout: the token of this request stops working. A key is not logged out:
+    the Admin revokes it (Security → API keys), so a script's habit of logging out at the end
+    of a run cannot end the key it runs with."""
+    if isinstance(credential, ApiKey):
+        raise Refused("api_key_not_logged_out", KEY_LOGOUT)
+    revoke_token(credential, now=now, request=request)

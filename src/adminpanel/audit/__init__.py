@@ -39,6 +39,10 @@ def record(
     missing = [name for name in event.carries if name not in details]
     if missing:
         raise ValueError(f"{event} carries {', '.join(event.carries)}: {missing} missing")
+    key = getattr(request, "api_key", None)  # set by the API's bearer check
+    if key is not None:
+        # A change made with an API key names the key (SPEC §17), whichever service logs it.
+        details = {"api_key": key.name, "api_key_id": key.pk, **details}
     ip = client_ip(request) if request is not None else remote_ip[:64]
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)

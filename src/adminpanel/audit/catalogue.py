@@ -124,6 +124,16 @@ class AuditEvent(StrEnum):
     API_LOGOUT = Entry("api_logout", "API token ended by sign-out", ACTOR)
     API_TOKEN_REFUSED = Entry("api_token_refused", "API token refused", ACTOR)
     API_TOKEN_REVOKED = Entry("api_token_revoked", "API tokens revoked", NAMED)
+    # API keys (SPEC §17): about the API Sub-Admin the key acts as.
+    API_KEY_CREATED = Entry(
+        "api_key_created", "API key created", NAMED, carries=("api_key", "subadmin")
+    )
+    API_KEY_REVOKED = Entry(
+        "api_key_revoked", "API key revoked", NAMED, carries=("api_key", "subadmin", "reason")
+    )
+    API_KEY_REFUSED = Entry(
+        "api_key_refused", "API key refused", ACTOR, carries=("api_key", "reason")
+    )
 
     # --- the second factor ----------------------------------------------------------------
     TWO_FACTOR_SETUP_STARTED = Entry("2fa_setup_started", "2FA setup started", ACTOR)
@@ -188,6 +198,12 @@ class AuditEvent(StrEnum):
     DOMAIN_CREATED = Entry("domain_created", "Domain added", NONE)
     DOMAIN_UPDATED = Entry("domain_updated", "Domain changed", NONE)
     DOMAIN_DELETED = Entry("domain_deleted", "Domain deleted", NONE)
+    DKIM_KEY_ROTATED = Entry(
+        "dkim_key_rotated", "DKIM key rotated", NONE, carries=("domain", "selector")
+    )
+    DKIM_OLD_KEY_REMOVED = Entry(
+        "dkim_old_key_removed", "Old DKIM key removed", NONE, carries=("domain", "selectors")
+    )
     ALIAS_DOMAIN_CREATED = Entry("alias_domain_created", "Alias domain added", NONE)
     ALIAS_DOMAIN_UPDATED = Entry("alias_domain_updated", "Alias domain changed", NONE)
     ALIAS_DOMAIN_DELETED = Entry("alias_domain_deleted", "Alias domain deleted", NONE)

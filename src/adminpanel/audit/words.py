@@ -17,6 +17,8 @@ KEYS = {
     "api_access": "API",
     "is_active": "Active",
     "quota_mb": "Quota (MB)",
+    "selector": "DKIM selector",
+    "selectors": "DKIM selectors",
     "catch_all": "Catch-all",
     "alias_domain": "Alias domain",
     "alias_domains_deleted": "Alias domains deleted",
@@ -39,6 +41,9 @@ KEYS = {
     "generated_passwords": "With generated passwords",
     "imported_hashes": "With imported password hashes",
     "replacing": "Replacing the authenticator app",
+    "api_key": "API key",
+    "api_key_id": "API key id",
+    "expires_at": "Expires (UTC)",
 }
 
 REASONS = {
@@ -53,6 +58,14 @@ REASONS = {
     "clock_off": "device clock is off",
     "throttled": "waiting after wrong codes",
     "locked": "locked: recovery code needed",
+    "revoked": "revoked",
+    "expired": "expired",
+    "key_ip_not_allowed": "IP address not allowed for this key",
+    "account_changed": "the Sub-Admin changed",
+    "deactivated": "Sub-Admin deactivated",
+    "api_access_removed": "API access removed",
+    "web_access_given": "Admin Panel access given",
+    "deleted": "Sub-Admin deleted",
 }
 
 PURPOSES = {

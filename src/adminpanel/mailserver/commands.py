@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 import shutil
 import signal
@@ -18,7 +19,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config, policy, purge, sessions
+from adminpanel.mailserver import config, dkim, policy, purge, senders, sessions
 from adminpanel.mailserver.instance import MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
@@ -34,6 +35,30 @@ def _wait_for_stop_signal() -> None:
 
 
 POSTMASTER = re.compile(r"\A[^@\s'\"\\,]+@[^@\s'\"\\,]+\.[^@\s'\"\\,]+\Z")
+# A path Postfix's main.cf and Dovecot's `<file` take as it is: absolute, no white space.
+CERTIFICATE_PATH = re.compile(r"\A/[^\s\0]+\Z")
+
+
+def _certificate(args: argparse.Namespace, *, on_this_host: bool) -> tuple[str, str] | str:
+    """(certfile, keyfile) from --certfile/--keyfile, or the one line saying what is wrong.
+    `on_this_host`: the files must be readable here (mailserver-run); mailserver-config may
+    write the settings for another host, so there the paths need only be absolute."""
+    certfile = getattr(args, "certfile", None) or ""
+    keyfile = getattr(args, "keyfile", None) or ""
+    if bool(certfile) != bool(keyfile):
+        return "--certfile and --keyfile go together: the certificate (full chain) and its key."
+    for option, path in [("--certfile", certfile), ("--keyfile", keyfile)]:
+        if not path:
+            continue
+        if on_this_host:
+            path = str(Path(path).resolve())
+        if not CERTIFICATE_PATH.match(path):
+            return f"{option} wants an absolute path without spaces, not {path!r}."
+        if on_this_host and not os.access(path, os.R_OK):
+            return f"{option}: cannot read {path}."
+    if on_this_host and certfile:
+        return str(Path(certfile).resolve()), str(Path(keyfile).resolve())
+    return certfile, keyfile
 
 
 def mailserver_config(args: argparse.Namespace) -> int:
@@ -53,6 +78,11 @@ def mailserver_config(args: argparse.Namespace) -> int:
         print(f"--postmaster wants one address, e.g. hostmaster@example.net, not {postmaster!r}.",
               file=sys.stderr)  # fmt: skip
         return 2
+    certificate = _certificate(args, on_this_host=False)
+    if isinstance(certificate, str):
+        print(certificate, file=sys.stderr)
+        return 2
+    certfile, keyfile = certificate
     if args.role:
         if database.vendor != "postgresql":
             print("--role needs PostgreSQL (ADMINPANEL_DATABASE_URL).", file=sys.stderr)
@@ -69,6 +99,8 @@ def mailserver_config(args: argparse.Namespace) -> int:
         config.debian_layout(),
         postmaster=postmaster,
         app_password_pepper=django_settings.APP_PASSWORD_PEPPER,
+        certfile=certfile,
+        keyfile=keyfile,
     )
     written = config.write(config.render(database, layout), out)
     for path in written:
@@ -83,6 +115,16 @@ def mailserver_config(args: argparse.Namespace) -> int:
             "postmaster@ of a domain takes mail only through its own postmaster alias or mailbox "
             "or its catch-all: give --postmaster ADDRESS for every domain (RFC 5321)."
         )
+    if not certfile:
+        print(
+            "Submission (587, 465) and IMAP need TLS: give --certfile and --keyfile (e.g. "
+            "/etc/letsencrypt/live/HOST/fullchain.pem and privkey.pem), or set the certificate "
+            "in Postfix's and Dovecot's own settings."
+        )
+    print(
+        "DKIM: opendkim/opendkim.conf is /etc/opendkim.conf; `adminpanel mailserver-dkim "
+        "--every 60` gives OpenDKIM the panel's keys (README: Connect your mail server)."
+    )
     if database.vendor == "sqlite":
         print(
             "Postfix looks up through `adminpanel mailserver-lookup` "
@@ -93,6 +135,10 @@ def mailserver_config(args: argparse.Namespace) -> int:
 
 def mailserver_run(args: argparse.Namespace) -> int:
     """A private Postfix + Dovecot on 127.0.0.1 until Ctrl-C or SIGTERM."""
+    certificate = _certificate(args, on_this_host=True)
+    if isinstance(certificate, str):
+        print(certificate, file=sys.stderr)
+        return 2
     call_command("migrate", interactive=False, verbosity=0)
     database = config.Database.of(connection.settings_dict)
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-mail-"))
@@ -103,6 +149,10 @@ def mailserver_run(args: argparse.Namespace) -> int:
             smtp_port=args.smtp_port,
             imap_port=args.imap_port,
             relayhost=args.relayhost,
+            submission_port=args.submission_port,
+            submissions_port=args.submissions_port,
+            certfile=certificate[0],
+            keyfile=certificate[1],
         )
     except MailServerError as error:
         print(error, file=sys.stderr)
@@ -110,10 +160,21 @@ def mailserver_run(args: argparse.Namespace) -> int:
         return 2
     try:
         server.start()
+        submissions = (
+            f", submissions (TLS) 127.0.0.1:{args.submissions_port}"
+            if args.submissions_port
+            else ""
+        )
+        certificate_note = (
+            certificate[0] or f"{directory}/tls/cert.pem (self-signed: tell clients to accept it)"
+        )
         print(
             f"Mail servers of the panel ({database.vendor}) in {directory}\n"
             f"  SMTP (Postfix): 127.0.0.1:{args.smtp_port}   IMAP (Dovecot): "
-            f"127.0.0.1:{args.imap_port}\n  logs: {server.log_dir}\n  Ctrl-C stops both.",
+            f"127.0.0.1:{args.imap_port} (STARTTLS)\n"
+            f"  sending with a login: submission (STARTTLS) 127.0.0.1:{args.submission_port}"
+            f"{submissions}\n  certificate: {certificate_note}\n"
+            f"  logs: {server.log_dir}\n  Ctrl-C stops both.",
             flush=True,
         )
         _wait_for_stop_signal()
@@ -172,6 +233,32 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
             return 0
 
 
+def mailserver_dkim(args: argparse.Namespace) -> int:
+    """On the mail host: OpenDKIM's key files and tables from the panel's DKIM keys (the view
+    mailserver_dkim_keys, decrypted with ADMINPANEL_DKIM_ENCRYPTION_KEYS), reloading OpenDKIM
+    when they changed; once, or every --every seconds until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    directory = Path(args.out)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    while True:
+        try:
+            if dkim.sync(
+                purge.connect(database),
+                directory,
+                django_settings.DKIM_ENCRYPTION_KEYS,
+                Path(args.pid_file),
+            ):
+                print(f"DKIM keys written to {directory}", flush=True)
+        except (dkim.DkimError, OSError) as error:
+            print(error, file=sys.stderr, flush=True)
+            if not args.every:
+                return 1
+        if not args.every or stop.wait(args.every):
+            return 0
+
+
 def mailserver_policy(args: argparse.Namespace) -> int:
     """Serve Dovecot's auth policy (limits on failed logins per mailbox and per client IP; the
     record of mail-app logins) until stopped."""
@@ -184,6 +271,23 @@ def mailserver_policy(args: argparse.Namespace) -> int:
     limits = policy.Limits(database, args.failures, int(args.minutes * 60), args.ip_failures)
     server = policy.PolicyServer(limits, host, int(port)).start()
     print(f"Dovecot's auth policy on {server.address}", flush=True)
+    try:
+        _wait_for_stop_signal()
+    finally:
+        server.stop()
+    return 0
+
+
+def mailserver_sender_check(args: argparse.Namespace) -> int:
+    """Serve the From: check of submission (a Postfix milter) until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    host, _, port = args.listen.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
+        print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7522.", file=sys.stderr)
+        return 2
+    server = senders.SenderCheckServer(database, host, int(port)).start()
+    print(f"The From: check (milter) on {server.address}", flush=True)
     try:
         _wait_for_stop_signal()
     finally:
@@ -227,6 +331,11 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _certificate_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--certfile", metavar="FILE", help=f"certificate, full chain ({what})")
+    parser.add_argument("--keyfile", metavar="FILE", help="the certificate's private key")
+
+
 def add_parsers(commands, setup: Callable[[], None]) -> None:
     """The mailserver-* sub-commands; `setup` configures Django before each runs."""
 
@@ -247,6 +356,7 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         metavar="ADDRESS",
         help="where postmaster@ of a domain without its own postmaster or catch-all goes",
     )
+    _certificate_options(parser, "on the mail host: Postfix's and Dovecot's TLS")
     parser.set_defaults(run=after_setup(mailserver_config))
     parser = commands.add_parser(
         "mailserver-run", help="a private Postfix and Dovecot on 127.0.0.1 (a local trial)"
@@ -257,9 +367,22 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         "--relayhost",
         default="",
         metavar="HOST:PORT",
-        help="where mail for other domains goes (forwarding, automatic replies)",
+        help="where mail for other domains goes (sent mail, forwarding, automatic replies)",
     )
+    parser.add_argument(
+        "--submission-port", type=int, default=5870, help="submission with STARTTLS and login"
+    )
+    parser.add_argument(
+        "--submissions-port", type=int, default=None, help="submissions (TLS); default: off"
+    )
+    _certificate_options(parser, "default: a self-signed one made for the trial")
     parser.set_defaults(run=after_setup(mailserver_run))
+    parser = commands.add_parser(
+        "mailserver-sender-check",
+        help="on the mail host: the From: check of submission (a Postfix milter)",
+    )
+    parser.add_argument("--listen", default="127.0.0.1:7522", help="HOST:PORT (loopback)")
+    parser.set_defaults(run=after_setup(mailserver_sender_check))
     parser = commands.add_parser(
         "mailserver-purge",
         help="on the mail host: remove the mail of deleted mailboxes whose grace period is over",
@@ -292,6 +415,22 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     )
     parser.add_argument("--dovecot-config", help="dovecot.conf of the Dovecot to kick from")
     parser.set_defaults(run=after_setup(mailserver_end_sessions))
+    parser = commands.add_parser(
+        "mailserver-dkim",
+        help="on the mail host: OpenDKIM's keys from the panel's (DKIM signing of sent mail)",
+    )
+    parser.add_argument(
+        "--out", default=str(dkim.DEBIAN_TABLES), help="where OpenDKIM's tables and keys go"
+    )
+    parser.add_argument(
+        "--pid-file",
+        default=str(dkim.DEBIAN_PID_FILE),
+        help="OpenDKIM's pid file: it is told to reload (SIGUSR1) when a key changed",
+    )
+    parser.add_argument(
+        "--every", type=float, default=0, help="seconds between runs (default: run once)"
+    )
+    parser.set_defaults(run=after_setup(mailserver_dkim))
     parser = commands.add_parser(
         "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
     )

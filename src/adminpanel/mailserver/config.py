@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from adminpanel.mailserver import sieve
+from adminpanel.mailserver import dkim, sieve
 
 # An active alias none of whose destinations can take mail: each is an address of one of the
 # panel's domains that is neither an active mailbox, nor an active alias, nor caught by its
@@ -108,6 +108,13 @@ MAP_QUERIES = {
         "JOIN mailserver_mailboxes m ON m.domain = ad.target_domain "
         "WHERE m.local_part = '%u' AND ad.alias_domain = '%d' AND ad.active AND NOT m.active"
     ),
+    # Who may send as an address (smtpd_sender_login_maps, SPEC §15): its mailbox, and the
+    # mailboxes an alias delivers to. %u/%d: Postfix never asks it with "@domain" (no local
+    # part), so no catch-all can hand out a whole domain.
+    "sender-logins": (
+        "SELECT login FROM mailserver_sender_logins "
+        "WHERE local_part = '%u' AND domain = '%d' AND active"
+    ),
 }
 
 # The home is a directory inside the maildir, not the maildir itself: Sieve keeps its memory
@@ -127,6 +134,11 @@ RECIPIENT_DELIMITER = "+"
 
 SECRET = 0o600  # files holding the database password
 PUBLIC = 0o644
+
+# main.cf's list of the milters on submission (SPEC §15): the From: check first (it refuses,
+# so nothing after it signs a refused message), then any the operator or another part adds
+# (a DKIM signer: Layout.submission_milters). master.cf's submission services name it.
+SUBMISSION_MILTERS = "adminpanel_submission_milters"
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,26 @@ class Layout:
     # Where postmaster@ of a domain without its own postmaster or catch-all goes ("": nowhere,
     # refused like any unknown address).
     postmaster: str = ""
+    # Sending (SPEC §15). Postfix's SASL client asks Dovecot's auth service on this socket
+    # (Debian: relative to Postfix's queue directory, where its chrooted smtpd finds it).
+    sasl_for_postfix: str = "private/auth"
+    sasl_listener: str = "/var/spool/postfix/private/auth"
+    sender_check_address: str = "127.0.0.1:7522"  # the From: check (mailserver.senders)
+    # More milters on submission after the From: check, e.g. "inet:127.0.0.1:8891" (OpenDKIM).
+    submission_milters: tuple[str, ...] = ()
+    # The submission services' names (Postfix: a port name or HOST:PORT; "": not served) and
+    # their chroot column.
+    submission_service: str = "submission"
+    submissions_service: str = "submissions"
+    chroot: bool = True  # Debian's master.cf runs smtpd chrooted
+    # The certificate (full chain) and its key for Postfix and Dovecot; "" leaves the
+    # system's own settings (Debian: a snakeoil certificate, when the ssl-cert package made one).
+    certfile: str = ""
+    keyfile: str = ""
+    # The DKIM signer (mailserver.dkim): OpenDKIM's port on loopback, its tables, its pid file.
+    milter_port: int = dkim.MILTER_PORT
+    dkim_tables: Path = dkim.DEBIAN_TABLES
+    dkim_pid_file: Path = dkim.DEBIAN_PID_FILE
     # The key of the app passwords' digests (settings.APP_PASSWORD_PEPPER), for the passdb.
     app_password_pepper: str = ""
 
@@ -278,7 +310,72 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
             "reject_unlisted_recipient, "
             f"check_recipient_access {tables['quota']}"
         ),
+        # Submission (SPEC §15): Dovecot checks SMTP AUTH with the passdb IMAP uses; the
+        # submission services (master.cf) turn AUTH on and refuse a MAIL FROM the login does
+        # not own (reject_sender_login_mismatch reads this map). Port 25 offers no AUTH.
+        "smtpd_sasl_type": "dovecot",
+        "smtpd_sasl_path": layout.sasl_for_postfix,
+        "smtpd_sender_login_maps": tables["sender-logins"],
+        # The From: check refuses first; the DKIM signer then signs what it let through.
+        SUBMISSION_MILTERS: ", ".join(
+            [
+                f"inet:{layout.sender_check_address}",
+                *layout.submission_milters,
+                f"inet:127.0.0.1:{layout.milter_port}",
+            ]
+        ),
+        **_postfix_tls(layout),
+        # DKIM signing of logged-in clients' mail (mailserver.dkim).
+        **dkim.postfix_settings(layout.milter_port),
     }
+
+
+def _postfix_tls(layout: Layout) -> dict[str, str]:
+    if not layout.certfile:
+        return {}
+    return {
+        "smtpd_tls_cert_file": layout.certfile,
+        "smtpd_tls_key_file": layout.keyfile,
+        # Port 25 offers STARTTLS to other servers; submission requires it (master.cf).
+        "smtpd_tls_security_level": "may",
+    }
+
+
+# Both submission services: a client logs in (over TLS only) before anything; mail for
+# anywhere is relayed for it, from its own addresses only. Values hold no spaces (master.cf
+# splits its arguments at white space).
+SUBMISSION_OPTIONS = {
+    "smtpd_tls_security_level": "encrypt",
+    "smtpd_tls_auth_only": "yes",
+    "smtpd_sasl_auth_enable": "yes",
+    "smtpd_client_restrictions": "permit_sasl_authenticated,reject",
+    "smtpd_sender_restrictions": "reject_non_fqdn_sender,reject_sender_login_mismatch",
+    "smtpd_relay_restrictions": "permit_sasl_authenticated,reject",
+    "smtpd_milters": f"${SUBMISSION_MILTERS}",
+    # Unlike port 25's (accept: incoming mail never waits on the signer), a milter that does
+    # not answer here makes the client retry (451): no From: check skipped, nothing unsigned.
+    "milter_default_action": "tempfail",
+    # A signer (OpenDKIM's default) signs mail whose {daemon_name} is ORIGINATING.
+    "milter_macro_daemon_name": "ORIGINATING",
+}
+
+
+def master_services(layout: Layout) -> dict[str, str]:
+    """The submission (STARTTLS) and submissions (TLS) services, as `postconf -M -e` takes
+    them: "name/type" -> the whole master.cf entry."""
+    chroot = "y" if layout.chroot else "n"
+    services = {}
+    for name, kind, wrapper in [
+        (layout.submission_service, "submission", "no"),
+        (layout.submissions_service, "submissions", "yes"),
+    ]:
+        if not name:
+            continue  # not served (a trial without a submissions port)
+        options = {"syslog_name": f"postfix/{kind}", "smtpd_tls_wrappermode": wrapper}
+        options.update(SUBMISSION_OPTIONS)
+        arguments = " ".join(f"-o {key}={value}" for key, value in options.items())
+        services[f"{name}/inet"] = f"{name} inet n - {chroot} - - smtpd {arguments}"
+    return services
 
 
 def _postfix_map(db: Database, query: str) -> str:
@@ -498,6 +595,25 @@ service quota-status {{
   }}
   client_limit = 1
 }}
+# SMTP AUTH (SPEC §15): Postfix's submission asks Dovecot here, so a login that opens IMAP
+# opens SMTP, by the same passdb and the same limits.
+service auth {{
+  unix_listener {layout.sasl_listener} {{
+    mode = 0600
+    user = {user}
+    group = {group}
+  }}
+}}
+{_dovecot_tls(layout)}"""
+
+
+def _dovecot_tls(layout: Layout) -> str:
+    if not layout.certfile:
+        return ""
+    # IMAP's STARTTLS (143) and TLS (993) with the operator's certificate.
+    return f"""ssl = yes
+ssl_cert = <{layout.certfile}
+ssl_key = <{layout.keyfile}
 """
 
 
@@ -506,7 +622,15 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     settings = postfix_settings(db, layout)
     main_cf = "# Written by `adminpanel mailserver-config`: add these to Postfix's main.cf.\n"
     main_cf += "".join(f"{name} = {value}\n" for name, value in settings.items())
-    files: dict[str, tuple[str, int]] = {"postfix/main.cf": (main_cf, PUBLIC)}
+    master_cf = (
+        "# Written by `adminpanel mailserver-config`: Postfix's submission services, one\n"
+        "# `postconf -M -e` argument a line (README: Connect your mail server).\n"
+    )
+    master_cf += "".join(f"{name}={entry}\n" for name, entry in master_services(layout).items())
+    files: dict[str, tuple[str, int]] = {
+        "postfix/main.cf": (main_cf, PUBLIC),
+        "postfix/master.cf": (master_cf, PUBLIC),
+    }
     if db.vendor == "postgresql" or layout.postfix_reads_sqlite:
         for name, query in map_queries(db, layout).items():
             files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
@@ -515,6 +639,12 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     files.update(passdb_files(db, layout))
     files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), SECRET)
     files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), SECRET)
+    files["opendkim/opendkim.conf"] = (
+        dkim.opendkim_conf(
+            layout.dkim_tables, port=layout.milter_port, pid_file=layout.dkim_pid_file
+        ),
+        PUBLIC,
+    )
     return files
 
 

@@ -4,19 +4,24 @@ dirs, own queue, own sockets, logs in files (there may be no syslog).
 
 Layout of the instance directory (0755 throughout: postfix, dovecot and vmail traverse it):
     postfix/   main.cf, master.cf (+ the pgsql: lookup files)   owned by root
+    tls/       the trial's self-signed certificate and key (unless given others)
     spool/     Postfix's queue            pfdata/  Postfix's data (owned by postfix)
     dovecot/   dovecot.conf, adminpanel.conf, the passdb and userdb *.conf.ext, the dicts'
     run/       Dovecot's base_dir (sockets)   state/  Dovecot's state_dir
+    opendkim/  opendkim.conf and its tables (the DKIM signer, mailserver.dkim)
     mail/      the maildirs (owned by vmail)  log/     postfix.log, dovecot.log
 """
 
 from __future__ import annotations
 
+import datetime
 import grp
+import ipaddress
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -26,10 +31,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import psycopg
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, purge, sessions
+from adminpanel.mailserver import config, dkim, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.policy import (
     FAILURES,
@@ -38,10 +47,11 @@ from adminpanel.mailserver.policy import (
     Limits,
     PolicyServer,
 )
+from adminpanel.mailserver.senders import SenderCheckServer
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
-REQUIRED = ["postfix", "postconf", "dovecot", "doveadm"]
+REQUIRED = ["postfix", "postconf", "dovecot", "doveadm", "opendkim"]
 PURGE_SECONDS = 1  # a trial purges at once what is due (an operator's cron: daily is plenty)
 
 
@@ -87,16 +97,74 @@ def missing_programs() -> list[str]:
     return [name for name in REQUIRED if program(name) is None]
 
 
+HOST_NAME = re.compile(r"\A(?=.{1,253}\Z)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\Z")
+
+
 def postfix_relayhost(host_port: str) -> str:
     """HOST:PORT as Postfix's relayhost: "[host]:port", brackets so Postfix connects to that
-    host itself instead of looking up its MX records."""
+    host itself instead of looking up its MX records; an IPv4 address as "[192.0.2.1]:port",
+    an IPv6 one (given as [2001:db8::1]:port) as "[ipv6:2001:db8::1]:port"."""
     host, colon, port = host_port.strip().rpartition(":")
-    host = host.strip("[]")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    bracketed = host.startswith("[") and host.endswith("]")
+    host = host[1:-1] if bracketed else host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if (
+        not colon
+        or not port.isdigit()
+        or not 0 < int(port) < 65536
+        or (address is None and not HOST_NAME.match(host))
+        or (address is not None and address.version == 6 and not bracketed)
+    ):
         raise MailServerError(
-            f"--relayhost wants HOST:PORT, e.g. smtp.example.net:587, not {host_port!r}."
+            "--relayhost wants HOST:PORT, e.g. smtp.example.net:587, 192.0.2.1:25 or "
+            f"[2001:db8::1]:25, not {host_port!r}."
         )
-    return f"[{host}]:{port}"
+    if address is not None and address.version == 6:
+        return f"[ipv6:{address.compressed}]:{int(port)}"
+    return f"[{address or host}]:{int(port)}"
+
+
+def trial_certificate(directory: Path, hostname: str) -> tuple[Path, Path]:
+    """A self-signed certificate for the trial's host name, localhost and 127.0.0.1, and its
+    key (0600): TLS for submission and IMAP's STARTTLS when no --certfile is given. Clients
+    must be told to accept it; an operator gives a real one."""
+    directory.mkdir(mode=0o755, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.UTC)
+    names = [
+        x509.DNSName(hostname),
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.unlink(missing_ok=True)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
 
 
 def _master_cf(smtp_port: int, outgoing_port: int) -> str:
@@ -130,6 +198,7 @@ def _master_cf(smtp_port: int, outgoing_port: int) -> str:
         "lmtp unix - - n - - lmtp",
         "anvil unix - - n - 1 anvil",
         "scache unix - - n - 1 scache",
+        "tlsmgr unix - - n 1000? 1 tlsmgr",
         "postlog unix-dgram n - n - 1 postlogd",
     ]
     return "\n".join(services) + "\n"
@@ -162,6 +231,11 @@ class PrivateMailServer:
         auth_wait: int = WAIT_SECONDS,
         auth_ip_failures: int = IP_FAILURES,
         trial_auth: bool = True,
+        submission_port: int | None = None,
+        submissions_port: int | None = None,
+        certfile: str = "",
+        keyfile: str = "",
+        submission_milters: tuple[str, ...] = (),
     ):
         """`relayhost` (HOST:PORT, `mailserver-run --relayhost`): where mail for other domains
         goes (forwarding, automatic replies), instead of the domains' MX hosts.
@@ -175,7 +249,11 @@ class PrivateMailServer:
         `auth_failures`/`auth_wait`: the per-mailbox limit of the auth policy server,
         `auth_ip_failures` its per-IP limit.
         `trial_auth`: refused logins answer at once; False keeps Dovecot's own defaults
-        (auth_failure_delay, the per-IP penalty), as on the README's Debian path."""
+        (auth_failure_delay, the per-IP penalty), as on the README's Debian path.
+        `submission_port` (STARTTLS; default a free one) and `submissions_port` (TLS; None:
+        not served): Postfix's submission services, as the README adds them.
+        `certfile`/`keyfile`: their certificate and IMAP's; by default a self-signed one.
+        `submission_milters`: milters after the From: check (a DKIM signer)."""
         self.dir = Path(directory).resolve()  # Postfix's -c needs an absolute path
         self.database = database
         self.smtp_port = smtp_port
@@ -190,10 +268,18 @@ class PrivateMailServer:
         self.policy: PolicyServer | None = None
         self.limits = Limits(database, auth_failures, auth_wait, auth_ip_failures)
         self.trial_auth = trial_auth
+        self.submission_port = submission_port or _free_loopback_port()
+        self.submissions_port = submissions_port
+        self.certfile = certfile
+        self.keyfile = keyfile
+        self.submission_milters = submission_milters
+        self.sender_check: SenderCheckServer | None = None
         self.purging: threading.Thread | None = None
         self.stop_purging = threading.Event()
         self.postfix_started = False
         self.dovecot_started = False
+        self.milter_port = _free_loopback_port()
+        self.opendkim_pid: int | None = None
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -218,6 +304,10 @@ class PrivateMailServer:
     def log_dir(self) -> Path:
         return self.dir / "log"
 
+    @property
+    def dkim_dir(self) -> Path:
+        return self.dir / "opendkim"
+
     def layout(self) -> config.Layout:
         run = self.dir / "run"
         return config.Layout(
@@ -232,10 +322,27 @@ class PrivateMailServer:
             vmail_uid=pwd.getpwnam(VMAIL).pw_uid,
             postfix_reads_sqlite=self.postfix_reads_sqlite,
             postmaster=self.postmaster,
+            sasl_for_postfix=f"{run}/adminpanel-auth",
+            sasl_listener="adminpanel-auth",
+            submission_milters=self.submission_milters,
+            submission_service=f"127.0.0.1:{self.submission_port}",
+            submissions_service=(
+                f"127.0.0.1:{self.submissions_port}" if self.submissions_port else ""
+            ),
+            chroot=False,
+            certfile=self.certfile or str(self.dir / "tls" / "cert.pem"),
+            keyfile=self.keyfile or str(self.dir / "tls" / "key.pem"),
+            milter_port=self.milter_port,
+            dkim_tables=self.dkim_dir,
+            dkim_pid_file=self.dir / "run" / "opendkim.pid",
             app_password_pepper=settings.APP_PASSWORD_PEPPER,
         )
 
     # --- files -----------------------------------------------------------------------------
+
+    @property
+    def hostname(self) -> str:
+        return f"mx.{host_label(self.dir.name)}.test"
 
     def _main_cf(self, layout: config.Layout) -> str:
         name = host_label(self.dir.name)
@@ -247,7 +354,7 @@ class PrivateMailServer:
             "setgid_group": "postdrop",
             "maillog_file": self.log_dir / "postfix.log",
             "maillog_file_prefixes": self.dir,
-            "myhostname": f"mx.{name}.test",
+            "myhostname": self.hostname,
             "mydomain": f"{name}.test",
             "myorigin": "$myhostname",
             "mydestination": "",
@@ -304,6 +411,13 @@ class PrivateMailServer:
         for line in lines:
             self._run("postconf", "-c", str(self.postfix_dir), "-e", line)
 
+    def _add_services(self, generated: str) -> None:
+        """The README's master.cf step: `postconf -M -e` each generated service."""
+        for line in generated.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            self._run("postconf", "-c", str(self.postfix_dir), "-M", "-e", line)
+
     @staticmethod
     def _trial_auth() -> str:
         # Refused logins answer at once (no 2 s delay, no per-IP penalty): a trial, not the
@@ -324,7 +438,8 @@ log_path = {self.log_dir}/dovecot.log
 info_log_path = {self.log_dir}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+# TLS: the certificate is in the generated settings (below); IMAP offers STARTTLS.
+ssl_dh = </usr/share/dovecot/dh.pem
 disable_plaintext_auth = no
 auth_verbose = yes
 {self._trial_auth() if self.trial_auth else ""}service imap-login {{
@@ -353,12 +468,29 @@ auth_cache_size = {self.auth_cache_size}
             self.lookup = LookupServer(self.database.name)
         if self.policy is None:
             self.policy = PolicyServer(self.limits)
-        layout = replace(self.layout(), policy_address=self.policy.address)
+        if self.sender_check is None:
+            self.sender_check = SenderCheckServer(self.database)
+        layout = replace(
+            self.layout(),
+            policy_address=self.policy.address,
+            sender_check_address=self.sender_check.address,
+        )
         if self.lookup is not None:
             layout = replace(layout, lookup_address=self.lookup.address)
         self.dir.mkdir(mode=0o755, parents=True, exist_ok=True)
         self.dir.chmod(0o755)
+        if not self.certfile:
+            trial_certificate(self.dir / "tls", self.hostname)
         files = config.render(self.database, layout)
+        files["opendkim/opendkim.conf"] = (
+            dkim.opendkim_conf(
+                layout.dkim_tables,
+                port=layout.milter_port,
+                pid_file=layout.dkim_pid_file,
+                under_tmp=True,
+            ),
+            config.PUBLIC,
+        )
         config.write(files, self.dir)
         self.log_dir.mkdir(mode=0o755, exist_ok=True)
         if self.stock_main_cf is None:
@@ -366,6 +498,7 @@ auth_cache_size = {self.auth_cache_size}
         else:
             self._apply_to_stock_main_cf(files["postfix/main.cf"][0])
         (self.postfix_dir / "master.cf").write_text(_master_cf(self.smtp_port, self.outgoing_port))
+        self._add_services(files["postfix/master.cf"][0])
         self.dovecot_conf.write_text(self._dovecot_conf())
         # Postfix daemons (user postfix) read the pgsql: files; they hold a password.
         postfix_gid = grp.getgrnam("postfix").gr_gid
@@ -425,7 +558,7 @@ auth_cache_size = {self.auth_cache_size}
             raise MailServerError(
                 "Not installed: " + ", ".join(missing) + ". Install Debian's postfix "
                 "postfix-pgsql postfix-sqlite dovecot-imapd dovecot-lmtpd dovecot-pgsql "
-                "dovecot-sqlite dovecot-sieve (see README: Connect your mail server)."
+                "dovecot-sqlite dovecot-sieve opendkim (see README: Connect your mail server)."
             )
         self._check_ports()
         try:
@@ -434,11 +567,15 @@ auth_cache_size = {self.auth_cache_size}
                 self.lookup.start()
             if self.policy is not None and not self.policy.serving:
                 self.policy.start()
+            if self.sender_check is not None and not self.sender_check.serving:
+                self.sender_check.start()
             self._run("dovecot", "-c", str(self.dovecot_conf))
             self.dovecot_started = True
+            self._start_opendkim()
             self._run("postfix", "-c", str(self.postfix_dir), "start")
             self.postfix_started = True
             self._wait_for(self.smtp_port, b"220 ")
+            self._wait_for(self.submission_port, b"220 ")
             self._wait_for(self.imap_port, b"* OK")
             self._start_purging()
         except BaseException:
@@ -456,31 +593,102 @@ auth_cache_size = {self.auth_cache_size}
                 try:
                     purge.purge_due(self.database, self.mail_root)
                     sessions.end_requested(self.database, self.doveadm)
+                    self.sync_dkim()
                 except (
                     purge.PurgeError,
                     sessions.EndSessionsError,
+                    dkim.DkimError,
                     OSError,
                     subprocess.SubprocessError,
                     sqlite3.Error,
                     psycopg.Error,
                 ) as error:
-                    with (self.log_dir / "purge.log").open("a") as log:
-                        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
+                    self._log_background_error(error)
 
         self.purging = threading.Thread(target=run, name="purge", daemon=True)
         self.purging.start()
 
+    def _log_background_error(self, error: Exception) -> None:
+        with (self.log_dir / "purge.log").open("a") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
+
+    # --- the DKIM signer (mailserver.dkim) -----------------------------------------------------
+
+    def sync_dkim(self) -> bool:
+        """OpenDKIM's tables from the panel's keys, as `mailserver-dkim` does on a mail host;
+        whether they changed (then OpenDKIM was told to reload)."""
+        layout = self.layout()
+        return dkim.sync(
+            purge.connect(self.database),
+            layout.dkim_tables,
+            settings.DKIM_ENCRYPTION_KEYS,
+            layout.dkim_pid_file,
+        )
+
+    def _start_opendkim(self) -> None:
+        """OpenDKIM from the generated opendkim.conf (it forks; its pid in run/opendkim.pid)."""
+        try:
+            self.sync_dkim()
+        except (dkim.DkimError, sqlite3.Error, psycopg.Error) as error:
+            # A database not migrated yet, keys it cannot read: OpenDKIM starts with no key (it
+            # refuses to start without its tables) and the sync every second tries again.
+            dkim.write_tables(dkim.tables([], [], self.dkim_dir), self.dkim_dir)
+            self._log_background_error(error)
+        self._run("opendkim", "-x", str(self.dkim_dir / "opendkim.conf"))
+        pid_file = self.layout().dkim_pid_file
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            if time.monotonic() > deadline:
+                raise MailServerError(f"opendkim wrote no pid file\n{self.log_tail()}")
+            time.sleep(0.05)
+        self.opendkim_pid = int(pid_file.read_text().split()[0])
+        self._wait_for_listener(self.milter_port)
+
+    def _stop_opendkim(self) -> None:
+        if self.opendkim_pid is None:
+            return
+        try:
+            os.kill(self.opendkim_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.opendkim_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.opendkim_pid = None
+
+    def _wait_for_listener(self, port: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise MailServerError(f"nothing listens on 127.0.0.1:{port}") from None
+                time.sleep(0.05)
+
     def _check_ports(self) -> None:
         """One clear line before anything starts, not Postfix's "fatal: bind" in its log."""
-        if len({self.smtp_port, self.imap_port, self.outgoing_port}) < 3:
+        ports = [self.smtp_port, self.imap_port, self.outgoing_port, self.submission_port]
+        ports += [self.submissions_port] if self.submissions_port else []
+        if len(set(ports)) < len(ports):
             raise MailServerError(
-                f"SMTP ({self.smtp_port}), IMAP ({self.imap_port}) and outgoing mail "
-                f"({self.outgoing_port}) each need a port of their own."
+                f"SMTP ({self.smtp_port}), IMAP ({self.imap_port}), submission "
+                f"({self.submission_port}), submissions ({self.submissions_port or 'off'}) "
+                f"and outgoing mail ({self.outgoing_port}) each need a port of their own."
             )
-        for port, role, option in [
+        listeners = [
             (self.smtp_port, "SMTP", "--smtp-port (make mailserver SMTP_PORT=…)"),
             (self.imap_port, "IMAP", "--imap-port (make mailserver IMAP_PORT=…)"),
-        ]:
+            (self.submission_port, "submission", "--submission-port"),
+        ]
+        if self.submissions_port:
+            listeners.append((self.submissions_port, "submissions", "--submissions-port"))
+        for port, role, option in listeners:
             line = cannot_listen("127.0.0.1", port, what=role, choose=option)
             if line:
                 raise MailServerError(line)
@@ -517,12 +725,16 @@ auth_cache_size = {self.auth_cache_size}
             except MailServerError as error:
                 errors.append(str(error))
             self.dovecot_started = False
+        self._stop_opendkim()
         if self.lookup is not None:
             self.lookup.stop()
             self.lookup = None
         if self.policy is not None:
             self.policy.stop()
             self.policy = None
+        if self.sender_check is not None:
+            self.sender_check.stop()
+            self.sender_check = None
         if errors:
             raise MailServerError("\n".join(errors))
 

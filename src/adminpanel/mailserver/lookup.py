@@ -63,6 +63,9 @@ QUERIES = {
         "JOIN mailserver_mailboxes m ON m.domain = ad.target_domain "
         "WHERE m.local_part = ? AND ad.alias_domain = ? AND ad.active AND NOT m.active"
     ),
+    "sender-logins": (
+        "SELECT login FROM mailserver_sender_logins WHERE local_part = ? AND domain = ? AND active"
+    ),
 }
 # "postmaster=ADDRESS": the operator's address comes with the table's name (config.py).
 POSTMASTER = POSTMASTER_QUERY.format(address="?", local="?", domain="?")
@@ -71,7 +74,14 @@ ANY_MAILBOX = "SELECT 1 FROM mailserver_mailboxes WHERE local_part = ? AND domai
 # catch-all is looked up here, after the address proved to be neither an alias nor a mailbox.
 CATCH_ALL = "SELECT destination FROM mailserver_aliases WHERE address = ? AND active"
 # Looked up by (local part, domain).
-SPLIT = {"mailboxes", "mailbox-self", "inactive", "quota", "alias-domain-inactive"}
+SPLIT = {
+    "mailboxes",
+    "mailbox-self",
+    "inactive",
+    "quota",
+    "alias-domain-inactive",
+    "sender-logins",
+}
 ADDRESSES = {"aliases", "mailbox-self"}  # answers are addresses: a matched-off tag goes on them
 # Postfix never splits these local parts (split_addr(3)), whatever the delimiter.
 UNSPLIT = {"postmaster", "mailer-daemon", "double-bounce"}

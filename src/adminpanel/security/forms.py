@@ -1,4 +1,6 @@
-"""Security → Password, Profile and Policy."""
+"""Security → Password, Profile, Policy and API keys."""
+
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 
@@ -81,3 +83,53 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not admin:  # a Sub-Admin's list is set by the Admin
             del self.fields["allowed_ips"]
+
+
+class ApiKeyForm(forms.Form):
+    """Security → API keys → Create API key (SPEC §17). The service checks every rule."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="What will use it, e.g. “Billing”. The Logs name the key by it.",
+        error_messages={"required": "Give the key a name, e.g. the integration that uses it."},
+    )
+    subadmin = forms.ChoiceField(
+        label="API Sub-Admin",
+        help_text="The key acts as this Sub-Admin, with its permissions and allowed IPs. "
+        "Listed: active Sub-Admins with API access only.",
+        error_messages={"required": "Choose the API Sub-Admin the key acts as."},
+    )
+    allowed_ips = allowed_ips_field()
+    expires = forms.DateField(
+        label="Expires",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The key stops working at the end of this day (UTC). "
+        "Empty: it works until it is revoked.",
+        error_messages={"invalid": "Enter a date, e.g. 2027-01-31."},
+    )
+
+    def __init__(self, *args, subadmins, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subadmin"].choices = [("", "Choose…")] + [
+            (str(a.pk), a.username) for a in subadmins
+        ]
+        self.fields["allowed_ips"].help_text = (
+            "Optional: one IP address or CIDR range per line, IPv4 or IPv6. The key works only "
+            "from these and from the Sub-Admin's own allowed IPs. Empty: the Sub-Admin's alone."
+        )
+
+    def expires_at(self) -> datetime | None:
+        """The end of the chosen day, UTC (the first moment the key no longer works)."""
+        day = self.cleaned_data.get("expires")
+        if day is None:
+            return None
+        return datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=1)
+
+    def clean_expires(self) -> date | None:
+        day = self.cleaned_data.get("expires")
+        if day is not None and day >= date.max - timedelta(days=1):
+            raise forms.ValidationError("Choose an earlier day.")
+        return day

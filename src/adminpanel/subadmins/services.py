@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from adminpanel import audit
-from adminpanel.accounts import endings, web_sessions
+from adminpanel.accounts import endings
 from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import SECTIONS, Account, Level, username_validator
 from adminpanel.accounts.passwords import checked_new_password
@@ -208,7 +208,7 @@ def delete_subadmin(actor: Account, account: Account, *, request=None) -> None:
         raise Invalid("", "The Admin cannot be deleted.")
     with transaction.atomic():
         name = account.username
-        web_sessions.end_all_sessions(account, reason="deleted", actor=actor, request=request)
+        endings.end_before_deletion(account, actor=actor, request=request)
         account.delete()
         audit.record(AuditEvent.SUBADMIN_DELETED, actor=actor, request=request, subadmin=name)
 

@@ -4,7 +4,6 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from adminpanel import clock
-from adminpanel.accounts import tokens
 from adminpanel.api import services
 from adminpanel.api.routers import ANY, actor
 from adminpanel.api.schemas import HealthOut, LoginIn, MeOut, TokenOut, responses
@@ -28,15 +27,15 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
 
 @router.post("/auth/logout", response=responses({204: None}, *ANY))
 def logout(request: HttpRequest) -> Status:
-    """Revoke the bearer token of this request."""
-    tokens.revoke_token(request.auth, now=clock.now(), request=request)  # type: ignore[attr-defined]
+    """Revoke the bearer token of this request (an API key is refused: the Admin revokes keys)."""
+    services.log_out(request.auth, now=clock.now(), request=request)  # type: ignore[attr-defined]
     return Status(204, None)
 
 
 @router.get("/me", response=responses({200: MeOut}, *ANY))
 def me(request: HttpRequest) -> MeOut:
-    """The account of the token: its access and permissions."""
-    return MeOut.of(actor(request))
+    """The account of the token or API key: its access and permissions (and the key's)."""
+    return MeOut.of(actor(request), key=getattr(request, "api_key", None))
 
 
 @router.get("/health", auth=None, response=responses({200: HealthOut}, 400, 413))

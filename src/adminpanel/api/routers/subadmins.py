@@ -5,6 +5,7 @@ from ninja import Query, Router, Status
 
 from adminpanel import clock
 from adminpanel.accounts.models import Account
+from adminpanel.accounts.permissions import require_admin
 from adminpanel.api.routers import ANY, ITEM, actor, page
 from adminpanel.api.schemas import (
     PageQuery,
@@ -26,8 +27,10 @@ router = Router(tags=["subadmins"])
 
 def recent_actor(request: HttpRequest) -> Account:
     """The Admin, whose token must come from a login of the last 10 minutes (SPEC §12)."""
+    account = actor(request)
+    require_admin(account)  # first: a Sub-Admin (or an API key) is not told to log in again
     confirm.require_recent_login(request.auth.created_at, clock.now())  # type: ignore[attr-defined]
-    return actor(request)
+    return account
 
 
 def _out(account: Account) -> SubadminOut:

@@ -43,7 +43,7 @@ def person_field(related_name=None):
 class Migration(migrations.Migration):
     dependencies = [
         ("twofactor", "0004_webauthnkey_passkey"),
-        ("accounts", "0012_account_person_required"),
+        ("accounts", "0013_account_person_required"),
         ("people", "0001_initial"),
     ]
 

@@ -14,7 +14,7 @@ def give_each_account_a_person(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0010_name_failures"),
+        ("accounts", "0011_api_key"),
         ("people", "0001_initial"),
     ]
 

@@ -3,8 +3,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    # Apart from 0011: PostgreSQL alters no table whose rows changed in the same transaction.
-    dependencies = [("accounts", "0011_account_person")]
+    # Apart from 0012: PostgreSQL alters no table whose rows changed in the same transaction.
+    dependencies = [("accounts", "0012_account_person")]
 
     operations = [
         migrations.AlterField(

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("mail", "0008_app_passwords"), ("mailserver", "0013_mail_logins")]
-AFTER = [("mail", "0009_dkim_keys"), ("mailserver", "0014_dkim_keys_view")]
+AFTER = [("mail", "0009_dkim_keys"), ("mailserver", "0015_dkim_keys_view")]
 
 
 def migrate(targets):

@@ -40,10 +40,10 @@ mailserver: $(VENV)/.installed
 		$(if $(POSTMASTER),--postmaster $(POSTMASTER))
 
 # Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), nginx (the
-# reverse-proxy test), Postfix and Dovecot with their SQL drivers (tests/mailserver), when
-# missing; and the vmail user (uid 5000) that owns the maildirs.
+# reverse-proxy test), Postfix and Dovecot with their SQL drivers and OpenDKIM, the DKIM signer
+# (tests/mailserver), when missing; and the vmail user (uid 5000) that owns the maildirs.
 MAIL_PACKAGES := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-lmtpd \
-	dovecot-pgsql dovecot-sqlite dovecot-sieve
+	dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim
 system-packages:
 	@need=""; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \

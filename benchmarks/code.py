@@ -1,8 +1,13 @@
 """`code`: the code step alone (POST /login/verify with a valid code), on sessions whose
 password step is already done. Checks/s and p50/p99 at concurrency 1 and 8, and the same
-figures for a trivial endpoint of the same app, measured in the same run.
+figures for a trivial endpoint of the same app, measured in the same run. Then the server's
+CPU per request (its workers' user + system time from /proc, requests one after another) of
+the code step and of the trivial endpoint, and their ratio (target: at most 3).
 
-    .venv/bin/python -m benchmarks.code [--workers 2] [--runs 3] [--checks 2000] [--url URL]
+    .venv/bin/python -m benchmarks.code [--workers 2] [--runs 3] [--checks 2000]
+        [--cpu-checks 300] [--url URL]
+
+With --url the CPU figures are left out (they need the workers this command starts).
 """
 
 from __future__ import annotations
@@ -31,6 +36,24 @@ def measure_code_step(target: harness.Target, key: str, n: int, concurrency: int
     return harness.run_concurrently(tabs, concurrency, one)
 
 
+def code_step_cpu_ms(target: harness.Target, key: str, n: int) -> float:
+    """The workers' CPU per code step, code steps one after another."""
+    tabs = harness.pending_sessions(target, harness.seed_accounts(target, n, key))
+    totp = pyotp.TOTP(key)
+    return harness.cpu_per_request_ms(
+        target, tabs, lambda tab: expect(tab.post("/login/verify", {"challenge": totp.now()}), 302)
+    )
+
+
+def cpu_figures(target: harness.Target, key: str, args) -> dict:
+    if target.fleet is None or not args.cpu_checks:
+        return {}
+    harness.trivial_cpu_ms(target, 50)  # warm both workers' code paths first
+    trivial = harness.trivial_cpu_ms(target, args.cpu_checks)
+    code = code_step_cpu_ms(target, key, args.cpu_checks)
+    return {"cpu_trivial_ms": trivial, "cpu_code_ms": code, "cpu_ratio": code / trivial}
+
+
 def one_run(target: harness.Target, args) -> dict:
     key = pyotp.random_base32(32)
     trivial_1 = harness.measure_trivial(target, 300, 1)
@@ -38,6 +61,7 @@ def one_run(target: harness.Target, args) -> dict:
     code_1 = measure_code_step(target, key, args.checks_c1, 1)
     code_8 = measure_code_step(target, key, args.checks, 8)
     return {
+        **cpu_figures(target, key, args),
         "c1_checks_per_s": code_1.rate,
         "c1_p50_ms": code_1.p50_ms,
         "c1_p99_ms": code_1.p99_ms,
@@ -82,6 +106,15 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
                 fmt(m[f"c{c}_p99_ms"] / m[f"trivial_c{c}_p99_ms"], 2),
             ]
         )
+    if "cpu_ratio" in m:
+        rows.append(
+            [
+                "server CPU per request: code step / trivial",
+                f"{fmt(m['cpu_code_ms'], 2)} ms / {fmt(m['cpu_trivial_ms'], 2)} ms",
+                f"ratio {fmt(m['cpu_ratio'], 2)}",
+                "",
+            ]
+        )
     harness.print_table(
         f"code step (median of {len(runs)} runs) — {target.description}",
         ["", "per s", "p50 ms", "p99 ms"],
@@ -91,16 +124,23 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
         "c1_p50_ms<=5": m["c1_p50_ms"] <= 5,
         "c8_checks_per_s>=350": m["c8_checks_per_s"] >= 350,
     }
+    if "cpu_ratio" in m:
+        targets["cpu_code_to_trivial<=3"] = m["cpu_ratio"] <= 3
     ratios = {
         "c1_p50_to_trivial": round(m["c1_p50_ms"] / m["trivial_c1_p50_ms"], 3),
         "c8_rate_to_trivial": round(m["c8_checks_per_s"] / m["trivial_c8_per_s"], 3),
     }
+    if "cpu_ratio" in m:
+        ratios["cpu_code_to_trivial"] = round(m["cpu_ratio"], 3)
     harness.conclude("code", target, args, runs, ratios, targets)
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checks", type=int, default=2000, help="code steps at concurrency 8")
     parser.add_argument("--checks-c1", type=int, default=300, help="code steps at concurrency 1")
+    parser.add_argument(
+        "--cpu-checks", type=int, default=300, help="requests of each kind for the CPU figures"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         __doc__,
         _arguments,
         lambda target, args: lambda: one_run(target, args),
-        lambda r: f"c1 p50 {fmt(r['c1_p50_ms'], 2)} ms, c8 {fmt(r['c8_checks_per_s'])} checks/s",
+        lambda r: (
+            f"c1 p50 {fmt(r['c1_p50_ms'], 2)} ms, c8 {fmt(r['c8_checks_per_s'])} checks/s"
+            + (f", CPU ratio {fmt(r['cpu_ratio'], 2)}" if "cpu_ratio" in r else "")
+        ),
         report,
         argv,
     )

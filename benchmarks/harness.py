@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyotp
 
@@ -112,25 +113,30 @@ SEED = """
 import json
 from django.contrib.auth.hashers import make_password
 from adminpanel import clock, crypto
-from adminpanel.accounts.models import Account
+from adminpanel.accounts.models import PERSON_KIND, Account
+from adminpanel.people.models import Person
 from adminpanel.twofactor.models import CodeState, RecoveryCode, TotpDevice
 
 prefix, n, password, key = {prefix!r}, {n!r}, {password!r}, {key!r}
 password_hash = make_password(password)
 code_hash = make_password("0" * 16)
 encrypted_key = crypto.encrypt(key)
+people = Person.objects.bulk_create([Person(kind=PERSON_KIND) for _ in range(n)], batch_size=500)
 made = Account.objects.bulk_create(
-    [Account(username=f"{{prefix}}{{i}}", password=password_hash) for i in range(n)],
+    [
+        Account(username=f"{{prefix}}{{i}}", password=password_hash, person=p)
+        for i, p in enumerate(people)
+    ],
     batch_size=500,
 )
 now = clock.now()
 TotpDevice.objects.bulk_create(
-    [TotpDevice(account=a, encrypted_key=encrypted_key, created_at=now) for a in made],
+    [TotpDevice(person=p, encrypted_key=encrypted_key, created_at=now) for p in people],
     batch_size=500,
 )
-CodeState.objects.bulk_create([CodeState(account=a) for a in made], batch_size=500)
+CodeState.objects.bulk_create([CodeState(person=p) for p in people], batch_size=500)
 RecoveryCode.objects.bulk_create(
-    [RecoveryCode(account=a, code_hash=code_hash) for a in made for _ in range(10)],
+    [RecoveryCode(person=p, code_hash=code_hash) for p in people for _ in range(10)],
     batch_size=1000,
 )
 print(json.dumps([a.username for a in made]))
@@ -318,6 +324,38 @@ def measure_trivial(target: Target, n: int, concurrency: int) -> Measured:
         return time.perf_counter() - started
 
     return run_concurrently(list(range(n)), concurrency, one)
+
+
+def worker_cpu_seconds(target: Target) -> float:
+    """User + system CPU time so far of the server's workers (from /proc), summed."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in target.worker_pids():
+        # the fields after the command name (which may hold spaces): utime, stime are 14, 15
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def cpu_per_request_ms(target: Target, items: list, work: Callable[[object], object]) -> float:
+    """The workers' CPU per request (ms) for work(item) done one after another: the server's
+    own cost, whatever the driver and the database cost beside it on the same cores."""
+    pids = target.worker_pids()
+    before = worker_cpu_seconds(target)
+    for item in items:
+        work(item)
+    if target.worker_pids() != pids:
+        raise RuntimeError("a worker was replaced during the run")
+    return (worker_cpu_seconds(target) - before) * 1000 / len(items)
+
+
+def trivial_cpu_ms(target: Target, n: int) -> float:
+    """The workers' CPU per request of the trivial endpoint, one request after another."""
+    host, port = target.host_port
+    path = trivial_path(target)
+    return cpu_per_request_ms(
+        target, list(range(n)), lambda _: expect(Tab(host, port).get(path), 200)
+    )
 
 
 def totp(key: str) -> pyotp.TOTP:

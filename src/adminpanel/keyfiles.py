@@ -49,9 +49,10 @@ def secret_key(data_dir: Path) -> str:
     )
 
 
-def encryption_keys(data_dir: Path) -> list[str]:
-    raw = os.environ.get("ADMINPANEL_ENCRYPTION_KEYS") or read_or_create(
-        data_dir / "encryption_keys", lambda: Fernet.generate_key().decode()
+def encryption_keys(data_dir: Path, name: str = "encryption_keys") -> list[str]:
+    """Fernet keys, newest first: from ADMINPANEL_<NAME>, else the data dir's file `name`."""
+    raw = os.environ.get(f"ADMINPANEL_{name.upper()}") or read_or_create(
+        data_dir / name, lambda: Fernet.generate_key().decode()
     )
     return [k.strip() for k in raw.split(",") if k.strip()]
 

@@ -14,6 +14,9 @@ DATA_DIR = Path(os.environ.get("ADMINPANEL_DATA_DIR", "var")).resolve()
 
 SECRET_KEY = keyfiles.secret_key(DATA_DIR)
 ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR)
+# DKIM private keys have keys of their own: the mail host's signer must decrypt them, and must
+# not hold what decrypts every TOTP key (mail.dkim, mailserver.dkim).
+DKIM_ENCRYPTION_KEYS = keyfiles.encryption_keys(DATA_DIR, "dkim_encryption_keys")
 # Keys the digests of app passwords (mail.app_passwords) and goes into Dovecot's passdb file.
 APP_PASSWORD_PEPPER = keyfiles.app_password_pepper(DATA_DIR)
 TOTP_ISSUER = os.environ.get("ADMINPANEL_TOTP_ISSUER", "Admin Panel")
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "adminpanel.people",
     "adminpanel.accounts",
     "adminpanel.twofactor",
     "adminpanel.login",
@@ -71,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "adminpanel.middleware.SecurityHeadersMiddleware",
+    # Mail clients' autoconfiguration, under any autoconfig./autodiscover. name (mail.autoconfig).
+    "adminpanel.mail.autoconfig.AutoconfigMiddleware",
     "adminpanel.middleware.HostPrefixCookiesMiddleware",
     "adminpanel.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,6 +145,9 @@ DATABASES = {"default": _database(os.environ.get("ADMINPANEL_DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.Account"
+# The kinds of person who sign in (people.kinds): Person.kind -> what follows a change of its
+# second factor. A new kind of person adds its line here (README "A new kind of person").
+PERSON_KINDS = {"account": "adminpanel.accounts.person.AccountKind"}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
@@ -146,6 +155,8 @@ LOGIN_REDIRECT_URL = "/"
 PASSWORD_HASHERS = ["adminpanel.accounts.hashers.Argon2idHasher"]
 # OWASP's floor for Argon2id; Django's default of 100 MiB per hash turns a burst of logins
 # into a memory hazard.
+# The mail host's name, as mail clients and DNS records name it (SPEC §15).
+MAIL_HOST = os.environ.get("ADMINPANEL_MAIL_HOST", "").strip().rstrip(".").lower() or "localhost"
 # A deleted mailbox's mail is kept this many days before the purge (SPEC §16).
 MAIL_RETENTION_DAYS = int(os.environ.get("ADMINPANEL_MAIL_RETENTION_DAYS", "30"))
 

@@ -4,6 +4,7 @@ from adminpanel.api.main import api
 from adminpanel.login import views as login
 from adminpanel.logs import views as logs
 from adminpanel.mail import deleted_views as deleted_mail
+from adminpanel.mail import dns_views
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
 from adminpanel.security import api_key_views as api_keys
@@ -80,6 +81,13 @@ urlpatterns = [
     path("users/deleted/<int:pk>/purge", deleted_mail.purge_view, name="users-purge"),
 ]
 urlpatterns += [
+    path("domains/<int:pk>/dns", dns_views.records_view, name="domain-dns"),
+    path("domains/<int:pk>/dkim/rotate", dns_views.rotate_view, name="domain-dkim-rotate"),
+    path(
+        "domains/<int:pk>/dkim/remove-old-key",
+        dns_views.remove_old_key_view,
+        name="domain-dkim-remove-old-key",
+    ),
     path("domains/alias-domains/add", mail.add_alias_domain_view, name="alias-domain-add"),
     path(
         "domains/alias-domains/<int:pk>/delete",

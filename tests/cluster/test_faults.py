@@ -136,9 +136,9 @@ from adminpanel.twofactor.models import PendingSetup, RecoveryCode, TotpDevice
 
 broken = []
 for account in Account.objects.all():
-    device = TotpDevice.objects.filter(account=account).exists()
-    codes = RecoveryCode.objects.filter(account=account).count()
-    pending = PendingSetup.objects.filter(account=account).exists()
+    device = TotpDevice.objects.filter(person=account.person).exists()
+    codes = RecoveryCode.objects.filter(person=account.person).count()
+    pending = PendingSetup.objects.filter(person=account.person).exists()
     if device and (pending or codes != 10):
         broken.append([account.username, device, codes, pending])
     if not device and codes:

@@ -76,7 +76,7 @@ def test_of_10_sessions_sending_the_same_recovery_code_at_once_exactly_one_logs_
     assert sum(tab.logged_in() for tab in tabs) == 1
     used = pg.execute(
         "SELECT count(*) FROM twofactor_recoverycode r JOIN accounts_account a "
-        "ON a.id = r.account_id WHERE a.username = %s AND r.used_at IS NOT NULL",
+        "ON a.person_id = r.person_id WHERE a.username = %s AND r.used_at IS NOT NULL",
         [account["username"]],
     ).fetchone()[0]
     logged = pg.execute(

@@ -152,6 +152,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         "ADMINPANEL_ADMIN_USERNAME": ADMIN_USERNAME,
         "ADMINPANEL_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "ADMINPANEL_TOTP_ISSUER": "Admin Panel",
+        "ADMINPANEL_MAIL_HOST": "mail.example.net",  # what the DNS records point at
         "PYTHONUNBUFFERED": "1",
     }
     # Its own SQLite database in its own data dir, whatever the caller's environment says.

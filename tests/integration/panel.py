@@ -44,7 +44,7 @@ def session_id(client: Client) -> str | None:
 
 
 def failures(account: Account) -> int:
-    state = CodeState.objects.filter(account=account).first()
+    state = CodeState.objects.filter(person=account.person).first()
     return state.failures if state is not None else 0
 
 

@@ -95,9 +95,17 @@ def test_rows_recorded_before_say_whom_they_are_about():
         Account = apps.get_model("accounts", "Account")
         Event = apps.get_model("audit", "Event")
         Notice = apps.get_model("notices", "Notice")
+        Person = apps.get_model("people", "Person")  # a historical Account makes none itself
         now = panel_clock.now()
-        alice = Account.objects.create(username="alice", password="!", created_at=now)
-        bob = Account.objects.create(username="bob", password="!", created_at=now)
+        alice, bob = (
+            Account.objects.create(
+                username=name,
+                password="!",
+                created_at=now,
+                person=Person.objects.create(kind="account"),
+            )
+            for name in ("alice", "bob")
+        )
         notice = Notice.objects.create(account=bob, to="bob@example.com", event="2fa_reset")
         rows = {
             "own": Event.objects.create(event="2fa_enabled", actor=alice, at=now),

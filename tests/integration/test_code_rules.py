@@ -45,7 +45,7 @@ def fail(tfa, times: int = 1) -> Refused:
 
 
 def retry_at(tfa):
-    return CodeState.objects.get(account=tfa.account).retry_at
+    return CodeState.objects.get(person=tfa.account.person).retry_at
 
 
 # --- which steps are accepted ----------------------------------------------------------------
@@ -347,7 +347,7 @@ def test_the_reset_service_clears_the_failures_and_the_device(alice_2fa, make_ac
     lock_out(alice_2fa)
     twofactor.reset(alice_2fa.account, actor=admin)
     assert failures(alice_2fa.account) == 0
-    assert CodeState.objects.get(account=alice_2fa.account).retry_at is None
+    assert CodeState.objects.get(person=alice_2fa.account.person).retry_at is None
     assert not interface.is_enabled(alice_2fa.account)
     assert interface.recovery_codes_left(alice_2fa.account) == 0
     assert Event.objects.get(event="2fa_reset").details["account"] == "alice"

@@ -273,7 +273,7 @@ def test_replacing_and_removing_the_app_are_mailed(alice_2fa, inbox, clock):
     setup = twofactor.start_setup(alice, now=clock(), replace=True)
     new_code = pyotp.TOTP(twofactor.setup_key(setup)).at(clock())
     twofactor.replace_app(alice, setup.pk, new_code, now=clock())
-    WebAuthnKey.objects.create(account=alice, name="k", credential_id="c", public_key=b"k")
+    WebAuthnKey.objects.create(person=alice.person, name="k", credential_id="c", public_key=b"k")
     twofactor.remove_app(alice)
     deliver()
     assert subjects(inbox) == [

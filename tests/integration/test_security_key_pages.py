@@ -49,7 +49,9 @@ def challenge_input(page: str) -> str:
 
 
 def code_hashes(account) -> set[str]:
-    return set(RecoveryCode.objects.filter(account=account).values_list("code_hash", flat=True))
+    return set(
+        RecoveryCode.objects.filter(person=account.person).values_list("code_hash", flat=True)
+    )
 
 
 # --- Alice with an app, keys, or both ----------------------------------------------------------
@@ -407,3 +409,11 @@ def test_no_answer_at_all_says_keys_need_javascript(alice_keys_only):
     browser = alice_keys_only.browser
     response = browser.post("/security/2fa/recovery-codes/key", {"credential": ""})
     assert "Security keys need JavaScript" in text(browser.get(response.url))
+
+
+@pytest.mark.django_db
+def test_a_host_name_not_ours_gets_the_bad_request_page_not_an_error(client):
+    # The 400 page's template context asks where keys work: it must not ask the bad Host again.
+    response = client.get("/login", HTTP_HOST="not-ours.example")
+    assert response.status_code == 400
+    assert b"Bad request" in response.content

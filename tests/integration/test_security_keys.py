@@ -61,7 +61,7 @@ def test_adding_the_first_key_enables_2fa_and_shows_10_recovery_codes(logged_in,
     assert "Security key “YubiKey 5” added." in page
     assert "Two-factor authentication is enabled." in page
     assert len(RECOVERY_CODE.findall(response.content.decode())) == 10
-    assert RecoveryCode.objects.filter(account=alice).count() == 10
+    assert RecoveryCode.objects.filter(person=alice.person).count() == 10
     assert [e.details["name"] for e in Event.objects.filter(event="webauthn_key_added")] == [
         "YubiKey 5"
     ]
@@ -69,11 +69,15 @@ def test_adding_the_first_key_enables_2fa_and_shows_10_recovery_codes(logged_in,
 
 
 def test_a_second_key_issues_no_new_recovery_codes(logged_in, alice_key, alice):
-    before = set(RecoveryCode.objects.filter(account=alice).values_list("code_hash", flat=True))
+    before = set(
+        RecoveryCode.objects.filter(person=alice.person).values_list("code_hash", flat=True)
+    )
     response = add_key(logged_in, SoftKey(ORIGIN), "Backup key")
     assert response.status_code == 302
     assert "Security key “Backup key” added." in text(logged_in.get("/security/2fa"))
-    after = set(RecoveryCode.objects.filter(account=alice).values_list("code_hash", flat=True))
+    after = set(
+        RecoveryCode.objects.filter(person=alice.person).values_list("code_hash", flat=True)
+    )
     assert before == after
 
 
@@ -100,7 +104,7 @@ def test_a_key_already_registered_is_refused(logged_in, alice_key, alice):
     )
     assert response.status_code == 302
     assert "This security key is already registered." in text(logged_in.get("/security/2fa"))
-    assert WebAuthnKey.objects.filter(account=alice).count() == 1
+    assert WebAuthnKey.objects.filter(person=alice.person).count() == 1
 
 
 # --- logging in with a key ------------------------------------------------------------------
@@ -130,7 +134,7 @@ def test_password_and_key_log_in(pending, alice_key):
 
 def test_the_list_shows_when_a_key_was_last_used(pending, alice_key, alice):
     use_key(pending, alice_key.get(options(pending, "login")))
-    assert WebAuthnKey.objects.get(account=alice).last_used_at is not None
+    assert WebAuthnKey.objects.get(person=alice.person).last_used_at is not None
     assert "Never" not in text(pending.get("/security/2fa"))
 
 
@@ -313,24 +317,24 @@ def test_key_failures_count_in_the_same_throttle_as_codes(pending, alice_key, al
 
 def test_removing_one_of_two_keys(logged_in, alice_key, alice):
     add_key(logged_in, SoftKey(ORIGIN), "Backup key")
-    first = WebAuthnKey.objects.filter(account=alice).first()
+    first = WebAuthnKey.objects.filter(person=alice.person).first()
     page = text(logged_in.get(f"/security/2fa/keys/{first.pk}/remove"))
     assert "Remove the security key <strong>YubiKey 5</strong>?" in page
     response = logged_in.post(f"/security/2fa/keys/{first.pk}/remove")
     assert response.url == "/security/2fa"
     assert "Security key “YubiKey 5” removed." in text(logged_in.get("/security/2fa"))
-    assert [k.name for k in WebAuthnKey.objects.filter(account=alice)] == ["Backup key"]
+    assert [k.name for k in WebAuthnKey.objects.filter(person=alice.person)] == ["Backup key"]
     assert Event.objects.filter(event="webauthn_key_removed").count() == 1
 
 
 def test_removing_the_last_key_is_disabling_2fa(logged_in, alice_key, alice):
-    only = WebAuthnKey.objects.get(account=alice)
+    only = WebAuthnKey.objects.get(person=alice.person)
     response = logged_in.post(f"/security/2fa/keys/{only.pk}/remove")
     assert response.url == "/security/2fa/disable"
     page = text(logged_in.get(response.url))
     assert "This is your last second factor" in page
     assert ">Use security key</button>" in page.replace("</svg>", "")
-    assert WebAuthnKey.objects.filter(account=alice).count() == 1
+    assert WebAuthnKey.objects.filter(person=alice.person).count() == 1
 
 
 def test_disabling_with_a_key_removes_every_factor(logged_in, alice_key, alice):
@@ -340,19 +344,19 @@ def test_disabling_with_a_key_removes_every_factor(logged_in, alice_key, alice):
     page = text(logged_in.get("/security/2fa"))
     assert "Two-factor authentication is disabled." in page
     assert "You can now delete the entry from your 2FA app." in page
-    assert not WebAuthnKey.objects.filter(account=alice).exists()
-    assert not RecoveryCode.objects.filter(account=alice).exists()
+    assert not WebAuthnKey.objects.filter(person=alice.person).exists()
+    assert not RecoveryCode.objects.filter(person=alice.person).exists()
 
 
 def test_disabling_with_a_recovery_code_removes_the_keys(logged_in, key, alice):
     codes = RECOVERY_CODE.findall(add_key(logged_in, key).content.decode())
     logged_in.post("/security/2fa/disable", {"challenge": codes[0]})
-    assert not WebAuthnKey.objects.filter(account=alice).exists()
+    assert not WebAuthnKey.objects.filter(person=alice.person).exists()
 
 
 def test_reset_2fa_removes_the_keys(alice_key, alice):
     twofactor.reset(alice, actor_name="operator")
-    assert not WebAuthnKey.objects.filter(account=alice).exists()
+    assert not WebAuthnKey.objects.filter(person=alice.person).exists()
 
 
 # --- bad input: a clear message, nothing stored, never a 500 ---------------------------------
@@ -551,7 +555,7 @@ def test_a_subadmin_who_must_have_2fa_can_add_a_key(clock):
     assert dave.get("/domains").status_code == 302  # the gate: only Security → 2FA
     codes = RECOVERY_CODE.findall(add_key(dave, SoftKey(ORIGIN)).content.decode())
     assert len(codes) == 10
-    assert WebAuthnKey.objects.filter(account__username="dave").count() == 1
+    assert WebAuthnKey.objects.filter(person__account__username="dave").count() == 1
 
 
 def test_confirm_access_accepts_a_key(logged_in, alice_key, clock):

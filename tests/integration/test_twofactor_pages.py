@@ -159,8 +159,8 @@ def test_the_key_is_never_shown_after_setup(logged_in, clock):
 
 def test_nothing_about_the_account_changes_until_the_code_verifies(logged_in, alice):
     begin_setup(logged_in)
-    assert not TotpDevice.objects.filter(account=alice).exists()
-    assert not RecoveryCode.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
+    assert not RecoveryCode.objects.filter(person=alice.person).exists()
     assert not interface.is_enabled(alice)
     assert DISABLED in text(logged_in.get("/security/2fa"))
     assert log_in(Client()).url == "/"  # the password alone still logs in
@@ -172,7 +172,7 @@ def test_a_wrong_code_says_so_and_keeps_the_setup(logged_in, alice, clock):
     assert "Invalid code." in page
     assert SETUP_ID.search(page).group(1) == setup
     assert MANUAL_KEY.search(page).group(1).replace(" ", "") == key
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
     assert ENABLED in text(save_setup(logged_in, setup, code_for(key, clock)))
 
 
@@ -193,7 +193,7 @@ def test_a_setup_expires_after_10_minutes(logged_in, alice, clock):
     page = text(save_setup(logged_in, setup, code_for(key, clock)))
     assert "This setup has expired" in page
     assert ">Get a new QR code</button>" in page
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
 
 
 def test_a_setup_still_works_just_before_10_minutes(logged_in, clock):
@@ -221,8 +221,8 @@ def test_a_second_setup_replaces_the_first(logged_in, alice, clock):
     assert first_setup != second_setup and first_key != second_key
     page = text(save_setup(logged_in, first_setup, code_for(first_key, clock)))
     assert "replaced by a newer setup" in page
-    assert not TotpDevice.objects.filter(account=alice).exists()
-    assert PendingSetup.objects.filter(account=alice).count() == 1
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
+    assert PendingSetup.objects.filter(person=alice.person).count() == 1
     assert ENABLED in text(save_setup(logged_in, second_setup, code_for(second_key, clock)))
 
 
@@ -230,7 +230,7 @@ def test_the_first_setups_code_does_not_confirm_the_second(logged_in, alice, clo
     _, first_key, _ = begin_setup(logged_in)
     _, _, second_setup = begin_setup(logged_in)
     assert "Invalid code." in text(save_setup(logged_in, second_setup, code_for(first_key, clock)))
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
 
 
 def test_after_enabling_the_login_asks_for_a_code(logged_in, clock):
@@ -262,7 +262,7 @@ def test_a_current_code_disables_2fa(logged_in_2fa, alice_2fa):
     assert DISABLED in page
     assert "You can now delete the entry from your 2FA app." in page
     assert not interface.is_enabled(alice_2fa.account)
-    assert not RecoveryCode.objects.filter(account=alice_2fa.account).exists()
+    assert not RecoveryCode.objects.filter(person=alice_2fa.account.person).exists()
     assert log_in(Client()).url == "/"
 
 
@@ -277,7 +277,7 @@ def test_a_wrong_code_leaves_2fa_on(logged_in_2fa, alice_2fa):
     response = logged_in_2fa.post("/security/2fa/disable", {"challenge": alice_2fa.wrong_code()})
     assert "Invalid code." in text(response)
     assert interface.is_enabled(alice_2fa.account)
-    assert RecoveryCode.objects.filter(account=alice_2fa.account).count() == 10
+    assert RecoveryCode.objects.filter(person=alice_2fa.account.person).count() == 10
 
 
 # --- recovery codes ---------------------------------------------------------------------------
@@ -365,8 +365,8 @@ def test_bad_input_in_the_setup_challenge_gets_a_clear_message(logged_in, alice)
         response = save_setup(logged_in, setup, value)
         assert response.status_code == 200, name
         assert MALFORMED in text(response), name
-    assert not TotpDevice.objects.filter(account=alice).exists()
-    assert PendingSetup.objects.filter(account=alice, pk=setup).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
+    assert PendingSetup.objects.filter(person=alice.person, pk=setup).exists()
 
 
 def test_bad_input_in_the_disable_challenge_gets_a_clear_message(logged_in_2fa, alice_2fa):
@@ -403,7 +403,7 @@ def test_bad_input_in_select_status_gets_a_clear_message(logged_in, alice, value
     response = logged_in.post("/security/2fa", {"status": value})
     assert response.status_code == 400
     assert "Choose Enabled or Disabled." in text(response)
-    assert not PendingSetup.objects.filter(account=alice).exists()
+    assert not PendingSetup.objects.filter(person=alice.person).exists()
 
 
 def test_an_empty_status_form_gets_a_clear_message(logged_in):
@@ -420,7 +420,7 @@ def test_an_empty_challenge_form_gets_a_clear_message(logged_in_2fa, url):
 def test_an_empty_setup_form_gets_a_clear_message(logged_in, alice):
     begin_setup(logged_in)
     assert MALFORMED in text(logged_in.post("/security/2fa/setup", {}))
-    assert PendingSetup.objects.filter(account=alice).exists()
+    assert PendingSetup.objects.filter(person=alice.person).exists()
 
 
 @pytest.mark.parametrize(
@@ -441,7 +441,7 @@ def test_a_bad_setup_id_gets_a_clear_message_and_keeps_the_setup(
     response = save_setup(logged_in, value, code_for(key, clock))
     assert response.status_code == 200
     assert message in text(response)
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
     assert ENABLED in text(save_setup(logged_in, setup, code_for(key, clock)))
 
 
@@ -450,18 +450,18 @@ def test_a_setup_form_without_a_pending_setup_says_to_start_again(logged_in, ali
         "/security/2fa/setup", {"setup": "1", "challenge": "123456"}, follow=True
     )
     assert "Start again." in text(response)
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
 
 
 def test_a_stale_setup_form_after_enabling_changes_nothing(logged_in, alice, clock):
     _, key, setup = begin_setup(logged_in)
     save_setup(logged_in, setup, code_for(key, clock))
-    device = TotpDevice.objects.get(account=alice)
+    device = TotpDevice.objects.get(person=alice.person)
     clock.advance(seconds=30)
     response = save_setup(logged_in, setup, code_for(key, clock))
     assert response.status_code == 302 and response.url == "/security/2fa"
-    assert TotpDevice.objects.get(account=alice).pk == device.pk
-    assert RecoveryCode.objects.filter(account=alice).count() == 10
+    assert TotpDevice.objects.get(person=alice.person).pk == device.pk
+    assert RecoveryCode.objects.filter(person=alice.person).count() == 10
 
 
 ONE_MEGABYTE = "1" * (1024 * 1024)
@@ -507,7 +507,7 @@ def test_a_megabyte_of_text_in_the_setup_form_is_a_bad_request(logged_in, alice)
     _, _, setup = begin_setup(logged_in)
     response = save_setup(logged_in, setup, ONE_MEGABYTE)
     assert response.status_code == 400
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
 
 
 def csrf_client(tfa=None) -> Client:
@@ -528,7 +528,7 @@ def test_the_enable_forms_are_refused_without_a_csrf_token(alice, url, data):
     response = csrf_client().post(url, data)
     assert response.status_code == 403
     assert "This form has expired" in text(response)
-    assert not PendingSetup.objects.filter(account=alice).exists()
+    assert not PendingSetup.objects.filter(person=alice.person).exists()
 
 
 @pytest.mark.parametrize("url", ["/security/2fa/disable", "/security/2fa/recovery-codes"])
@@ -551,7 +551,7 @@ def test_the_setup_form_is_refused_without_a_csrf_token(alice, clock):
     key, setup = MANUAL_KEY.search(page).group(1).replace(" ", ""), SETUP_ID.search(page).group(1)
     response = save_setup(client, setup, code_for(key, clock))
     assert response.status_code == 403
-    assert not TotpDevice.objects.filter(account=alice).exists()
+    assert not TotpDevice.objects.filter(person=alice.person).exists()
     token = csrf_token(client, "/security/2fa/setup")
     response = client.post(
         "/security/2fa/setup",
@@ -602,7 +602,9 @@ def test_replace_swaps_the_key_at_the_new_apps_first_code_and_keeps_recovery_cod
     with pytest.raises(Refused, match="Invalid code."):  # the lost phone's codes are dead
         twofactor.verify_code(alice_2fa.account, alice_2fa.code(), now=clock())
     assert twofactor.verify_code(alice_2fa.account, code_for(new_key, clock), now=clock())
-    assert recovery.left(alice_2fa.account) == 10 and TotpDevice.objects.count() == 1
+    assert (
+        interface.recovery_codes_left(alice_2fa.account) == 10 and TotpDevice.objects.count() == 1
+    )
     assert Event.objects.filter(event="2fa_app_replaced", actor_name="alice").count() == 1
 
 
@@ -619,7 +621,7 @@ def test_after_a_recovery_code_sign_in_home_leads_to_replace_and_the_lost_phone_
     thief = Client()
     log_in(thief)
     assert "Invalid code." in text(verify(thief, alice_2fa.code()))
-    assert recovery.left(alice_2fa.account) == 9
+    assert interface.recovery_codes_left(alice_2fa.account) == 9
 
 
 def test_replace_and_remove_ask_to_confirm_access(logged_in_2fa, clock):
@@ -645,7 +647,7 @@ def test_remove_takes_the_app_where_a_key_remains_and_keeps_2fa_on(logged_in_2fa
     assert "Two-factor authentication stays on" in confirmation
     assert logged_in_2fa.post("/security/2fa/app/remove").url == "/security/2fa"
     assert interface.methods(alice_2fa.account) == ["key"]
-    assert recovery.left(alice_2fa.account) == 10
+    assert interface.recovery_codes_left(alice_2fa.account) == 10
     assert "removes your security key and all recovery codes" in text(
         logged_in_2fa.get("/security/2fa")
     )

@@ -247,7 +247,9 @@ def test_the_readmes_submission_and_tls_steps_fit_debians_postfix_and_dovecot(
         str(certfile),
     ]
     assert postconf("-h", "smtpd_sasl_auth_enable").strip() == "no"  # not on port 25
-    assert postconf("-h", "adminpanel_submission_milters").strip() == "inet:127.0.0.1:7523"
+    assert postconf("-h", "adminpanel_submission_milters").strip() == (
+        "inet:127.0.0.1:7523, inet:127.0.0.1:8891"
+    )
 
     with (dovecot / "local.conf").open("a") as local:
         local.write(f"!include {out / 'dovecot' / 'adminpanel.conf'}\n")

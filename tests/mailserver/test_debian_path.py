@@ -3,10 +3,8 @@ Debian's stock main.cf (the package's main.cf.debian plus what its postinst writ
 Site"), with the generated settings applied line by line with `postconf -e`, as step 3 says.
 The client speaks as an outside sender (XCLIENT), since loopback is in Debian's mynetworks."""
 
-import re
 import shutil
 import smtplib
-import socket
 import tempfile
 from pathlib import Path
 
@@ -16,10 +14,9 @@ from django.db import connection
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
+from tests.mailserver.debian import debian_stock_main_cf
 from tests.mailserver.mail import SENDER, message, submission, submit, unique_subject, wait_until
 
-PACKAGED_MAIN_CF = Path("/usr/share/postfix/main.cf.debian")
-POSTINST = Path("/var/lib/dpkg/info/postfix.postinst")
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 OPERATORS_OWN = (
@@ -28,31 +25,6 @@ OPERATORS_OWN = (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def debian_stock_main_cf() -> str:
-    """/etc/postfix/main.cf as Debian 12's postfix package writes it for "Internet Site"."""
-    if not PACKAGED_MAIN_CF.is_file() or not POSTINST.is_file():
-        pytest.skip("Debian's postfix package is not installed")
-    # The relay rule comes from the installed package's postinst itself, so this test follows
-    # the package rather than a copy of it.
-    relay = re.search(r'postconf -e "(smtpd_relay_restrictions=[^"]*)"', POSTINST.read_text())
-    assert relay, "postfix.postinst no longer sets smtpd_relay_restrictions"
-    hostname = socket.gethostname()
-    postinst = [
-        relay.group(1),
-        f"myhostname={hostname}",
-        "alias_maps=hash:/etc/aliases",
-        "alias_database=hash:/etc/aliases",
-        f"mydestination=$myhostname, {hostname}, localhost.localdomain, , localhost",
-        "relayhost=",
-        "mynetworks=127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128",
-        "mailbox_size_limit=0",
-        "recipient_delimiter=+",
-        "inet_interfaces=all",
-        "inet_protocols=all",
-    ]
-    return PACKAGED_MAIN_CF.read_text() + "".join(line + "\n" for line in postinst)
 
 
 @pytest.fixture(scope="module")

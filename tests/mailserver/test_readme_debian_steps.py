@@ -173,7 +173,7 @@ def test_the_debian_steps_run_twice_keep_the_operators_restrictions_and_start_th
     # Between the runs the operator appends a DKIM signer to the submission milters, after an
     # address the panel no longer uses there (the From: check's old port, now the end-of-data
     # policy's): the second run keeps the signer and drops the stale address.
-    signer = "inet:127.0.0.1:8891"
+    signer = "inet:127.0.0.1:8893"
     subprocess.run(
         [program("postconf"), "-c", str(sandbox / "etc/postfix"), "-e",
          f"adminpanel_submission_milters = inet:127.0.0.1:{ports['postfix-policy-listen']}, "
@@ -194,7 +194,9 @@ def test_the_debian_steps_run_twice_keep_the_operators_restrictions_and_start_th
     assert end_of_data.count(f"inet:127.0.0.1:{ports['postfix-policy-listen']}") == 1
     # Submission: its services once, their milters the From: check on its own port, TLS.
     milters = postconf(sandbox, "adminpanel_submission_milters")
-    assert milters == f"inet:127.0.0.1:{ports['sender-check-listen']}, {signer}", milters
+    assert milters == (
+        f"inet:127.0.0.1:{ports['sender-check-listen']}, inet:127.0.0.1:8891, {signer}"
+    ), milters
     assert postconf(sandbox, "smtpd_tls_cert_file") == str(sandbox / "tls/cert.pem")
     master_cf = (sandbox / "etc/postfix/master.cf").read_text()
     for service in ["submission", "submissions"]:

@@ -5,10 +5,12 @@ every request of a web session ask it.
 """
 
 import ipaddress
+from collections.abc import Callable
 
 from adminpanel.accounts.models import Account
 from adminpanel.errors import Invalid, Refused
 from adminpanel.net import ip_allowed
+from adminpanel.people.models import Person
 
 API_ONLY = "This account can only be used with the API."
 IP_NOT_ALLOWED = "Logins to this account are not allowed from your IP address."
@@ -81,3 +83,18 @@ def normalize_allowed_ips(raw: object) -> list[str]:
     if len(cleaned) > MAX_ALLOWED_IPS:
         raise Invalid("allowed_ips", f"Enter at most {MAX_ALLOWED_IPS} addresses or ranges.")
     return cleaned
+
+
+def passkey_admission(ip: str) -> Callable[[Person], tuple[Account | None, Refused | None]]:
+    """For a passkey sign-in at the web login (twofactor's `admit`): the account a key's person
+    is, if any, and why it may not sign in from `ip` (an inactive one reads as an unknown key)."""
+
+    def admit(person: Person) -> tuple[Account | None, Refused | None]:
+        account = Account.objects.filter(person=person).first()
+        if account is None:
+            return None, None
+        if not account.is_active:
+            return account, Refused("unknown_key", "This passkey is not registered here.")
+        return account, refusal(account, channel="web", ip=ip)
+
+    return admit

@@ -2,13 +2,15 @@
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import MinLengthValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 
 from adminpanel import clock
 from adminpanel import sections as panel_sections
+from adminpanel.people.models import Person
 
 SECTIONS = panel_sections.KEYS
+PERSON_KIND = "account"  # Person.kind of an account (settings.PERSON_KINDS)
 
 username_validator = RegexValidator(
     r"\A[A-Za-z0-9._@+-]+\Z",
@@ -46,6 +48,10 @@ class AccountManager(BaseUserManager):
 
 
 class Account(AbstractBaseUser):
+    # Who signs in, for the second factor (people.models): made with the account, gone with it.
+    person = models.OneToOneField(
+        Person, on_delete=models.PROTECT, related_name="account", editable=False
+    )
     username = models.CharField(
         max_length=150,
         unique=True,
@@ -86,6 +92,18 @@ class Account(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        if self.person_id is None:
+            self.person = Person.objects.create(kind=PERSON_KIND)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # The person goes with the account, and with it its second factor's rows.
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            Person.objects.filter(pk=self.person_id).delete()
+        return deleted
 
     def level(self, section: str) -> Level:
         if self.is_owner:

@@ -27,6 +27,7 @@ REFUSED_STATUS = {
     "two_factor_required": 403,
     "reauthentication_required": 403,
     "api_key_not_logged_out": 400,
+    "old_dkim_keys": 409,
 }
 NOT_AUTHENTICATED = "Send the header `Authorization: Bearer <token>` with a token from /auth/login."
 NOT_FOUND = "There is nothing at this address."

@@ -248,6 +248,29 @@ class DomainPage(Schema):
     offset: int
 
 
+class DnsRecordOut(Schema):
+    type: str = Field(description="MX, TXT, CNAME or SRV.", examples=["TXT"])
+    name: str = Field(
+        description="Fully qualified, A-labels, no trailing dot.", examples=["_dmarc.example.org"]
+    )
+    value: str = Field(
+        description="As the DNS provider takes it; a TXT value as one unquoted string.",
+        examples=["v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org"],
+    )
+
+
+class DkimRotatedOut(Schema):
+    selector: str = Field(description="The new key's selector: mail is signed with it now.")
+    record: DnsRecordOut = Field(description="The new key's DNS record, to publish at once.")
+    old_selectors: list[str] = Field(
+        description="Keys still published until `POST …/dkim/remove-old-key`."
+    )
+
+
+class DkimRemovedOut(Schema):
+    removed: list[str] = Field(description="The selectors of the old keys now removed.")
+
+
 # --- users (mailboxes) -------------------------------------------------------------------
 
 

@@ -198,6 +198,12 @@ class AuditEvent(StrEnum):
     DOMAIN_CREATED = Entry("domain_created", "Domain added", NONE)
     DOMAIN_UPDATED = Entry("domain_updated", "Domain changed", NONE)
     DOMAIN_DELETED = Entry("domain_deleted", "Domain deleted", NONE)
+    DKIM_KEY_ROTATED = Entry(
+        "dkim_key_rotated", "DKIM key rotated", NONE, carries=("domain", "selector")
+    )
+    DKIM_OLD_KEY_REMOVED = Entry(
+        "dkim_old_key_removed", "Old DKIM key removed", NONE, carries=("domain", "selectors")
+    )
     ALIAS_DOMAIN_CREATED = Entry("alias_domain_created", "Alias domain added", NONE)
     ALIAS_DOMAIN_UPDATED = Entry("alias_domain_updated", "Alias domain changed", NONE)
     ALIAS_DOMAIN_DELETED = Entry("alias_domain_deleted", "Alias domain deleted", NONE)

@@ -17,6 +17,8 @@ KEYS = {
     "api_access": "API",
     "is_active": "Active",
     "quota_mb": "Quota (MB)",
+    "selector": "DKIM selector",
+    "selectors": "DKIM selectors",
     "catch_all": "Catch-all",
     "alias_domain": "Alias domain",
     "alias_domains_deleted": "Alias domains deleted",

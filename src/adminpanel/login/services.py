@@ -240,7 +240,10 @@ def complete_with_key(request, account: Account, credential) -> None:
 def sign_in_with_passkey(request, credential) -> None:
     """Sign in with a passkey: a discoverable key with user verification, no password."""
     account = twofactor.sign_in_with_passkey(
-        credential, ip=client_ip(request), now=clock.now(), request=request
+        credential,
+        admit=access.passkey_admission(client_ip(request)),
+        now=clock.now(),
+        request=request,
     )
     cancel_pending_login(request.session)
     complete_login(request, account, with_2fa=True)

@@ -32,7 +32,7 @@ LOGIN_TEMPLATE = "login/login.html"
 
 def _popup(account) -> dict:
     """What the 2FA pop-up offers this account: Use security key, the Challenge, or both."""
-    return twofactor.factor_flags(account) if account is not None else {}
+    return twofactor.capabilities(account) if account is not None else {}
 
 
 def _login_context(*, challenge=None, account=None, form=None, **extra) -> dict:
@@ -107,7 +107,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return _back_to_password_step(request)
     account, next_url = pending
-    form = twofactor.challenge_form(request.POST, account=account)
+    form = twofactor.challenge_form(request.POST, who=account)
     if form.is_valid():
         try:
             services.complete_with_code(request, account, form.cleaned_data["challenge"])
@@ -229,7 +229,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         "action": action,
         "resumes": confirm.waiting_post(request, path),
         "two_factor": confirm.needs_second_factor(request.user),
-        **twofactor.factor_flags(request.user),
+        **twofactor.capabilities(request.user),
     }
     if request.method == "POST" and form.is_valid():
         try:

@@ -207,3 +207,23 @@ class AppPassword(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class DkimKey(models.Model):
+    """One of a domain's DKIM keys (SPEC §15), written only by mail.dkim. The newest signs;
+    older ones stay published in DNS until Remove old key."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="dkim_keys")
+    selector = models.CharField(max_length=63)
+    # PKCS#8 DER in base64, encrypted with DKIM_ENCRYPTION_KEYS: never shown, read back only by
+    # the mail host's signer (mailserver.dkim).
+    private_key = models.TextField()
+    # SubjectPublicKeyInfo DER in base64: the p= of the DNS record.
+    public_key = models.TextField()
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-id"]  # the newest, the signing key, first (the view's max(id))
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "selector"], name="dkim_selector_unique")
+        ]

@@ -17,7 +17,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
-from adminpanel.mail import routes
+from adminpanel.mail import dkim, routes
 from adminpanel.mail.addresses import (
     domain_to_unicode,
     normalize_address,
@@ -142,6 +142,7 @@ def create_domain(
     require(actor, "domains", Level.EDIT)
     ascii_name = normalize_domain(name)
     catch = _catch_all(catch_all)
+    pair = dkim.new_key_pair()
     try:
         with transaction.atomic():
             if AliasDomain.objects.filter(name=ascii_name).exists():
@@ -158,6 +159,7 @@ def create_domain(
                 mail_apps_may_use_mailbox_password=bool(mail_apps_may_use_mailbox_password),
                 require_owner_2fa=bool(require_owner_2fa),
             )
+            dkim.add_key(domain, pair)  # mail from it is signed from its first message on
             audit.record(AuditEvent.DOMAIN_CREATED, actor=actor, request=request, domain=ascii_name)
     except IntegrityError:
         raise Invalid("name", f"The domain {ascii_name} already exists.") from None

@@ -21,7 +21,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from adminpanel.mailserver import config, policy, postconf, purge, senders, sessions, units
+from adminpanel.mailserver import config, dkim, policy, postconf, purge, senders, sessions, units
 from adminpanel.mailserver.instance import VMAIL, VMAIL_ID, MailServerError, PrivateMailServer
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
@@ -139,6 +139,10 @@ def mailserver_config(args: argparse.Namespace) -> int:
             "/etc/letsencrypt/live/HOST/fullchain.pem and privkey.pem), or set the certificate "
             "in Postfix's and Dovecot's own settings."
         )
+    print(
+        "DKIM: opendkim/opendkim.conf is /etc/opendkim.conf; `adminpanel mailserver-dkim "
+        "--every 60` gives OpenDKIM the panel's keys (README: Connect your mail server)."
+    )
     print(
         f"The mail host's services (the auth and end-of-data policies, the From: check"
         f"{', the lookup server' if database.vendor == 'sqlite' else ''}, the end of IMAP "
@@ -323,6 +327,32 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
             for address in sessions.end_requested(database, doveadm):
                 print(f"ended the IMAP sessions of {address}", flush=True)
         except (sessions.EndSessionsError, OSError) as error:
+            print(error, file=sys.stderr, flush=True)
+            if not args.every:
+                return 1
+        if not args.every or stop.wait(args.every):
+            return 0
+
+
+def mailserver_dkim(args: argparse.Namespace) -> int:
+    """On the mail host: OpenDKIM's key files and tables from the panel's DKIM keys (the view
+    mailserver_dkim_keys, decrypted with ADMINPANEL_DKIM_ENCRYPTION_KEYS), reloading OpenDKIM
+    when they changed; once, or every --every seconds until stopped."""
+    database = config.Database.of(connection.settings_dict)
+    directory = Path(args.out)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    while True:
+        try:
+            if dkim.sync(
+                purge.connect(database),
+                directory,
+                django_settings.DKIM_ENCRYPTION_KEYS,
+                Path(args.pid_file),
+            ):
+                print(f"DKIM keys written to {directory}", flush=True)
+        except (dkim.DkimError, OSError) as error:
             print(error, file=sys.stderr, flush=True)
             if not args.every:
                 return 1
@@ -527,6 +557,22 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
     )
     parser.add_argument("--dovecot-config", help="dovecot.conf of the Dovecot to kick from")
     parser.set_defaults(run=after_setup(mailserver_end_sessions))
+    parser = commands.add_parser(
+        "mailserver-dkim",
+        help="on the mail host: OpenDKIM's keys from the panel's (DKIM signing of sent mail)",
+    )
+    parser.add_argument(
+        "--out", default=str(dkim.DEBIAN_TABLES), help="where OpenDKIM's tables and keys go"
+    )
+    parser.add_argument(
+        "--pid-file",
+        default=str(dkim.DEBIAN_PID_FILE),
+        help="OpenDKIM's pid file: it is told to reload (SIGUSR1) when a key changed",
+    )
+    parser.add_argument(
+        "--every", type=float, default=0, help="seconds between runs (default: run once)"
+    )
+    parser.set_defaults(run=after_setup(mailserver_dkim))
     parser = commands.add_parser(
         "mailserver-lookup", help="SQLite: answer Postfix's lookups (socketmap) for the views"
     )

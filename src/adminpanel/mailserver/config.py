@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from adminpanel.mailserver import sieve
+from adminpanel.mailserver import dkim, sieve
 
 # An active alias none of whose destinations can take mail: each is an address of one of the
 # panel's domains that is neither an active mailbox, nor an active alias, nor caught by its
@@ -233,6 +233,10 @@ class Layout:
     # system's own settings (Debian: a snakeoil certificate, when the ssl-cert package made one).
     certfile: str = ""
     keyfile: str = ""
+    # The DKIM signer (mailserver.dkim): OpenDKIM's port on loopback, its tables, its pid file.
+    milter_port: int = dkim.MILTER_PORT
+    dkim_tables: Path = dkim.DEBIAN_TABLES
+    dkim_pid_file: Path = dkim.DEBIAN_PID_FILE
     # The key of the app passwords' digests (settings.APP_PASSWORD_PEPPER), for the passdb.
     app_password_pepper: str = ""
 
@@ -328,10 +332,17 @@ def postfix_settings(db: Database, layout: Layout) -> dict[str, str]:
         "smtpd_sasl_type": "dovecot",
         "smtpd_sasl_path": layout.sasl_for_postfix,
         "smtpd_sender_login_maps": tables["sender-logins"],
+        # The From: check refuses first; the DKIM signer then signs what it let through.
         SUBMISSION_MILTERS: ", ".join(
-            [f"inet:{layout.sender_check_address}", *layout.submission_milters]
+            [
+                f"inet:{layout.sender_check_address}",
+                *layout.submission_milters,
+                f"inet:127.0.0.1:{layout.milter_port}",
+            ]
         ),
         **_postfix_tls(layout),
+        # DKIM signing of logged-in clients' mail (mailserver.dkim).
+        **dkim.postfix_settings(layout.milter_port),
     }
 
 
@@ -357,6 +368,9 @@ SUBMISSION_OPTIONS = {
     "smtpd_sender_restrictions": "reject_non_fqdn_sender,reject_sender_login_mismatch",
     "smtpd_relay_restrictions": "permit_sasl_authenticated,reject",
     "smtpd_milters": f"${SUBMISSION_MILTERS}",
+    # Unlike port 25's (accept: incoming mail never waits on the signer), a milter that does
+    # not answer here makes the client retry (451): no From: check skipped, nothing unsigned.
+    "milter_default_action": "tempfail",
     # A signer (OpenDKIM's default) signs mail whose {daemon_name} is ORIGINATING.
     "milter_macro_daemon_name": "ORIGINATING",
 }
@@ -661,6 +675,12 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     dict_mode = PUBLIC if db.vendor == "sqlite" else SECRET
     files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), dict_mode)
     files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), dict_mode)
+    files["opendkim/opendkim.conf"] = (
+        dkim.opendkim_conf(
+            layout.dkim_tables, port=layout.milter_port, pid_file=layout.dkim_pid_file
+        ),
+        PUBLIC,
+    )
     return files
 
 

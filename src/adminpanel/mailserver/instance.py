@@ -8,6 +8,7 @@ Layout of the instance directory (0755 throughout: postfix, dovecot and vmail tr
     spool/     Postfix's queue            pfdata/  Postfix's data (owned by postfix)
     dovecot/   dovecot.conf, adminpanel.conf, the passdb and userdb *.conf.ext, the dicts'
     run/       Dovecot's base_dir (sockets)   state/  Dovecot's state_dir
+    opendkim/  opendkim.conf and its tables (the DKIM signer, mailserver.dkim)
     mail/      the maildirs (owned by vmail)  log/     postfix.log, dovecot.log
 """
 
@@ -20,6 +21,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -36,7 +38,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 from adminpanel.listening import cannot_listen
-from adminpanel.mailserver import config, postconf, purge, sessions
+from adminpanel.mailserver import config, dkim, postconf, purge, sessions
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.policy import (
     FAILURES,
@@ -50,7 +52,7 @@ from adminpanel.mailserver.senders import SenderCheckServer
 
 VMAIL = "vmail"
 VMAIL_ID = 5000
-REQUIRED = ["postfix", "postconf", "dovecot", "doveadm"]
+REQUIRED = ["postfix", "postconf", "dovecot", "doveadm", "opendkim"]
 PURGE_SECONDS = 1  # a trial purges at once what is due (an operator's cron: daily is plenty)
 
 
@@ -278,6 +280,8 @@ class PrivateMailServer:
         self.stop_purging = threading.Event()
         self.postfix_started = False
         self.dovecot_started = False
+        self.milter_port = _free_loopback_port()
+        self.opendkim_pid: int | None = None
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -301,6 +305,10 @@ class PrivateMailServer:
     @property
     def log_dir(self) -> Path:
         return self.dir / "log"
+
+    @property
+    def dkim_dir(self) -> Path:
+        return self.dir / "opendkim"
 
     def layout(self) -> config.Layout:
         run = self.dir / "run"
@@ -326,6 +334,9 @@ class PrivateMailServer:
             chroot=False,
             certfile=self.certfile or str(self.dir / "tls" / "cert.pem"),
             keyfile=self.keyfile or str(self.dir / "tls" / "key.pem"),
+            milter_port=self.milter_port,
+            dkim_tables=self.dkim_dir,
+            dkim_pid_file=self.dir / "run" / "opendkim.pid",
             app_password_pepper=settings.APP_PASSWORD_PEPPER,
         )
 
@@ -482,6 +493,15 @@ auth_cache_size = {self.auth_cache_size}
         if not self.certfile:
             trial_certificate(self.dir / "tls", self.hostname)
         files = config.render(self.database, layout)
+        files["opendkim/opendkim.conf"] = (
+            dkim.opendkim_conf(
+                layout.dkim_tables,
+                port=layout.milter_port,
+                pid_file=layout.dkim_pid_file,
+                under_tmp=True,
+            ),
+            config.PUBLIC,
+        )
         config.write(files, self.dir)
         self.log_dir.mkdir(mode=0o755, exist_ok=True)
         if self.stock_main_cf is None:
@@ -551,7 +571,7 @@ auth_cache_size = {self.auth_cache_size}
             raise MailServerError(
                 "Not installed: " + ", ".join(missing) + ". Install Debian's postfix "
                 "postfix-pgsql postfix-sqlite dovecot-imapd dovecot-lmtpd dovecot-pgsql "
-                "dovecot-sqlite dovecot-sieve (see README: Connect your mail server)."
+                "dovecot-sqlite dovecot-sieve opendkim (see README: Connect your mail server)."
             )
         self._check_ports()
         try:
@@ -566,6 +586,7 @@ auth_cache_size = {self.auth_cache_size}
                 self.room.start()
             self._run("dovecot", "-c", str(self.dovecot_conf))
             self.dovecot_started = True
+            self._start_opendkim()
             self._run("postfix", "-c", str(self.postfix_dir), "start")
             self.postfix_started = True
             self._wait_for(self.smtp_port, b"220 ")
@@ -587,19 +608,83 @@ auth_cache_size = {self.auth_cache_size}
                 try:
                     purge.purge_due(self.database, self.mail_root)
                     sessions.end_requested(self.database, self.doveadm)
+                    self.sync_dkim()
                 except (
                     purge.PurgeError,
                     sessions.EndSessionsError,
+                    dkim.DkimError,
                     OSError,
                     subprocess.SubprocessError,
                     sqlite3.Error,
                     psycopg.Error,
                 ) as error:
-                    with (self.log_dir / "purge.log").open("a") as log:
-                        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
+                    self._log_background_error(error)
 
         self.purging = threading.Thread(target=run, name="purge", daemon=True)
         self.purging.start()
+
+    def _log_background_error(self, error: Exception) -> None:
+        with (self.log_dir / "purge.log").open("a") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {error}\n")
+
+    # --- the DKIM signer (mailserver.dkim) -----------------------------------------------------
+
+    def sync_dkim(self) -> bool:
+        """OpenDKIM's tables from the panel's keys, as `mailserver-dkim` does on a mail host;
+        whether they changed (then OpenDKIM was told to reload)."""
+        layout = self.layout()
+        return dkim.sync(
+            purge.connect(self.database),
+            layout.dkim_tables,
+            settings.DKIM_ENCRYPTION_KEYS,
+            layout.dkim_pid_file,
+        )
+
+    def _start_opendkim(self) -> None:
+        """OpenDKIM from the generated opendkim.conf (it forks; its pid in run/opendkim.pid)."""
+        try:
+            self.sync_dkim()
+        except (dkim.DkimError, sqlite3.Error, psycopg.Error) as error:
+            # A database not migrated yet, keys it cannot read: OpenDKIM starts with no key (it
+            # refuses to start without its tables) and the sync every second tries again.
+            dkim.write_tables(dkim.tables([], [], self.dkim_dir), self.dkim_dir)
+            self._log_background_error(error)
+        self._run("opendkim", "-x", str(self.dkim_dir / "opendkim.conf"))
+        pid_file = self.layout().dkim_pid_file
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            if time.monotonic() > deadline:
+                raise MailServerError(f"opendkim wrote no pid file\n{self.log_tail()}")
+            time.sleep(0.05)
+        self.opendkim_pid = int(pid_file.read_text().split()[0])
+        self._wait_for_listener(self.milter_port)
+
+    def _stop_opendkim(self) -> None:
+        if self.opendkim_pid is None:
+            return
+        try:
+            os.kill(self.opendkim_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.opendkim_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.opendkim_pid = None
+
+    def _wait_for_listener(self, port: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise MailServerError(f"nothing listens on 127.0.0.1:{port}") from None
+                time.sleep(0.05)
 
     def _check_ports(self) -> None:
         """One clear line before anything starts, not Postfix's "fatal: bind" in its log."""
@@ -655,6 +740,7 @@ auth_cache_size = {self.auth_cache_size}
             except MailServerError as error:
                 errors.append(str(error))
             self.dovecot_started = False
+        self._stop_opendkim()
         if self.lookup is not None:
             self.lookup.stop()
             self.lookup = None

@@ -20,6 +20,8 @@ VIEWS = [
     "mailserver_end_sessions",
     "mailserver_sender_logins",
     "mailserver_app_passwords",
+    # The signing keys, encrypted: only a mail host given DKIM_ENCRYPTION_KEYS reads them.
+    "mailserver_dkim_keys",
 ]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"

@@ -28,7 +28,7 @@ from adminpanel import clock
 
 FORMAT = 1
 # The app password pepper too: without it no app password opens IMAP after a restore.
-KEY_FILES = ("secret_key", "encryption_keys", "app_password_pepper")
+KEY_FILES = ("secret_key", "encryption_keys", "dkim_encryption_keys", "app_password_pepper")
 DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 # Debian keeps each PostgreSQL major version's programs here; the newest can dump every older.
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"

@@ -1,6 +1,6 @@
 """Security → 2FA → Security keys, and the WebAuthn options every ceremony starts with (SPEC §11).
 
-Thin: the rules are in twofactor.webauthn.
+Thin: the rules are in twofactor.key_services.
 """
 
 from collections.abc import Callable
@@ -20,7 +20,7 @@ from adminpanel.accounts import policy, web_sessions
 from adminpanel.errors import Invalid, Refused
 from adminpanel.login import services as login
 from adminpanel.login.confirm import confirm_access_required, is_recent
-from adminpanel.twofactor import interface, webauthn
+from adminpanel.twofactor import ceremony, challenges, interface, key_services
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
 
 DISABLED = "Two-factor authentication is disabled."
@@ -34,7 +34,7 @@ def _confirm_url(next_url: str) -> str:
 
 def _keys_page(request: HttpRequest) -> str:
     """Security → 2FA with the Key name as typed, so that Confirm access costs no retyping."""
-    name = request.POST.get("name", "")[: webauthn.KEY_NAME_MAX]
+    name = request.POST.get("name", "")[: ceremony.KEY_NAME_MAX]
     return f"{reverse('2fa')}?{urlencode({'key_name': name})}" if name else reverse("2fa")
 
 
@@ -42,25 +42,27 @@ def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": reason, "message": message}, status=status)
 
 
-def _options_for(request: HttpRequest, purpose: str, rp: webauthn.RelyingParty) -> str:
+def _options_for(request: HttpRequest, purpose: str, rp: ceremony.RelyingParty) -> str:
     now = clock.now()
-    if purpose == webauthn.LOGIN:
+    if purpose == challenges.LOGIN:
         pending = login.pending_login(
             request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS
         )
         if pending is None:
             raise Refused("no_pending_login", "Enter your username and password first.")
-        return webauthn.authentication_options(
+        return key_services.authentication_options(
             pending[0], purpose=purpose, session=request.session, rp=rp, now=now
         )
     if not request.user.is_authenticated:
         raise Refused("not_authenticated", "Log in first.")
-    if purpose == webauthn.REGISTER:
+    if purpose == challenges.REGISTER:
         if not is_recent(request, now):  # SPEC §12: adding a key needs a recent sign-in
             raise Refused("confirm_access", CONFIRM_FIRST)
-        webauthn.clean_key_name(request.POST.get("name"))
-        return webauthn.registration_options(request.user, session=request.session, rp=rp, now=now)
-    return webauthn.authentication_options(
+        ceremony.clean_key_name(request.POST.get("name"))
+        return key_services.registration_options(
+            request.user, session=request.session, rp=rp, now=now
+        )
+    return key_services.authentication_options(
         request.user, purpose=purpose, session=request.session, rp=rp, now=now
     )
 
@@ -69,12 +71,12 @@ def _options_for(request: HttpRequest, purpose: str, rp: webauthn.RelyingParty) 
 def options_view(request: HttpRequest) -> HttpResponse:
     """The options for navigator.credentials.create()/get(), as JSON; a fresh challenge."""
     purpose = request.POST.get("purpose")
-    if purpose not in webauthn.PURPOSES:
+    if purpose not in challenges.PURPOSES:
         return _refused("malformed", "Unknown request.")
-    if purpose == webauthn.PASSKEY:
+    if purpose == challenges.PASSKEY:
         return _passkey_options(request)
     try:
-        rp = webauthn.relying_party(request)
+        rp = ceremony.relying_party(request)
         options = _options_for(request, purpose, rp)
     except Invalid as invalid:
         return _refused("invalid_name", invalid.message)
@@ -89,14 +91,14 @@ def options_view(request: HttpRequest) -> HttpResponse:
 def _passkey_options(request: HttpRequest) -> HttpResponse:
     """Sign in with a passkey: the challenge goes in a cookie, not in a session (none is made)."""
     try:
-        options, ticket = webauthn.passkey_options(
-            rp=webauthn.relying_party(request), now=clock.now()
+        options, ticket = key_services.passkey_options(
+            rp=ceremony.relying_party(request), now=clock.now()
         )
     except Refused as refused:
         return JsonResponse({"error": refused.reason, "message": refused.message}, status=403)
     response = HttpResponse(f'{{"options": {options}}}', content_type="application/json")
     response.set_cookie(
-        webauthn.PASSKEY_COOKIE,
+        challenges.PASSKEY_COOKIE,
         ticket,
         max_age=settings.WEBAUTHN_CHALLENGE_SECONDS,
         secure=request.is_secure(),
@@ -132,7 +134,7 @@ def _with_key(
             fields.pop("credential"),
             **fields,
             session=request.session,
-            rp=webauthn.relying_party(request),
+            rp=ceremony.relying_party(request),
             now=clock.now(),
             request=request,
         )
@@ -145,16 +147,21 @@ def _with_key(
 @require_POST
 def add_view(request: HttpRequest) -> HttpResponse:
     """Add security key: the Key name and the browser's signed answer."""
-    codes = _with_key(request, "2fa", webauthn.add_key, KeyForm)
+    codes = _with_key(request, "2fa", key_services.add_key, KeyForm)
     if isinstance(codes, HttpResponse):
         return codes
-    name = webauthn.clean_key_name(request.POST["name"])  # as the service stored it
+    name = ceremony.clean_key_name(request.POST["name"])  # as the service stored it
     web_sessions.mark_two_factor(request)  # it has just shown a key
     if codes:
         return render(
             request,
             "twofactor/recovery_codes.html",
-            {"codes": codes, "just_enabled": True, "key_name": name, "has_keys": True},
+            {
+                "codes": codes,
+                "just_enabled": True,
+                "key_name": name,
+                **interface.capabilities(request.user),
+            },
         )
     messages.success(request, f"Security key “{name}” added.")
     return redirect("2fa")
@@ -165,14 +172,14 @@ def add_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove one key; the last second factor is removed by disabling 2FA instead."""
-    key = webauthn.get_key(request.user, pk)
-    if webauthn.removes_last_factor(request.user):
-        messages.info(request, webauthn.LAST_FACTOR)
+    key = key_services.get_key(request.user, pk)
+    if key_services.removes_last_factor(request.user):
+        messages.info(request, key_services.LAST_FACTOR)
         return redirect("2fa-disable")
     if request.method == "GET":
         return render(request, "twofactor/remove_key.html", {"key": key})
     try:
-        webauthn.remove_key(request.user, pk, request=request)
+        key_services.remove_key(request.user, pk, request=request)
     except Refused as refused:
         messages.info(request, refused.message)
         return redirect("2fa-disable")
@@ -189,7 +196,7 @@ def disable_with_key_view(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         messages.error(request, refused.message)
         return redirect("2fa")
-    back = _with_key(request, "2fa-disable", webauthn.disable_with_key)
+    back = _with_key(request, "2fa-disable", key_services.disable_with_key)
     if isinstance(back, HttpResponse):
         return back
     messages.success(request, DISABLED)
@@ -201,8 +208,8 @@ def disable_with_key_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def regenerate_with_key_view(request: HttpRequest) -> HttpResponse:
     """Generate new recovery codes, confirmed with one of the account's keys."""
-    codes = _with_key(request, "2fa-recovery-codes", webauthn.regenerate_with_key)
+    codes = _with_key(request, "2fa-recovery-codes", key_services.regenerate_with_key)
     if isinstance(codes, HttpResponse):
         return codes
-    context = {"codes": codes, **interface.factor_flags(request.user)}
+    context = {"codes": codes, **interface.capabilities(request.user)}
     return render(request, "twofactor/recovery_codes.html", context)

@@ -1,4 +1,6 @@
-"""Security → 2FA pages (SPEC §4). Thin: every rule is in twofactor.services."""
+"""Security → 2FA pages (SPEC §4) of an Admin or Sub-Admin. Thin: every rule is in
+twofactor's services; the pages ask what a person can do (capabilities), not its factors' kinds.
+"""
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +14,7 @@ from adminpanel.accounts import policy, web_sessions
 from adminpanel.errors import Refused
 from adminpanel.login.confirm import confirm_access_required
 from adminpanel.pages import render_refused
-from adminpanel.twofactor import interface, recovery, services, webauthn
+from adminpanel.twofactor import ceremony, interface, key_services, recovery, services
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
 
@@ -28,15 +30,6 @@ RESET_BY_ADMIN = (
     "Lost your phone? Sign in with a recovery code and use Replace. With no second factor "
     "left, ask the Admin for Reset 2FA."
 )
-
-
-def what_disabled_removes(account) -> str:
-    """E.g. "your authenticator app, your 2 security keys and all recovery codes"."""
-    parts = ["your authenticator app"] if services.has_app(account) else []
-    keys = len(webauthn.keys_of(account))
-    if keys:
-        parts.append("your security key" if keys == 1 else f"all {keys} security keys")
-    return ", ".join(parts) + " and all recovery codes"
 
 
 def _rejected(request, template: str, context: dict, form, refused: Refused) -> HttpResponse:
@@ -71,14 +64,14 @@ def status_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "enabled": enabled,
-        "has_app": services.has_app(account),
+        **interface.capabilities(account),
         "app_added_at": services.app_added_at(account),
-        "keys": webauthn.keys_of(account),
-        "recovery_codes_left": recovery.left(account) if enabled else 0,
+        "keys": key_services.keys_of(account.person_id),
+        "recovery_codes_left": recovery.left(account.person_id) if enabled else 0,
         "must_keep_2fa": policy.must_have_2fa(account),
-        "disabled_removes": what_disabled_removes(account) if enabled else "",
+        "disabled_removes": services.what_disabling_removes(account) if enabled else "",
         # The Key name typed before Confirm access interrupted Add security key.
-        "key_name": request.GET.get("key_name", "")[: webauthn.KEY_NAME_MAX],
+        "key_name": request.GET.get("key_name", "")[: ceremony.KEY_NAME_MAX],
     }
     return render(request, "twofactor/status.html", context, status=status)
 
@@ -90,7 +83,7 @@ def enable_view(request: HttpRequest) -> HttpResponse:
     """Requirements, then Next: a new pending setup (replacing any earlier one).
 
     An account whose 2FA is on with security keys may add the app as well."""
-    if services.has_app(request.user):
+    if services.can_type_code(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
     if request.method == "POST":
@@ -119,7 +112,7 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
-    if services.has_app(request.user):
+    if services.can_type_code(request.user):
         messages.info(request, ENABLED)
         return redirect("2fa")
     return _setup_page(request, replacing=False)
@@ -162,7 +155,7 @@ def _setup_page(request: HttpRequest, *, replacing: bool) -> HttpResponse:
     if not codes:  # 2FA was on already, with a security key: its recovery codes stay
         messages.success(request, "Authenticator app added.")
         return redirect("2fa")
-    context = {"codes": codes, "just_enabled": True, "has_app": True}
+    context = {"codes": codes, "just_enabled": True, **interface.capabilities(account)}
     return render(request, "twofactor/recovery_codes.html", context)
 
 
@@ -174,12 +167,12 @@ def _setup_page(request: HttpRequest, *, replacing: bool) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def replace_app_view(request: HttpRequest) -> HttpResponse:
     """Replace, first step: what happens; Next starts the setup of the new app."""
-    if not services.has_app(request.user):
+    if not services.can_type_code(request.user):
         return redirect("2fa")
     if request.method == "POST":
         services.start_setup(request.user, now=clock.now(), request=request, replace=True)
         return redirect("2fa-app-replace-setup")
-    return render(request, "twofactor/replace_app.html", interface.factor_flags(request.user))
+    return render(request, "twofactor/replace_app.html", interface.capabilities(request.user))
 
 
 @login_required
@@ -187,7 +180,7 @@ def replace_app_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def replace_app_setup_view(request: HttpRequest) -> HttpResponse:
     """Replace, second step: the new app's QR code; its first code swaps the key."""
-    if not services.has_app(request.user):
+    if not services.can_type_code(request.user):
         return redirect("2fa")
     return _setup_page(request, replacing=True)
 
@@ -198,9 +191,10 @@ def replace_app_setup_view(request: HttpRequest) -> HttpResponse:
 def remove_app_view(request: HttpRequest) -> HttpResponse:
     """Remove the app where a security key remains; the only factor goes by Disabled."""
     account = request.user
-    if not services.has_app(account):
+    can = interface.capabilities(account)
+    if not can["can_type_code"]:
         return redirect("2fa")
-    if not services.has_keys(account):
+    if not can["can_sign"]:
         messages.info(request, services.ONLY_FACTOR)
         return redirect("2fa")
     if request.method == "GET":
@@ -230,10 +224,10 @@ def disable_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, RESET_BY_ADMIN)
         return redirect("2fa")
     context = {
-        **interface.factor_flags(request.user),
-        "disabled_removes": what_disabled_removes(request.user),
+        **interface.capabilities(request.user),
+        "disabled_removes": services.what_disabling_removes(request.user),
     }
-    form = ChallengeForm(request.POST if request.method == "POST" else None, account=request.user)
+    form = ChallengeForm(request.POST if request.method == "POST" else None, who=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.disable(
@@ -255,17 +249,17 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     if not interface.is_enabled(request.user):
         return redirect("2fa")
     form = ChallengeForm(request.POST if request.method == "POST" else None)
-    factors = interface.factor_flags(request.user)
-    context = {"recovery_codes_left": recovery.left(request.user), **factors}
-    # Without an app the page has no Challenge: the service says to use the key, on top.
-    if request.method == "POST" and (form.is_valid() or not factors["has_app"]):
+    can = interface.capabilities(request.user)
+    context = {"recovery_codes_left": recovery.left(request.user.person_id), **can}
+    # Without a code to type the page has no Challenge: the service says to use the key.
+    if request.method == "POST" and (form.is_valid() or not can["can_type_code"]):
         try:
             codes = services.regenerate_recovery_codes(
                 request.user, form.cleaned_data.get("challenge"), now=clock.now(), request=request
             )
         except Refused as refused:
-            shown = form if factors["has_app"] else None
+            shown = form if can["can_type_code"] else None
             context = {**context, "form": form}
             return render_refused(request, REGENERATE_PAGE, context, refused, form=shown)
-        return render(request, "twofactor/recovery_codes.html", {"codes": codes, **factors})
+        return render(request, "twofactor/recovery_codes.html", {"codes": codes, **can})
     return render(request, REGENERATE_PAGE, {**context, "form": form})

@@ -1,6 +1,8 @@
 """Template context for the pages that offer security keys and passkeys."""
 
-from adminpanel.twofactor.webauthn import by_host_name, keys_need_a_host_name
+from django.core.exceptions import DisallowedHost
+
+from adminpanel.twofactor.ceremony import by_host_name, keys_need_a_host_name
 
 
 def security_keys(request) -> dict:
@@ -9,7 +11,10 @@ def security_keys(request) -> dict:
     # The same page, when a link can open it (a page drawn for a POST, like the login pop-up
     # after the password, is reached from the start).
     path = request.path if request.method == "GET" else "/"
-    url = by_host_name(request, path)
+    try:
+        url = by_host_name(request, path)
+    except DisallowedHost:  # the 400 page of a request with a Host not ours: no keys there
+        return {}
     if url is None:
         return {}
     return {"keys_unavailable": keys_need_a_host_name(request, path), "keys_url": url}

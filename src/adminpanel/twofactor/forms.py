@@ -1,8 +1,8 @@
 from django import forms
 
-from adminpanel.accounts.models import Account
-from adminpanel.twofactor.services import KEY_OR_RECOVERY, MALFORMED, keys_only
-from adminpanel.twofactor.webauthn import MAX_ANSWER, UNREADABLE
+from adminpanel.people.kinds import SignsIn
+from adminpanel.twofactor.ceremony import MAX_ANSWER, UNREADABLE
+from adminpanel.twofactor.services import KEY_OR_RECOVERY, MALFORMED, cannot_type_code
 
 
 class ChallengeForm(forms.Form):
@@ -26,15 +26,15 @@ class ChallengeForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, account: Account | None = None, **kwargs):
+    def __init__(self, *args, who: SignsIn | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.account = account  # whose answer it is, when its messages should fit its factors
+        self.who = who  # whose answer it is, when its messages should fit its factors
 
     def clean(self) -> dict:
         cleaned = super().clean()
         # No app: the input takes a recovery code, so the message names the key, not 6 digits.
         # Asked only when the answer was refused, so an accepted one costs no query.
-        if "challenge" in self.errors and self.account is not None and keys_only(self.account):
+        if "challenge" in self.errors and self.who is not None and cannot_type_code(self.who):
             self.errors["challenge"] = self.error_class([KEY_OR_RECOVERY])
         return cleaned
 

@@ -1,29 +1,39 @@
-"""The rules of two-factor authentication (SPEC §4, §5): the verbs that change its state.
+"""The rules of two-factor authentication (SPEC §4, §5, §11): the verbs that change its state.
 
-The only writer of twofactor tables, with the helpers of its own modules (totp: arithmetic,
-recovery: recovery codes, state: the failure streak and the wait). Every check-and-update runs
-inside one transaction that first locks the account's row, so any number of requests on any
-number of processes behave as if they came one by one. A refusal that must be remembered (a
-failure, the wait that follows) is committed before the Refused exception leaves the service.
+The only writer of twofactor tables, with the helpers of its own modules (the factors: app,
+keys, recovery; state: the failure streak and the wait). Every check-and-update runs inside one
+transaction that first locks the person's row, so any number of requests on any number of
+processes behave as if they came one by one. A refusal that must be remembered (a failure, the
+wait that follows) is committed before the Refused exception leaves the service.
 
+Every verb takes whoever signs in (people.kinds.SignsIn: an Account today); what follows a
+change for that kind of person (its other sessions end...) is its kind's (people.kinds).
 Code outside twofactor/ asks twofactor.interface, not this module.
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 
 from adminpanel import audit, crypto
-from adminpanel.accounts import web_sessions
-from adminpanel.accounts.models import Account
-from adminpanel.accounts.tokens import revoke_tokens
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
+from adminpanel.people import kinds
+from adminpanel.people.kinds import SignsIn
+from adminpanel.people.models import Person
 from adminpanel.twofactor import recovery, state, totp
-from adminpanel.twofactor.models import CodeState, PendingSetup, TotpDevice, WebAuthnKey
+from adminpanel.twofactor.app import APP
+from adminpanel.twofactor.factors import Factor, Locked, Verdict
+from adminpanel.twofactor.keys import KEYS
+from adminpanel.twofactor.models import PendingSetup, TotpDevice
+from adminpanel.twofactor.recovery import RECOVERY
+
+# The kinds of second factor, in display order. Recovery codes are not one: they come with
+# the first and go with the last, and answer in place of any.
+FACTORS: tuple[Factor, ...] = (APP, KEYS)
 
 MAX_INPUT = 100
 
@@ -31,8 +41,7 @@ MALFORMED = "Enter the 6-digit code from your authenticator app."
 MALFORMED_OR_RECOVERY = "Enter the 6-digit code from your authenticator app, or a recovery code."
 NOT_ENABLED = "Two-factor authentication is not enabled."
 ALREADY_ENABLED = "Two-factor authentication is already enabled."
-NO_APP = "This account has no authenticator app. Use your security key or a recovery code."
-# What an account with security keys and no app is told when its answer is not a code's shape.
+# What a person who cannot type a code is told when its answer is not a code's shape.
 KEY_OR_RECOVERY = "Use your security key, or enter one of your recovery codes."
 REGENERATE_WITH_KEY = "This account has no authenticator app: confirm with your security key."
 NO_APP_TO_CHANGE = "This account has no authenticator app."
@@ -42,12 +51,37 @@ ONLY_FACTOR = (
 )
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """An accepted code: which kind, and how many recovery codes are left."""
+# --- what a person has -----------------------------------------------------------------------
 
-    kind: str  # "totp", "recovery" or "key"
-    recovery_codes_left: int | None = None  # counted only when a recovery code was used
+
+def factors_of(who: SignsIn) -> list[Factor]:
+    """The kinds of second factor this person has, in display order; [] when 2FA is off."""
+    return [factor for factor in FACTORS if factor.exists(who.person_id)]
+
+
+def is_enabled(who: SignsIn) -> bool:
+    """2FA is on when the person has at least one factor of any kind."""
+    return any(factor.exists(who.person_id) for factor in FACTORS)
+
+
+def can_type_code(who: SignsIn) -> bool:
+    return any(f.can_type_code and f.exists(who.person_id) for f in FACTORS)
+
+
+def cannot_type_code(who: SignsIn) -> bool:
+    """2FA on with no factor that takes a typed code (security keys only)."""
+    found = factors_of(who)
+    return bool(found) and not any(f.can_type_code for f in found)
+
+
+def what_disabling_removes(who: SignsIn) -> str:
+    """E.g. "your authenticator app, your 2 security keys and all recovery codes"."""
+    parts = []
+    for factor in FACTORS:
+        count = factor.count(who.person_id)
+        if count:
+            parts.append(factor.removal(count))
+    return ", ".join(parts) + " and " + RECOVERY.removal(0)
 
 
 # --- input -------------------------------------------------------------------------------
@@ -71,124 +105,162 @@ def normalize(raw: object, *, allow_recovery: bool = True) -> tuple[str, str]:
     return "recovery", value
 
 
+def typed(who: SignsIn, raw: object) -> tuple[Factor, str]:
+    """The factor a typed answer is for (the app or a recovery code) and its value; the
+    message of a malformed one names what this person can answer with."""
+    try:
+        kind, value = normalize(raw)
+    except Refused as refused:
+        if cannot_type_code(who):  # asked only for a malformed answer: costs nothing otherwise
+            refused.message = KEY_OR_RECOVERY
+        raise
+    return (APP if kind == "totp" else RECOVERY), value
+
+
 # --- the locked check ----------------------------------------------------------------------
 
 
-def _device(account: Account) -> TotpDevice | None:
-    return TotpDevice.objects.filter(account=account).first()
+def lock(who: SignsIn) -> Locked:
+    """Lock the person's row and read its code state and factors (state.lock)."""
+    return state.lock(who, FACTORS)
 
 
-def has_app(account: Account) -> bool:
-    return TotpDevice.objects.filter(account=account).exists()
+def context_for(who: SignsIn, request, purpose: str, factor: Factor) -> dict:
+    context = {"actor": who, "request": request, "purpose": purpose}
+    if factor.logged_as:
+        context["method"] = factor.logged_as
+    return context
 
 
-def has_keys(account: Account) -> bool:
-    return WebAuthnKey.objects.filter(account=account).exists()
-
-
-def keys_only(account: Account) -> bool:
-    """Security keys and no authenticator app: no six-digit code can answer for it."""
-    return not has_app(account) and has_keys(account)
-
-
-def _normalize_for(account: Account, raw: object) -> tuple[str, str]:
-    """normalize(), whose message names what this account can answer with."""
-    try:
-        return normalize(raw)
-    except Refused as refused:
-        if keys_only(account):  # asked only for a malformed answer: costs nothing otherwise
-            refused.message = KEY_OR_RECOVERY
-        raise
-
-
-def _check(
-    account: Account, code_state: CodeState, kind: str, value: str, now: datetime, context: dict
+def check(
+    locked: Locked,
+    factor: Factor,
+    answer: object,
+    *,
+    purpose: str,
+    now: datetime,
+    context: dict,
 ) -> Verdict | Refused:
-    """Check a normalized code against the locked account; record the outcome."""
+    """An answer for `factor`, checked against the locked person, in the one throttle of every
+    kind; the outcome recorded."""
+    code_state = locked.state
     refusal = state.waiting(code_state, now, context)  # refused unchecked; not counted
     if refusal is not None:
         return refusal
-    device = _device(account)
-    keys = device is None and has_keys(account)  # recovery codes came with the keys
-    if device is None and kind == "totp" and keys:
-        return Refused("no_app", NO_APP)
-    if device is None and not keys:
+    if not locked.factors:
         return Refused("not_enabled", NOT_ENABLED)
-    if kind == "totp":
-        if state.locked_out(code_state):
-            return Refused(
-                "locked",
-                "Too many failed attempts: only a recovery code can unlock this account now.",
-            )
-        key = crypto.decrypt(device.encrypted_key)
-        try:
-            step = totp.match_step(key, value, now, code_state.last_step)
-        except Refused as rejection:
-            return state.fail(code_state, rejection, now, **context)
-        state.succeed(code_state, step)
-        return Verdict("totp")
-    if recovery.use(account, value, now):
-        state.succeed(code_state, None)
-        left = recovery.left(account)
-        audit.record(AuditEvent.TWO_FACTOR_RECOVERY_CODE_USED, codes_left=left, **context)
-        return Verdict("recovery", left)
-    return state.fail(code_state, Refused("invalid", totp.INVALID), now, **context)
+    if factor in FACTORS and factor not in locked.factors and factor.missing() is not None:
+        return factor.missing()
+    if state.locked_out(code_state) and not factor.unlocks:
+        return Refused("locked", state.LOCKED)
+    try:
+        verdict = factor.verify(locked, answer, purpose=purpose, now=now, context=context)
+    except Refused as rejection:
+        return state.fail(code_state, rejection, now, **context)
+    state.succeed(code_state, verdict.step)
+    return verdict
 
 
-def _context(account: Account, request, purpose: str) -> dict:
-    return {"actor": account, "request": request, "purpose": purpose}
-
-
-# --- public services ---------------------------------------------------------------------
-
-
-def verify_code(
-    account: Account, raw: object, *, now: datetime, request=None, purpose: str = "login"
+def verify(
+    who: SignsIn,
+    factor: Factor,
+    answer: object,
+    *,
+    purpose: str,
+    now: datetime,
+    request=None,
+    on_success: Callable[[Person], None] | None = None,
 ) -> Verdict:
-    """Accept a current TOTP code or an unused recovery code for this account, once."""
-    kind, value = _normalize_for(account, raw)
+    """Accept an answer for `factor` (normalized: typed(), or a keys.KeyAnswer) once, for
+    `purpose`. on_success runs under the same lock and transaction (e.g. turning 2FA off)."""
+    context = context_for(who, request, purpose, factor)
     with transaction.atomic():
-        locked, code_state = state.lock(account)
-        outcome = _check(locked, code_state, kind, value, now, _context(locked, request, purpose))
+        locked = lock(who)
+        outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
+        if on_success is not None and isinstance(outcome, Verdict):
+            on_success(locked.person)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
 
-def app_added_at(account: Account) -> datetime | None:
-    """When the account's authenticator app was set up (or last replaced); None without one."""
-    device = _device(account)
+def verify_code(
+    who: SignsIn, raw: object, *, now: datetime, request=None, purpose: str = "login"
+) -> Verdict:
+    """Accept a current TOTP code or an unused recovery code for this person, once."""
+    factor, value = typed(who, raw)
+    return verify(who, factor, value, purpose=purpose, now=now, request=request)
+
+
+# --- 2FA turned on and off: the consequences, once -------------------------------------------
+
+
+def turned_on(person: Person, who: SignsIn, hashes: list[str], *, request, **details) -> None:
+    """The person's first second factor was just stored (under its lock): its recovery codes,
+    the log line, and what its kind ends (other sessions, API tokens)."""
+    recovery.store(person.pk, hashes)
+    audit.record(AuditEvent.TWO_FACTOR_ENABLED, actor=who, request=request, **details)
+    kinds.protection_changed(person, who, kinds.ENABLED, request=request)
+
+
+def turn_off(person: Person) -> None:
+    """No factor of any kind, no recovery codes: 2FA is off. Under the person's lock."""
+    for factor in (*FACTORS, RECOVERY):
+        factor.delete_all(person.pk)
+
+
+def turned_off(person: Person, who: SignsIn, *, request, **details) -> None:
+    """Disable 2FA (its answer was accepted): every factor goes, logged, and what its kind
+    ends."""
+    turn_off(person)
+    audit.record(AuditEvent.TWO_FACTOR_DISABLED, actor=who, request=request, **details)
+    kinds.protection_changed(person, who, kinds.DISABLED, request=request)
+
+
+def _changed(person: Person, who: SignsIn, change: str, event: AuditEvent, *, request) -> None:
+    """The app replaced or removed while 2FA stays on: logged, and its kind told."""
+    audit.record(event, actor=who, request=request)
+    kinds.protection_changed(person, who, change, request=request)
+
+
+# --- the authenticator app ------------------------------------------------------------------
+
+
+def app_added_at(who: SignsIn) -> datetime | None:
+    """When the person's authenticator app was set up (or last replaced); None without one."""
+    device = APP.device(who.person_id)
     return device.created_at if device is not None else None
 
 
 def start_setup(
-    account: Account, *, now: datetime, request=None, replace: bool = False
+    who: SignsIn, *, now: datetime, request=None, replace: bool = False
 ) -> PendingSetup:
     """A new pending setup with a fresh 160-bit key, replacing any earlier one.
 
-    replace=True: the setup of a new app for an account that has one (replace_app confirms it);
-    else the account must have none.
+    replace=True: the setup of a new app for a person that has one (replace_app confirms it);
+    else the person must have none.
     """
     with transaction.atomic():
-        locked, _ = state.lock(account)
-        if replace and _device(locked) is None:
+        person = lock(who).person
+        has_app = APP.exists(person.pk)
+        if replace and not has_app:
             raise Refused("no_app", NO_APP_TO_CHANGE)
-        if not replace and _device(locked) is not None:
+        if not replace and has_app:
             raise Refused("already_enabled", ALREADY_ENABLED)
-        PendingSetup.objects.filter(account=locked).delete()
+        PendingSetup.objects.filter(person=person).delete()
         setup = PendingSetup.objects.create(
-            account=locked,
+            person=person,
             encrypted_key=crypto.encrypt(totp.new_key()),
             created_at=now,
             expires_at=now + timedelta(seconds=settings.PENDING_SETUP_SECONDS),
         )
         details = {"replacing": True} if replace else {}
-        audit.record(AuditEvent.TWO_FACTOR_SETUP_STARTED, actor=locked, request=request, **details)
+        audit.record(AuditEvent.TWO_FACTOR_SETUP_STARTED, actor=who, request=request, **details)
     return setup
 
 
-def pending_setup(account: Account) -> PendingSetup | None:
-    return PendingSetup.objects.filter(account=account).first()
+def pending_setup(who: SignsIn) -> PendingSetup | None:
+    return PendingSetup.objects.filter(person_id=who.person_id).first()
 
 
 def setup_key(setup: PendingSetup) -> str:
@@ -197,7 +269,7 @@ def setup_key(setup: PendingSetup) -> str:
 
 
 def _confirmable(
-    account: Account,
+    person_id: int,
     setup_id: object,
     value: str,
     now: datetime,
@@ -206,11 +278,12 @@ def _confirmable(
     replacing: bool = False,
 ) -> tuple[PendingSetup, int]:
     """The pending setup this code confirms and the code's step; else Refused."""
-    if replacing and _device(account) is None:
+    has_app = APP.exists(person_id)
+    if replacing and not has_app:
         raise Refused("no_app", NO_APP_TO_CHANGE)
-    if not replacing and _device(account) is not None:
+    if not replacing and has_app:
         raise Refused("already_enabled", ALREADY_ENABLED)
-    setup = PendingSetup.objects.filter(account=account).first()
+    setup = PendingSetup.objects.filter(person_id=person_id).first()
     if setup is None or str(setup.pk) != str(setup_id):
         raise Refused(
             "replaced",
@@ -222,40 +295,37 @@ def _confirmable(
 
 
 def confirm_setup(
-    account: Account, setup_id: object, raw: object, *, now: datetime, request=None
+    who: SignsIn, setup_id: object, raw: object, *, now: datetime, request=None
 ) -> list[str]:
-    """Turn the newest pending setup into the account's device when the code verifies.
+    """Turn the newest pending setup into the person's device when the code verifies.
 
     Returns the 10 recovery codes, to be shown once. Failures here are not counted: the
-    person is looking at the key. Enabling 2FA ends the account's API tokens.
-    An account that has security keys already keeps its recovery codes: [] is returned.
+    person is looking at the key. Turning 2FA on ends the person's API tokens.
+    A person that has security keys already keeps its recovery codes: [] is returned.
     """
     _, value = normalize(raw, allow_recovery=False)
     # A first look without the lock, so that a wrong code costs no recovery-code hashing.
-    _confirmable(account, setup_id, value, now, state.last_step(account))
+    _confirmable(who.person_id, setup_id, value, now, state.last_step(who.person_id))
     codes, hashes = recovery.new_codes()
     with transaction.atomic():
-        locked, code_state = state.lock(account)
-        setup, step = _confirmable(locked, setup_id, value, now, code_state.last_step)  # decides
-        first = not has_keys(locked)  # the first second factor of either kind brings the codes
-        TotpDevice.objects.create(account=locked, encrypted_key=setup.encrypted_key, created_at=now)
+        locked = lock(who)
+        person, code_state = locked.person, locked.state
+        setup, step = _confirmable(person.pk, setup_id, value, now, code_state.last_step)
+        first = not locked.factors  # the first second factor of any kind brings the codes
+        TotpDevice.objects.create(person=person, encrypted_key=setup.encrypted_key, created_at=now)
         setup.delete()
         state.succeed(code_state, step)
         if not first:
-            audit.record(AuditEvent.TWO_FACTOR_APP_ADDED, actor=locked, request=request)
+            audit.record(AuditEvent.TWO_FACTOR_APP_ADDED, actor=who, request=request)
             return []
-        recovery.store(locked, hashes)
-        audit.record(AuditEvent.TWO_FACTOR_ENABLED, actor=locked, request=request)
-        # A session from before 2FA must not keep access it never proved (SPEC §12).
-        web_sessions.end_other_sessions(locked, reason="2fa_enabled", request=request)
-        revoke_tokens(locked, "two_factor_enabled", request=request)
+        turned_on(person, who, hashes, request=request)
     return recovery.formatted(codes)
 
 
 def replace_app(
-    account: Account, setup_id: object, raw: object, *, now: datetime, request=None
+    who: SignsIn, setup_id: object, raw: object, *, now: datetime, request=None
 ) -> None:
-    """Give the account's authenticator app the key of the newest pending setup, when a code
+    """Give the person's authenticator app the key of the newest pending setup, when a code
     from the new app verifies (failures not counted, as in confirm_setup).
 
     The old key stops working in this transaction (a lost phone's codes are refused from now
@@ -263,77 +333,69 @@ def replace_app(
     """
     _, value = normalize(raw, allow_recovery=False)
     with transaction.atomic():
-        locked, code_state = state.lock(account)
+        locked = lock(who)
+        person, code_state = locked.person, locked.state
         setup, step = _confirmable(
-            locked, setup_id, value, now, code_state.last_step, replacing=True
+            person.pk, setup_id, value, now, code_state.last_step, replacing=True
         )
-        TotpDevice.objects.filter(account=locked).update(
+        TotpDevice.objects.filter(person=person).update(
             encrypted_key=setup.encrypted_key, created_at=now
         )
         setup.delete()
         state.succeed(code_state, step)
-        audit.record(AuditEvent.TWO_FACTOR_APP_REPLACED, actor=locked, request=request)
-        web_sessions.end_other_sessions(locked, reason="2fa_app_replaced", request=request)
+        _changed(
+            person, who, kinds.APP_REPLACED, AuditEvent.TWO_FACTOR_APP_REPLACED, request=request
+        )
 
 
-def remove_app(account: Account, *, request=None) -> None:
-    """Remove the authenticator app of an account whose security keys remain (2FA stays on,
+def remove_app(who: SignsIn, *, request=None) -> None:
+    """Remove the authenticator app of a person whose other factors remain (2FA stays on,
     with its recovery codes). The only second factor is removed by disable() instead."""
     with transaction.atomic():
-        locked, _ = state.lock(account)
-        if _device(locked) is None:
+        locked = lock(who)
+        person = locked.person
+        if APP not in locked.factors:
             raise Refused("no_app", NO_APP_TO_CHANGE)
-        if not has_keys(locked):
+        if not any(f is not APP for f in locked.factors):
             raise Refused("only_factor", ONLY_FACTOR)
-        TotpDevice.objects.filter(account=locked).delete()
-        PendingSetup.objects.filter(account=locked).delete()
-        audit.record(AuditEvent.TWO_FACTOR_APP_REMOVED, actor=locked, request=request)
-        web_sessions.end_other_sessions(locked, reason="2fa_app_removed", request=request)
+        APP.delete_all(person.pk)
+        PendingSetup.objects.filter(person=person).delete()
+        _changed(person, who, kinds.APP_REMOVED, AuditEvent.TWO_FACTOR_APP_REMOVED, request=request)
 
 
-def turn_off(locked: Account) -> None:
-    """No app, no security keys, no recovery codes: 2FA is off. Under the account's lock."""
-    TotpDevice.objects.filter(account=locked).delete()
-    WebAuthnKey.objects.filter(account=locked).delete()
-    recovery.remove(locked)
+# --- turning off, recovery codes, reset ------------------------------------------------------
 
 
-def disable(account: Account, raw: object, *, now: datetime, request=None) -> None:
+def disable(who: SignsIn, raw: object, *, now: datetime, request=None) -> None:
     """Remove every factor and the recovery codes when a current or recovery code verifies."""
-    kind, value = _normalize_for(account, raw)
-    with transaction.atomic():
-        locked, code_state = state.lock(account)
-        context = _context(locked, request, "disable")
-        outcome = _check(locked, code_state, kind, value, now, context)
-        if isinstance(outcome, Verdict):
-            turn_off(locked)
-            audit.record(AuditEvent.TWO_FACTOR_DISABLED, actor=locked, request=request)
-            web_sessions.end_other_sessions(locked, reason="2fa_disabled", request=request)
-    if isinstance(outcome, Refused):
-        raise outcome
+    factor, value = typed(who, raw)
+    verify(
+        who,
+        factor,
+        value,
+        purpose="disable",
+        now=now,
+        request=request,
+        on_success=lambda person: turned_off(person, who, request=request),
+    )
 
 
 def regenerate_recovery_codes(
-    account: Account, raw: object, *, now: datetime, request=None
+    who: SignsIn, raw: object, *, now: datetime, request=None
 ) -> list[str]:
-    """A new set of 10 recovery codes, confirmed with a current code of the account's app.
+    """A new set of 10 recovery codes, confirmed with a current code of the person's app.
 
     The code is checked (and spent) first, so a wrong or throttled attempt costs no hashing.
-    An account without an app confirms with a key instead (twofactor.webauthn).
+    A person without an app confirms with a key instead (key_services).
     """
-    if keys_only(account):
+    if cannot_type_code(who):
         raise Refused("no_app", REGENERATE_WITH_KEY)
     _, value = normalize(raw, allow_recovery=False)
-    with transaction.atomic():
-        locked, code_state = state.lock(account)
-        context = _context(locked, request, "regenerate")
-        outcome = _check(locked, code_state, "totp", value, now, context)
-    if isinstance(outcome, Refused):
-        raise outcome
-    return save_new_recovery_codes(account, outcome, request=request)
+    accepted = verify(who, APP, value, purpose="regenerate", now=now, request=request)
+    return save_new_recovery_codes(who, accepted, request=request)
 
 
-def save_new_recovery_codes(account: Account, accepted: Verdict, *, request=None) -> list[str]:
+def save_new_recovery_codes(who: SignsIn, accepted: Verdict, *, request=None) -> list[str]:
     """Replace the recovery codes, once the person's answer (`accepted`) was checked and spent.
 
     The new set is hashed outside the lock and saved under it, if 2FA is still on: the old set
@@ -341,34 +403,33 @@ def save_new_recovery_codes(account: Account, accepted: Verdict, *, request=None
     """
     codes, hashes = recovery.new_codes()
     with transaction.atomic():
-        locked, _ = state.lock(account)
-        if not (has_app(locked) or has_keys(locked)):
+        locked = lock(who)
+        if not locked.factors:
             raise Refused("not_enabled", NOT_ENABLED)
-        recovery.store(locked, hashes)
+        recovery.store(locked.person.pk, hashes)
         audit.record(
             AuditEvent.TWO_FACTOR_RECOVERY_CODES_REGENERATED,
-            actor=locked,
+            actor=who,
             request=request,
             method=accepted.kind,
         )
     return recovery.formatted(codes)
 
 
-def reset(
-    account: Account, *, actor: Account | None = None, request=None, actor_name: str = ""
-) -> None:
-    """The Admin's or operator's way back in: no app, no keys, no codes, no failure streak."""
+def reset(who: SignsIn, *, actor=None, request=None, actor_name: str = "") -> None:
+    """The Admin's or operator's way back in: no factor, no codes, no failure streak."""
     with transaction.atomic():
-        locked, code_state = state.lock(account)
-        turn_off(locked)
-        PendingSetup.objects.filter(account=locked).delete()
-        state.forgive(code_state)
+        locked = lock(who)
+        person = locked.person
+        turn_off(person)
+        PendingSetup.objects.filter(person=person).delete()
+        state.forgive(locked.state)
         audit.record(
             AuditEvent.TWO_FACTOR_RESET,
             actor=actor,
-            about_account=locked,
+            about_account=who,
             actor_name=actor_name,
             request=request,
-            account=locked.username,
+            account=who.username,
         )
-        web_sessions.end_other_sessions(locked, reason="2fa_reset", request=request, actor=actor)
+        kinds.protection_changed(person, who, kinds.RESET, request=request, actor=actor)

@@ -1,16 +1,21 @@
-"""The per-account code state under the one lock: replay step, failure streak and the wait.
+"""The per-person code state under the one lock: replay step, failure streak and the wait.
 
-Every function here runs inside the transaction of twofactor.services that locked the
-account's row (ARCHITECTURE "Security state: one mechanism").
+Every function here runs inside the transaction of twofactor's services that locked the
+person's row (ARCHITECTURE "Security state: one mechanism").
 """
 
+import functools
 import math
 from datetime import datetime, timedelta
 
+from django.db import connection
+
 from adminpanel import audit, clock
-from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
+from adminpanel.people.kinds import SignsIn
+from adminpanel.people.models import Person
+from adminpanel.twofactor.factors import Factor, Locked
 from adminpanel.twofactor.models import CodeState
 
 THROTTLE_AFTER = 5
@@ -30,16 +35,84 @@ def throttled_message(seconds: float) -> str:
     return f"Too many failed attempts. Try again in {clock.minutes(seconds)}."
 
 
-def lock(account: Account) -> tuple[Account, CodeState]:
-    """Lock the account's row (the one lock of ARCHITECTURE.md) and load its code state."""
-    locked = Account.objects.locked(account)
-    state, _ = CodeState.objects.get_or_create(account=locked)
-    return locked, state
+LOCKED = "Too many failed attempts: only a recovery code can unlock this account now."
 
 
-def last_step(account: Account) -> int | None:
+@functools.cache
+def _lock_queries(factors: tuple[Factor, ...]) -> tuple[str | None, str, list]:
+    """The statement that locks a person's row (None on SQLite, whose IMMEDIATE transaction
+    has locked already), the SELECT that then reads its code state and which factors it has
+    (with each one's locked_column), and the code state's converters.
+
+    Two statements, not one: PostgreSQL re-reads only the locked row of a query that waited
+    for its lock, so columns joined to it would be the ones from before the wait (a code just
+    accepted would pass again). Built from the models once per process: the ORM would compile
+    them on every code step, which cost more than running them (benchmarks/code.py, README).
+    """
+    quote = connection.ops.quote_name
+    person, key = quote(Person._meta.db_table), quote(Person._meta.pk.column)
+    fields = list(CodeState._meta.concrete_fields)
+    columns = [f"s.{quote(f.column)}" for f in fields]
+    for factor in factors:
+        meta = factor.model._meta
+        # Only quoted names from the models go into the text; the person's id is a parameter.
+        rows = (
+            f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('person').column)} = p.{key}"
+        )
+        if factor.locked_column:  # one row per person: its value, NULL without one
+            value = quote(meta.get_field(factor.locked_column).column)
+            columns.append(f"(SELECT {value} {rows})")
+        else:
+            columns.append(f"EXISTS (SELECT 1 {rows})")
+    read = (
+        f"SELECT p.{quote('kind')}, {', '.join(columns)} "  # noqa: S608
+        f"FROM {person} p LEFT JOIN {quote(CodeState._meta.db_table)} s "
+        f"ON s.{quote(CodeState._meta.pk.column)} = p.{key} WHERE p.{key} = %s"
+    )
+    lock = None
+    if connection.features.has_select_for_update:
+        lock = f"SELECT {key} FROM {person} WHERE {key} = %s FOR UPDATE"  # noqa: S608
+    converters = []
+    for index, model_field in enumerate(fields):
+        expression = model_field.get_col(CodeState._meta.db_table)
+        found = connection.ops.get_db_converters(expression)
+        found += expression.get_db_converters(connection)
+        if found:
+            converters.append((index, found, expression))
+    return lock, read, converters
+
+
+def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
+    """Lock the person's row (the one lock of ARCHITECTURE.md), then read under it its code
+    state and its factors (of `factors`)."""
+    lock_sql, read_sql, converters = _lock_queries(factors)
+    with connection.cursor() as cursor:
+        if lock_sql is not None:
+            cursor.execute(lock_sql, [who.person_id])
+        cursor.execute(read_sql, [who.person_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Person.DoesNotExist(who.person_id)
+    kind, found = row[0], list(row[1:])
+    person = Person.from_db(connection.alias, ["id", "kind"], [who.person_id, kind])
+    names = [f.attname for f in CodeState._meta.concrete_fields]
+    if found[0] is None:  # its first check: the row is made under the lock
+        state = CodeState.objects.create(person_id=who.person_id)
+    else:
+        values = found[: len(names)]
+        for index, functions, expression in converters:
+            for convert in functions:
+                values[index] = convert(values[index], expression, connection)
+        state = CodeState.from_db(connection.alias, names, values)
+    flags = found[len(names) :]
+    has = [f for f, flag in zip(factors, flags, strict=True) if flag]
+    values = {f.method: flag for f, flag in zip(factors, flags, strict=True) if f.locked_column}
+    return Locked(person, state, has, values)
+
+
+def last_step(person_id: int) -> int | None:
     """The last accepted step, read without the lock (a first look only)."""
-    state = CodeState.objects.filter(account=account).first()
+    state = CodeState.objects.filter(person_id=person_id).first()
     return state.last_step if state else None
 
 
@@ -68,7 +141,7 @@ def fail(state: CodeState, rejection: Refused, now: datetime, **context) -> Refu
     state.failures += 1
     wait = wait_after(state.failures)
     state.retry_at = now + timedelta(seconds=wait) if wait else None
-    state.save(update_fields=["failures", "retry_at"])
+    _save(state)
     audit.record(
         AuditEvent.TWO_FACTOR_FAILED, reason=rejection.reason, failures=state.failures, **context
     )
@@ -87,11 +160,27 @@ def succeed(state: CodeState, step: int | None) -> None:
         state.last_step = step
     state.failures = 0
     state.retry_at = None
-    state.save(update_fields=["last_step", "failures", "retry_at"])
+    _save(state)
 
 
 def forgive(state: CodeState) -> None:
     """Reset 2FA: no failure streak and no wait (the last step stays: no replay)."""
     state.failures = 0
     state.retry_at = None
-    state.save(update_fields=["failures", "retry_at"])
+    _save(state)
+
+
+@functools.cache
+def _update_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(c)} = %s" for c in ("last_step", "failures", "retry_at"))
+    table, key = quote(CodeState._meta.db_table), quote(CodeState._meta.pk.column)
+    return f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608 - names only
+
+
+def _save(state: CodeState) -> None:
+    """Write the code state's three columns (one statement built once per process: the
+    ORM's save() compiled it on every code step)."""
+    retry_at = connection.ops.adapt_datetimefield_value(state.retry_at)
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(), [state.last_step, state.failures, retry_at, state.person_id])

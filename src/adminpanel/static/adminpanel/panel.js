@@ -103,13 +103,16 @@
       button.addEventListener("click", function () {
         var source = document.getElementById(button.getAttribute("data-copy"));
         if (!source) return;
-        var parts = source.querySelectorAll("code");
-        var text = parts.length ? Array.prototype.map.call(parts, function (c) {
+        var exact = button.hasAttribute("data-copy-exact");  // a DNS record: spaces matter
+        var parts = exact ? [] : source.querySelectorAll("code");
+        var text = exact ? source.textContent.trim() : parts.length ? Array.prototype.map.call(parts, function (c) {
           return c.textContent;
         }).join("\n") + "\n" : source.textContent.replace(/\s+/g, "");
         var failed = "Copying failed: select the text and copy it by hand.";
         if (!navigator.clipboard) {
-          say(failed);
+          // Plain HTTP on another host has no clipboard API: the text is selected for Ctrl+C.
+          if (exact) window.getSelection().selectAllChildren(source);
+          say(exact ? "Selected: press Ctrl+C (\u2318C) to copy." : failed);
           return;
         }
         navigator.clipboard.writeText(text).then(function () {

@@ -30,12 +30,17 @@ class Command(BaseCommand):
                 folded += batch
             self.stdout.write(f"{folded} mail login(s) recorded.")
             return
+        away = False
         while parent is None or os.getppid() == parent:
             try:
                 while app_passwords.record_mail_logins():
                     pass
-            except DatabaseError:
-                # The database is away (restart, failover): again with a new connection.
-                logger.warning("mail logins: database unavailable, retrying", exc_info=True)
+                away = False
+            except DatabaseError as error:
+                # The database is away (restart, failover): again with a new connection. Said
+                # once per outage, in one line, not every round.
+                if not away:
+                    logger.warning("mail logins: database unavailable (%s), retrying", error)
+                away = True
                 connections.close_all()
             time.sleep(interval)

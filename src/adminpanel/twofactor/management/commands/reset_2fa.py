@@ -1,8 +1,8 @@
 """`adminpanel reset-2fa USERNAME`: the operator's way back in for a locked-out account."""
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from adminpanel.accounts.models import Account
 from adminpanel.twofactor import interface as twofactor
 
 
@@ -13,7 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options) -> None:
-        account = Account.objects.filter(username__iexact=username).first()
+        # The Admin's and Sub-Admins' model (AUTH_USER_MODEL), without importing its package.
+        account = get_user_model().objects.filter(username__iexact=username).first()
         if account is None:
             raise CommandError(f"No account named {username!r}.")
         twofactor.reset(account, actor_name="operator (command line)")

@@ -150,7 +150,7 @@ print(json.dumps(broken))
 def test_a_connection_dropped_mid_request_gives_503_and_the_next_request_works(
     fleet, accounts, database_url
 ):
-    """The request waits for the account's row lock; then its backend is terminated."""
+    """The request waits for the person's row lock; then its backend is terminated."""
     instance = fleet.add(workers=1)  # one worker, so the next request meets the same process
     instance.start()
     try:
@@ -163,8 +163,11 @@ def test_a_connection_dropped_mid_request_gives_503_and_the_next_request_works(
             psycopg.connect(database_url) as holder,
             psycopg.connect(database_url, autocommit=True) as admin,
         ):
+            # The code step's first lock: the person's row (people.Person), the one lock of
+            # its second factor.
             holder.execute(
-                "SELECT id FROM accounts_account WHERE username = %s FOR UPDATE",
+                "SELECT p.id FROM people_person p JOIN accounts_account a "
+                "ON a.person_id = p.id WHERE a.username = %s FOR UPDATE OF p",
                 [account["username"]],
             )
             answer = []

@@ -3,7 +3,9 @@
 
 - no import cycle (modules importing each other, directly or round a loop);
 - no import of our own modules inside a function or class body (it hides a cycle);
-- no two packages (adminpanel.<package>) importing each other: a layer leaning on the one above.
+- no two packages (adminpanel.<package>) importing each other: a layer leaning on the one above;
+- tests take helpers from helper modules, never from a conftest.py or another test module
+  (tests/ beside SRC_DIR): a fixture file and a test file are not libraries.
 
     python3 tools/check_imports.py [SRC_DIR]      (default: src)
 """
@@ -103,6 +105,18 @@ def two_way_packages(graph: dict[str, set[str]]) -> dict[tuple[str, str], list[s
     }
 
 
+def test_helpers_from_tests(tests: pathlib.Path) -> list[str]:
+    """Imports of a conftest.py or a test_*.py module, anywhere under tests/."""
+    found = []
+    for path in sorted(tests.rglob("*.py")) if tests.is_dir() else []:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                last = node.module.rsplit(".", 1)[-1]
+                if last == "conftest" or last.startswith("test_"):
+                    found.append(f"{path}:{node.lineno} imports from {node.module}")
+    return found
+
+
 def main() -> int:
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "src")
     graph, local = imports(modules(root))
@@ -112,6 +126,10 @@ def main() -> int:
     problems += [
         f"packages importing each other: {a} <-> {b} (e.g. {'; '.join(examples)})"
         for (a, b), examples in pairs.items()
+    ]
+    problems += [
+        f"a test helper outside a helper module: {line}"
+        for line in test_helpers_from_tests(root.parent / "tests")
     ]
     for line in problems:
         print(line)

@@ -11,7 +11,7 @@ from adminpanel.audit.models import Event
 from adminpanel.mail import app_passwords
 from adminpanel.mail.models import Mailbox
 from adminpanel.notices.models import Notice
-from tests.api.conftest import Api
+from tests.api.client import Api
 
 pytestmark = pytest.mark.django_db
 

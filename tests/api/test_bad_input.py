@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import Api
+from tests.api.client import Api
 
 pytestmark = pytest.mark.django_db
 

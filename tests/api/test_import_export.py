@@ -15,7 +15,7 @@ from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.mail.mailbox_csv import MAX_LINES, MAX_PASSWORDS_TO_HASH, import_mailboxes
 from adminpanel.mail.models import Mailbox
-from tests.api.conftest import Api
+from tests.api.client import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from adminpanel.mail import deleted, leaving
 from adminpanel.mail import services as mail
 from adminpanel.mail.models import Domain, Mailbox, SieveScript
 from adminpanel.mailserver.sieve import MAX_REDIRECTS
-from tests.api.conftest import Api
+from tests.api.client import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from adminpanel.accounts.models import ApiToken
 from adminpanel.api import services as api_services
 from adminpanel.audit.models import Event
 from adminpanel.subadmins import services as subadmins
-from tests.api.conftest import API_IP, PASSWORD, Api
+from tests.api.client import API_IP, PASSWORD, Api
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from adminpanel.accounts.models import Level
 from adminpanel.audit.models import Event
 from adminpanel.mail.models import Alias, Mailbox
 from adminpanel.mailserver.models import PurgedMaildir
-from tests.api.conftest import Api
+from tests.api.client import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from adminpanel.accounts.models import Level
 from adminpanel.api import services as api_services
 from adminpanel.mail import alias_domains
 from adminpanel.mail import services as mail
-from tests.api.conftest import Api
+from tests.api.client import Api
 
 pytestmark = pytest.mark.django_db
 

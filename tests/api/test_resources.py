@@ -9,7 +9,7 @@ from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.mail.models import Alias, Domain, Mailbox
 from adminpanel.twofactor.interface import is_enabled
-from tests.api.conftest import API_IP, PASSWORD, Api
+from tests.api.client import API_IP, PASSWORD, Api
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from adminpanel.accounts.models import Account, ApiToken
 from adminpanel.accounts.services import change_own_password
 from adminpanel.audit.models import Event
 from adminpanel.subadmins import services as subadmins
-from tests.api.conftest import API_IP, PASSWORD, Api
+from tests.api.client import API_IP, PASSWORD, Api
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pyotp
 import requests
 
 from testbed.cluster import Browser
-from tests.cluster.conftest import PASSWORD
+from tests.cluster.instances import PASSWORD
 
 GRANT_API_ACCESS = """
 from adminpanel.accounts.models import Account

@@ -4,7 +4,7 @@ many HTTP connections it serves (and PostgreSQL refuses clients beyond its limit
 
 import requests
 
-from tests.cluster.conftest import WORKERS
+from tests.cluster.instances import WORKERS
 
 
 def panel_backends(pg) -> int:

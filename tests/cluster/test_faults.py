@@ -8,7 +8,7 @@ import psycopg
 import requests
 
 from testbed.cluster import Browser
-from tests.cluster.conftest import code
+from tests.cluster.instances import code
 
 REPLAYED = "This code has already been used. Wait for the next code."
 

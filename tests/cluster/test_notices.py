@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from testbed.cluster import Browser, Fleet, start_instances
-from tests.cluster.conftest import new_database
+from tests.cluster.instances import new_database
 from tests.smtp import SmtpServer
 
 PASSWORD = "cluster-password-horse-9"

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.cluster.conftest import browsers, code
+from tests.cluster.instances import browsers, code
 
 REPLAYED = "This code has already been used. Wait for the next code."
 INVALID = "Invalid code."

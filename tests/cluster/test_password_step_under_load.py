@@ -5,7 +5,7 @@ import multiprocessing
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.cluster.conftest import browsers
+from tests.cluster.instances import browsers
 
 ROUNDS = 40
 TABS_PER_ROUND = 8  # one account, one IP: under the 10 attempt slots per (username, IP)

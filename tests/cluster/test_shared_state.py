@@ -1,7 +1,7 @@
 """Security state lives in the database: whatever one instance decided, the other knows."""
 
 from testbed.cluster import Browser
-from tests.cluster.conftest import code, wrong_code
+from tests.cluster.instances import code, wrong_code
 
 THROTTLED_1_MINUTE = "Too many failed attempts. Try again in 1 minute."
 

@@ -6,119 +6,37 @@ Screenshots of every step land in tests/e2e/screenshots/<test>-<nn>-<step>.png.
 """
 
 import itertools
-import json
 import os
-import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from adminpanel.sections import KEYS
 from testbed.postgres import free_port
+from tests.e2e.live import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    LAPTOP,
+    PHONE,
+    LiveServer,
+    NewPage,
+    Shot,
+    _adminpanel_command,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR / "screenshots"
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
-ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "e2e-Quartz-Lantern-4817-Harbor"
 SERVER_START_SECONDS = 60
 
 # Runs inside `adminpanel manage shell` against the live server's database: state is built
 # through the product's services, as every fixture should.
-_MAKE_ACCOUNT = r"""
-import json, os
-from datetime import timedelta
-
-import pyotp
-
-from adminpanel import clock
-from adminpanel.accounts.models import Account
-from adminpanel.subadmins.services import create_subadmin
-from adminpanel.twofactor import services
-
-spec = json.loads(os.environ["E2E_ACCOUNT"])
-admin = Account.objects.get(is_owner=True)
-account, _ = create_subadmin(
-    admin, username=spec["username"], password=spec["password"], levels=spec["levels"]
-)
-out = {"key": None, "recovery_codes": []}
-if spec["two_factor"]:
-    now = clock.now()
-    setup = services.start_setup(account, now=now)
-    key = services.setup_key(setup)
-    # Confirmed with the previous step's code (still inside the +-1 window), so the code
-    # the app shows right now has not been used yet and the test need not wait 30 s.
-    code = pyotp.TOTP(key).at(now - timedelta(seconds=30))
-    out = {"key": key, "recovery_codes": services.confirm_setup(account, setup.pk, code, now=now)}
-print("E2E-ACCOUNT " + json.dumps(out))
-"""
-
-
-@dataclass
-class E2EAccount:
-    username: str
-    password: str
-    key: str | None = None
-    recovery_codes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class LiveServer:
-    url: str
-    env: dict[str, str]
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def create_account(
-        self, username: str, *, two_factor: bool = False, level: int = 0
-    ) -> E2EAccount:
-        """A Sub-Admin with Admin Panel access, `level` (0-3) in every section; with 2FA on
-        when asked (its key and recovery codes are returned)."""
-        password = f"Pebble-Orbit-{secrets.token_hex(6)}"
-        levels = dict.fromkeys(KEYS, level)
-        spec = {"username": username, "password": password, "two_factor": two_factor}
-        spec["levels"] = levels
-        result = subprocess.run(
-            [*_adminpanel_command(), "manage", "shell", "-c", _MAKE_ACCOUNT],
-            env={**self.env, "E2E_ACCOUNT": json.dumps(spec)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        lines = [x for x in result.stdout.splitlines() if x.startswith("E2E-ACCOUNT ")]
-        assert result.returncode == 0 and lines, result.stdout + result.stderr
-        made = json.loads(lines[-1].removeprefix("E2E-ACCOUNT "))
-        return E2EAccount(username, password, made["key"], made["recovery_codes"])
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    """The password step, as a person does it on the login page."""
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
-def _adminpanel_command() -> list[str]:
-    script = Path(sys.executable).with_name("adminpanel")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "adminpanel.cli"]
 
 
 def _answers(url: str) -> bool:
@@ -188,9 +106,6 @@ def _expect_timeout() -> None:
     expect.set_options(timeout=5_000)
 
 
-NewPage = Callable[..., Page]
-
-
 @pytest.fixture
 def new_page(browser: Browser, server: LiveServer) -> Iterator[NewPage]:
     """Pages in fresh contexts (own cookies): new_page(phone=False, javascript=True)."""
@@ -229,9 +144,6 @@ def laptop(new_page: NewPage) -> Page:
 @pytest.fixture
 def phone(new_page: NewPage) -> Page:
     return new_page(phone=True)
-
-
-Shot = Callable[[Page, str], None]
 
 
 @pytest.fixture

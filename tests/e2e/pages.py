@@ -1,8 +1,17 @@
 """What a person does on the panel's pages, shared by the browser tests."""
 
+import re
+import subprocess
+
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, log_in
+from tests.e2e.live import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    LiveServer,
+    _adminpanel_command,
+    log_in,
+)
 
 WIDER_THAN_SCREEN = """limit => [...document.querySelectorAll("body *")]
     .filter(el => el.getBoundingClientRect().right > limit + 1)
@@ -29,3 +38,54 @@ def assert_fits_width(page: Page) -> None:
     limit = page.viewport_size["width"]
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= limit, (width, page.evaluate(WIDER_THAN_SCREEN, limit))
+
+
+ENABLED = "Two-factor authentication is enabled."
+
+
+def open_two_factor_page(page: Page) -> None:
+    """Menu → Security → 2FA."""
+    menu = page.get_by_role("navigation", name="Main")
+    menu.get_by_text("Security", exact=True).click()
+    menu.get_by_role("link", name="2FA").click()
+    expect(page.get_by_role("heading", name="Two-factor authentication (2FA)")).to_be_visible()
+
+
+def choose_status(page: Page, status: str) -> None:
+    page.get_by_label("Select Status").select_option(status)
+    page.get_by_role("button", name="Save").click()
+
+
+def read_manual_key(page: Page) -> str:
+    """The key for manual entry, as shown: groups of four, spaces removed."""
+    shown = page.get_by_text(GROUPED_KEY).inner_text().strip()
+    assert GROUPED_KEY.fullmatch(shown), shown
+    key = shown.replace(" ", "")
+    assert len(key) == 32, key  # 160 bits of base32
+    return key
+
+
+def eleven_minutes_later(server: LiveServer, page: Page) -> None:
+    [session] = [c["value"] for c in page.context.cookies() if c["name"] == "adminpanel_session"]
+    result = subprocess.run(
+        [*_adminpanel_command(), "manage", "shell", "-c", _AGE_CONFIRMATION],
+        env={**server.env, "E2E_SESSION": session},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+GROUPED_KEY = re.compile(r"[A-Z2-7]{4}( [A-Z2-7]{1,4})+")
+_AGE_CONFIRMATION = r"""
+import os
+from adminpanel import clock
+from adminpanel.accounts import web_sessions
+from adminpanel.sessions import SessionStore
+
+store = SessionStore(os.environ["E2E_SESSION"])
+store[web_sessions.CONFIRMED_AT] = clock.now().timestamp() - 11 * 60
+store.save()
+"""

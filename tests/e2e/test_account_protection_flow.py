@@ -3,36 +3,24 @@
 Each step is photographed on a laptop and a phone.
 """
 
-import subprocess
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import (
+from tests.e2e.live import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     E2EAccount,
     LiveServer,
     NewPage,
     Shot,
-    _adminpanel_command,
     log_in,
 )
+from tests.e2e.pages import eleven_minutes_later
 
 pytestmark = pytest.mark.e2e
 
 # Runs in `adminpanel manage shell`: the session's last authentication moves 11 minutes back,
 # as if the person had stayed on the panel that long (the server's clock is the real one).
-_AGE_CONFIRMATION = r"""
-import os
-from adminpanel import clock
-from adminpanel.accounts import web_sessions
-from adminpanel.sessions import SessionStore
-
-store = SessionStore(os.environ["E2E_SESSION"])
-store[web_sessions.CONFIRMED_AT] = clock.now().timestamp() - 11 * 60
-store.save()
-"""
 
 
 def security(page: Page, entry: str) -> None:
@@ -40,19 +28,6 @@ def security(page: Page, entry: str) -> None:
     menu = page.get_by_role("navigation", name="Main")
     menu.get_by_text("Security", exact=True).click()
     menu.get_by_role("link", name=entry, exact=True).click()
-
-
-def eleven_minutes_later(server: LiveServer, page: Page) -> None:
-    [session] = [c["value"] for c in page.context.cookies() if c["name"] == "adminpanel_session"]
-    result = subprocess.run(
-        [*_adminpanel_command(), "manage", "shell", "-c", _AGE_CONFIRMATION],
-        env={**server.env, "E2E_SESSION": session},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def signed_in(new_page: NewPage, account: E2EAccount, *, phone: bool = False) -> Page:

@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, NewPage, Shot
+from tests.e2e.live import LiveServer, NewPage, Shot
 from tests.e2e.pages import assert_fits_width, log_in_admin, menu, open_section
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ Every page is photographed and none scrolls sideways."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import NewPage, Shot
+from tests.e2e.live import NewPage, Shot
 from tests.e2e.pages import assert_fits_width, log_in_admin, open_section
 
 pytestmark = pytest.mark.e2e

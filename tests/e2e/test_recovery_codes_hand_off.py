@@ -12,8 +12,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, NewPage, Shot
-from tests.e2e.test_two_factor_flow import (
+from tests.e2e.live import LiveServer, NewPage, Shot
+from tests.e2e.pages import (
     ENABLED,
     assert_fits_width,
     choose_status,

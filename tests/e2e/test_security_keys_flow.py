@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LAPTOP, PHONE, LiveServer, Shot
-from tests.e2e.test_account_protection_flow import eleven_minutes_later
+from tests.e2e.live import LAPTOP, PHONE, LiveServer, Shot
+from tests.e2e.pages import eleven_minutes_later
 
 pytestmark = pytest.mark.e2e
 

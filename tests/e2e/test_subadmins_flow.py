@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN_USERNAME, LiveServer, NewPage, Shot, log_in
+from tests.e2e.live import ADMIN_USERNAME, LiveServer, NewPage, Shot, log_in
 from tests.e2e.pages import assert_fits_width, log_in_admin, menu, open_section
 
 pytestmark = pytest.mark.e2e

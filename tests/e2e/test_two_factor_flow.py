@@ -14,7 +14,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import (
+from tests.e2e.live import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     PHONE,
@@ -23,16 +23,20 @@ from tests.e2e.conftest import (
     Shot,
     log_in,
 )
+from tests.e2e.pages import (
+    ENABLED,
+    choose_status,
+    open_two_factor_page,
+    read_manual_key,
+)
 
 pytestmark = pytest.mark.e2e
 
-ENABLED = "Two-factor authentication is enabled."
 DISABLED = "Two-factor authentication is disabled."
 DELETE_ENTRY = "You can now delete the entry from your 2FA app."
 REPLAYED = "This code has already been used. Wait for the next code."
 INVALID = "Invalid code."
 RECOVERY_CODE = re.compile(r"[0-9a-z]{4}(-[0-9a-z]{4}){3}")
-GROUPED_KEY = re.compile(r"[A-Z2-7]{4}( [A-Z2-7]{1,4})+")
 STEP_SECONDS = 30
 
 
@@ -41,28 +45,6 @@ STEP_SECONDS = 30
 
 def two_factor_dialog(page: Page) -> Locator:
     return page.get_by_role("dialog", name="Two-factor authentication")
-
-
-def open_two_factor_page(page: Page) -> None:
-    """Menu → Security → 2FA."""
-    menu = page.get_by_role("navigation", name="Main")
-    menu.get_by_text("Security", exact=True).click()
-    menu.get_by_role("link", name="2FA").click()
-    expect(page.get_by_role("heading", name="Two-factor authentication (2FA)")).to_be_visible()
-
-
-def choose_status(page: Page, status: str) -> None:
-    page.get_by_label("Select Status").select_option(status)
-    page.get_by_role("button", name="Save").click()
-
-
-def read_manual_key(page: Page) -> str:
-    """The key for manual entry, as shown: groups of four, spaces removed."""
-    shown = page.get_by_text(GROUPED_KEY).inner_text().strip()
-    assert GROUPED_KEY.fullmatch(shown), shown
-    key = shown.replace(" ", "")
-    assert len(key) == 32, key  # 160 bits of base32
-    return key
 
 
 def session_cookie(page: Page) -> str | None:

@@ -5,23 +5,12 @@ from django.test import Client
 
 from adminpanel.accounts.models import Account
 from tests.integration.keys import ORIGIN, add_key
-from tests.integration.panel import (  # noqa: F401 (helpers the tests import from here too)
-    CSRF_TOKEN,
-    MANUAL_KEY,
+from tests.integration.panel import (
     PASSWORD,
-    RECOVERY_CODE,
-    SETUP_ID,
     TwoFactor,
-    csrf_log_in,
-    csrf_token,
-    failures,
-    is_logged_in,
     log_in,
     make_admin,
-    session_id,
-    text,
     verify,
-    wrong_code_for,
 )
 from tests.softkey import SoftKey
 

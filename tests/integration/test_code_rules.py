@@ -10,7 +10,7 @@ from adminpanel.errors import Refused
 from adminpanel.twofactor import interface
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import CodeState
-from tests.integration.conftest import (
+from tests.integration.panel import (
     SETUP_ID,
     failures,
     is_logged_in,

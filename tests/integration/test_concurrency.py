@@ -14,7 +14,7 @@ from django.test import Client
 from adminpanel.errors import Refused
 from adminpanel.twofactor import interface
 from adminpanel.twofactor import services as twofactor
-from tests.integration.conftest import failures, is_logged_in, log_in, verify
+from tests.integration.panel import failures, is_logged_in, log_in, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from adminpanel.accounts import policy
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.twofactor import interface as twofactor
-from tests.integration.conftest import PASSWORD, log_in, text, verify
+from tests.integration.panel import PASSWORD, log_in, text, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -9,15 +9,17 @@ from adminpanel.errors import Refused
 from adminpanel.mail.models import Alias, Mailbox
 from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import services as twofactor
-from tests.integration.conftest import PASSWORD, text, verify
 from tests.integration.panel import (
+    PASSWORD,
     field_error,
     log_in_admin,
     make_admin,
     make_subadmin,
     seed_mail,
+    text,
+    verify,
 )
-from tests.integration.test_twofactor_pages import begin_setup, code_for, save_setup
+from tests.integration.setup_flow import begin_setup, code_for, save_setup
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from adminpanel.audit.models import Event
-from tests.integration.conftest import (
+from tests.integration.panel import (
     PASSWORD,
     csrf_log_in,
     csrf_token,

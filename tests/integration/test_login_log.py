@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from adminpanel.audit.models import Event
-from tests.integration.conftest import log_in, text, verify
+from tests.integration.panel import log_in, text, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -31,10 +31,17 @@ from adminpanel.subadmins.services import reset_subadmin_2fa, update_subadmin
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import WebAuthnKey
 from testbed.postgres import free_port
-from tests.integration.conftest import PASSWORD, log_in, verify
 from tests.integration.keys import ORIGIN, add_key, options
-from tests.integration.panel import log_in_admin, mailed_links, make_admin, make_subadmin
-from tests.integration.test_twofactor_pages import begin_setup, save_setup
+from tests.integration.panel import (
+    PASSWORD,
+    log_in,
+    log_in_admin,
+    mailed_links,
+    make_admin,
+    make_subadmin,
+    verify,
+)
+from tests.integration.setup_flow import begin_setup, save_setup
 from tests.smtp import SmtpServer
 from tests.softkey import SoftKey
 

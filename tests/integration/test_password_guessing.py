@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from adminpanel.accounts.models import PasswordAttempts
 from adminpanel.audit.models import Event
-from tests.integration.conftest import PASSWORD, is_logged_in, log_in, text
+from tests.integration.panel import PASSWORD, is_logged_in, log_in, text
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from adminpanel.audit.models import Event
 from adminpanel.errors import Refused
 from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import interface as twofactor
-from tests.integration.conftest import MANUAL_KEY, PASSWORD, SETUP_ID, log_in, text, verify
+from tests.integration.panel import MANUAL_KEY, PASSWORD, SETUP_ID, log_in, text, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from django.test import Client
 from adminpanel.audit.models import Event
 from adminpanel.twofactor.models import RecoveryCode
 from tests.factors import TwoFactor
-from tests.integration.conftest import (
+from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
+from tests.integration.panel import (
     PASSWORD,
     RECOVERY_CODE,
     failures,
@@ -23,7 +24,6 @@ from tests.integration.conftest import (
     text,
     verify,
 )
-from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
 from tests.softkey import SoftKey
 
 pytestmark = pytest.mark.django_db

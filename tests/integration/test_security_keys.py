@@ -16,7 +16,8 @@ from adminpanel.audit.models import Event
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import RecoveryCode, WebAuthnChallenge, WebAuthnKey
 from tests.integration import panel
-from tests.integration.conftest import (
+from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
+from tests.integration.panel import (
     PASSWORD,
     RECOVERY_CODE,
     failures,
@@ -25,7 +26,6 @@ from tests.integration.conftest import (
     text,
     verify,
 )
-from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
 from tests.softkey import SoftKey
 
 pytestmark = pytest.mark.django_db

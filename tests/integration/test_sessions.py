@@ -13,7 +13,7 @@ from adminpanel.accounts.models import Account, WebSession
 from adminpanel.audit.models import Event
 from adminpanel.subadmins import services as subadmins
 from adminpanel.twofactor import interface as twofactor
-from tests.integration.conftest import (
+from tests.integration.panel import (
     MANUAL_KEY,
     PASSWORD,
     SETUP_ID,

@@ -10,10 +10,11 @@ from django.test import Client
 from adminpanel.accounts.models import Account, Level
 from adminpanel.audit.models import Event
 from adminpanel.twofactor import interface
-from tests.integration.conftest import TwoFactor, csrf_log_in
 from tests.integration.panel import (
     ADMIN_PASSWORD,
     SUBADMIN_PASSWORD,
+    TwoFactor,
+    csrf_log_in,
     events,
     field_error,
     is_logged_in,

@@ -3,7 +3,6 @@
 import logging
 import re
 
-import pyotp
 import pytest
 from django.test import Client
 
@@ -13,7 +12,8 @@ from adminpanel.errors import Refused
 from adminpanel.twofactor import interface, recovery
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import PendingSetup, RecoveryCode, TotpDevice
-from tests.integration.conftest import (
+from tests.integration.keys import add_key
+from tests.integration.panel import (
     MANUAL_KEY,
     PASSWORD,
     RECOVERY_CODE,
@@ -27,8 +27,8 @@ from tests.integration.conftest import (
     verify,
     wrong_code_for,
 )
-from tests.integration.keys import add_key
-from tests.unit.test_otpauth_uri import decode_qr
+from tests.integration.setup_flow import begin_setup, code_for, save_setup
+from tests.qr import decode_qr
 
 pytestmark = pytest.mark.django_db
 
@@ -37,26 +37,9 @@ DISABLED = "Two-factor authentication is disabled."
 MALFORMED = "Enter the 6-digit code from your authenticator app"
 
 
-def begin_setup(client: Client) -> tuple[str, str, str]:
-    """Select Enabled, Save, Next: the setup page, its key and its setup id."""
-    assert client.post("/security/2fa", {"status": "enabled"}).url == "/security/2fa/enable"
-    assert client.post("/security/2fa/enable").url == "/security/2fa/setup"
-    page = text(client.get("/security/2fa/setup"))
-    key = MANUAL_KEY.search(page).group(1).replace(" ", "")
-    return page, key, SETUP_ID.search(page).group(1)
-
-
-def save_setup(client: Client, setup: str, challenge: str):
-    return client.post("/security/2fa/setup", {"setup": setup, "challenge": challenge})
-
-
 def confirm_access(client: Client) -> None:
     response = client.post("/security/confirm", {"password": PASSWORD, "next": "/"})
     assert response.status_code == 302, text(response)
-
-
-def code_for(key: str, clock) -> str:
-    return pyotp.TOTP(key).at(clock())
 
 
 # --- status ----------------------------------------------------------------------------------

@@ -17,11 +17,10 @@ from adminpanel.accounts.models import Account
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
-from tests.api.conftest import Api
+from tests.api.client import Api
+from tests.mailserver.accounts import ADMIN_PASSWORD, POSTMASTER
 from tests.smtp import SmtpServer
 
-ADMIN_PASSWORD = "Admin-Quartz-Lantern-4817"
-POSTMASTER = "hostmaster@outside.test"  # mailserver-config --postmaster
 _domains = count(1)
 
 
@@ -56,7 +55,7 @@ def mailserver(django_db_setup, django_db_blocker, outside):
 
 
 @pytest.fixture
-def panel(transactional_db) -> Api:
+def admin_api(transactional_db) -> Api:
     """The panel's API, logged in as the Admin; every call is committed at once."""
     Account.objects.create_user("admin", ADMIN_PASSWORD, is_owner=True, api_access=True)
     api = Api()
@@ -65,8 +64,8 @@ def panel(transactional_db) -> Api:
 
 
 @pytest.fixture
-def domain(panel) -> str:
+def domain(admin_api) -> str:
     """A fresh domain of the panel (its A-label)."""
     name = f"d{next(_domains)}.example"
-    assert panel.post("/domains", {"name": name}).status == 201
+    assert admin_api.post("/domains", {"name": name}).status == 201
     return name

@@ -15,51 +15,53 @@ _names = count(1)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def add_mailbox(panel, address: str) -> dict:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD})
+def add_mailbox(admin_api, address: str) -> dict:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
     assert answer.status == 201, answer.body
     return answer.body
 
 
-def add_alias_domain(panel, target: str) -> dict:
+def add_alias_domain(admin_api, target: str) -> dict:
     """A fresh alias domain of `target`."""
     name = f"alias{next(_names)}-{target}"
-    answer = panel.post("/alias-domains", {"name": name, "target": target})
+    answer = admin_api.post("/alias-domains", {"name": name, "target": target})
     assert answer.status == 201, answer.body
     return answer.body
 
 
-def domain_id(panel, name: str) -> int:
-    return panel.get("/domains", QUERY_STRING=f"search={name}").body["items"][0]["id"]
+def domain_id(admin_api, name: str) -> int:
+    return admin_api.get("/domains", QUERY_STRING=f"search={name}").body["items"][0]["id"]
 
 
 def test_mail_to_an_address_of_the_alias_domain_is_read_in_the_targets_mailbox(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    add_mailbox(panel, f"alice@{domain}")
-    other = add_alias_domain(panel, domain)["name"]
+    add_mailbox(admin_api, f"alice@{domain}")
+    other = add_alias_domain(admin_api, domain)["name"]
     subject = unique_subject("Via the other name")
     send(mailserver, f"alice@{other}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
 
 
-def test_an_unknown_local_part_of_the_alias_domain_is_refused_at_rcpt(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    other = add_alias_domain(panel, domain)["name"]
+def test_an_unknown_local_part_of_the_alias_domain_is_refused_at_rcpt(
+    mailserver, admin_api, domain
+):
+    add_mailbox(admin_api, f"alice@{domain}")
+    other = add_alias_domain(admin_api, domain)["name"]
     code, reply = rcpt(mailserver, f"nobody@{other}")
     assert code == 550, reply
     assert rcpt(mailserver, f"alice@{other}")[0] == 250
 
 
-def test_an_alias_of_the_target_is_reached_through_the_alias_domain(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    add_mailbox(panel, f"bob@{domain}")
-    answer = panel.post(
+def test_an_alias_of_the_target_is_reached_through_the_alias_domain(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    add_mailbox(admin_api, f"bob@{domain}")
+    answer = admin_api.post(
         "/aliases",
         {"address": f"team@{domain}", "destinations": [f"alice@{domain}", f"bob@{domain}"]},
     )
     assert answer.status == 201, answer.body
-    other = add_alias_domain(panel, domain)["name"]
+    other = add_alias_domain(admin_api, domain)["name"]
     subject = unique_subject("To the team, by the other name")
     send(mailserver, f"team@{other}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
@@ -67,31 +69,31 @@ def test_an_alias_of_the_target_is_reached_through_the_alias_domain(mailserver, 
 
 
 def test_the_targets_catch_all_takes_unknown_local_parts_of_the_alias_domain(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    add_mailbox(panel, f"alice@{domain}")
+    add_mailbox(admin_api, f"alice@{domain}")
     catch_all = {"catch_all": f"alice@{domain}"}
-    assert panel.patch(f"/domains/{domain_id(panel, domain)}", catch_all).status == 200
-    other = add_alias_domain(panel, domain)["name"]
+    assert admin_api.patch(f"/domains/{domain_id(admin_api, domain)}", catch_all).status == 200
+    other = add_alias_domain(admin_api, domain)["name"]
     subject = unique_subject("Caught by the other name")
     send(mailserver, f"whoever@{other}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
 
 
-def test_a_tagged_address_of_the_alias_domain_reaches_the_mailbox(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    other = add_alias_domain(panel, domain)["name"]
+def test_a_tagged_address_of_the_alias_domain_reaches_the_mailbox(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    other = add_alias_domain(admin_api, domain)["name"]
     subject = unique_subject("Tagged, by the other name")
     send(mailserver, f"alice+news@{other}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
     assert rcpt(mailserver, f"nobody+news@{other}")[0] == 550
 
 
-def test_an_inactive_alias_domain_is_refused_at_rcpt(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    other = add_alias_domain(panel, domain)
+def test_an_inactive_alias_domain_is_refused_at_rcpt(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    other = add_alias_domain(admin_api, domain)
     assert rcpt(mailserver, f"alice@{other['name']}")[0] == 250
-    answer = panel.patch(f"/alias-domains/{other['id']}", {"active": False})
+    answer = admin_api.patch(f"/alias-domains/{other['id']}", {"active": False})
     assert answer.status == 200, answer.body
     code, reply = rcpt(mailserver, f"alice@{other['name']}")
     assert 500 <= code < 600, reply
@@ -99,35 +101,37 @@ def test_an_inactive_alias_domain_is_refused_at_rcpt(mailserver, panel, domain):
 
 
 def test_the_addresses_of_an_alias_domain_of_an_inactive_domain_are_refused_at_rcpt(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    add_mailbox(panel, f"alice@{domain}")
-    other = add_alias_domain(panel, domain)["name"]
+    add_mailbox(admin_api, f"alice@{domain}")
+    other = add_alias_domain(admin_api, domain)["name"]
     assert rcpt(mailserver, f"alice@{other}")[0] == 250
-    assert panel.patch(f"/domains/{domain_id(panel, domain)}", {"active": False}).status == 200
+    assert (
+        admin_api.patch(f"/domains/{domain_id(admin_api, domain)}", {"active": False}).status == 200
+    )
     code, reply = rcpt(mailserver, f"alice@{other}")
     assert 500 <= code < 600, reply
 
 
 def test_an_inactive_mailbox_is_refused_through_the_alias_domain_even_with_a_catch_all(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    add_mailbox(panel, f"alice@{domain}")
-    off = add_mailbox(panel, f"off@{domain}")
-    assert panel.patch(f"/users/{off['id']}", {"active": False}).status == 200
+    add_mailbox(admin_api, f"alice@{domain}")
+    off = add_mailbox(admin_api, f"off@{domain}")
+    assert admin_api.patch(f"/users/{off['id']}", {"active": False}).status == 200
     catch_all = {"catch_all": f"alice@{domain}"}
-    assert panel.patch(f"/domains/{domain_id(panel, domain)}", catch_all).status == 200
-    other = add_alias_domain(panel, domain)["name"]
+    assert admin_api.patch(f"/domains/{domain_id(admin_api, domain)}", catch_all).status == 200
+    other = add_alias_domain(admin_api, domain)["name"]
     for address in (f"off@{other}", f"off+tag@{other}"):
         code, reply = rcpt(mailserver, address)
         assert code == 554 and "disabled" in reply, (address, reply)
 
 
-def test_a_deleted_alias_domain_takes_no_more_mail(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    other = add_alias_domain(panel, domain)
+def test_a_deleted_alias_domain_takes_no_more_mail(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    other = add_alias_domain(admin_api, domain)
     assert rcpt(mailserver, f"alice@{other['name']}")[0] == 250
-    assert panel.delete(f"/alias-domains/{other['id']}").status == 204
+    assert admin_api.delete(f"/alias-domains/{other['id']}").status == 204
     code, reply = rcpt(mailserver, f"alice@{other['name']}")
     assert 500 <= code < 600, reply
     assert subjects(mailserver, f"alice@{domain}", PASSWORD) == []

@@ -57,8 +57,8 @@ def other_host(django_db_setup, django_db_blocker):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def mailbox(panel, address: str) -> Mailbox:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD})
+def mailbox(admin_api, address: str) -> Mailbox:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
     assert answer.status == 201, answer.body
     return Mailbox.objects.select_related("domain").get(pk=answer.body["id"])
 
@@ -73,8 +73,8 @@ def spellings(secret: str) -> list[str]:
     return ["".join(groups), "-".join(groups), " ".join(groups)]
 
 
-def test_an_app_password_opens_imap_typed_with_or_without_separators(mailserver, panel, domain):
-    box = mailbox(panel, f"ann@{domain}")
+def test_an_app_password_opens_imap_typed_with_or_without_separators(mailserver, admin_api, domain):
+    box = mailbox(admin_api, f"ann@{domain}")
     _, secret = new_app_password(box)
     assert len(secret.replace(" ", "")) == 24 and secret == secret.lower()
     for typed in spellings(secret):
@@ -83,8 +83,8 @@ def test_an_app_password_opens_imap_typed_with_or_without_separators(mailserver,
     assert can_log_in(mailserver, f"ann@{domain}", PASSWORD)  # the domain allows it (default)
 
 
-def test_a_second_app_password_of_the_same_mailbox_works_as_well(mailserver, panel, domain):
-    box = mailbox(panel, f"two@{domain}")
+def test_a_second_app_password_of_the_same_mailbox_works_as_well(mailserver, admin_api, domain):
+    box = mailbox(admin_api, f"two@{domain}")
     _, first = new_app_password(box, "Phone")
     _, second = new_app_password(box, "Laptop")
     assert can_log_in(mailserver, f"two@{domain}", first)
@@ -92,22 +92,24 @@ def test_a_second_app_password_of_the_same_mailbox_works_as_well(mailserver, pan
 
 
 def test_where_the_domain_forbids_it_the_mailbox_password_is_refused_and_app_passwords_work(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    box = mailbox(panel, f"bo@{domain}")
+    box = mailbox(admin_api, f"bo@{domain}")
     _, secret = new_app_password(box)
-    answer = panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False})
+    answer = admin_api.patch(
+        f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False}
+    )
     assert answer.status == 200 and answer.body["mail_apps_may_use_mailbox_password"] is False
     assert not can_log_in(mailserver, f"bo@{domain}", PASSWORD)
     assert can_log_in(mailserver, f"bo@{domain}", secret)
-    panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": True})
+    admin_api.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": True})
     assert can_log_in(mailserver, f"bo@{domain}", PASSWORD)  # at once, no cache
 
 
 def test_a_revoked_app_password_is_refused_at_the_next_login_on_every_mail_host(
-    mailserver, other_host, panel, domain
+    mailserver, other_host, admin_api, domain
 ):
-    box = mailbox(panel, f"cy@{domain}")
+    box = mailbox(admin_api, f"cy@{domain}")
     revoked, secret = new_app_password(box, "Old phone")
     _, kept = new_app_password(box, "Laptop")
     for host in (mailserver, other_host):
@@ -120,12 +122,12 @@ def test_a_revoked_app_password_is_refused_at_the_next_login_on_every_mail_host(
 
 
 def test_the_admins_revoke_app_passwords_refuses_them_all_at_the_next_login(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    box = mailbox(panel, f"dee@{domain}")
+    box = mailbox(admin_api, f"dee@{domain}")
     secrets = [new_app_password(box, name)[1] for name in ("Phone", "Tablet")]
-    assert panel.get(f"/users/{box.pk}").body["app_passwords"] == 2
-    answer = panel.post(f"/users/{box.pk}/revoke-app-passwords", {})
+    assert admin_api.get(f"/users/{box.pk}").body["app_passwords"] == 2
+    answer = admin_api.post(f"/users/{box.pk}/revoke-app-passwords", {})
     assert answer.status == 200 and answer.body["revoked"] == 2
     assert answer.body["user"]["app_passwords"] == 0
     for secret in secrets:
@@ -133,8 +135,8 @@ def test_the_admins_revoke_app_passwords_refuses_them_all_at_the_next_login(
     assert can_log_in(mailserver, f"dee@{domain}", PASSWORD)
 
 
-def test_a_truncated_or_another_mailboxs_app_password_is_refused(mailserver, panel, domain):
-    mine, theirs = mailbox(panel, f"eve@{domain}"), mailbox(panel, f"fay@{domain}")
+def test_a_truncated_or_another_mailboxs_app_password_is_refused(mailserver, admin_api, domain):
+    mine, theirs = mailbox(admin_api, f"eve@{domain}"), mailbox(admin_api, f"fay@{domain}")
     _, secret = new_app_password(mine)
     _, other = new_app_password(theirs)
     plain = spellings(secret)[0]
@@ -144,10 +146,10 @@ def test_a_truncated_or_another_mailboxs_app_password_is_refused(mailserver, pan
     assert can_log_in(mailserver, f"eve@{domain}", secret)
 
 
-def test_a_mailbox_with_sign_in_off_is_opened_by_no_app_password(mailserver, panel, domain):
-    box = mailbox(panel, f"gus@{domain}")
+def test_a_mailbox_with_sign_in_off_is_opened_by_no_app_password(mailserver, admin_api, domain):
+    box = mailbox(admin_api, f"gus@{domain}")
     _, secret = new_app_password(box)
-    assert panel.patch(f"/users/{box.pk}", {"sign_in_allowed": False}).status == 200
+    assert admin_api.patch(f"/users/{box.pk}", {"sign_in_allowed": False}).status == 200
     assert not can_log_in(mailserver, f"gus@{domain}", secret)
 
 
@@ -173,9 +175,9 @@ def test_a_mailbox_with_sign_in_off_is_opened_by_no_app_password(mailserver, pan
     ],
 )
 def test_bad_input_is_refused_cleanly_and_the_right_login_still_works(
-    mailserver, panel, domain, address, password
+    mailserver, admin_api, domain, address, password
 ):
-    box = mailbox(panel, f"ann@{domain}")
+    box = mailbox(admin_api, f"ann@{domain}")
     _, secret = new_app_password(box)
     typed = password.format(secret=spellings(secret)[0])
     try:
@@ -189,16 +191,16 @@ def test_bad_input_is_refused_cleanly_and_the_right_login_still_works(
 @pytest.mark.parametrize(
     "name", ["", "   ", "a\0b", "x" * 101, "bell\x07inside", "\ud800", None, 7, ["Phone"]]
 )
-def test_a_bad_name_is_refused_with_a_message_and_nothing_is_stored(panel, domain, name):
-    box = mailbox(panel, f"hal@{domain}")
+def test_a_bad_name_is_refused_with_a_message_and_nothing_is_stored(admin_api, domain, name):
+    box = mailbox(admin_api, f"hal@{domain}")
     with pytest.raises(Invalid) as refused:
         app_passwords.create_app_password(box, name=name)
     assert refused.value.field == "name" and refused.value.message
     assert not AppPassword.objects.exists()
 
 
-def test_the_secret_is_stored_only_as_digests(panel, domain):
-    box = mailbox(panel, f"ida@{domain}")
+def test_the_secret_is_stored_only_as_digests(admin_api, domain):
+    box = mailbox(admin_api, f"ida@{domain}")
     stored, secret = new_app_password(box)
     row = AppPassword.objects.filter(pk=stored.pk).values().get()
     for spelling in spellings(secret):
@@ -210,9 +212,9 @@ def reported(address: str, **match) -> bool:
     return MailLogin.objects.filter(address=address, **match).exists()
 
 
-def test_a_login_is_reported_and_folded_into_last_used_and_the_logs(mailserver, panel, domain):
+def test_a_login_is_reported_and_folded_into_last_used_and_the_logs(mailserver, admin_api, domain):
     address = f"jo@{domain}"
-    box = mailbox(panel, address)
+    box = mailbox(admin_api, address)
     stored, secret = new_app_password(box)
     ip = source()
     assert can_log_in(mailserver, address, secret, ip)
@@ -235,12 +237,12 @@ def test_a_login_is_reported_and_folded_into_last_used_and_the_logs(mailserver, 
         assert secret.split()[0] not in str(event.details)
 
 
-def test_smtp_auth_goes_through_the_same_check_and_counts_as_smtp(mailserver, panel, domain):
+def test_smtp_auth_goes_through_the_same_check_and_counts_as_smtp(mailserver, admin_api, domain):
     """Postfix asks Dovecot's auth for SMTP AUTH; `doveadm auth test` asks it the same way."""
     address = f"kai@{domain}"
-    box = mailbox(panel, address)
+    box = mailbox(admin_api, address)
     stored, secret = new_app_password(box)
-    panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False})
+    admin_api.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False})
 
     def smtp_auth(password: str) -> bool:
         done = subprocess.run(
@@ -260,10 +262,10 @@ def test_smtp_auth_goes_through_the_same_check_and_counts_as_smtp(mailserver, pa
 
 
 def test_too_many_failures_from_one_address_refuse_every_login_from_it_for_a_while(
-    other_host, panel, domain
+    other_host, admin_api, domain
 ):
     address = f"lee@{domain}"
-    box = mailbox(panel, address)
+    box = mailbox(admin_api, address)
     _, secret = new_app_password(box)
     guesser = source()
     for attempt in range(IP_LIMIT):  # each to another (unknown) mailbox: the per-IP count

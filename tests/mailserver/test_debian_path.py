@@ -70,36 +70,42 @@ def test_the_stock_relay_rule_is_debians_defer(debian_postfix):
 
 
 def test_an_outside_sender_to_a_domain_the_panel_does_not_have_is_refused_for_good(
-    debian_postfix, panel
+    debian_postfix, admin_api
 ):
     code, reply = rcpt_from_outside(debian_postfix, "someone@not-in-the-panel.example")
     assert 500 <= code < 600, (code, reply)
 
 
-def test_an_outside_sender_to_an_inactive_domain_is_refused_for_good(debian_postfix, panel, domain):
-    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+def test_an_outside_sender_to_an_inactive_domain_is_refused_for_good(
+    debian_postfix, admin_api, domain
+):
+    assert (
+        admin_api.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    )
     assert rcpt_from_outside(debian_postfix, f"alice@{domain}")[0] == 250
-    found = panel.get("/domains", QUERY_STRING=f"search={domain}").body["items"][0]
-    assert panel.patch(f"/domains/{found['id']}", {"active": False}).status == 200
+    found = admin_api.get("/domains", QUERY_STRING=f"search={domain}").body["items"][0]
+    assert admin_api.patch(f"/domains/{found['id']}", {"active": False}).status == 200
     for address in [f"alice@{domain}", f"anyone@{domain}"]:
         code, reply = rcpt_from_outside(debian_postfix, address)
         assert 500 <= code < 600, (address, code, reply)
 
 
-def test_vrfy_is_off_on_debians_postfix_too(debian_postfix, panel, domain):
-    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+def test_vrfy_is_off_on_debians_postfix_too(debian_postfix, admin_api, domain):
+    assert (
+        admin_api.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    )
     with smtplib.SMTP("127.0.0.1", debian_postfix.smtp_port, timeout=30) as smtp:
         code, reply = smtp.verify(f"alice@{domain}")
     assert code == 502, reply
 
 
 def test_a_login_sends_out_through_submission_on_debians_postfix(
-    debian_postfix, outside, panel, domain
+    debian_postfix, outside, admin_api, domain
 ):
     """Debian's stock main.cf relays for mynetworks (loopback included); submission relays for
     a login only, and from its own addresses only."""
     alice = f"alice@{domain}"
-    assert panel.post("/users", {"address": alice, "password": PASSWORD}).status == 201
+    assert admin_api.post("/users", {"address": alice, "password": PASSWORD}).status == 201
     subject = unique_subject("Debian submission")
     submit(debian_postfix, alice, PASSWORD, to="erin@elsewhere.test", subject=subject)
     assert wait_until(lambda: any(m.subject == subject for m in outside.to("erin@elsewhere.test")))
@@ -114,7 +120,7 @@ def test_a_login_sends_out_through_submission_on_debians_postfix(
 
 
 def test_a_loopback_client_in_debians_mynetworks_does_not_relay_through_submission(
-    debian_postfix, panel, domain
+    debian_postfix, admin_api, domain
 ):
     with submission(debian_postfix) as smtp:
         smtp.mail(f"alice@{domain}")
@@ -122,8 +128,10 @@ def test_a_loopback_client_in_debians_mynetworks_does_not_relay_through_submissi
     assert 500 <= code < 600, (code, reply)
 
 
-def test_the_operators_own_restrictions_stay_after_the_panels(debian_postfix, panel, domain):
-    assert panel.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+def test_the_operators_own_restrictions_stay_after_the_panels(debian_postfix, admin_api, domain):
+    assert (
+        admin_api.post("/users", {"address": f"alice@{domain}", "password": PASSWORD}).status == 201
+    )
     assert rcpt_from_outside(debian_postfix, f"alice@{domain}")[0] == 250
     code, reply = rcpt_from_outside(debian_postfix, f"alice@{domain}", "spammer@bad.test")
     assert code == 554 and "The operator says no" in reply, (code, reply)

@@ -56,12 +56,12 @@ def mail_host(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def mailboxes(panel, domain) -> tuple[str, str, int]:
+def mailboxes(admin_api, domain) -> tuple[str, str, int]:
     """(sender, recipient, domain id): two mailboxes of a fresh domain."""
     for name in ["ann", "bob"]:
-        created = panel.post("/users", {"address": f"{name}@{domain}", "password": PASSWORD})
+        created = admin_api.post("/users", {"address": f"{name}@{domain}", "password": PASSWORD})
         assert created.status == 201, created.body
-    found = panel.get("/domains", QUERY_STRING=f"search={domain}").body["items"][0]
+    found = admin_api.get("/domains", QUERY_STRING=f"search={domain}").body["items"][0]
     return f"ann@{domain}", f"bob@{domain}", found["id"]
 
 
@@ -105,8 +105,8 @@ def raw_message(server: PrivateMailServer, address: str, subject: str) -> bytes:
         time.sleep(0.2)
 
 
-def dkim_record(panel, domain_id: int, selector: str) -> dict:
-    records = panel.get(f"/domains/{domain_id}/dns")
+def dkim_record(admin_api, domain_id: int, selector: str) -> dict:
+    records = admin_api.get(f"/domains/{domain_id}/dns")
     assert records.status == 200, records.body
     found = [
         r
@@ -133,17 +133,17 @@ def signature(message: bytes) -> dict[str, str]:
     return {name: value for name, value in tags}
 
 
-def current_selector(panel, domain_id: int) -> str:
-    records = panel.get(f"/domains/{domain_id}/dns").body
+def current_selector(admin_api, domain_id: int) -> str:
+    records = admin_api.get(f"/domains/{domain_id}/dns").body
     return next(r["name"].split(".")[0] for r in records if "._domainkey." in r["name"])
 
 
 def test_mail_a_logged_in_client_sends_is_signed_and_verifies_against_the_dns_record(
-    mail_host, panel, mailboxes
+    mail_host, admin_api, mailboxes
 ):
     sender, recipient, domain_id = mailboxes
     domain = sender.split("@")[1]
-    selector = current_selector(panel, domain_id)
+    selector = current_selector(admin_api, domain_id)
     assert wait_until(lambda: signed_for(mail_host, domain, selector))
     subject = unique_subject("signed")
     send(
@@ -156,7 +156,7 @@ def test_mail_a_logged_in_client_sends_is_signed_and_verifies_against_the_dns_re
     message = raw_message(mail_host, recipient, subject)
     tags = signature(message)
     assert (tags["d"], tags["s"], tags["a"]) == (domain, selector, "rsa-sha256")
-    record = dkim_record(panel, domain_id, selector)
+    record = dkim_record(admin_api, domain_id, selector)
     assert verifies_with(message, record)
     # The same message changed on the way no longer verifies: the check is a real one.
     assert not verifies_with(message.replace(b"Signed, we hope.", b"Signed, we hoped."), record)
@@ -169,10 +169,12 @@ def test_mail_a_logged_in_client_sends_is_signed_and_verifies_against_the_dns_re
         pytest.param("", id="loopback-without-login"),
     ],
 )
-def test_mail_from_a_client_that_did_not_log_in_is_not_signed(mail_host, panel, mailboxes, xclient):
+def test_mail_from_a_client_that_did_not_log_in_is_not_signed(
+    mail_host, admin_api, mailboxes, xclient
+):
     sender, recipient, domain_id = mailboxes
     domain = sender.split("@")[1]
-    assert wait_until(lambda: signed_for(mail_host, domain, current_selector(panel, domain_id)))
+    assert wait_until(lambda: signed_for(mail_host, domain, current_selector(admin_api, domain_id)))
     subject = unique_subject("unsigned")
     # A forged From: of our own domain, as spam from outside would carry.
     send(mail_host, sender, recipient, subject, xclient=xclient)
@@ -181,12 +183,12 @@ def test_mail_from_a_client_that_did_not_log_in_is_not_signed(mail_host, panel, 
 
 
 def test_after_rotation_mail_is_signed_with_the_new_key_and_the_old_record_stays_until_removed(
-    mail_host, panel, mailboxes
+    mail_host, admin_api, mailboxes
 ):
     sender, recipient, domain_id = mailboxes
     domain = sender.split("@")[1]
-    old = current_selector(panel, domain_id)
-    rotated = panel.post(f"/domains/{domain_id}/dkim/rotate")
+    old = current_selector(admin_api, domain_id)
+    rotated = admin_api.post(f"/domains/{domain_id}/dkim/rotate")
     assert rotated.status == 200, rotated.body
     new = rotated.body["selector"]
     assert new != old and rotated.body["old_selectors"] == [old]
@@ -195,18 +197,18 @@ def test_after_rotation_mail_is_signed_with_the_new_key_and_the_old_record_stays
     send(mail_host, sender, recipient, subject, xclient=f"ADDR={OUTSIDE_CLIENT} LOGIN={sender}")
     message = raw_message(mail_host, recipient, subject)
     assert signature(message)["s"] == new
-    assert verifies_with(message, dkim_record(panel, domain_id, new))
-    assert rotated.body["record"] == dkim_record(panel, domain_id, new)
-    dkim_record(panel, domain_id, old)  # still published
-    removed = panel.post(f"/domains/{domain_id}/dkim/remove-old-key")
+    assert verifies_with(message, dkim_record(admin_api, domain_id, new))
+    assert rotated.body["record"] == dkim_record(admin_api, domain_id, new)
+    dkim_record(admin_api, domain_id, old)  # still published
+    removed = admin_api.post(f"/domains/{domain_id}/dkim/remove-old-key")
     assert removed.status == 200 and removed.body == {"removed": [old]}
-    names = [r["name"] for r in panel.get(f"/domains/{domain_id}/dns").body]
+    names = [r["name"] for r in admin_api.get(f"/domains/{domain_id}/dns").body]
     assert f"{new}._domainkey.{domain}" in names
     assert f"{old}._domainkey.{domain}" not in names
 
 
 def test_an_app_password_sends_through_submission_signed_as_the_dns_records_say(
-    mail_host, panel, mailboxes
+    mail_host, admin_api, mailboxes
 ):
     """Issue 18's check: a login with an app password on the submission port (STARTTLS), to
     another of our mailboxes; read over IMAP, the signature verifies against the DNS records."""
@@ -214,10 +216,10 @@ def test_an_app_password_sends_through_submission_signed_as_the_dns_records_say(
     local, domain = sender.split("@")
     box = Mailbox.objects.select_related("domain").get(local_part=local, domain__name=domain)
     secret = app_passwords.create_app_password(box, name="Laptop").secret
-    selector = current_selector(panel, domain_id)
+    selector = current_selector(admin_api, domain_id)
     assert wait_until(lambda: signed_for(mail_host, domain, selector))
     subject = unique_subject("Sent with an app password")
     submit(mail_host, sender, secret, to=recipient, subject=subject)
     message = raw_message(mail_host, recipient, subject)
     assert signature(message)["s"] == selector
-    assert verifies_with(message, dkim_record(panel, domain_id, selector))
+    assert verifies_with(message, dkim_record(admin_api, domain_id, selector))

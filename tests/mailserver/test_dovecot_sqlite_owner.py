@@ -17,7 +17,7 @@ from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
 from tests.mailserver.mail import can_log_in, send, unique_subject, wait_for, wait_until
-from tests.mailserver.test_mail_flow import PASSWORD, add_mailbox
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 
 NOBODY = pwd.getpwnam("nobody")
 
@@ -47,8 +47,8 @@ def dovecot_processes(server: PrivateMailServer) -> dict[str, set[int]]:
     return found
 
 
-def test_dovecot_uses_a_database_owned_by_the_panels_user_without_root(panel, domain):
-    add_mailbox(panel, f"anna@{domain}")
+def test_dovecot_uses_a_database_owned_by_the_panels_user_without_root(admin_api, domain):
+    add_mailbox(admin_api, f"anna@{domain}")
     directory = Path(tempfile.mkdtemp(prefix="adminpanel-owner-test-"))
     data = directory / "panel"
     data.mkdir()

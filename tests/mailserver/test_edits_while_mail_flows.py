@@ -77,13 +77,13 @@ def send_until(server, recipients: list[tuple[str, str]], more, sent: list) -> l
 
 
 def test_edits_in_the_panel_while_200_messages_are_sent_stall_nothing_and_lose_nothing(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
     for local in ["flow", "other", "copy"]:
         body = {"address": f"{local}@{domain}", "password": PASSWORD}
-        assert panel.post("/users", body).status == 201
+        assert admin_api.post("/users", body).status == 201
     body = {"address": f"team@{domain}", "destinations": [f"flow@{domain}"]}
-    assert panel.post("/aliases", body).status == 201
+    assert admin_api.post("/aliases", body).status == 201
     postfix_log = mailserver.log_dir / "postfix.log"
     log_start = postfix_log.stat().st_size
 

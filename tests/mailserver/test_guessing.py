@@ -47,8 +47,8 @@ def readme_dovecot(django_db_setup, django_db_blocker):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def add_mailbox(panel, address: str) -> None:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD})
+def add_mailbox(admin_api, address: str) -> None:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
     assert answer.status == 201, answer.body
 
 
@@ -57,10 +57,10 @@ def failures_of(address: str) -> int:
     return row.failures if row else 0
 
 
-def guessed_until_locked(server, panel, domain: str, failures: int) -> None:
+def guessed_until_locked(server, admin_api, domain: str, failures: int) -> None:
     victim, other = f"victim@{domain}", f"other@{domain}"
-    add_mailbox(panel, victim)
-    add_mailbox(panel, other)
+    add_mailbox(admin_api, victim)
+    add_mailbox(admin_api, other)
     for attempt in range(failures):
         assert not can_log_in(server, victim, f"guess-{attempt}")
     # Dovecot reports a result after answering the client: the count is in once it arrives.
@@ -75,17 +75,21 @@ def guessed_until_locked(server, panel, domain: str, failures: int) -> None:
 
 
 def test_after_too_many_wrong_passwords_a_mailbox_refuses_even_the_right_one(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    guessed_until_locked(mailserver, panel, domain, FAILURES)
+    guessed_until_locked(mailserver, admin_api, domain, FAILURES)
 
 
-def test_fewer_wrong_passwords_than_the_limit_do_not_lock_the_mailbox(mailserver, panel, domain):
-    add_mailbox(panel, f"typo@{domain}")
+def test_fewer_wrong_passwords_than_the_limit_do_not_lock_the_mailbox(
+    mailserver, admin_api, domain
+):
+    add_mailbox(admin_api, f"typo@{domain}")
     for attempt in range(FAILURES - 1):
         assert not can_log_in(mailserver, f"typo@{domain}", f"typo-{attempt}")
     assert can_log_in(mailserver, f"typo@{domain}", PASSWORD)
 
 
-def test_the_limit_holds_on_the_readme_path_with_dovecots_own_delays(readme_dovecot, panel, domain):
-    guessed_until_locked(readme_dovecot, panel, domain, README_PATH_FAILURES)
+def test_the_limit_holds_on_the_readme_path_with_dovecots_own_delays(
+    readme_dovecot, admin_api, domain
+):
+    guessed_until_locked(readme_dovecot, admin_api, domain, README_PATH_FAILURES)

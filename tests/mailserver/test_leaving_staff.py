@@ -18,8 +18,8 @@ FORWARDED_TO = "successor@outside.test"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def add_mailbox(panel, address: str) -> int:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD})
+def add_mailbox(admin_api, address: str) -> int:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
     assert answer.status == 201, answer.body
     return answer.body["id"]
 
@@ -46,12 +46,12 @@ def arrived_outside(outside, to: str, subject: str) -> list:
 
 
 def test_forwarded_mail_arrives_outside_and_a_copy_stays_in_the_mailbox(
-    mailserver, outside, panel, domain
+    mailserver, outside, admin_api, domain
 ):
     anna = f"anna@{domain}"
-    user = add_mailbox(panel, anna)
+    user = add_mailbox(admin_api, anna)
     setting = {"destinations": [FORWARDED_TO], "keep_copy": True}
-    assert panel.put(f"/users/{user}/forwarding", setting).status == 200
+    assert admin_api.put(f"/users/{user}/forwarding", setting).status == 200
 
     subject = unique_subject("Forwarded with a copy")
     send_from(mailserver, SENDER, anna, subject)
@@ -60,11 +60,13 @@ def test_forwarded_mail_arrives_outside_and_a_copy_stays_in_the_mailbox(
     assert subject in wait_for(mailserver, anna, PASSWORD, subject)
 
 
-def test_without_a_copy_forwarded_mail_leaves_the_mailbox_empty(mailserver, outside, panel, domain):
+def test_without_a_copy_forwarded_mail_leaves_the_mailbox_empty(
+    mailserver, outside, admin_api, domain
+):
     anna = f"anna@{domain}"
-    user = add_mailbox(panel, anna)
+    user = add_mailbox(admin_api, anna)
     setting = {"destinations": [FORWARDED_TO, "archive@outside.test"], "keep_copy": False}
-    assert panel.put(f"/users/{user}/forwarding", setting).status == 200
+    assert admin_api.put(f"/users/{user}/forwarding", setting).status == 200
 
     subject = unique_subject("Forwarded, no copy")
     send_from(mailserver, SENDER, anna, subject)
@@ -73,20 +75,20 @@ def test_without_a_copy_forwarded_mail_leaves_the_mailbox_empty(mailserver, outs
     assert wait_until(lambda: arrived_outside(outside, "archive@outside.test", subject))
     # Delivered after the forwarding (one Sieve run): nothing of it is in the INBOX.
     marker = unique_subject("Delivered normally after forwarding stops")
-    assert panel.put(f"/users/{user}/forwarding", {"destinations": []}).status == 200
+    assert admin_api.put(f"/users/{user}/forwarding", {"destinations": []}).status == 200
     send_from(mailserver, SENDER, anna, marker)
     assert wait_for(mailserver, anna, PASSWORD, marker) == [marker]
 
 
-def test_an_automatic_reply_reaches_each_sender_once(mailserver, outside, panel, domain):
+def test_an_automatic_reply_reaches_each_sender_once(mailserver, outside, admin_api, domain):
     anna = f"anna@{domain}"
-    user = add_mailbox(panel, anna)
+    user = add_mailbox(admin_api, anna)
     reply = {
         "enabled": True,
         "subject": f'Away from {domain}: "left"',
         "text": "I have left the company.\n.\nPlease write to my successor.",
     }
-    assert panel.put(f"/users/{user}/automatic-reply", reply).status == 200
+    assert admin_api.put(f"/users/{user}/automatic-reply", reply).status == 200
     sender = f"colleague-of-{domain}@outside.test"
 
     first = unique_subject("First question")
@@ -118,16 +120,16 @@ def test_an_automatic_reply_reaches_each_sender_once(mailserver, outside, panel,
     ids=["before the first day", "after the last day"],
 )
 def test_outside_its_dates_the_automatic_reply_stays_silent(
-    mailserver, outside, panel, domain, days
+    mailserver, outside, admin_api, domain, days
 ):
     anna = f"anna@{domain}"
-    user = add_mailbox(panel, anna)
+    user = add_mailbox(admin_api, anna)
     reply = {"enabled": True, "subject": "Away", "text": "Back soon.", **days}
-    assert panel.put(f"/users/{user}/automatic-reply", reply).status == 200
+    assert admin_api.put(f"/users/{user}/automatic-reply", reply).status == 200
     sender = f"writer-to-{domain}@outside.test"
     # Forwarded too, so that something observable leaves after the Sieve script has run.
     forward = {"destinations": [f"watch-{domain}@outside.test"], "keep_copy": True}
-    assert panel.put(f"/users/{user}/forwarding", forward).status == 200
+    assert admin_api.put(f"/users/{user}/forwarding", forward).status == 200
 
     subject = unique_subject("Outside the dates")
     send_from(mailserver, sender, anna, subject)
@@ -137,9 +139,9 @@ def test_outside_its_dates_the_automatic_reply_stays_silent(
     assert outside.to(sender) == []
 
 
-def test_within_its_dates_the_automatic_reply_answers(mailserver, outside, panel, domain):
+def test_within_its_dates_the_automatic_reply_answers(mailserver, outside, admin_api, domain):
     anna = f"anna@{domain}"
-    user = add_mailbox(panel, anna)
+    user = add_mailbox(admin_api, anna)
     today = date.today()
     reply = {
         "enabled": True,
@@ -148,7 +150,7 @@ def test_within_its_dates_the_automatic_reply_answers(mailserver, outside, panel
         "starts_on": (today - timedelta(days=1)).isoformat(),
         "ends_on": (today + timedelta(days=1)).isoformat(),
     }
-    assert panel.put(f"/users/{user}/automatic-reply", reply).status == 200
+    assert admin_api.put(f"/users/{user}/automatic-reply", reply).status == 200
     sender = f"writer-to-{domain}@outside.test"
 
     send_from(mailserver, sender, anna, unique_subject("Within the dates"))
@@ -156,9 +158,9 @@ def test_within_its_dates_the_automatic_reply_answers(mailserver, outside, panel
     assert wait_until(lambda: outside.to(sender))
 
 
-def test_a_mailbox_without_settings_is_delivered_as_before(mailserver, outside, panel, domain):
+def test_a_mailbox_without_settings_is_delivered_as_before(mailserver, outside, admin_api, domain):
     anna = f"anna@{domain}"
-    add_mailbox(panel, anna)
+    add_mailbox(admin_api, anna)
     subject = unique_subject("Plain delivery")
     send_from(mailserver, SENDER, anna, subject)
     assert wait_for(mailserver, anna, PASSWORD, subject) == [subject]

@@ -12,9 +12,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def alice(panel, domain) -> str:
+def alice(admin_api, domain) -> str:
     address = f"alice@{domain}"
-    assert panel.post("/users", {"address": address, "password": PASSWORD}).status == 201
+    assert admin_api.post("/users", {"address": address, "password": PASSWORD}).status == 201
     return address
 
 
@@ -26,9 +26,11 @@ def test_sql_wildcards_in_an_address_match_no_mailbox(mailserver, alice, local):
     assert not can_log_in(mailserver, f"{local}@{domain}", PASSWORD)
 
 
-def test_an_underscore_is_a_plain_character_of_a_stored_address(mailserver, panel, alice):
+def test_an_underscore_is_a_plain_character_of_a_stored_address(mailserver, admin_api, alice):
     domain = alice.split("@")[1]
-    assert panel.post("/users", {"address": f"a_b@{domain}", "password": PASSWORD}).status == 201
+    assert (
+        admin_api.post("/users", {"address": f"a_b@{domain}", "password": PASSWORD}).status == 201
+    )
     assert rcpt(mailserver, f"axb@{domain}")[0] == 550
     subject = unique_subject("Underscore")
     send(mailserver, f"a_b@{domain}", subject)
@@ -78,6 +80,6 @@ def test_odd_and_hostile_addresses_are_refused_at_rcpt_and_cannot_log_in(mailser
 
 
 @pytest.mark.parametrize("address", ["ålice@{d}", "al\x00ice@{d}", "alice@{d}\x00", "a b@{d}"])
-def test_the_panel_refuses_addresses_postfix_could_misread(panel, domain, address):
-    answer = panel.post("/users", {"address": address.format(d=domain), "password": PASSWORD})
+def test_the_panel_refuses_addresses_postfix_could_misread(admin_api, domain, address):
+    answer = admin_api.post("/users", {"address": address.format(d=domain), "password": PASSWORD})
     assert answer.status in (400, 422), answer.body

@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.test import Client
 
 from adminpanel.mailserver.instance import program
-from tests.mailserver.conftest import ADMIN_PASSWORD
+from tests.mailserver.accounts import ADMIN_PASSWORD
 from tests.mailserver.mail import (
     can_log_in,
     eventually,
@@ -21,61 +21,47 @@ from tests.mailserver.mail import (
     unique_subject,
     wait_for,
 )
+from tests.mailserver.mail_data import PASSWORD, add_alias, add_mailbox, domain_id
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 NEW_PASSWORD = "Mailbox-Amber-Quarry-58"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def add_mailbox(panel, address: str, **fields) -> dict:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD, **fields})
-    assert answer.status == 201, answer.body
-    return answer.body
-
-
-def add_alias(panel, address: str, destinations: list[str]) -> dict:
-    answer = panel.post("/aliases", {"address": address, "destinations": destinations})
-    assert answer.status == 201, answer.body
-    return answer.body
-
-
-def domain_id(panel, name: str) -> int:
-    return panel.get("/domains", QUERY_STRING=f"search={name}").body["items"][0]["id"]
-
-
-def test_a_mailbox_created_in_the_panel_receives_mail_read_over_imap(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
+def test_a_mailbox_created_in_the_panel_receives_mail_read_over_imap(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
     subject = unique_subject("Welcome")
     send(mailserver, f"alice@{domain}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
 
 
-def test_the_password_set_in_the_panel_logs_in_and_a_wrong_one_does_not(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
+def test_the_password_set_in_the_panel_logs_in_and_a_wrong_one_does_not(
+    mailserver, admin_api, domain
+):
+    add_mailbox(admin_api, f"alice@{domain}")
     assert can_log_in(mailserver, f"alice@{domain}", PASSWORD)
     assert not can_log_in(mailserver, f"alice@{domain}", PASSWORD + "x")
 
 
 def test_after_a_password_change_the_new_one_works_at_once_and_the_old_one_is_refused(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    user = add_mailbox(panel, f"alice@{domain}")
+    user = add_mailbox(admin_api, f"alice@{domain}")
     assert can_log_in(mailserver, f"alice@{domain}", PASSWORD)
-    assert panel.patch(f"/users/{user['id']}", {"password": NEW_PASSWORD}).status == 200
+    assert admin_api.patch(f"/users/{user['id']}", {"password": NEW_PASSWORD}).status == 200
     assert can_log_in(mailserver, f"alice@{domain}", NEW_PASSWORD)
     assert not can_log_in(mailserver, f"alice@{domain}", PASSWORD)
 
 
-def test_the_login_name_is_the_address_in_any_case(mailserver, panel, domain):
-    add_mailbox(panel, f"Bob@{domain}")
+def test_the_login_name_is_the_address_in_any_case(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"Bob@{domain}")
     assert can_log_in(mailserver, f"bob@{domain.upper()}", PASSWORD)
 
 
-def test_an_alias_delivers_to_each_destination(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    add_mailbox(panel, f"bob@{domain}")
-    add_alias(panel, f"team@{domain}", [f"alice@{domain}", f"bob@{domain}"])
+def test_an_alias_delivers_to_each_destination(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    add_mailbox(admin_api, f"bob@{domain}")
+    add_alias(admin_api, f"team@{domain}", [f"alice@{domain}", f"bob@{domain}"])
     subject = unique_subject("To the team")
     send(mailserver, f"team@{domain}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
@@ -83,11 +69,13 @@ def test_an_alias_delivers_to_each_destination(mailserver, panel, domain):
 
 
 def test_a_catch_all_receives_mail_for_unknown_local_parts_but_not_for_mailboxes(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    add_mailbox(panel, f"alice@{domain}")
-    add_mailbox(panel, f"bob@{domain}")
-    answer = panel.patch(f"/domains/{domain_id(panel, domain)}", {"catch_all": f"bob@{domain}"})
+    add_mailbox(admin_api, f"alice@{domain}")
+    add_mailbox(admin_api, f"bob@{domain}")
+    answer = admin_api.patch(
+        f"/domains/{domain_id(admin_api, domain)}", {"catch_all": f"bob@{domain}"}
+    )
     assert answer.status == 200, answer.body
     stray, direct = unique_subject("Stray"), unique_subject("Direct")
     send(mailserver, f"nobody@{domain}", stray)
@@ -97,14 +85,14 @@ def test_a_catch_all_receives_mail_for_unknown_local_parts_but_not_for_mailboxes
     assert direct not in subjects(mailserver, f"bob@{domain}", PASSWORD)
 
 
-def test_vrfy_tells_nothing_about_addresses(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
+def test_vrfy_tells_nothing_about_addresses(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
     with smtplib.SMTP("127.0.0.1", mailserver.smtp_port, timeout=30) as smtp:
         code, reply = smtp.verify(f"alice@{domain}")
     assert code == 502, reply
 
 
-def test_an_unknown_address_is_refused_at_rcpt(mailserver, panel, domain):
+def test_an_unknown_address_is_refused_at_rcpt(mailserver, admin_api, domain):
     code, reply = rcpt(mailserver, f"nobody@{domain}")
     assert code == 550, reply
 
@@ -123,53 +111,59 @@ def test_rcpt_probes_never_wait_for_postfixs_inflow_tokens(mailserver):
     assert reported.stdout.strip() == "0"
 
 
-def test_an_address_of_a_domain_the_panel_does_not_have_is_refused_at_rcpt(mailserver, panel):
+def test_an_address_of_a_domain_the_panel_does_not_have_is_refused_at_rcpt(mailserver, admin_api):
     code, reply = rcpt(mailserver, "someone@not-in-the-panel.example")
     assert 500 <= code < 600, reply
 
 
-def test_an_inactive_mailbox_is_refused_at_rcpt_and_cannot_log_in(mailserver, panel, domain):
-    user = add_mailbox(panel, f"alice@{domain}")
+def test_an_inactive_mailbox_is_refused_at_rcpt_and_cannot_log_in(mailserver, admin_api, domain):
+    user = add_mailbox(admin_api, f"alice@{domain}")
     assert rcpt(mailserver, f"alice@{domain}")[0] == 250
-    assert panel.patch(f"/users/{user['id']}", {"active": False}).status == 200
+    assert admin_api.patch(f"/users/{user['id']}", {"active": False}).status == 200
     code, reply = rcpt(mailserver, f"alice@{domain}")
     assert 500 <= code < 600, reply
     assert not can_log_in(mailserver, f"alice@{domain}", PASSWORD)
 
 
-def test_an_inactive_alias_is_refused_at_rcpt(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    alias = add_alias(panel, f"info@{domain}", [f"alice@{domain}"])
-    assert panel.patch(f"/aliases/{alias['id']}", {"active": False}).status == 200
+def test_an_inactive_alias_is_refused_at_rcpt(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    alias = add_alias(admin_api, f"info@{domain}", [f"alice@{domain}"])
+    assert admin_api.patch(f"/aliases/{alias['id']}", {"active": False}).status == 200
     code, reply = rcpt(mailserver, f"info@{domain}")
     assert code == 550, reply
 
 
 def test_every_address_of_an_inactive_domain_is_refused_and_its_mailboxes_cannot_log_in(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
-    add_mailbox(panel, f"alice@{domain}")
-    add_alias(panel, f"info@{domain}", [f"alice@{domain}"])
-    answer = panel.patch(f"/domains/{domain_id(panel, domain)}", {"catch_all": f"alice@{domain}"})
+    add_mailbox(admin_api, f"alice@{domain}")
+    add_alias(admin_api, f"info@{domain}", [f"alice@{domain}"])
+    answer = admin_api.patch(
+        f"/domains/{domain_id(admin_api, domain)}", {"catch_all": f"alice@{domain}"}
+    )
     assert answer.status == 200, answer.body
-    assert panel.patch(f"/domains/{domain_id(panel, domain)}", {"active": False}).status == 200
+    assert (
+        admin_api.patch(f"/domains/{domain_id(admin_api, domain)}", {"active": False}).status == 200
+    )
     for address in [f"alice@{domain}", f"info@{domain}", f"anyone@{domain}"]:
         code, reply = rcpt(mailserver, address)
         assert 500 <= code < 600, (address, reply)
     assert not can_log_in(mailserver, f"alice@{domain}", PASSWORD)
 
 
-def test_a_deleted_domain_is_refused_at_rcpt(mailserver, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    answer = panel.delete(f"/domains/{domain_id(panel, domain)}", QUERY_STRING="cascade=true")
+def test_a_deleted_domain_is_refused_at_rcpt(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    answer = admin_api.delete(
+        f"/domains/{domain_id(admin_api, domain)}", QUERY_STRING="cascade=true"
+    )
     assert answer.status == 204
     code, reply = rcpt(mailserver, f"alice@{domain}")
     assert 500 <= code < 600, reply
     assert not can_log_in(mailserver, f"alice@{domain}", PASSWORD)
 
 
-def test_a_mailbox_over_its_quota_refuses_more_mail(mailserver, panel, domain):
-    add_mailbox(panel, f"small@{domain}", quota_mb=1)
+def test_a_mailbox_over_its_quota_refuses_more_mail(mailserver, admin_api, domain):
+    add_mailbox(admin_api, f"small@{domain}", quota_mb=1)
     first = unique_subject("Fits")
     send(mailserver, f"small@{domain}", first, size=700_000)
     assert first in wait_for(mailserver, f"small@{domain}", PASSWORD, first)
@@ -178,24 +172,24 @@ def test_a_mailbox_over_its_quota_refuses_more_mail(mailserver, panel, domain):
     assert "552" in str(refused.value) and "Mailbox is full" in str(refused.value)
 
 
-def test_an_idn_domain_receives_mail_addressed_in_its_a_label(mailserver, panel):
-    assert panel.post("/domains", {"name": "bücher.example"}).status == 201
-    add_mailbox(panel, "info@bücher.example")
+def test_an_idn_domain_receives_mail_addressed_in_its_a_label(mailserver, admin_api):
+    assert admin_api.post("/domains", {"name": "bücher.example"}).status == 201
+    add_mailbox(admin_api, "info@bücher.example")
     subject = unique_subject("Books")
     send(mailserver, "info@xn--bcher-kva.example", subject)
     assert subject in wait_for(mailserver, "info@xn--bcher-kva.example", PASSWORD, subject)
 
 
-def test_storage_used_is_shown_in_the_api_and_on_users(mailserver, panel, domain):
-    user = add_mailbox(panel, f"alice@{domain}")
+def test_storage_used_is_shown_in_the_api_and_on_users(mailserver, admin_api, domain):
+    user = add_mailbox(admin_api, f"alice@{domain}")
     assert user["storage_used_bytes"] is None
     subject = unique_subject("Weighty")
     send(mailserver, f"alice@{domain}", subject, size=50_000)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
     # Dovecot clones the quota into the panel's database right after it stores the message.
-    used = eventually(lambda: panel.get(f"/users/{user['id']}").body["storage_used_bytes"])
+    used = eventually(lambda: admin_api.get(f"/users/{user['id']}").body["storage_used_bytes"])
     assert used > 50_000
-    listed = panel.get("/users", QUERY_STRING=f"search=alice@{domain}").body["items"]
+    listed = admin_api.get("/users", QUERY_STRING=f"search=alice@{domain}").body["items"]
     assert listed[0]["storage_used_bytes"] == used
     browser = Client()
     browser.post("/login", {"username": "admin", "password": ADMIN_PASSWORD})

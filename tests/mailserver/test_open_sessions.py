@@ -16,8 +16,8 @@ NEW_PASSWORD = "Mailbox-Linen-Meadow-64"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def add_mailbox(panel, address: str) -> int:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD})
+def add_mailbox(admin_api, address: str) -> int:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
     assert answer.status == 201, answer.body
     return answer.body["id"]
 
@@ -50,19 +50,19 @@ def disconnected(imap: imaplib.IMAP4) -> bool:
     ids=["password", "deactivated", "sign-in-off", "renamed", "deleted"],
 )
 def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
-    mailserver, panel, domain, change
+    mailserver, admin_api, domain, change
 ):
     address, other = f"reader@{domain}", f"bystander@{domain}"
-    mailbox = add_mailbox(panel, address)
-    add_mailbox(panel, other)
+    mailbox = add_mailbox(admin_api, address)
+    add_mailbox(admin_api, other)
     session, bystander = open_session(mailserver, address), open_session(mailserver, other)
     try:
         if change == "delete":
-            assert panel.delete(f"/users/{mailbox}").status == 204
+            assert admin_api.delete(f"/users/{mailbox}").status == 204
         else:
             if "address" in change:
                 change = {"address": f"renamed@{domain}"}
-            assert panel.patch(f"/users/{mailbox}", change).status == 200, change
+            assert admin_api.patch(f"/users/{mailbox}", change).status == 200, change
 
         assert wait_until(lambda: disconnected(session))
         assert not disconnected(bystander)  # another mailbox's session goes on
@@ -78,15 +78,15 @@ def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
 
 
 def test_a_local_part_with_wildcard_characters_never_ends_another_mailboxs_sessions(
-    mailserver, panel, domain
+    mailserver, admin_api, domain
 ):
     """doveadm kick reads * and ? as wildcards: a change of "a*z" must not disconnect "abcz".
     (Dovecot's default auth_username_chars keeps "a*z" itself from signing in at all.)"""
-    mailbox = add_mailbox(panel, f"a*z@{domain}")
-    add_mailbox(panel, f"abcz@{domain}")
+    mailbox = add_mailbox(admin_api, f"a*z@{domain}")
+    add_mailbox(admin_api, f"abcz@{domain}")
     bystander = open_session(mailserver, f"abcz@{domain}")
     try:
-        assert panel.patch(f"/users/{mailbox}", {"password": NEW_PASSWORD}).status == 200
+        assert admin_api.patch(f"/users/{mailbox}", {"password": NEW_PASSWORD}).status == 200
         assert wait_until(lambda: SessionsEnded.objects.exists())  # the request was carried out
         assert not disconnected(bystander)
     finally:

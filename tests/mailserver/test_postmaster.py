@@ -7,9 +7,9 @@ import argparse
 import pytest
 
 from adminpanel.mailserver.commands import mailserver_config
-from tests.mailserver.conftest import POSTMASTER
+from tests.mailserver.accounts import POSTMASTER
 from tests.mailserver.mail import rcpt, send, unique_subject, wait_for, wait_until
-from tests.mailserver.test_mail_flow import PASSWORD, add_alias, add_mailbox, domain_id
+from tests.mailserver.mail_data import PASSWORD, add_alias, add_mailbox, domain_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ def arrived(outside, to: str, subject: str) -> bool:
 
 
 def test_postmaster_of_a_domain_without_one_reaches_the_operators_address(
-    mailserver, outside, panel, domain
+    mailserver, outside, admin_api, domain
 ):
     assert rcpt(mailserver, f"postmaster@{domain}")[0] == 250
     assert rcpt(mailserver, f"Postmaster@{domain.upper()}")[0] == 250
@@ -28,18 +28,22 @@ def test_postmaster_of_a_domain_without_one_reaches_the_operators_address(
     assert wait_until(lambda: arrived(outside, POSTMASTER, subject))
 
 
-def test_a_domains_own_postmaster_alias_comes_first(mailserver, outside, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    add_alias(panel, f"postmaster@{domain}", [f"alice@{domain}"])
+def test_a_domains_own_postmaster_alias_comes_first(mailserver, outside, admin_api, domain):
+    add_mailbox(admin_api, f"alice@{domain}")
+    add_alias(admin_api, f"postmaster@{domain}", [f"alice@{domain}"])
     subject = unique_subject("To our postmaster")
     send(mailserver, f"postmaster@{domain}", subject)
     assert subject in wait_for(mailserver, f"alice@{domain}", PASSWORD, subject)
     assert not arrived(outside, POSTMASTER, subject)
 
 
-def test_a_domains_catch_all_comes_before_the_operators_address(mailserver, outside, panel, domain):
-    add_mailbox(panel, f"alice@{domain}")
-    answer = panel.patch(f"/domains/{domain_id(panel, domain)}", {"catch_all": f"alice@{domain}"})
+def test_a_domains_catch_all_comes_before_the_operators_address(
+    mailserver, outside, admin_api, domain
+):
+    add_mailbox(admin_api, f"alice@{domain}")
+    answer = admin_api.patch(
+        f"/domains/{domain_id(admin_api, domain)}", {"catch_all": f"alice@{domain}"}
+    )
     assert answer.status == 200
     subject = unique_subject("Caught")
     send(mailserver, f"postmaster@{domain}", subject)
@@ -47,8 +51,10 @@ def test_a_domains_catch_all_comes_before_the_operators_address(mailserver, outs
     assert not arrived(outside, POSTMASTER, subject)
 
 
-def test_postmaster_of_an_inactive_domain_is_refused(mailserver, panel, domain):
-    assert panel.patch(f"/domains/{domain_id(panel, domain)}", {"active": False}).status == 200
+def test_postmaster_of_an_inactive_domain_is_refused(mailserver, admin_api, domain):
+    assert (
+        admin_api.patch(f"/domains/{domain_id(admin_api, domain)}", {"active": False}).status == 200
+    )
     code, reply = rcpt(mailserver, f"postmaster@{domain}")
     assert 500 <= code < 600, reply
 

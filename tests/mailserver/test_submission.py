@@ -31,19 +31,19 @@ PASSWORD = "Mailbox-Cobalt-Harbor-27"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def add_mailbox(panel, address: str, **fields) -> None:
-    answer = panel.post("/users", {"address": address, "password": PASSWORD, **fields})
+def add_mailbox(admin_api, address: str, **fields) -> None:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD, **fields})
     assert answer.status == 201, answer.body
 
 
 @pytest.fixture
-def people(panel, domain) -> dict[str, str]:
+def people(admin_api, domain) -> dict[str, str]:
     """alice and bob, mailboxes of one domain; team@ delivers to alice, bobs@ to bob."""
     names = {name: f"{name}@{domain}" for name in ["alice", "bob"]}
     for address in names.values():
-        add_mailbox(panel, address)
+        add_mailbox(admin_api, address)
     for alias, target in [("team", "alice"), ("bobs", "bob")]:
-        answer = panel.post(
+        answer = admin_api.post(
             "/aliases", {"address": f"{alias}@{domain}", "destinations": [names[target]]}
         )
         assert answer.status == 201, answer.body
@@ -330,9 +330,9 @@ def test_bad_credentials_are_refused_and_the_next_login_works(mailserver, people
         assert "panic" not in said and "fatal" not in said, said
 
 
-def test_a_mailbox_whose_sign_in_is_off_cannot_send(mailserver, panel, people):
-    found = panel.get("/users", QUERY_STRING=f"search={people['bob']}").body["items"][0]
-    assert panel.patch(f"/users/{found['id']}", {"sign_in_allowed": False}).status == 200
+def test_a_mailbox_whose_sign_in_is_off_cannot_send(mailserver, admin_api, people):
+    found = admin_api.get("/users", QUERY_STRING=f"search={people['bob']}").body["items"][0]
+    assert admin_api.patch(f"/users/{found['id']}", {"sign_in_allowed": False}).status == 200
     with submission(mailserver) as smtp, pytest.raises(smtplib.SMTPAuthenticationError):
         smtp.login(people["bob"], PASSWORD)
 
@@ -362,14 +362,18 @@ def test_the_login_still_reads_its_mail_after_sending(mailserver, people):
     assert can_log_in(mailserver, people["alice"], PASSWORD)
 
 
-def test_an_owners_app_password_sends_where_the_mailbox_password_may_not(mailserver, panel, people):
+def test_an_owners_app_password_sends_where_the_mailbox_password_may_not(
+    mailserver, admin_api, people
+):
     """SMTP AUTH asks Dovecot's passdbs (SPEC §14): an app password opens submission, the
     mailbox password does not once the domain says so; the sender rules hold for it alike."""
     box = Mailbox.objects.select_related("domain").get(
         local_part="alice", domain__name=people["alice"].split("@")[1]
     )
     secret = app_passwords.create_app_password(box, name="Laptop").secret
-    answer = panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False})
+    answer = admin_api.patch(
+        f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False}
+    )
     assert answer.status == 200, answer.body
     with submission(mailserver) as smtp, pytest.raises(smtplib.SMTPAuthenticationError):
         smtp.login(people["alice"], PASSWORD)
@@ -392,7 +396,9 @@ def test_an_owners_app_password_sends_where_the_mailbox_password_may_not(mailser
         )  # fmt: skip
     )
     assert code == 550
-    answer = panel.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": True})
+    answer = admin_api.patch(
+        f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": True}
+    )
     assert answer.status == 200
     # bob reads with his mailbox password, as the domain allows again
     assert subject in wait_for(mailserver, people["bob"], PASSWORD, subject)

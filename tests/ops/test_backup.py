@@ -15,7 +15,7 @@ import pytest
 
 from testbed.cluster import Browser, adminpanel_command, make_accounts
 from testbed.postgres import ThrowawayCluster, find_bin_dir, free_port
-from tests.ops.conftest import Panel
+from tests.ops.panels import Panel
 
 PASSWORD = "Restored-Pebble-Orbit-7"
 

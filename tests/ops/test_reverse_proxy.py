@@ -18,7 +18,7 @@ import requests
 from testbed.cluster import ADMIN_PASSWORD, REPO, adminpanel_command
 from testbed.postgres import free_port
 from tests.certificates import self_signed
-from tests.ops.conftest import Panel, start_panel
+from tests.ops.panels import Panel, start_panel
 
 NGINX = "/usr/sbin/nginx"
 SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"

@@ -11,7 +11,7 @@ import requests
 from testbed.cluster import ADMIN_PASSWORD, Browser, adminpanel_command
 from testbed.postgres import free_port
 from tests.certificates import self_signed
-from tests.ops.conftest import start_panel
+from tests.ops.panels import start_panel
 
 
 @pytest.fixture(scope="module")

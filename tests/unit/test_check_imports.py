@@ -45,3 +45,16 @@ def test_a_cycle_a_function_local_import_and_a_two_way_pair_fail(tmp_path):
     assert "packages importing each other: adminpanel.mail <-> adminpanel.web" in done.stdout
     # no cycle of modules, yet a layer leans on the one above it
     assert "packages importing each other: adminpanel.accounts <-> adminpanel.audit" in done.stdout
+
+
+def test_a_test_that_imports_from_a_conftest_or_another_test_fails(tmp_path):
+    src = tree(tmp_path / "src", {"__init__.py": ""})
+    (tmp_path / "tests" / "api").mkdir(parents=True)
+    (tmp_path / "tests" / "api" / "test_a.py").write_text("from tests.api.conftest import Api\n")
+    (tmp_path / "tests" / "api" / "test_b.py").write_text("from tests.api.test_a import x\n")
+    (tmp_path / "tests" / "api" / "test_c.py").write_text("from tests.api.client import Api\n")
+    done = check(src)
+    assert done.returncode == 1
+    assert "test_a.py:1 imports from tests.api.conftest" in done.stdout
+    assert "test_b.py:1 imports from tests.api.test_a" in done.stdout
+    assert "test_c.py" not in done.stdout

@@ -1,0 +1,19 @@
+"""Mailboxes, aliases and domains made through the panel's API for the mail tests."""
+
+PASSWORD = "Mailbox-Cobalt-Harbor-27"
+
+
+def add_mailbox(admin_api, address: str, **fields) -> dict:
+    answer = admin_api.post("/users", {"address": address, "password": PASSWORD, **fields})
+    assert answer.status == 201, answer.body
+    return answer.body
+
+
+def add_alias(admin_api, address: str, destinations: list[str]) -> dict:
+    answer = admin_api.post("/aliases", {"address": address, "destinations": destinations})
+    assert answer.status == 201, answer.body
+    return answer.body
+
+
+def domain_id(admin_api, name: str) -> int:
+    return admin_api.get("/domains", QUERY_STRING=f"search={name}").body["items"][0]["id"]

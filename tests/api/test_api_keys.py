@@ -276,7 +276,9 @@ def test_the_key_lookup_is_an_index_scan_on_postgresql(robot, key):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using accounts_apikey_key_hash" in plan, plan
     assert "Index Cond: ((key_hash)::text = " in plan, plan
-    assert "Seq Scan" not in plan, plan
+    # The keys are found by the index; the one account row joined to the key may be read
+    # however the planner likes (a table of a few Sub-Admins is cheaper to scan).
+    assert "Seq Scan on accounts_apikey" not in plan, plan
 
 
 def test_keys_act_only_as_active_api_only_subadmins(admin, make_subadmin, robot):

@@ -418,9 +418,19 @@ def test_an_alias_lookup_finds_its_rows_by_index_not_by_building_the_whole_view(
 def test_a_sender_login_lookup_finds_its_rows_by_index(seeded):
     """Postfix asks by (local_part, domain); both branches of the view's UNION ALL reach
     their unique (lower(local_part), domain) index instead of building every row."""
-    # Enough aliases in the domain that reading all of them costs more than the index (as in
-    # the alias lookup's test above: a plan, not the view, under test).
+    # Enough aliases and mailboxes in the domain that reading all of them costs more than the
+    # index (as in the alias lookup's test above: a plan, not the view, under test). With a
+    # handful of mailboxes the planner rightly read the domain's few rows by domain_id.
     domain = Domain.objects.get(name="xn--bcher-kva.example")
+    Mailbox.objects.bulk_create(
+        Mailbox(
+            local_part=f"filler{i}",
+            domain=domain,
+            password_hash="{PLAIN}not-a-login",
+            maildir=f"{domain.name}/filler{i}.{i:016x}/",
+        )
+        for i in range(300)
+    )
     Alias.objects.bulk_create(
         Alias(
             local_part=f"filler{i}",

@@ -5,20 +5,15 @@ The panel's writes must be committed before a mail server can see them, so the m
 `transaction=True`. Each test works on a domain of its own: maildirs outlive a test's rows.
 """
 
-import shutil
-import tempfile
 from itertools import count
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from adminpanel.accounts.models import Account
-from adminpanel.mailserver.config import Database
-from adminpanel.mailserver.instance import PrivateMailServer
 from testbed.postgres import free_port
 from tests.api.client import Api
 from tests.mailserver.accounts import ADMIN_PASSWORD, POSTMASTER
+from tests.mailserver.servers import private_mail_server
 from tests.smtp import SmtpServer
 
 _domains = count(1)
@@ -34,24 +29,14 @@ def outside():
 
 @pytest.fixture(scope="session")
 def mailserver(django_db_setup, django_db_blocker, outside):
-    with django_db_blocker.unblock():
-        database = Database.of(connection.settings_dict)
-    directory = Path(tempfile.mkdtemp(prefix="adminpanel-mailserver-test-"))
-    server = PrivateMailServer(
-        directory,
-        database,
-        smtp_port=free_port(),
-        imap_port=free_port(),
+    with private_mail_server(
+        django_db_blocker,
+        "adminpanel-mailserver-test-",
         relayhost=f"127.0.0.1:{outside.port}",
         postmaster=POSTMASTER,
         submissions_port=free_port(),
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

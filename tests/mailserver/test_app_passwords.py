@@ -4,24 +4,18 @@ password always, typed with or without separators; the mailbox password only whe
 allows it; nothing revoked, truncated or another mailbox's; bad input refused cleanly. Through
 the real Dovecot, on SQLite and PostgreSQL."""
 
-import shutil
 import subprocess
-import tempfile
 from itertools import count
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from adminpanel.audit.models import Event
 from adminpanel.errors import Invalid
 from adminpanel.mail import app_passwords
 from adminpanel.mail.models import AppPassword, Mailbox
-from adminpanel.mailserver.config import Database
-from adminpanel.mailserver.instance import PrivateMailServer
 from adminpanel.mailserver.models import MailLogin
-from testbed.postgres import free_port
 from tests.mailserver.mail import can_log_in, wait_until
+from tests.mailserver.servers import private_mail_server
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 IP_LIMIT = 4  # the other mail host's per-IP limit: few, so a test reaches it quickly
@@ -39,22 +33,12 @@ def source() -> str:
 @pytest.fixture(scope="module")
 def other_host(django_db_setup, django_db_blocker):
     """A second mail host (its own Dovecot and policy server) on the same database."""
-    with django_db_blocker.unblock():
-        database = Database.of(connection.settings_dict)
-    directory = Path(tempfile.mkdtemp(prefix="adminpanel-app-passwords-test-"))
-    server = PrivateMailServer(
-        directory,
-        database,
-        smtp_port=free_port(),
-        imap_port=free_port(),
+    with private_mail_server(
+        django_db_blocker,
+        "adminpanel-app-passwords-test-",
         auth_ip_failures=IP_LIMIT,
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def mailbox(admin_api, address: str) -> Mailbox:

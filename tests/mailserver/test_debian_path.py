@@ -3,19 +3,14 @@ Debian's stock main.cf (the package's main.cf.debian plus what its postinst writ
 Site"), with the generated settings applied line by line with `postconf -e`, as step 3 says.
 The client speaks as an outside sender (XCLIENT), since loopback is in Debian's mynetworks."""
 
-import shutil
 import smtplib
-import tempfile
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
-from testbed.postgres import free_port
 from tests.mailserver.debian import debian_stock_main_cf
 from tests.mailserver.mail import SENDER, message, submission, submit, unique_subject, wait_until
+from tests.mailserver.servers import private_mail_server
 
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -29,24 +24,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def debian_postfix(django_db_setup, django_db_blocker, outside):
-    with django_db_blocker.unblock():
-        database = Database.of(connection.settings_dict)
-    directory = Path(tempfile.mkdtemp(prefix="adminpanel-debian-path-test-"))
-    server = PrivateMailServer(
-        directory,
-        database,
-        smtp_port=free_port(),
-        imap_port=free_port(),
+    with private_mail_server(
+        django_db_blocker,
+        "adminpanel-debian-path-test-",
         # An operator's own restriction, set before the README's steps: it must stay.
         stock_main_cf=debian_stock_main_cf() + OPERATORS_OWN,
         relayhost=f"127.0.0.1:{outside.port}",
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def rcpt_from_outside(

@@ -10,24 +10,19 @@ logged in, exactly as Postfix tells its milters after SMTP AUTH ({auth_type}, {a
 
 import email
 import imaplib
-import shutil
 import smtplib
-import tempfile
 import time
 from email.message import EmailMessage
-from pathlib import Path
 
 import dkim as dkimpy
 import pytest
-from django.db import connection
 
 from adminpanel.mail import app_passwords
 from adminpanel.mail.models import Mailbox
-from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer
-from testbed.postgres import free_port
 from tests.mailserver.debian import debian_stock_main_cf
 from tests.mailserver.mail import DELIVERY_WAIT, submit, unique_subject, wait_until
+from tests.mailserver.servers import private_mail_server
 
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -37,22 +32,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def mail_host(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        database = Database.of(connection.settings_dict)
-    directory = Path(tempfile.mkdtemp(prefix="adminpanel-dkim-test-"))
-    server = PrivateMailServer(
-        directory,
-        database,
-        smtp_port=free_port(),
-        imap_port=free_port(),
+    with private_mail_server(
+        django_db_blocker,
+        "adminpanel-dkim-test-",
         stock_main_cf=debian_stock_main_cf(),
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

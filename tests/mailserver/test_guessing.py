@@ -4,19 +4,12 @@ mailbox is unaffected. Dovecot asks the auth policy server (mailserver.policy), 
 failures per mailbox in the database. On the private trial, and on the README's path: Dovecot
 with its own defaults (auth_failure_delay, the per-IP penalty) and the generated settings."""
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
-from django.db import connection
 
-from adminpanel.mailserver.config import Database
-from adminpanel.mailserver.instance import PrivateMailServer
 from adminpanel.mailserver.models import AuthFailures
 from adminpanel.mailserver.policy import FAILURES
-from testbed.postgres import free_port
 from tests.mailserver.mail import can_log_in, wait_until
+from tests.mailserver.servers import private_mail_server
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 README_PATH_FAILURES = 3  # few: Dovecot's own delay makes each refusal take seconds there
@@ -28,23 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def readme_dovecot(django_db_setup, django_db_blocker):
     """Dovecot without the trial's shortcuts: failed logins wait as Debian's Dovecot makes
     them wait."""
-    with django_db_blocker.unblock():
-        database = Database.of(connection.settings_dict)
-    directory = Path(tempfile.mkdtemp(prefix="adminpanel-guessing-test-"))
-    server = PrivateMailServer(
-        directory,
-        database,
-        smtp_port=free_port(),
-        imap_port=free_port(),
+    with private_mail_server(
+        django_db_blocker,
+        "adminpanel-guessing-test-",
         auth_failures=README_PATH_FAILURES,
         trial_auth=False,
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def add_mailbox(admin_api, address: str) -> None:

@@ -58,23 +58,27 @@ def account_wait(failures: int) -> int:
     return min(FIRST_WAIT_SECONDS * 2 ** min(doublings, 16), MAX_WAIT_SECONDS)
 
 
-def _locked_attempts(ip: str, now: datetime) -> PasswordAttempts:
-    """The address's row, created if missing and locked until the transaction ends.
+def _locked_row(new: PasswordAttempts | NameFailures, **key):
+    """The row with this key, inserted as `new` if missing and locked until the transaction
+    ends.
 
     INSERT … ON CONFLICT DO NOTHING, then SELECT … FOR UPDATE: two first attempts at once
     never race to insert. A purge may delete an expired row between the two statements; the
-    second round inserts a fresh one, which no purge touches (its window has not expired).
+    second round inserts a fresh one, which no purge touches (it has just begun).
     """
+    model = type(new)
     for _ in range(2):
-        PasswordAttempts.objects.bulk_create(
-            [PasswordAttempts(username=ANY_USERNAME, ip=ip, window_started=now)],
-            ignore_conflicts=True,
-        )
-        rows = PasswordAttempts.objects.select_for_update()
-        row = rows.filter(username=ANY_USERNAME, ip=ip).first()
+        model.objects.bulk_create([new], ignore_conflicts=True)
+        row = model.objects.select_for_update().filter(**key).first()
         if row is not None:
             return row
-    raise RuntimeError("the attempt row vanished twice")  # pragma: no cover - see docstring
+    raise RuntimeError(f"the {model.__name__} row vanished twice")  # pragma: no cover
+
+
+def _locked_attempts(ip: str, now: datetime) -> PasswordAttempts:
+    """The address's row (every name shares it), created if missing, locked."""
+    new = PasswordAttempts(username=ANY_USERNAME, ip=ip, window_started=now)
+    return _locked_row(new, username=ANY_USERNAME, ip=ip)
 
 
 def take_slots(ip: str, account: Account | None, now: datetime, *, name: str = "") -> None:
@@ -126,16 +130,7 @@ def _take_account_slot(account: Account, now: datetime) -> TooManyAttempts | Non
 
 
 def _take_name_slot(name: str, now: datetime) -> TooManyAttempts | None:
-    """The name's row, inserted if missing (ON CONFLICT DO NOTHING) and locked: two first
-    attempts at once never race to insert."""
-    for _ in range(2):
-        NameFailures.objects.bulk_create(
-            [NameFailures(name=name, last_failure=now)], ignore_conflicts=True
-        )
-        state = NameFailures.objects.select_for_update().filter(name=name).first()
-        if state is not None:
-            return _take_streak_slot(state, now)
-    raise RuntimeError("the name's row vanished twice")  # pragma: no cover - a purge raced
+    return _take_streak_slot(_locked_row(NameFailures(name=name, last_failure=now), name=name), now)
 
 
 def _take_streak_slot(state: PasswordFailures | NameFailures, now: datetime):

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "adminpanel.logs",
     "adminpanel.mail",
     "adminpanel.mailserver",
+    "adminpanel.owners",
     "adminpanel.api",
     "adminpanel.notices",
     "adminpanel.ops",
@@ -147,7 +148,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Account"
 # The kinds of person who sign in (people.kinds): Person.kind -> what follows a change of its
 # second factor. A new kind of person adds its line here (README "A new kind of person").
-PERSON_KINDS = {"account": "adminpanel.accounts.person.AccountKind"}
+PERSON_KINDS = {
+    "account": "adminpanel.accounts.person.AccountKind",
+    "mailbox": "adminpanel.owners.owner.MailboxKind",
+}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"

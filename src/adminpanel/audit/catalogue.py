@@ -249,6 +249,14 @@ class AuditEvent(StrEnum):
         carries=("protocol", "attempts"),
     )
 
+    # --- My mailbox (SPEC §14): the owner acts, named by the mailbox address -----------------
+    MAILBOX_SESSIONS_ENDED = Entry(
+        "mailbox_sessions_ended",
+        "My mailbox: sessions ended",
+        NONE,
+        carries=("mailbox", "reason", "sessions"),
+    )
+
     # --- notices (the sender's work: about the account a notice was for) -------------------
     NOTICE_SENT = Entry("notice_sent", "Notice e-mailed", NAMED)
     NOTICE_DEFERRED = Entry("notice_deferred", "Notice not sent yet: will retry", NAMED)
@@ -270,7 +278,7 @@ class LoginEvents:
     throttled: AuditEvent  # too many attempts: a wait begins
 
 
-# The password step's events by channel (accounts.services: "web" or "api").
+# The password step's events by channel (login.services: "web", "api" or "mailbox").
 LOGIN_EVENTS = {
     "web": LoginEvents(
         AuditEvent.WEB_LOGIN,

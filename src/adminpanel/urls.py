@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from adminpanel.api.main import api
 from adminpanel.login import views as login
@@ -27,6 +27,7 @@ urlpatterns = [
     path("login/passkey", login.passkey_view, name="login-passkey"),
     path("webauthn/options", keys.options_view, name="webauthn-options"),
     path("logout", login.logout_view, name="logout"),
+    path("mailbox/", include("adminpanel.owners.urls")),  # My mailbox (SPEC §14)
     path("security/password", security.password_view, name="password"),
     path("security/confirm", login.confirm_view, name="confirm-access"),
     path("security/policy", security.policy_view, name="policy"),

@@ -1,0 +1,38 @@
+"""Who may open a page of My mailbox (SPEC §14): an owner's own session, nothing else."""
+
+import functools
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from adminpanel.owners import sessions
+from adminpanel.owners.owner import Owner
+
+WHY_ENDED = {
+    "session_expired": "Your session ended 24 hours after you signed in. Please sign in again.",
+    "session_idle": "Your session ended after an hour without activity. Please sign in again.",
+    "sign_in_not_allowed": "Your session was ended: this mailbox can no longer sign in.",
+}
+
+
+def owner_required(view=None):
+    """The view gets `request.owner` (owners.owner.Owner); anyone else goes to /mailbox/login
+    (an Admin's session too: answered as not signed in)."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def guarded(request, *args, **kwargs):
+            mailbox, ended = sessions.signed_in_mailbox(request)
+            if mailbox is None:
+                if ended:
+                    messages.info(request, WHY_ENDED[ended])
+                login = reverse("mailbox-login")
+                return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+            request.owner = Owner(mailbox)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return wrap(view) if view is not None else wrap

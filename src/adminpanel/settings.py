@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "adminpanel.menu.menu",
+                "adminpanel.owners.menu.owner_menu",
                 "adminpanel.twofactor.context.security_keys",
             ],
         },

@@ -268,6 +268,14 @@ class AuditEvent(StrEnum):
         NONE,
         carries=("mailbox", "reason", "sessions"),
     )
+    MAILBOX_PASSWORD_CHANGED = Entry(
+        "mailbox_password_changed", "My mailbox: password changed", ACTOR
+    )
+    MAILBOX_PASSWORD_CHANGE_FAILED = Entry(
+        "mailbox_password_change_failed",
+        "My mailbox: password change refused: wrong current password",
+        ACTOR,
+    )
     MAILBOX_PASSWORD_REHASHED = Entry(
         "mailbox_password_rehashed", "Imported password hash replaced by Argon2id", ACTOR
     )

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from adminpanel.owners import sessions
 from adminpanel.owners.owner import Owner
+from adminpanel.twofactor import interface as twofactor
 
 WHY_ENDED = {
     "session_expired": "Your session ended 24 hours after you signed in. Please sign in again.",
@@ -17,9 +18,18 @@ WHY_ENDED = {
 }
 
 
-def owner_required(view=None):
+REQUIRED = "Your mail administrator requires two-factor authentication: turn it on to continue."
+
+
+def must_have_2fa(owner: Owner) -> bool:
+    """The domain requires 2FA of its owners (SPEC §14) and this one has none yet."""
+    return owner.mailbox.domain.require_owner_2fa and not twofactor.is_enabled(owner)
+
+
+def owner_required(view=None, *, gated: bool = True):
     """The view gets `request.owner` (owners.owner.Owner); anyone else goes to /mailbox/login
-    (an Admin's session too: answered as not signed in)."""
+    (an Admin's session too: answered as not signed in). An owner who must have 2FA and has
+    none reaches only the views marked gated=False (the 2FA pages)."""
 
     def wrap(view):
         @functools.wraps(view)
@@ -31,6 +41,9 @@ def owner_required(view=None):
                 login = reverse("mailbox-login")
                 return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
             request.owner = Owner(mailbox)
+            if gated and must_have_2fa(request.owner):
+                messages.warning(request, REQUIRED)
+                return redirect("mailbox-2fa")
             return view(request, *args, **kwargs)
 
         return guarded

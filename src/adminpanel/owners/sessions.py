@@ -157,3 +157,9 @@ def end_other_sessions(
     keep = session.session_key if session is not None and session.get(OWNER) else None
     rows = OwnerSession.objects.filter(mailbox=mailbox).exclude(session_key=keep)
     return _end(rows, mailbox=mailbox, reason=reason, actor=actor, request=request)
+
+
+def mark_two_factor(request: HttpRequest) -> None:
+    """This owner's session has just shown a second factor (2FA enabled here)."""
+    request.session[TWO_FACTOR] = True
+    OwnerSession.objects.filter(session_key=request.session.session_key).update(two_factor=True)

@@ -7,6 +7,7 @@ from adminpanel.mail import deleted_views as deleted_mail
 from adminpanel.mail import dns_views
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
+from adminpanel.owners import admin_views as owner_admin
 from adminpanel.security import api_key_views as api_keys
 from adminpanel.security import key_views as keys
 from adminpanel.security import profile_views
@@ -71,6 +72,7 @@ urlpatterns = [
     path("subadmins/add", subadmins.add_view, name="subadmin-add"),
     path("subadmins/<int:pk>", subadmins.edit_view, name="subadmin-edit"),
     path("subadmins/<int:pk>/reset-2fa", subadmins.reset_2fa_view, name="subadmin-reset-2fa"),
+    path("users/<int:pk>/reset-2fa", owner_admin.reset_2fa_view, name="user-reset-2fa"),
     path("subadmins/<int:pk>/delete", subadmins.delete_view, name="subadmin-delete"),
     path("logs", logs.logs_view, name="logs"),
     path("logs.csv", logs.logs_csv_view, name="logs-csv"),

@@ -255,6 +255,7 @@ ACTIONS = {
     "subadmin-edit": "change a Sub-Admin",
     "subadmin-delete": "delete a Sub-Admin",
     "subadmin-reset-2fa": "reset a Sub-Admin's 2FA",
+    "user-reset-2fa": "reset the 2FA of a mailbox's owner",
 }
 
 

@@ -6,13 +6,17 @@ from django.http import HttpRequest
 
 from adminpanel import audit, clock
 from adminpanel.accounts import guessing
+from adminpanel.accounts.models import Account, Level
+from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
+from adminpanel.mail.models import Mailbox
 from adminpanel.mail.owner_passwords import change_mailbox_password
 from adminpanel.net import client_ip
 from adminpanel.owners import sessions
 from adminpanel.owners.door import OWNERS
 from adminpanel.owners.owner import Owner
+from adminpanel.twofactor import interface as twofactor
 
 WRONG_CURRENT = "This is not your current password."
 
@@ -36,3 +40,11 @@ def change_password(owner: Owner, current: str, new: str, *, request: HttpReques
         change_mailbox_password(owner.mailbox, new)
         sessions.end_other_sessions(owner.mailbox, reason="password_changed", request=request)
         audit.record(AuditEvent.MAILBOX_PASSWORD_CHANGED, actor=owner, request=request)
+
+
+def reset_owner_2fa(actor: Account, mailbox: Mailbox, *, request: HttpRequest | None = None):
+    """Users: Edit → Reset 2FA (SPEC §14): the owner's app, keys and recovery codes go, its
+    sessions end, the mailbox password opens mail apps again where the domain allows it; logged
+    with the Admin as actor and mailed to the mailbox (notices)."""
+    require(actor, "users", Level.EDIT)
+    twofactor.reset(Owner(mailbox), actor=actor, request=request)

@@ -172,3 +172,23 @@ def test_an_admin_session_opens_none_of_the_owner_pages(client, box, admin):
         assert response.status_code == 302 and response.url.startswith("/mailbox/login"), path
     assert client.post("/mailbox/app-passwords", {"name": "x"}).status_code == 302
     assert not AppPassword.objects.exists()
+
+
+def test_enabling_2fa_after_10_minutes_asks_to_confirm_access_first(owner, box, clock):
+    clock.advance(minutes=11)
+    response = owner.get("/mailbox/2fa/enable")
+    assert response.status_code == 302 and response.url.startswith("/mailbox/confirm?next=")
+    page = text(owner.get(response.url))
+    assert "Confirm access" in page and "My mailbox" in page
+    wrong = owner.post(
+        "/mailbox/confirm", {"password": "not-my-password", "next": "/mailbox/2fa/enable"}
+    )
+    assert "Wrong password." in text(wrong)
+    right = owner.post(
+        "/mailbox/confirm", {"password": OWNER_PASSWORD, "next": "/mailbox/2fa/enable"}
+    )
+    assert right.url == "/mailbox/2fa/enable"
+    assert "Before you start" in text(owner.get("/mailbox/2fa/enable"))
+    assert Event.objects.filter(event="access_confirmed", actor_name=ADDRESS).exists()
+    elsewhere = owner.post("/mailbox/confirm", {"password": OWNER_PASSWORD, "next": "/subadmins"})
+    assert elsewhere.url == "/mailbox/"

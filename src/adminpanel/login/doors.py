@@ -50,6 +50,13 @@ class Door(Protocol):
     def refusal(self, who: SignsIn, channel: str) -> Refused | None:
         """Why it may not use this door after the right password, or None."""
 
+    def check_again(self, who: SignsIn, password: str, *, ip: str, now) -> bool:
+        """A signed-in person's password asked again (Confirm access), counted in the same
+        limits as a sign-in: TooManyAttempts before any hash, else whether it was right."""
+
+    def mark_two_factor(self, request: HttpRequest) -> None:
+        """This signed-in session has just shown a second factor."""
+
     def binding(self, who: SignsIn) -> str:
         """Changes when its password changes or its sessions are ended: a pending second step
         begun before then is ended."""
@@ -95,6 +102,12 @@ class AccountDoor:
 
     def refusal(self, who: Account, channel: str) -> Refused | None:
         return access.channel_refusal(who, channel)
+
+    def check_again(self, who: Account, password: str, *, ip: str, now) -> bool:
+        return guessing.check_again(who, password, ip=ip, now=now)
+
+    def mark_two_factor(self, request: HttpRequest) -> None:
+        web_sessions.mark_two_factor(request)
 
     def binding(self, who: Account) -> str:
         return f"{who.get_session_auth_hash()}:{who.sign_outs}"

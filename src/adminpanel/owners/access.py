@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from adminpanel import clock
+from adminpanel.login.confirm import is_recent
 from adminpanel.owners import sessions
 from adminpanel.owners.owner import Owner
 from adminpanel.twofactor import interface as twofactor
@@ -24,6 +26,20 @@ REQUIRED = "Your mail administrator requires two-factor authentication: turn it 
 def must_have_2fa(owner: Owner) -> bool:
     """The domain requires 2FA of its owners (SPEC §14) and this one has none yet."""
     return owner.mailbox.domain.require_owner_2fa and not twofactor.is_enabled(owner)
+
+
+def owner_confirm_required(view):
+    """After owner_required: a session that has not authenticated in the last 10 minutes goes
+    to My mailbox's Confirm access first (SPEC §12, §14), which brings it back here."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not is_recent(request, clock.now()):
+            confirm = reverse("mailbox-confirm")
+            return redirect(f"{confirm}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def owner_required(view=None, *, gated: bool = True):

@@ -74,6 +74,17 @@ class OwnerDoor:
             return None
         return Refused("sign_in_off", SIGN_IN_OFF)
 
+    def check_again(self, who: Owner, password: str, *, ip: str, now) -> bool:
+        name = who.mailbox.address.lower()
+        self.take_slots(who, name, ip, now)
+        if not self.check_password(who, password):
+            return False
+        self.release_slots(who, name, ip)
+        return True
+
+    def mark_two_factor(self, request: HttpRequest) -> None:
+        sessions.mark_two_factor(request)
+
     def binding(self, who: Owner) -> str:
         # A new password ends a pending second step (its hash changes with it).
         return salted_hmac("owners.pending", who.mailbox.password_hash).hexdigest()

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from adminpanel import audit, clock
-from adminpanel.accounts.web_sessions import LOGIN_AT, SEEN_AT, TWO_FACTOR
+from adminpanel.accounts.web_sessions import CONFIRMED_AT, LOGIN_AT, SEEN_AT, TWO_FACTOR
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import get_by_id
 from adminpanel.mail.models import Mailbox
@@ -43,7 +43,7 @@ def start(request: HttpRequest, mailbox: Mailbox, *, two_factor: bool, now: date
     """Make this (freshly keyed) session the owner's, save it, and record whose it is."""
     session = request.session
     session[OWNER] = mailbox.pk
-    session[LOGIN_AT] = session[SEEN_AT] = now.timestamp()
+    session[LOGIN_AT] = session[SEEN_AT] = session[CONFIRMED_AT] = now.timestamp()
     session[TWO_FACTOR] = two_factor
     session.save()
     OwnerSession.objects.create(

@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/cancel", login.cancel_view, page, name="mailbox-login-cancel"),
     path("login/key", login.verify_key_view, page, name="mailbox-login-key"),
     path("logout", login.logout_view, page, name="mailbox-logout"),
+    path("confirm", views.confirm_view, name="mailbox-confirm"),
     path("2fa", views.two_factor_view, name="mailbox-2fa"),
     path("2fa/enable", views.two_factor_enable_view, name="mailbox-2fa-enable"),
     path("2fa/setup", views.two_factor_setup_view, name="mailbox-2fa-setup"),

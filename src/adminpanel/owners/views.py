@@ -8,16 +8,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from adminpanel import clock
 from adminpanel.accounts.browsers import describe
 from adminpanel.audit.words import event_label
 from adminpanel.errors import Invalid, NotFound, Refused
+from adminpanel.login import confirm
+from adminpanel.login.forms import ConfirmAccessForm
 from adminpanel.login.views import LoginPage
 from adminpanel.mail import app_passwords, leaving
 from adminpanel.mail import forms as mail_forms
 from adminpanel.owners import selectors, services, sessions
-from adminpanel.owners.access import owner_required
+from adminpanel.owners.access import owner_confirm_required, owner_required
 from adminpanel.owners.door import OWNERS
-from adminpanel.pages import render_refused, show_invalid
+from adminpanel.pages import render_refused, safe_next, show_invalid
 from adminpanel.security import twofactor_views as shared_2fa
 from adminpanel.security.forms import OwnPasswordForm
 from adminpanel.security.twofactor_views import TwoFactorSide
@@ -58,6 +61,7 @@ OWNER_SIDE = TwoFactorSide(
 )
 
 PAGE_SIZE = 20
+CONFIRM_TEMPLATE = "login/confirm.html"
 
 
 @owner_required
@@ -87,21 +91,64 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required(gated=False)
+@owner_confirm_required
 @require_http_methods(["GET", "POST"])
 def two_factor_enable_view(request: HttpRequest) -> HttpResponse:
     return shared_2fa.two_factor_enable(request, OWNER_SIDE)
 
 
 @owner_required(gated=False)
+@owner_confirm_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
     return shared_2fa.two_factor_setup(request, OWNER_SIDE)
 
 
 @owner_required(gated=False)
+@owner_confirm_required
 @require_http_methods(["GET", "POST"])
 def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     return shared_2fa.two_factor_disable(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    """Confirm access (SPEC §12) for My mailbox: the password and, with 2FA on, a code; the
+    Admin's page and service, given the owner's door."""
+    owner = request.owner
+    next_url = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), default="/mailbox/"
+    )
+    form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    context = {
+        "form": form,
+        "next": next_url,
+        "two_factor": confirm.needs_second_factor(owner),
+        "can_type_code": shared_2fa.interface.is_enabled(owner),
+        "can_sign": False,
+        "side_base": "owners/layout.html",
+        "breadcrumb": "My mailbox",
+        "cancel_url": "mailbox-home",
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm.confirm_access(
+                request,
+                form.cleaned_data["password"],
+                form.cleaned_data["challenge"],
+                now=clock.now(),
+                door=OWNERS,
+                who=owner,
+            )
+        except Refused as refused:
+            field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            return render_refused(
+                request, CONFIRM_TEMPLATE, context, refused, form=form, field=field
+            )
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render(request, CONFIRM_TEMPLATE, context, status=status)
 
 
 # --- app passwords --------------------------------------------------------------------------

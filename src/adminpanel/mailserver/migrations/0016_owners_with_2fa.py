@@ -1,5 +1,5 @@
 """`mailbox_owners_with_2fa(mailbox_id)` becomes real (SPEC §14): the mailboxes whose owner
-(mail 0010) has a second factor, an authenticator app or a security key, as twofactor counts
+(mail 0012) has a second factor, an authenticator app or a security key, as twofactor counts
 them (services.FACTORS). mailserver_mailboxes reads it for `mail_apps_may_use_password`, so
 turning 2FA on stops the mailbox password at the next IMAP or SMTP login. Same name and column
 as 0013's placeholder: the views that read it stay as they are."""
@@ -30,7 +30,7 @@ def replace_view(select: str):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mail", "0011_mailbox_person_required"),
+        ("mail", "0013_mailbox_person_required"),
         ("twofactor", "0006_person_required"),
         ("mailserver", "0015_dkim_keys_view"),
     ]

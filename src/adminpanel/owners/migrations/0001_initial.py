@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('mail', '0011_mailbox_person_required'),
+        ('mail', '0013_mailbox_person_required'),
     ]
 
     operations = [

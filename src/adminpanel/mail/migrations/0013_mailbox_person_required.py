@@ -9,8 +9,8 @@ legacy_rename_on_sqlite = import_module(
 
 
 class Migration(migrations.Migration):
-    # Apart from 0010: PostgreSQL alters no table whose rows changed in the same transaction.
-    dependencies = [("mail", "0010_mailbox_person")]
+    # Apart from 0012: PostgreSQL alters no table whose rows changed in the same transaction.
+    dependencies = [("mail", "0012_mailbox_person")]
 
     operations = [
         migrations.RunPython(legacy_rename_on_sqlite(True), legacy_rename_on_sqlite(False)),

@@ -22,7 +22,7 @@ def give_each_mailbox_an_owner(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mail", "0009_dkim_keys"),
+        ("mail", "0011_search_indexes"),
         ("people", "0001_initial"),
     ]
 

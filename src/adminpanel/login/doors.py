@@ -4,6 +4,7 @@ code for every kind. ACCOUNTS is the Admin's and the Sub-Admins' door (/login, t
 mailbox owner's (/mailbox/login) is owners.door.OWNERS.
 """
 
+from collections.abc import Callable
 from typing import Protocol
 
 from django.contrib.auth import login
@@ -15,6 +16,9 @@ from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.people.kinds import SignsIn
+from adminpanel.people.models import Person
+
+Admission = Callable[[Person], tuple[SignsIn | None, Refused | None]]
 
 
 class Door(Protocol):
@@ -56,6 +60,11 @@ class Door(Protocol):
 
     def mark_two_factor(self, request: HttpRequest) -> None:
         """This signed-in session has just shown a second factor."""
+
+    def passkey_admission(self, ip: str) -> Admission:
+        """For Sign in with a passkey at this door (twofactor's `admit`): whoever of this
+        door's kind a key's person is (None: another kind, never admitted here), and why it may
+        not sign in from `ip` ("unknown_key" for one that may not sign in at all)."""
 
     def binding(self, who: SignsIn) -> str:
         """Changes when its password changes or its sessions are ended: a pending second step
@@ -108,6 +117,9 @@ class AccountDoor:
 
     def mark_two_factor(self, request: HttpRequest) -> None:
         web_sessions.mark_two_factor(request)
+
+    def passkey_admission(self, ip: str) -> Admission:
+        return access.passkey_admission(ip)
 
     def binding(self, who: Account) -> str:
         return f"{who.get_session_auth_hash()}:{who.sign_outs}"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
 from adminpanel import audit, clock, sessions
-from adminpanel.accounts import access, guessing
+from adminpanel.accounts import guessing
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.audit.catalogue import LOGIN_EVENTS, AuditEvent
 from adminpanel.errors import Refused
@@ -248,16 +248,17 @@ def complete_with_key(request, who, credential, *, door: Door = ACCOUNTS) -> Non
     complete_login(request, who, with_2fa=True, door=door)
 
 
-def sign_in_with_passkey(request, credential) -> None:
-    """Sign in with a passkey: a discoverable key with user verification, no password."""
-    account = twofactor.sign_in_with_passkey(
+def sign_in_with_passkey(request, credential, *, door: Door = ACCOUNTS) -> None:
+    """Sign in with a passkey: a discoverable key with user verification, no password. The
+    door admits only its own kind: an owner's passkey is unknown at /login, and the reverse."""
+    who = twofactor.sign_in_with_passkey(
         credential,
-        admit=access.passkey_admission(client_ip(request)),
+        admit=door.passkey_admission(client_ip(request)),
         now=clock.now(),
         request=request,
     )
-    cancel_pending_login(request.session)
-    complete_login(request, account, with_2fa=True)
+    cancel_pending_login(request.session, door=door)
+    complete_login(request, who, with_2fa=True, door=door)
 
 
 def log_out(request, *, door: Door = ACCOUNTS) -> None:

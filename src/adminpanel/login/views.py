@@ -32,6 +32,7 @@ class LoginPage:
     verify: str
     cancel: str
     key: str
+    options: str  # its WebAuthn options (security.key_views)
     passkey: str | None  # None: no passkey sign-in on this page
     next_within: str | None  # a `next` URL must start with it (None: anywhere on this site)
 
@@ -44,6 +45,7 @@ ADMIN_PAGE = LoginPage(
     verify="login-verify",
     cancel="login-cancel",
     key="login-key",
+    options="webauthn-options",
     passkey="login-passkey",
     next_within=None,
 )
@@ -210,17 +212,18 @@ def verify_key_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpR
 
 
 @require_POST
-def passkey_view(request: HttpRequest) -> HttpResponse:
+def passkey_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
     """Sign in with a passkey: a discoverable key with user verification, no password."""
     form = twofactor.key_answer_form(request.POST)
     try:
         if not form.is_valid():
             raise Refused("malformed", form.errors["credential"][0])
-        services.sign_in_with_passkey(request, form.cleaned_data["credential"])
+        services.sign_in_with_passkey(request, form.cleaned_data["credential"], door=page.door)
     except Refused as refused:
-        context = {"form": LoginForm(), "page": ADMIN_PAGE}
+        context = {"form": LoginForm(), "page": page}
         return render_refused(request, LOGIN_TEMPLATE, context, refused)
-    return redirect(safe_next(request, request.POST.get("next") or request.GET.get("next")))
+    next_url = request.POST.get("next") or request.GET.get("next")
+    return redirect(safe_next(request, next_url, default=page.next_within))
 
 
 @require_POST

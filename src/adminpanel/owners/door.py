@@ -10,11 +10,13 @@ from adminpanel.accounts import guessing
 from adminpanel.accounts.models import NameFailures
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid, Refused
+from adminpanel.login.doors import Admission
 from adminpanel.mail.addresses import split_address
 from adminpanel.mail.models import Mailbox
 from adminpanel.mail.owner_passwords import check_mailbox_password
 from adminpanel.owners import sessions
 from adminpanel.owners.owner import Owner
+from adminpanel.people.models import Person
 
 SIGN_IN_OFF = "Signing in to this mailbox is turned off. Ask your mail administrator."
 NAME_PREFIX = "mailbox:"  # an owner's streak in accounts.guessing: apart from account names
@@ -84,6 +86,18 @@ class OwnerDoor:
 
     def mark_two_factor(self, request: HttpRequest) -> None:
         sessions.mark_two_factor(request)
+
+    def passkey_admission(self, ip: str) -> Admission:
+        def admit(person: Person) -> tuple[Owner | None, Refused | None]:
+            # Only a mailbox's person: an Admin's passkey is unknown here, as an owner's at /login.
+            mailbox = Mailbox.objects.select_related("domain").filter(person=person).first()
+            if mailbox is None:
+                return None, None
+            if not sessions.may_sign_in(mailbox):
+                return Owner(mailbox), Refused("unknown_key", SIGN_IN_OFF)
+            return Owner(mailbox), None
+
+        return admit
 
     def binding(self, who: Owner) -> str:
         # A new password ends a pending second step (its hash changes with it).

@@ -20,7 +20,9 @@ from adminpanel.mail import forms as mail_forms
 from adminpanel.owners import selectors, services, sessions
 from adminpanel.owners.access import owner_confirm_required, owner_required
 from adminpanel.owners.door import OWNERS
+from adminpanel.owners.owner import Owner
 from adminpanel.pages import render_refused, safe_next, show_invalid
+from adminpanel.security import key_views as shared_keys
 from adminpanel.security import twofactor_views as shared_2fa
 from adminpanel.security.forms import OwnPasswordForm
 from adminpanel.security.twofactor_views import TwoFactorSide
@@ -33,7 +35,8 @@ OWNER_PAGE = LoginPage(
     verify="mailbox-login-verify",
     cancel="mailbox-login-cancel",
     key="mailbox-login-key",
-    passkey=None,
+    options="mailbox-webauthn-options",
+    passkey="mailbox-login-passkey",
     next_within="/mailbox/",
 )
 
@@ -45,16 +48,26 @@ def _may_not_disable(owner) -> None:
         )
 
 
+def _signed_in_owner(request: HttpRequest) -> Owner | None:
+    mailbox, _ = sessions.signed_in_mailbox(request)
+    return Owner(mailbox) if mailbox is not None else None
+
+
 OWNER_SIDE = TwoFactorSide(
     who=lambda request: request.owner,
+    signed_in=_signed_in_owner,
+    door=OWNERS,
+    prefix="mailbox-",
     status="mailbox-2fa",
     enable="mailbox-2fa-enable",
     setup="mailbox-2fa-setup",
     disable="mailbox-2fa-disable",
+    confirm="mailbox-confirm",
+    options="mailbox-webauthn-options",
     base="owners/layout.html",
     breadcrumb="My mailbox · 2FA",
     breadcrumb_top="My mailbox",
-    limited=True,
+    mail_apps=True,
     mark_two_factor=sessions.mark_two_factor,
     must_keep_2fa=lambda owner: owner.mailbox.domain.require_owner_2fa,
     check_may_disable=_may_not_disable,
@@ -112,6 +125,68 @@ def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def replace_app_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.replace_app(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def replace_app_setup_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.replace_app_setup(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def remove_app_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.remove_app(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.recovery_codes(request, OWNER_SIDE)
+
+
+# --- security keys and passkeys: the Admin's key views, on the owner's side --------------------
+
+
+@require_POST
+def webauthn_options_view(request: HttpRequest) -> HttpResponse:
+    """Options for the owner's pop-up (its pending login), passkey sign-in and 2FA page."""
+    return shared_keys.webauthn_options(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@require_POST
+def add_key_view(request: HttpRequest) -> HttpResponse:
+    return shared_keys.add_key(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def remove_key_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return shared_keys.remove_key(request, pk, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@require_POST
+def disable_with_key_view(request: HttpRequest) -> HttpResponse:
+    return shared_keys.disable_with_key(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@require_POST
+def regenerate_with_key_view(request: HttpRequest) -> HttpResponse:
+    return shared_keys.regenerate_with_key(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
 @require_http_methods(["GET", "POST"])
 def confirm_view(request: HttpRequest) -> HttpResponse:
     """Confirm access (SPEC §12) for My mailbox: the password and, with 2FA on, a code; the
@@ -125,8 +200,8 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": next_url,
         "two_factor": confirm.needs_second_factor(owner),
-        "can_type_code": shared_2fa.interface.is_enabled(owner),
-        "can_sign": False,
+        **shared_2fa.interface.capabilities(owner),
+        "options_url": OWNER_SIDE.options,
         "side_base": "owners/layout.html",
         "breadcrumb": "My mailbox",
         "cancel_url": "mailbox-home",
@@ -138,11 +213,14 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["password"],
                 form.cleaned_data["challenge"],
                 now=clock.now(),
+                key_answer=form.cleaned_data["credential"],
                 door=OWNERS,
                 who=owner,
             )
         except Refused as refused:
             field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            if field == "challenge" and form.cleaned_data["credential"]:
+                field = "credential"  # said beside Use security key
             return render_refused(
                 request, CONFIRM_TEMPLATE, context, refused, form=form, field=field
             )

@@ -1,4 +1,5 @@
-"""Security → 2FA → Security keys, and the WebAuthn options every ceremony starts with (SPEC §11).
+"""Security → 2FA → Security keys, and the WebAuthn options every ceremony starts with (SPEC §11),
+for either side of twofactor_views.TwoFactorSide: an Admin's or a mailbox owner's (SPEC §14).
 
 Thin: the rules are in twofactor.key_services.
 """
@@ -16,10 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminpanel import clock
-from adminpanel.accounts import policy, web_sessions
 from adminpanel.errors import Invalid, Refused
 from adminpanel.login import services as login
 from adminpanel.login.confirm import confirm_access_required, is_recent
+from adminpanel.security.twofactor_views import ADMIN_SIDE, TwoFactorSide
 from adminpanel.twofactor import ceremony, challenges, interface, key_services
 from adminpanel.twofactor.forms import KeyAnswerForm, KeyForm
 
@@ -28,48 +29,56 @@ DELETE_ENTRY = "You can now delete the entry from your 2FA app."
 CONFIRM_FIRST = "Confirm access first: adding a security key needs a recent sign-in."
 
 
-def _confirm_url(next_url: str) -> str:
-    return f"{reverse('confirm-access')}?{urlencode({'next': next_url})}"
+def _confirm_url(side: TwoFactorSide, next_url: str) -> str:
+    return f"{reverse(side.confirm)}?{urlencode({'next': next_url})}"
 
 
-def _keys_page(request: HttpRequest) -> str:
-    """Security → 2FA with the Key name as typed, so that Confirm access costs no retyping."""
+def _keys_page(request: HttpRequest, side: TwoFactorSide) -> str:
+    """The side's 2FA page with the Key name as typed, so that Confirm access costs no
+    retyping."""
     name = request.POST.get("name", "")[: ceremony.KEY_NAME_MAX]
-    return f"{reverse('2fa')}?{urlencode({'key_name': name})}" if name else reverse("2fa")
+    status = reverse(side.status)
+    return f"{status}?{urlencode({'key_name': name})}" if name else status
 
 
 def _refused(reason: str, message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": reason, "message": message}, status=status)
 
 
-def _options_for(request: HttpRequest, purpose: str, rp: ceremony.RelyingParty) -> str:
+def _options_for(
+    request: HttpRequest, purpose: str, rp: ceremony.RelyingParty, side: TwoFactorSide
+) -> str:
     now = clock.now()
-    if purpose == challenges.LOGIN:
+    if purpose == challenges.LOGIN:  # the pop-up of this side's login page
         pending = login.pending_login(
-            request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS
+            request.session, now=now, pending_seconds=settings.PENDING_LOGIN_SECONDS, door=side.door
         )
         if pending is None:
             raise Refused("no_pending_login", "Enter your username and password first.")
         return key_services.authentication_options(
             pending[0], purpose=purpose, session=request.session, rp=rp, now=now
         )
-    if not request.user.is_authenticated:
+    who = side.signed_in(request)
+    if who is None:
         raise Refused("not_authenticated", "Log in first.")
     if purpose == challenges.REGISTER:
         if not is_recent(request, now):  # SPEC §12: adding a key needs a recent sign-in
             raise Refused("confirm_access", CONFIRM_FIRST)
         ceremony.clean_key_name(request.POST.get("name"))
-        return key_services.registration_options(
-            request.user, session=request.session, rp=rp, now=now
-        )
+        return key_services.registration_options(who, session=request.session, rp=rp, now=now)
     return key_services.authentication_options(
-        request.user, purpose=purpose, session=request.session, rp=rp, now=now
+        who, purpose=purpose, session=request.session, rp=rp, now=now
     )
 
 
 @require_POST
 def options_view(request: HttpRequest) -> HttpResponse:
-    """The options for navigator.credentials.create()/get(), as JSON; a fresh challenge."""
+    return webauthn_options(request, ADMIN_SIDE)
+
+
+def webauthn_options(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
+    """The options for navigator.credentials.create()/get(), as JSON; a fresh challenge, for
+    the person of this side (its signed-in session, or its pending login)."""
     purpose = request.POST.get("purpose")
     if purpose not in challenges.PURPOSES:
         return _refused("malformed", "Unknown request.")
@@ -77,19 +86,20 @@ def options_view(request: HttpRequest) -> HttpResponse:
         return _passkey_options(request)
     try:
         rp = ceremony.relying_party(request)
-        options = _options_for(request, purpose, rp)
+        options = _options_for(request, purpose, rp, side)
     except Invalid as invalid:
         return _refused("invalid_name", invalid.message)
     except Refused as refused:
         body = {"error": refused.reason, "message": refused.message}
         if refused.reason == "confirm_access":  # the script takes the person there
-            body["confirm_url"] = _confirm_url(_keys_page(request))
+            body["confirm_url"] = _confirm_url(side, _keys_page(request, side))
         return JsonResponse(body, status=403)
     return HttpResponse(f'{{"options": {options}}}', content_type="application/json")
 
 
 def _passkey_options(request: HttpRequest) -> HttpResponse:
-    """Sign in with a passkey: the challenge goes in a cookie, not in a session (none is made)."""
+    """Sign in with a passkey: the challenge goes in a cookie, not in a session (none is made).
+    The same for every side: the key tells whose it is, and the sign-in's door admits it."""
     try:
         options, ticket = key_services.passkey_options(
             rp=ceremony.relying_party(request), now=clock.now()
@@ -113,15 +123,17 @@ T = TypeVar("T")
 
 def _with_key(
     request: HttpRequest,
+    side: TwoFactorSide,
     back: str,
     service: Callable[..., T],
     form_class: type[KeyAnswerForm] = KeyAnswerForm,
 ) -> T | HttpResponse:
-    """The outcome of service(account, answer, **other fields, …) for the form in the POST, or
-    the way back to page `back`: to Confirm access first when the last sign-in is not recent,
-    else to `back` itself with what is wrong."""
+    """The outcome of service(person, answer, **other fields, …) for the form in the POST, or
+    the way back to page `back` (a URL name of the side): to Confirm access first when the last
+    sign-in is not recent, else to `back` itself with what is wrong."""
     if not is_recent(request, clock.now()):  # SPEC §12
-        return redirect(_confirm_url(_keys_page(request) if back == "2fa" else reverse(back)))
+        again = _keys_page(request, side) if back == side.status else reverse(back)
+        return redirect(_confirm_url(side, again))
     form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -130,7 +142,7 @@ def _with_key(
     fields = dict(form.cleaned_data)
     try:
         return service(
-            request.user,
+            side.who(request),
             fields.pop("credential"),
             **fields,
             session=request.session,
@@ -143,73 +155,93 @@ def _with_key(
         return redirect(back)
 
 
+def _render(request: HttpRequest, template: str, context: dict, side: TwoFactorSide):
+    who = side.who(request)
+    return render(request, template, {**context, "side": side, "side_name": who.username})
+
+
 @login_required
 @require_POST
 def add_view(request: HttpRequest) -> HttpResponse:
+    return add_key(request, ADMIN_SIDE)
+
+
+def add_key(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """Add security key: the Key name and the browser's signed answer."""
-    codes = _with_key(request, "2fa", key_services.add_key, KeyForm)
+    codes = _with_key(request, side, side.status, key_services.add_key, KeyForm)
     if isinstance(codes, HttpResponse):
         return codes
     name = ceremony.clean_key_name(request.POST["name"])  # as the service stored it
-    web_sessions.mark_two_factor(request)  # it has just shown a key
+    side.mark_two_factor(request)  # it has just shown a key
     if codes:
-        return render(
-            request,
-            "twofactor/recovery_codes.html",
-            {
-                "codes": codes,
-                "just_enabled": True,
-                "key_name": name,
-                **interface.capabilities(request.user),
-            },
-        )
+        context = {
+            "codes": codes,
+            "just_enabled": True,
+            "key_name": name,
+            **interface.capabilities(side.who(request)),
+        }
+        return _render(request, "twofactor/recovery_codes.html", context, side)
     messages.success(request, f"Security key “{name}” added.")
-    return redirect("2fa")
+    return redirect(side.status)
 
 
 @login_required
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return remove_key(request, pk, ADMIN_SIDE)
+
+
+def remove_key(request: HttpRequest, pk: int, side: TwoFactorSide) -> HttpResponse:
     """Remove one key; the last second factor is removed by disabling 2FA instead."""
-    key = key_services.get_key(request.user, pk)
-    if key_services.removes_last_factor(request.user):
+    who = side.who(request)
+    key = key_services.get_key(who, pk)
+    if key_services.removes_last_factor(who):
         messages.info(request, key_services.LAST_FACTOR)
-        return redirect("2fa-disable")
+        return redirect(side.disable)
     if request.method == "GET":
-        return render(request, "twofactor/remove_key.html", {"key": key})
+        return _render(request, "twofactor/remove_key.html", {"key": key}, side)
     try:
-        key_services.remove_key(request.user, pk, request=request)
+        key_services.remove_key(who, pk, request=request)
     except Refused as refused:
         messages.info(request, refused.message)
-        return redirect("2fa-disable")
+        return redirect(side.disable)
     messages.success(request, f"Security key “{key.name}” removed.")
-    return redirect("2fa")
+    return redirect(side.status)
 
 
 @login_required
 @require_POST
 def disable_with_key_view(request: HttpRequest) -> HttpResponse:
-    """Disable 2FA, confirmed with one of the account's keys."""
+    return disable_with_key(request, ADMIN_SIDE)
+
+
+def disable_with_key(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
+    """Disable 2FA, confirmed with one of the person's keys."""
     try:
-        policy.check_may_disable(request.user)
+        side.check_may_disable(side.who(request))
     except Refused as refused:
         messages.error(request, refused.message)
-        return redirect("2fa")
-    back = _with_key(request, "2fa-disable", key_services.disable_with_key)
+        return redirect(side.status)
+    back = _with_key(request, side, side.disable, key_services.disable_with_key)
     if isinstance(back, HttpResponse):
         return back
     messages.success(request, DISABLED)
     messages.info(request, DELETE_ENTRY)
-    return redirect("2fa")
+    return redirect(side.status)
 
 
 @login_required
 @require_POST
 def regenerate_with_key_view(request: HttpRequest) -> HttpResponse:
-    """Generate new recovery codes, confirmed with one of the account's keys."""
-    codes = _with_key(request, "2fa-recovery-codes", key_services.regenerate_with_key)
+    return regenerate_with_key(request, ADMIN_SIDE)
+
+
+def regenerate_with_key(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
+    """Generate new recovery codes, confirmed with one of the person's keys."""
+    back = side.url("2fa-recovery-codes")
+    codes = _with_key(request, side, back, key_services.regenerate_with_key)
     if isinstance(codes, HttpResponse):
         return codes
-    context = {"codes": codes, **interface.capabilities(request.user)}
-    return render(request, "twofactor/recovery_codes.html", context)
+    context = {"codes": codes, **interface.capabilities(side.who(request))}
+    return _render(request, "twofactor/recovery_codes.html", context, side)

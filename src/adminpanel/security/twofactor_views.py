@@ -16,6 +16,7 @@ from adminpanel import clock
 from adminpanel.accounts import policy, web_sessions
 from adminpanel.errors import Refused
 from adminpanel.login.confirm import confirm_access_required
+from adminpanel.login.doors import ACCOUNTS, Door
 from adminpanel.pages import render_refused
 from adminpanel.people.kinds import SignsIn
 from adminpanel.twofactor import ceremony, interface, key_services, recovery, services
@@ -39,33 +40,52 @@ RESET_BY_ADMIN = (
 @dataclass(frozen=True)
 class TwoFactorSide:
     """Whose 2FA pages these are: the Admin's and Sub-Admins' (Security → 2FA) or a mailbox
-    owner's (My mailbox → 2FA, owners.views). The flow is one; the side gives the person, the
-    pages' frame and URL names, and its kind's rules."""
+    owner's (My mailbox → 2FA, owners.views). The flow is one, security keys included
+    (key_views); the side gives the person, its door, the pages' frame and URL names, and its
+    kind's rules."""
 
-    who: Callable[[HttpRequest], SignsIn]
+    who: Callable[[HttpRequest], SignsIn]  # the person of a page behind the side's guard
+    signed_in: Callable[[HttpRequest], SignsIn | None]  # the same, or None, unguarded
+    door: Door  # whose pending login the pop-up's Use security key answers
+    prefix: str  # of its URL names: prefix + "2fa-app-replace" and so on
     status: str  # URL names
     enable: str
     setup: str
     disable: str
+    confirm: str  # its Confirm access page
+    options: str  # its WebAuthn options (key_views.webauthn_options)
     base: str  # the template the pages extend
     breadcrumb: str
     breadcrumb_top: str
-    limited: bool  # True: app replace/remove, keys and new recovery codes are not offered
+    mail_apps: bool  # True: a mailbox owner's words (mail apps and app passwords, no API)
     mark_two_factor: Callable[[HttpRequest], None]  # this session has just shown a code
     must_keep_2fa: Callable[[SignsIn], bool]
     check_may_disable: Callable[[SignsIn], None]  # Refused when a rule keeps 2FA on
 
+    def url(self, name: str) -> str:
+        """The side's URL name of one of the Admin's (e.g. "2fa-app-replace")."""
+        return self.prefix + name
+
+
+def _signed_in_account(request: HttpRequest) -> SignsIn | None:
+    return request.user if request.user.is_authenticated else None
+
 
 ADMIN_SIDE = TwoFactorSide(
     who=lambda request: request.user,
+    signed_in=_signed_in_account,
+    door=ACCOUNTS,
+    prefix="",
     status="2fa",
     enable="2fa-enable",
     setup="2fa-setup",
     disable="2fa-disable",
+    confirm="confirm-access",
+    options="webauthn-options",
     base="base.html",
     breadcrumb="Security · 2FA",
     breadcrumb_top="Security",
-    limited=False,
+    mail_apps=False,
     mark_two_factor=web_sessions.mark_two_factor,
     must_keep_2fa=policy.must_have_2fa,
     check_may_disable=policy.check_may_disable,
@@ -191,7 +211,7 @@ def _setup_page(
     if setup is None:
         if request.method == "POST":
             messages.error(request, "This setup was replaced or has ended. Start again.")
-        return redirect("2fa-app-replace" if replacing else side.enable)
+        return redirect(side.url("2fa-app-replace") if replacing else side.enable)
     context = {**_setup_context(request, setup, side), "replacing": replacing}
     if request.method == "GET":
         return _render(request, "twofactor/setup.html", {**context, "form": SetupForm()}, side)
@@ -232,47 +252,60 @@ def _setup_page(
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def replace_app_view(request: HttpRequest) -> HttpResponse:
+    return replace_app(request, ADMIN_SIDE)
+
+
+def replace_app(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """Replace, first step: what happens; Next starts the setup of the new app."""
-    if not services.can_type_code(request.user):
-        return redirect("2fa")
+    who = side.who(request)
+    if not services.can_type_code(who):
+        return redirect(side.status)
     if request.method == "POST":
-        services.start_setup(request.user, now=clock.now(), request=request, replace=True)
-        return redirect("2fa-app-replace-setup")
-    return render(request, "twofactor/replace_app.html", interface.capabilities(request.user))
+        services.start_setup(who, now=clock.now(), request=request, replace=True)
+        return redirect(side.url("2fa-app-replace-setup"))
+    return _render(request, "twofactor/replace_app.html", interface.capabilities(who), side)
 
 
 @login_required
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def replace_app_setup_view(request: HttpRequest) -> HttpResponse:
+    return replace_app_setup(request, ADMIN_SIDE)
+
+
+def replace_app_setup(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """Replace, second step: the new app's QR code; its first code swaps the key."""
-    if not services.can_type_code(request.user):
-        return redirect("2fa")
-    return _setup_page(request, replacing=True)
+    if not services.can_type_code(side.who(request)):
+        return redirect(side.status)
+    return _setup_page(request, replacing=True, side=side)
 
 
 @login_required
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def remove_app_view(request: HttpRequest) -> HttpResponse:
+    return remove_app(request, ADMIN_SIDE)
+
+
+def remove_app(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """Remove the app where a security key remains; the only factor goes by Disabled."""
-    account = request.user
+    account = side.who(request)
     can = interface.capabilities(account)
     if not can["can_type_code"]:
-        return redirect("2fa")
+        return redirect(side.status)
     if not can["can_sign"]:
         messages.info(request, services.ONLY_FACTOR)
-        return redirect("2fa")
+        return redirect(side.status)
     if request.method == "GET":
-        return render(request, "twofactor/remove_app.html")
+        return _render(request, "twofactor/remove_app.html", {}, side)
     try:
         services.remove_app(account, request=request)
     except Refused as refused:
         messages.error(request, refused.message)
-        return redirect("2fa")
+        return redirect(side.status)
     messages.success(request, APP_REMOVED)
     messages.info(request, "You can now delete the entry from your 2FA app.")
-    return redirect("2fa")
+    return redirect(side.status)
 
 
 @login_required
@@ -314,21 +347,26 @@ def two_factor_disable(request: HttpRequest, side: TwoFactorSide) -> HttpRespons
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    return recovery_codes(request, ADMIN_SIDE)
+
+
+def recovery_codes(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """A new set of recovery codes, confirmed with a current code (or, on key_views, a key)."""
-    if not interface.is_enabled(request.user):
-        return redirect("2fa")
+    who = side.who(request)
+    if not interface.is_enabled(who):
+        return redirect(side.status)
     form = ChallengeForm(request.POST if request.method == "POST" else None)
-    can = interface.capabilities(request.user)
-    context = {"recovery_codes_left": recovery.left(request.user.person_id), **can}
+    can = interface.capabilities(who)
+    context = {"recovery_codes_left": recovery.left(who.person_id), **can}
     # Without a code to type the page has no Challenge: the service says to use the key.
     if request.method == "POST" and (form.is_valid() or not can["can_type_code"]):
         try:
             codes = services.regenerate_recovery_codes(
-                request.user, form.cleaned_data.get("challenge"), now=clock.now(), request=request
+                who, form.cleaned_data.get("challenge"), now=clock.now(), request=request
             )
         except Refused as refused:
             shown = form if can["can_type_code"] else None
-            context = {**context, "form": form}
+            context = {**context, "form": form, "side": side}
             return render_refused(request, REGENERATE_PAGE, context, refused, form=shown)
-        return render(request, "twofactor/recovery_codes.html", {"codes": codes, **can})
-    return render(request, REGENERATE_PAGE, {**context, "form": form})
+        return _render(request, "twofactor/recovery_codes.html", {"codes": codes, **can}, side)
+    return _render(request, REGENERATE_PAGE, {**context, "form": form}, side)

@@ -1,5 +1,7 @@
-"""Small helpers the web views share: pagination, and showing a service's Invalid or Refused."""
+"""Small helpers the web views share: pagination, showing a service's Invalid or Refused, and a
+new secret shown once after Post/Redirect/Get."""
 
+from cryptography.fernet import InvalidToken
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -9,6 +11,8 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from adminpanel import clock
+from adminpanel.crypto import decrypt, encrypt
 from adminpanel.errors import Invalid, Refused
 
 PAGE_SIZE = 25
@@ -116,3 +120,30 @@ def render_refused(
     if refused.retry_after:
         response["Retry-After"] = str(refused.retry_after)
     return response
+
+
+# --- a new secret, shown once after Post/Redirect/Get ----------------------------------------
+
+SHOWN_ONCE_SECONDS = 5 * 60  # the redirect is followed at once; a stale one is dropped
+
+
+def keep_to_show_once(request: HttpRequest, slot: str, secret: str, **about: int) -> None:
+    """A secret just made (an app password, an API key), for the page the POST redirects to:
+    so that a reload shows the page, not a second secret. The session row holds it encrypted,
+    and only until that page takes it (take_shown_once)."""
+    request.session[slot] = {"secret": encrypt(secret), "at": clock.now().timestamp(), **about}
+
+
+def take_shown_once(request: HttpRequest, slot: str) -> dict | None:
+    """What keep_to_show_once kept, decrypted, taken out of the session (gone at the next
+    view), or None: nothing kept, kept too long ago, or not readable with today's keys."""
+    kept = request.session.pop(slot, None)
+    if not isinstance(kept, dict) or not isinstance(kept.get("secret"), str):
+        return None
+    at = kept.get("at")
+    if not isinstance(at, int | float) or clock.now().timestamp() - at > SHOWN_ONCE_SECONDS:
+        return None
+    try:
+        return {**kept, "secret": decrypt(kept["secret"])}
+    except InvalidToken:
+        return None

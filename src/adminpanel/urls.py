@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("security/api-keys", api_keys.list_view, name="api-keys"),
     path("security/api-keys/new", api_keys.create_view, name="api-key-create"),
+    path("security/api-keys/created", api_keys.created_view, name="api-key-created"),
     path("security/api-keys/<int:pk>/revoke", api_keys.revoke_view, name="api-key-revoke"),
     path("security/profile", profile_views.profile_view, name="profile"),
     path(

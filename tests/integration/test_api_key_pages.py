@@ -48,8 +48,11 @@ def robot(admin) -> Account:
 def create(client: Client, robot: Account, **fields) -> str:
     """Create API key through the form; returns the key the page shows once."""
     data = {"name": "Billing", "subadmin": str(robot.pk), "allowed_ips": "", "expires": ""}
-    response = client.post("/security/api-keys/new", {**data, **fields})
-    assert response.status_code == 200, text(response)[:2000]
+    posted = client.post("/security/api-keys/new", {**data, **fields})
+    assert posted.status_code == 302, text(posted)[:2000]
+    assert posted.url == "/security/api-keys/created"  # Post/Redirect/Get
+    response = client.get(posted.url)
+    assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     found = KEY.search(text(response))
     assert found, text(response)[:2000]
@@ -94,7 +97,7 @@ def test_what_was_typed_before_confirm_access_is_created_after_it(admin_client, 
         "/security/confirm", {"password": PASSWORD, "next": "/security/api-keys/new"}
     )
     assert confirmed.url == "/security/api-keys/new"
-    shown = admin_client.get("/security/api-keys/new")
+    shown = admin_client.get("/security/api-keys/new", follow=True)
     key = KEY.search(text(shown)).group(1)
     assert me(key).status_code == 200
     assert ApiKey.objects.get().name == "Provisioning"
@@ -231,3 +234,21 @@ def test_an_expired_key_is_marked_expired_and_refused(admin_client, robot, clock
     again = Client()  # the first session ended after 24 hours
     assert log_in(again, "admin").url == "/"
     assert '<span class="badge warn">Expired</span>' in text(again.get("/security/api-keys"))
+
+
+def test_reloading_the_created_key_page_makes_no_second_key_and_hides_it(admin_client, robot):
+    key = create(admin_client, robot)
+    again = admin_client.get("/security/api-keys/created", follow=True)  # a reload
+    assert key not in text(again) and "shown only once" in text(again)
+    assert ApiKey.objects.count() == 1
+    session = admin_client.session
+    assert key not in str(dict(session.items()))  # nothing of it left in the session
+
+
+def test_the_session_holds_the_new_key_only_encrypted_until_it_is_shown(admin_client, robot):
+    data = {"name": "Billing", "subadmin": str(robot.pk), "allowed_ips": "", "expires": ""}
+    assert admin_client.post("/security/api-keys/new", data).status_code == 302
+    waiting = str(dict(admin_client.session.items()))
+    assert "api_key_created" in waiting
+    shown = KEY.search(text(admin_client.get("/security/api-keys/created"))).group(1)
+    assert shown not in waiting

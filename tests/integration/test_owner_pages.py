@@ -3,6 +3,8 @@ naming app passwords, Next, QR, Challenge, Save, recovery codes), App passwords 
 once, listed, revoked), Password, Sessions, Activity, Forwarding, and Require 2FA for mailbox
 owners (only /mailbox/2fa until it is on)."""
 
+import re
+
 import pyotp
 import pytest
 from django.test import Client
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 ADDRESS = "ann@owners.example"
 NEW_PASSWORD = "Another-Walnut-Ledger-58"
+SECRET = re.compile(r'<code id="app-password">([a-z0-9 ]+)</code>')
 
 
 @pytest.fixture
@@ -65,15 +68,29 @@ def test_the_owner_turns_2fa_on_by_the_admins_flow(owner, box, clock):
 
 
 def test_the_owner_creates_an_app_password_shown_once_and_revokes_it(owner, box):
-    created = text(owner.post("/mailbox/app-passwords", {"name": "Phone"}))
+    posted = owner.post("/mailbox/app-passwords", {"name": "Phone"})
+    assert posted.status_code == 302 and posted.url == "/mailbox/app-passwords"  # PRG
+    shown = owner.get(posted.url)
+    created = text(shown)
     assert "shown only now" in created and "Phone" in created
-    listed = text(owner.get("/mailbox/app-passwords"))
+    assert shown["Cache-Control"] == "no-store"
+    listed = text(owner.get("/mailbox/app-passwords"))  # a reload: gone, and no second one
     assert "shown only now" not in listed and "Never" in listed
     stored = AppPassword.objects.get()
+    assert AppPassword.objects.count() == 1
     assert owner.post(f"/mailbox/app-passwords/{stored.pk}/revoke").url == "/mailbox/app-passwords"
     assert AppPassword.objects.get().revoked_at is not None
     event = Event.objects.get(event="app_password_created")
     assert event.actor_name == ADDRESS and event.actor is None
+
+
+def test_the_app_password_waits_in_the_session_only_encrypted(owner, box):
+    owner.post("/mailbox/app-passwords", {"name": "Laptop"})
+    waiting = str(dict(owner.session.items()))
+    secret = SECRET.search(text(owner.get("/mailbox/app-passwords"))).group(1)
+    for spelling in (secret, secret.replace(" ", "")):
+        assert spelling not in waiting
+    assert "mailbox_app_password_created" not in dict(owner.session.items())
 
 
 @pytest.mark.parametrize("name", ["", "a\0b", "x" * 101, "bell\x07"])

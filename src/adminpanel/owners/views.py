@@ -21,7 +21,13 @@ from adminpanel.owners import selectors, services, sessions
 from adminpanel.owners.access import owner_confirm_required, owner_required
 from adminpanel.owners.door import OWNERS
 from adminpanel.owners.owner import Owner
-from adminpanel.pages import render_refused, safe_next, show_invalid
+from adminpanel.pages import (
+    keep_to_show_once,
+    render_refused,
+    safe_next,
+    show_invalid,
+    take_shown_once,
+)
 from adminpanel.security import key_views as shared_keys
 from adminpanel.security import twofactor_views as shared_2fa
 from adminpanel.security.forms import OwnPasswordForm
@@ -232,27 +238,39 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
 # --- app passwords --------------------------------------------------------------------------
 
 
+SHOWN_ONCE_SLOT = "mailbox_app_password_created"  # pages.keep_to_show_once
+
+
 @owner_required
 @require_http_methods(["GET", "POST"])
 def app_passwords_view(request: HttpRequest) -> HttpResponse:
     mailbox = request.owner.mailbox
-    created, name, error, status = None, "", "", 200
+    name, error, status = "", "", 200
     if request.method == "POST":
         name = request.POST.get("name", "")
         try:
             created = app_passwords.create_app_password(
                 mailbox, name=name, actor=None, request=request
             )
-            name = ""
         except Invalid as invalid:
             error, status, name = invalid.message, 400, name[:100].replace("\x00", "")
+        else:
+            # Post/Redirect/Get: a reload shows the list, it does not make a second one.
+            keep_to_show_once(request, SHOWN_ONCE_SLOT, created.secret, pk=created.app_password.pk)
+            return redirect("mailbox-app-passwords")
+    kept = take_shown_once(request, SHOWN_ONCE_SLOT) if request.method == "GET" else None
+    rows = app_passwords.app_passwords_of(mailbox)
+    shown = rows.filter(pk=kept["pk"]).first() if kept else None
     context = {
-        "created": created,
+        "created": {"app_password": shown, "secret": kept["secret"]} if shown else None,
         "name": name,
         "error": error,
-        "rows": app_passwords.app_passwords_of(mailbox),
+        "rows": rows,
     }
-    return render(request, "owners/app_passwords.html", context, status=status)
+    response = render(request, "owners/app_passwords.html", context, status=status)
+    if shown:
+        response["Cache-Control"] = "no-store"  # the secret stays out of every cache
+    return response
 
 
 @owner_required

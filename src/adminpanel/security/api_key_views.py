@@ -15,10 +15,15 @@ from adminpanel.accounts import api_keys
 from adminpanel.accounts.permissions import NotPermitted
 from adminpanel.errors import Invalid
 from adminpanel.login.confirm import confirm_access_required
-from adminpanel.pages import paginate, show_invalid
+from adminpanel.pages import keep_to_show_once, paginate, show_invalid, take_shown_once
 from adminpanel.security.forms import ApiKeyForm
 
 KEPT = ("name", "subadmin", "allowed_ips", "expires")  # typed before Confirm access, kept
+CREATED = "api_key_created"  # the session slot of pages.keep_to_show_once
+SHOWN_ALREADY = (
+    "A new API key is shown only once, right after Create API key. A lost key cannot be shown "
+    "again: revoke it and create another."
+)
 
 
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -71,17 +76,29 @@ def create_view(request: HttpRequest) -> HttpResponse:
         except Invalid as error:
             show_invalid(form, error)
         else:
-            # Shown in this answer only: never in a session, a URL or a cache.
-            response = render(
-                request,
-                "security/api_key_created.html",
-                {"key": created.key, "record": created.record},
-            )
-            response["Cache-Control"] = "no-store"
-            return response
+            # Post/Redirect/Get: a reload shows the key's page, it does not make a second key.
+            # The key waits encrypted in the session until that page takes it, never in a URL.
+            keep_to_show_once(request, CREATED, created.key, pk=created.record.pk)
+            return redirect("api-key-created")
     status = 400 if form.is_bound and form.errors else 200
     context = {"form": form, "has_subadmins": bool(subadmins)}
     return render(request, "security/api_key_form.html", context, status=status)
+
+
+@login_required
+@admin_only
+@require_GET
+def created_view(request: HttpRequest) -> HttpResponse:
+    """The new key, shown once: gone from the session as this page is drawn."""
+    kept = take_shown_once(request, CREATED)
+    if kept is None:
+        messages.info(request, SHOWN_ALREADY)
+        return redirect("api-keys")
+    record = api_keys.get_key(request.user, kept["pk"])
+    context = {"key": kept["secret"], "record": record}
+    response = render(request, "security/api_key_created.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

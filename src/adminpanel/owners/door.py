@@ -100,8 +100,10 @@ class OwnerDoor:
         return admit
 
     def binding(self, who: Owner) -> str:
-        # A new password ends a pending second step (its hash changes with it).
-        return salted_hmac("owners.pending", who.mailbox.password_hash).hexdigest()
+        # A new password ends a pending second step (its hash changes with it), and so does
+        # "Sign out all other sessions" (the count moves on).
+        password = salted_hmac("owners.pending", who.mailbox.password_hash).hexdigest()
+        return f"{password}:{sessions.sign_outs(who.mailbox)}"
 
     def start(self, request: HttpRequest, who: Owner, *, with_2fa: bool, codes_left) -> None:
         if request.user.is_authenticated:

@@ -17,3 +17,15 @@ class OwnerSession(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     signed_in_at = models.DateTimeField(default=clock.now)
     two_factor = models.BooleanField(default=False)  # signed in with its second factor
+
+
+class SignOuts(models.Model):
+    """How many times an owner's other sessions were ended ("Sign out all other sessions", 2FA
+    on or off, Reset 2FA). A pending sign-in remembers the count (owners.door binding), so a
+    password step still waiting for its second factor ends with them, as an account's does
+    (accounts.Account.sign_outs); a mailbox gets its row at the first such end."""
+
+    mailbox = models.OneToOneField(
+        Mailbox, on_delete=models.CASCADE, primary_key=True, related_name="sign_outs"
+    )
+    count = models.PositiveIntegerField(default=0)

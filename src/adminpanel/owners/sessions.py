@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import get_by_id
 from adminpanel.mail.models import Mailbox
 from adminpanel.net import client_ip
-from adminpanel.owners.models import OwnerSession
+from adminpanel.owners.models import OwnerSession, SignOuts
 
 OWNER = "mailbox_owner"  # the session's mailbox id: this session is an owner's
 SEEN_GRANULARITY = 60  # as SessionLifetimeMiddleware: the idle clock to the minute
@@ -155,8 +156,21 @@ def end_other_sessions(
     or the API makes it); called inside the change's transaction."""
     session = getattr(request, "session", None)
     keep = session.session_key if session is not None and session.get(OWNER) else None
+    _end_pending_logins(mailbox)
     rows = OwnerSession.objects.filter(mailbox=mailbox).exclude(session_key=keep)
     return _end(rows, mailbox=mailbox, reason=reason, actor=actor, request=request)
+
+
+def _end_pending_logins(mailbox: Mailbox) -> None:
+    """Password steps still waiting for a second factor end too (as accounts.web_sessions does
+    for accounts): they have no row to delete, so the count they remember moves on."""
+    SignOuts.objects.get_or_create(mailbox=mailbox)
+    SignOuts.objects.filter(mailbox=mailbox).update(count=F("count") + 1)
+
+
+def sign_outs(mailbox: Mailbox) -> int:
+    """How many times the owner's other sessions were ended (a pending sign-in's binding)."""
+    return SignOuts.objects.filter(mailbox=mailbox).values_list("count", flat=True).first() or 0
 
 
 def mark_two_factor(request: HttpRequest) -> None:

@@ -137,6 +137,29 @@ def new_page(browser: Browser, server: LiveServer) -> Iterator[NewPage]:
 
 
 @pytest.fixture
+def localhost(browser: Browser, server: LiveServer) -> Iterator[NewPage]:
+    """new(phone=False): a page in a fresh context at http://localhost:PORT (WebAuthn needs a
+    host name, never an IP address)."""
+    url = server.url.replace("127.0.0.1", "localhost")
+    contexts = []
+
+    def new(*, phone: bool = False) -> Page:
+        size = (
+            {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+            if phone
+            else {"viewport": LAPTOP}
+        )
+        context = browser.new_context(base_url=url, locale="en-US", timezone_id="UTC", **size)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def laptop(new_page: NewPage) -> Page:
     return new_page()
 

@@ -1,8 +1,10 @@
 """My mailbox in a real browser (SPEC §14), on a laptop and on a phone: the Admin adds a
 mailbox; its owner signs in at /mailbox/login, turns 2FA on with a code computed from the QR
 code (read as a camera would), keeps the recovery codes, creates an app password (shown once),
-signs out and back in through the 2FA pop-up. Every page is photographed and none scrolls
-sideways."""
+signs out and back in through the 2FA pop-up; and (Chromium's virtual authenticator, at
+http://localhost) adds a security key on My mailbox → 2FA, signs in with it from the pop-up and
+with Sign in with a passkey, a passkey the Admin's /login does not know. Every page is
+photographed and none scrolls sideways."""
 
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,6 +12,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.authenticator import VirtualAuthenticator
 from tests.e2e.live import NewPage, Shot
 from tests.e2e.pages import ENABLED, assert_fits_width, choose_status, log_in_admin, open_section
 from tests.qr import decode_qr
@@ -116,3 +119,73 @@ def test_an_owner_turns_2fa_on_and_creates_an_app_password(
     dialog.get_by_label("Challenge").fill(first_code)
     dialog.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name=address)).to_be_visible()
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_an_owner_adds_a_security_key_and_signs_in_with_a_passkey(
+    new_page: NewPage, localhost: NewPage, shot: Shot, device: str
+) -> None:
+    domain = f"owner-key-{device}.example"
+    address = f"ann@{domain}"
+    add_mailbox(new_page(), domain, address)
+
+    page = localhost(phone=device == "phone")
+    authenticator = VirtualAuthenticator(page)
+    sign_in(page, address)
+    expect(page.get_by_role("heading", name=address)).to_be_visible()
+
+    # My mailbox → 2FA → Security keys: Key name, Add security key, the browser's prompt; the
+    # first key turns 2FA on and hands over the recovery codes.
+    page.get_by_role("navigation", name="My mailbox").get_by_role("link", name="2FA").click()
+    keys = page.get_by_role("region", name="Security keys")
+    expect(keys.get_by_text("No security keys yet.")).to_be_visible()
+    assert_fits_width(page)
+    shot(page, "security-keys-empty")
+    keys.get_by_label("Key name").fill("Phone passkey")
+    keys.get_by_role("button", name="Add security key").click()
+    expect(page.get_by_text("Security key “Phone passkey” added.")).to_be_visible()
+    expect(page.get_by_text(ENABLED)).to_be_visible()
+    codes = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    assert len(authenticator.credentials()) == 1
+    assert_fits_width(page)
+    shot(page, "first-key-recovery-codes")
+    page.get_by_label("I have saved these codes").check()
+    page.get_by_role("button", name="Done").click()
+    row = page.get_by_role("row", name="Phone passkey")
+    expect(row).to_contain_text("Never")
+    expect(page.get_by_text("With a security key")).to_be_visible()
+    expect(page.get_by_role("link", name="Generate new recovery codes")).to_be_visible()
+    assert_fits_width(page)
+    shot(page, "key-listed")
+
+    # Signed out, then in again with the password and Use security key in the pop-up.
+    page.get_by_role("button", name="Log out").click()
+    sign_in(page, address)
+    dialog = page.get_by_role("dialog", name="Two-factor authentication")
+    expect(dialog.get_by_role("button", name="Use security key")).to_be_focused()
+    assert_fits_width(page)
+    shot(page, "pop-up-with-key")
+    dialog.get_by_role("button", name="Use security key").click()
+    expect(page.get_by_role("heading", name=address)).to_be_visible()
+    shot(page, "signed-in-with-key")
+
+    # Sign in with a passkey: no address, no password; the key says whose it is.
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    shot(page, "sign-in-with-passkey-offered")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("heading", name=address)).to_be_visible()
+    assert_fits_width(page)
+    shot(page, "signed-in-with-passkey")
+    page.goto("/mailbox/2fa")
+    expect(page.get_by_role("row", name="Phone passkey")).not_to_contain_text("Never")
+
+    # The owner's passkey is no Admin's: the Admin's /login does not know it.
+    page.goto("/login")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_text("This passkey is not registered here.")).to_be_visible()
+    assert_fits_width(page)
+    shot(page, "admin-login-refuses-owners-passkey")
+    page.goto("/")
+    expect(page.get_by_label("Username")).to_be_visible()  # not signed in as an Admin

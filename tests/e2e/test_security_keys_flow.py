@@ -6,18 +6,14 @@ signs the credentials, our script carries them, the panel checks them. WebAuthn 
 name, so these pages open the live server as http://localhost:PORT.
 """
 
-import base64
 import re
-import secrets
-from collections.abc import Iterator
 
 import pyotp
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.live import LAPTOP, PHONE, LiveServer, Shot
+from tests.e2e.authenticator import VirtualAuthenticator
+from tests.e2e.live import LAPTOP, LiveServer, Shot
 from tests.e2e.pages import eleven_minutes_later
 
 pytestmark = pytest.mark.e2e
@@ -25,82 +21,6 @@ pytestmark = pytest.mark.e2e
 ENABLED = "Two-factor authentication is enabled."
 KEY_OR_RECOVERY = "Use your security key, or enter one of your recovery codes."
 DISABLED = "Two-factor authentication is disabled."
-
-
-def _base64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-class VirtualAuthenticator:
-    """One of Chromium's virtual authenticators, attached to a page through a CDP session."""
-
-    def __init__(self, page: Page):
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable", {"enableUI": False})
-        options = {
-            "protocol": "ctap2",
-            "transport": "internal",
-            "hasResidentKey": True,
-            "hasUserVerification": True,
-            "isUserVerified": True,
-            "automaticPresenceSimulation": True,
-        }
-        reply = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
-        self.id = reply["authenticatorId"]
-
-    def credentials(self) -> list[dict]:
-        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
-
-    def hold_only(self, credentials: list[dict]) -> None:
-        """From now on hold exactly these credentials (as credentials() gave them): another
-        authenticator, as far as the panel can tell, or the first one back."""
-        self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.id})
-        for credential in credentials:
-            self.cdp.send(
-                "WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential}
-            )
-
-    def add_foreign_passkey(self, rp_id: str) -> None:
-        """A passkey for this site that the panel never registered (made outside it)."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        pkcs8 = key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        credential = {
-            "credentialId": _base64(secrets.token_bytes(32)),
-            "isResidentCredential": True,
-            "rpId": rp_id,
-            "privateKey": _base64(pkcs8),
-            "userHandle": _base64(secrets.token_bytes(32)),
-            "signCount": 0,
-        }
-        self.cdp.send(
-            "WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential}
-        )
-
-
-@pytest.fixture
-def localhost(browser: Browser, server: LiveServer) -> Iterator:
-    """new(phone=False): a page in a fresh context at http://localhost:PORT."""
-    url = server.url.replace("127.0.0.1", "localhost")
-    contexts = []
-
-    def new(*, phone: bool = False) -> Page:
-        size = (
-            {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-            if phone
-            else {"viewport": LAPTOP}
-        )
-        context = browser.new_context(base_url=url, locale="en-US", timezone_id="UTC", **size)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new
-    for context in contexts:
-        context.close()
 
 
 def log_in(page: Page, username: str, password: str) -> None:

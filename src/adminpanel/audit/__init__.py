@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import idna
 from django.apps import apps as app_registry  # not `apps`: that is also our submodule
 from django.http import HttpRequest
 
@@ -58,7 +59,31 @@ def record(
         user_agent=agent,
         details=details,
         session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
+        domain=domain_of(event, details, actor_name if actor is None else ""),
     )
+
+
+def domain_of(event: AuditEvent, details: dict, actor_name: str = "") -> str:
+    """The domain (A-label) of the mail data an event is about, "" for none: an alias domain's
+    target, a domain, an address's domain, or the mailbox acting (a mail app's login).
+
+    Only events about mail data have one: an account's own events (a typed username may look
+    like an address) never do, so a limited Sub-Admin never reads them by a domain."""
+    if event.about in (Subject.ACTOR, Subject.NAMED):
+        return ""
+    name = details.get("target") if "alias_domain" in details else details.get("domain")
+    if not name:
+        address = details.get("address") or ("@" in actor_name and actor_name) or ""
+        name = str(address).rpartition("@")[2]
+    return _a_label(str(name or ""))
+
+
+def _a_label(name: str) -> str:
+    # Addresses are logged as people write them ("info@bücher.example"); domains as A-labels.
+    try:
+        return idna.encode(name.strip().rstrip("."), uts46=True).decode("ascii").lower()[:253]
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return name.lower()[:253]
 
 
 def _about(event: AuditEvent, actor, about_account):

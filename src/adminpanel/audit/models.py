@@ -24,9 +24,13 @@ class Event(models.Model):
     details = models.JSONField(default=dict, blank=True)
     # Done in a signed-in web session: did that session pass 2FA? (None: no such session.)
     session_2fa = models.BooleanField(null=True, blank=True)
+    # The domain (A-label) of the mail data it is about, "" for none, filled by record(): a
+    # Sub-Admin limited to some domains reads only their events (SPEC §17).
+    domain = models.CharField(max_length=253, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["domain", "at"], name="event_domain_at")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.event}"

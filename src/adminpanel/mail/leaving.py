@@ -20,7 +20,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
-from adminpanel.mail import routes
+from adminpanel.mail import routes, scope
 from adminpanel.mail.addresses import normalize_address
 from adminpanel.mail.models import AutomaticReply, Forwarding, Mailbox, SieveScript
 from adminpanel.mailserver import sieve
@@ -175,6 +175,7 @@ def set_forwarding(
     with transaction.atomic():
         mailbox = _locked(mailbox)
         cleaned = _destinations(destinations, mailbox)
+        scope.refuse_foreign_destinations(actor, cleaned, "destinations")
         forwarding = forwarding_of(mailbox)
         before = {"destinations": forwarding.destinations, "keep_copy": forwarding.keep_copy}
         after = {"destinations": cleaned, "keep_copy": bool(keep_copy)}

@@ -261,6 +261,8 @@ def test_the_admin_limits_a_subadmin_to_chosen_domains(admin_client, customers):
     boxes = re.findall(r'<input type="checkbox" name="scope_domains" value="([^"]+)"([^>]*)>', edit)
     assert boxes[0][0] == "b.example" and "checked" in boxes[0][1]
     assert "checked" not in boxes[1][1]
+    listed = text(admin_client.get("/subadmins"))
+    assert '<td data-label="Domains scope">1 domain: b.example</td>' in listed
     back = admin_client.post(f"/subadmins/{carol.pk}", subadmin_form(password=""))
     assert back.status_code == 302
     carol.refresh_from_db()

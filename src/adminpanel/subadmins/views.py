@@ -40,6 +40,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
             "methods": twofactor.method_names(a),
             "levels": _levels(a),
             "warnings": subadmins.warnings_for(a),
+            "scope": scope.names(a),  # prefetched with the page: None for all domains
         }
         for a in page.object_list
     ]

@@ -11,7 +11,7 @@ from adminpanel import clock
 from adminpanel.accounts import api_keys
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
-from adminpanel.mail import selectors
+from adminpanel.mail import leaving, selectors
 from adminpanel.mail.models import Domain, Mailbox, ScopedDomain
 from tests.api.client import PASSWORD
 from tests.customers import Customer, customer, limited_subadmin, state_of
@@ -371,3 +371,18 @@ def test_the_scoped_users_list_is_one_indexed_query(admin, customers):
     shown = [m.address for m in page]
     assert shown[0] == "ceo@a.example" and len(shown) == 25
     assert all(address.endswith("@d7.example") for address in shown[1:])
+
+
+def test_a_loop_through_another_domain_is_refused_without_naming_its_steps(
+    helpdesk_api, admin, customers
+):
+    # The Admin forwards A's CEO to B's, and B's CEO to an address of A not yet taken.
+    leaving.set_forwarding(customers["a"].mailbox, destinations=["ceo@b.example"], actor=admin)
+    leaving.set_forwarding(customers["b"].mailbox, destinations=["ring@a.example"], actor=admin)
+    answer = helpdesk_api.post(
+        "/aliases", {"address": "ring@a.example", "destinations": ["ceo@a.example"]}
+    )
+    assert answer.status == 422
+    message = answer.body["message"]
+    assert "loop" in message and "ring@a.example" in message
+    assert "an address outside your domains" in message and "b.example" not in message

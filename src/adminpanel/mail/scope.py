@@ -95,6 +95,21 @@ def refuse_foreign_destinations(account: Account | None, addresses: Iterable[str
         )
 
 
+def route(account: Account | None, path: list[str]) -> str:
+    """The steps of a mail loop as the account may read them: a step outside its domains (a
+    forwarding the Admin set to another customer) is not named."""
+    if account is None or not is_limited(account):
+        return " → ".join(path)
+    mine = set(
+        ScopedDomain.objects.filter(account_id=account.pk).values_list("domain__name", flat=True)
+    )
+    mine |= set(AliasDomain.objects.filter(target__name__in=mine).values_list("name", flat=True))
+    return " → ".join(
+        step if step.rpartition("@")[2] in mine else "an address outside your domains"
+        for step in path
+    )
+
+
 # --- the scope of a Sub-Admin: read and written here, set by subadmins.services ------------
 
 

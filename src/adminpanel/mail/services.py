@@ -153,7 +153,7 @@ def create_domain(
                     f"{domain_to_unicode(ascii_name)} is already an alias domain. Delete the "
                     "alias domain first to give this name mailboxes of its own.",
                 )
-            _refuse_catch_all_loop(ascii_name, catch, "catch_all")
+            _refuse_catch_all_loop(actor, ascii_name, catch, "catch_all")
             domain = Domain.objects.create(
                 name=ascii_name,
                 active=bool(active),
@@ -201,7 +201,7 @@ def update_domain(
             setattr(domain, field, bool(value))
     with transaction.atomic():
         if changes.get("catch_all"):
-            _refuse_catch_all_loop(domain.name, changes["catch_all"], "catch_all")
+            _refuse_catch_all_loop(actor, domain.name, changes["catch_all"], "catch_all")
         domain.save()
         if changes.get("active") is False:
             end_sessions.request_end(
@@ -433,18 +433,19 @@ def _set_deleted(mailbox: Mailbox):
 # --- aliases -----------------------------------------------------------------------------
 
 
-def _refuse_alias_loop(address: str, targets: list[str]) -> None:
+def _refuse_alias_loop(actor: Account, address: str, targets: list[str]) -> None:
     address = address.lower()
     loop = routes.find_loop(address, routes.Change(aliases={address: targets}))
     if loop:
         raise Invalid(
             "destinations",
-            f"These destinations make a loop {routes.describe(loop)} ({loop}): mail would never "
+            f"These destinations make a loop {routes.describe(loop)} "
+            f"({scope.route(actor, loop.path)}): mail would never "
             "arrive. Remove one of them.",
         )
 
 
-def _refuse_catch_all_loop(domain: str, catch_all: str, field: str) -> None:
+def _refuse_catch_all_loop(actor: Account, domain: str, catch_all: str, field: str) -> None:
     """A catch-all that leads back to its own domain's unknown addresses loops."""
     if not catch_all:
         return
@@ -453,7 +454,8 @@ def _refuse_catch_all_loop(domain: str, catch_all: str, field: str) -> None:
     if loop:
         raise Invalid(
             field,
-            f"This catch-all makes a loop {routes.describe(loop)} ({loop}): mail would never "
+            f"This catch-all makes a loop {routes.describe(loop)} "
+            f"({scope.route(actor, loop.path)}): mail would never "
             "arrive. Choose another address.",
         )
 
@@ -474,7 +476,7 @@ def create_alias(
         request=request,
         event=AuditEvent.ALIAS_CREATED,
         logged={"destinations": targets},
-        check=lambda: _refuse_alias_loop(f"{local}@{domain_name}", targets),
+        check=lambda: _refuse_alias_loop(actor, f"{local}@{domain_name}", targets),
         destinations=targets,
         lookup_address=f"{local.lower()}@{domain_name}",
         active=bool(active),
@@ -494,7 +496,7 @@ def update_alias(
     if destinations is not None:
         alias.destinations = _destinations(destinations)
         scope.refuse_foreign_destinations(actor, alias.destinations, "destinations")
-        _refuse_alias_loop(alias.lookup_address, alias.destinations)
+        _refuse_alias_loop(actor, alias.lookup_address, alias.destinations)
     if active is not None:
         alias.active = bool(active)
     with transaction.atomic():

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("audit", "0003_event_about_account"), ("accounts", "0013_account_person_required")]
-AFTER = [("audit", "0004_event_domain"), ("accounts", "0014_account_all_domains")]
+BEFORE = [("audit", "0004_event_indexes"), ("accounts", "0013_account_person_required")]
+AFTER = [("audit", "0005_event_domain"), ("accounts", "0014_account_all_domains")]
 
 
 def migrate(targets):

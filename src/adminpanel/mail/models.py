@@ -74,6 +74,15 @@ class Mailbox(models.Model):
                 name="mailbox_address_unique",
             )
         ]
+        # Users in its order (domain name, local part) a page at a time (issue 20: 100,000
+        # mailboxes): each domain's live mailboxes already in local-part order.
+        indexes = [
+            models.Index(
+                fields=["domain", "local_part"],
+                condition=Q(deleted_at__isnull=True),
+                name="mailbox_live_by_domain",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.address
@@ -101,6 +110,7 @@ class Alias(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("local_part"), "domain", name="alias_address_unique")
         ]
+        indexes = [models.Index(fields=["domain", "local_part"], name="alias_by_domain")]
 
     def __str__(self) -> str:
         return self.address

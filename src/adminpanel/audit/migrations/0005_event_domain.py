@@ -68,7 +68,7 @@ def fill_domains(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0003_event_about_account")]
+    dependencies = [("audit", "0004_event_indexes")]
 
     operations = [
         migrations.AddField(

@@ -21,13 +21,18 @@ def search_query(request: HttpRequest) -> str:
     return request.GET.get("q", "").replace("\x00", "")[:MAX_SEARCH]
 
 
-def safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """Where to go after a form: `candidate` when it is on this site, else home."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def safe_next(request: HttpRequest, candidate: str | None, *, default: str | None = None) -> str:
+    """Where to go after a form: `candidate` when it is on this site (and under `default`'s
+    side when one is given: My mailbox's pages), else home (`default`)."""
+    if (
+        candidate
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and (default is None or candidate.startswith(default))
     ):
         return candidate
-    return settings.LOGIN_REDIRECT_URL
+    return default or settings.LOGIN_REDIRECT_URL
 
 
 def paginate(request: HttpRequest, query) -> Page:

@@ -12,6 +12,7 @@ from adminpanel.mail import scope
 from adminpanel.mail.app_passwords import with_app_password_count
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
+from adminpanel.twofactor import interface as twofactor
 
 
 def _domain_term(search: str) -> str:
@@ -106,7 +107,7 @@ def _with_storage_used(query: QuerySet[Mailbox]) -> QuerySet[Mailbox]:
     address = Concat(Lower("local_part"), Value("@"), "domain__name", output_field=CharField())
     used = MailboxUsage.objects.filter(address=OuterRef("mailserver_address")).values("bytes")
     query = query.annotate(mailserver_address=address, storage_used_bytes=Subquery(used[:1]))
-    return with_app_password_count(query)
+    return twofactor.with_two_factor(with_app_password_count(query))  # the owner's 2FA
 
 
 def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Mailbox]:

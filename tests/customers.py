@@ -9,6 +9,7 @@ from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.mail import alias_domains, app_passwords, leaving, services
 from adminpanel.mail.models import Alias, AliasDomain, AppPassword, Domain, Forwarding, Mailbox
+from adminpanel.owners.owner import Owner
 from adminpanel.subadmins import services as subadmins
 
 MAILBOX_PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -41,6 +42,8 @@ def customer(admin: Account, name: str) -> Customer:
     leaving.set_forwarding(mailbox, destinations=["ceo@elsewhere.test"], actor=admin)
     # A mail app's login, as the mail host reports it: an event whose actor is the mailbox.
     audit.record(AuditEvent.MAIL_LOGIN, actor_name=f"ceo@{name}.example", protocol="IMAP")
+    # Its owner signed in to My mailbox: an event whose actor is no account.
+    audit.record(AuditEvent.MAILBOX_LOGIN, actor=Owner(mailbox), two_factor=False)
     return Customer(domain, mailbox, alias, alias_domain, Mailbox.with_deleted.get(pk=gone.pk))
 
 

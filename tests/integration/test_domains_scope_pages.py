@@ -108,6 +108,8 @@ def _pages(b: Customer) -> list[tuple[str, str, dict]]:
         ("post", f"/users/{m}/forwarding", {"destinations": "thief@elsewhere.test"}),
         ("post", f"/users/{m}/automatic-reply", {"enabled": "on", "text": "Gone"}),
         ("post", f"/users/{m}/revoke-app-passwords", {}),
+        ("get", f"/users/{m}/reset-2fa", {}),
+        ("post", f"/users/{m}/reset-2fa", {}),
         ("post", f"/users/deleted/{b.deleted.pk}/restore", {}),
         ("get", f"/users/deleted/{b.deleted.pk}/purge", {}),
         ("post", f"/users/deleted/{b.deleted.pk}/purge", {}),

@@ -38,7 +38,8 @@ def test_old_events_name_their_domain_and_old_subadmins_see_all_domains():
             ),
             "mail_login": ({"protocol": "IMAP"}, "ceo@a.example"),
             "mailboxes_imported": ({"count": 3}, ""),
-            "web_login_failed": ({}, "guess@a.example"),  # a typed username, not mail data
+            "mailbox_login": ({"two_factor": False}, "owner@a.example"),  # My mailbox
+            "web_login_failed": ({}, "guess@a.example"),  # a deleted account's name, say
             "subadmin_created": ({"subadmin": "desk"}, ""),
         }
         for name, (details, actor_name) in rows.items():
@@ -53,6 +54,7 @@ def test_old_events_name_their_domain_and_old_subadmins_see_all_domains():
         "mailbox_created": "xn--bcher-kva.example",
         "alias_domain_updated": "b.example",
         "mail_login": "a.example",
+        "mailbox_login": "a.example",
         "mailboxes_imported": "",
         "web_login_failed": "",
         "subadmin_created": "",

@@ -59,23 +59,34 @@ def record(
         user_agent=agent,
         details=details,
         session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
-        domain=domain_of(event, details, actor_name if actor is None else ""),
+        domain=domain_of(event, details, _person_name(actor, actor_name)),
     )
 
 
-def domain_of(event: AuditEvent, details: dict, actor_name: str = "") -> str:
+def domain_of(event: AuditEvent, details: dict, person: str = "") -> str:
     """The domain (A-label) of the mail data an event is about, "" for none: an alias domain's
-    target, a domain, an address's domain, or the mailbox acting (a mail app's login).
+    target, a domain, an address's domain, or the domain of `person`, an actor that is no
+    account (a mailbox owner in My mailbox, a mail app), named by its address.
 
-    Only events about mail data have one: an account's own events (a typed username may look
-    like an address) never do, so a limited Sub-Admin never reads them by a domain."""
+    An account's own events never have one (its username may look like an address), so a
+    limited Sub-Admin never reads them by a domain; a mailbox owner's own events (its sign-ins,
+    its 2FA) belong to its mailbox's domain."""
     if event.about in (Subject.ACTOR, Subject.NAMED):
-        return ""
-    name = details.get("target") if "alias_domain" in details else details.get("domain")
-    if not name:
-        address = details.get("address") or ("@" in actor_name and actor_name) or ""
-        name = str(address).rpartition("@")[2]
-    return _a_label(str(name or ""))
+        address = details.get("mailbox") or person
+    else:
+        name = details.get("target") if "alias_domain" in details else details.get("domain")
+        if name:
+            return _a_label(str(name))
+        address = details.get("address") or details.get("mailbox") or person
+    address = str(address or "")
+    return _a_label(address.rpartition("@")[2]) if "@" in address else ""
+
+
+def _person_name(actor, actor_name: str) -> str:
+    """The name of an actor that is no saved account (a mailbox owner, a mail app), else ""."""
+    if actor is None:
+        return actor_name
+    return "" if getattr(actor, "pk", None) else str(getattr(actor, "username", ""))
 
 
 def _a_label(name: str) -> str:

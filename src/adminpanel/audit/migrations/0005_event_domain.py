@@ -34,6 +34,18 @@ MAIL_EVENTS = (
     "mail_login",
     "mail_login_failed",
     "mail_login_throttled",
+    "mailbox_sessions_ended",
+)
+# A mailbox owner's own events (My mailbox): the actor is no account, named by its address.
+OWNER_EVENTS = (
+    "mailbox_login",
+    "mailbox_login_failed",
+    "mailbox_login_refused",
+    "mailbox_login_throttled",
+    "mailbox_logout",
+    "mailbox_password_changed",
+    "mailbox_password_change_failed",
+    "mailbox_password_rehashed",
 )
 
 
@@ -46,18 +58,23 @@ def _a_label(name: str) -> str:
 
 def _domain(event) -> str:
     details = event.details if isinstance(event.details, dict) else {}
-    name = details.get("target") if "alias_domain" in details else details.get("domain")
-    if not name:
-        actor = event.actor_name if event.actor_id is None else ""
-        address = details.get("address") or ("@" in actor and actor) or ""
-        name = str(address).rpartition("@")[2]
-    return _a_label(str(name or ""))
+    person = event.actor_name if event.actor_id is None else ""
+    if event.event in OWNER_EVENTS:
+        address = details.get("mailbox") or person
+    else:
+        name = details.get("target") if "alias_domain" in details else details.get("domain")
+        if name:
+            return _a_label(str(name))
+        address = details.get("address") or details.get("mailbox") or person
+    address = str(address or "")
+    return _a_label(address.rpartition("@")[2]) if "@" in address else ""
 
 
 def fill_domains(apps, schema_editor):
     Event = apps.get_model("audit", "Event")
     changed = []
-    for event in Event.objects.filter(event__in=MAIL_EVENTS).iterator(chunk_size=2000):
+    rows = Event.objects.filter(event__in=MAIL_EVENTS + OWNER_EVENTS)
+    for event in rows.iterator(chunk_size=2000):
         event.domain = _domain(event)
         if event.domain:
             changed.append(event)

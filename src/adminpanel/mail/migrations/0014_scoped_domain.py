@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mail", "0011_search_indexes"),
+        ("mail", "0013_mailbox_person_required"),
         ("accounts", "0014_account_all_domains"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

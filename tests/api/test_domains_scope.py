@@ -13,6 +13,7 @@ from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.mail import leaving, selectors
 from adminpanel.mail.models import Domain, Mailbox, ScopedDomain
+from adminpanel.people.models import Person
 from tests.api.client import PASSWORD
 from tests.customers import Customer, customer, limited_subadmin, state_of
 
@@ -348,6 +349,8 @@ def test_a_change_to_unknown_domains_keeps_the_scope(admin_api, admin, customers
 def test_the_scoped_users_list_is_one_indexed_query(admin, customers):
     # Enough domains and mailboxes that the planner reads them as a real table is read.
     domains = Domain.objects.bulk_create([Domain(name=f"d{n}.example") for n in range(300)])
+    slots = [(domain, n) for domain in domains for n in range(30)]
+    people = Person.objects.bulk_create([Person(kind="mailbox") for _ in slots])
     Mailbox.objects.bulk_create(
         [
             Mailbox(
@@ -355,9 +358,9 @@ def test_the_scoped_users_list_is_one_indexed_query(admin, customers):
                 local_part=f"user{n}",
                 password_hash="x",
                 maildir=f"m/{domain.pk}/{n}",
+                person=person,
             )
-            for domain in domains
-            for n in range(30)
+            for (domain, n), person in zip(slots, people, strict=True)
         ]
     )
     desk = limited_subadmin(admin, "desk", ["a.example", "d7.example"], password=PASSWORD)

@@ -5,15 +5,19 @@ LMTP is read over IMAP with an app password; the mailbox password opens IMAP and
 auth socket Postfix asks) only where SPEC §14 allows it; the quota, the storage written back,
 Sieve's forwarding and the auth policy server's report all work through 2.4's syntax."""
 
+import argparse
 import imaplib
 import smtplib
 
 import pytest
 from django.db import connection
 
+from adminpanel.cli import main
 from adminpanel.mail import app_passwords
 from adminpanel.mail.models import Mailbox
+from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.config import Database
+from adminpanel.mailserver.instance import installed_dovecot_version
 from adminpanel.mailserver.models import MailboxUsage, MailLogin
 from testbed.trixie import dovecot_version, ensure_root
 from tests.mailserver.dovecot24 import ChrootedDovecot, sasl_login
@@ -166,3 +170,29 @@ def test_an_automatic_reply_reaches_each_sender_once(dovecot24, outside, admin_a
     # The replies leave in order: once the other sender has one, the first has all of its.
     assert wait_until(lambda: outside.to(other))
     assert [answer.subject for answer in outside.to(sender)] == ["Away"]
+
+
+def test_mailserver_config_writes_for_the_version_asked_else_the_one_installed(
+    db, tmp_path, capsys
+):
+    asked = argparse.Namespace(out=str(tmp_path / "asked"), role=None, dovecot_version="2.4")
+    assert mailserver_config(asked) == 0
+    assert "Dovecot 2.4 settings (--dovecot-version)." in capsys.readouterr().out
+    conf = (tmp_path / "asked" / "dovecot" / "adminpanel.conf").read_text()
+    assert "passdb adminpanel_app_passwords {" in conf
+
+    installed = installed_dovecot_version()  # this machine's (Debian 12: 2.3)
+    assert installed in ("2.3", "2.4")
+    assert mailserver_config(argparse.Namespace(out=str(tmp_path / "here"), role=None)) == 0
+    assert f"Dovecot {installed} settings (the Dovecot installed here" in capsys.readouterr().out
+    conf = (tmp_path / "here" / "dovecot" / "adminpanel.conf").read_text()
+    assert conf.splitlines()[0].endswith(f"the panel's mailboxes for Dovecot {installed}.")
+
+
+def test_a_dovecot_version_it_cannot_write_is_refused_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["mailserver-config", "--out", str(tmp_path), "--dovecot-version", "2.5"])
+    assert refused.value.code == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--dovecot-version: invalid choice: '2.5' (choose from '2.3', '2.4')" in said
+    assert not any(tmp_path.iterdir())

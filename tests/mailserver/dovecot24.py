@@ -57,6 +57,10 @@ class ChrootedDovecot:
         return str(self.dir / "run" / "adminpanel-lmtp")
 
     @property
+    def quota_status_socket(self) -> str:
+        return str(self.dir / "run" / "adminpanel-quota-status")
+
+    @property
     def auth_socket(self) -> str:
         return str(self.dir / "run" / "adminpanel-auth")
 
@@ -200,3 +204,17 @@ def sasl_login(dovecot: ChrootedDovecot, address: str, password: str) -> str:
         while not answer.endswith(b"\n"):
             answer += conn.recv(4096)
     return answer.decode().split("\t", 1)[0]
+
+
+def quota_status(dovecot: ChrootedDovecot, recipient: str, size: int) -> str:
+    """What Dovecot's quota-status service answers Postfix's policy request for a message of
+    this size (the action Postfix would take at RCPT TO)."""
+    request = f"request=smtpd_access_policy\nrecipient={recipient}\nsize={size}\n\n"
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(30)
+        conn.connect(dovecot.quota_status_socket)
+        conn.sendall(request.encode())
+        answer = b""
+        while not answer.endswith(b"\n\n"):
+            answer += conn.recv(4096)
+    return answer.decode().strip().removeprefix("action=")

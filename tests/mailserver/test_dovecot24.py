@@ -20,7 +20,7 @@ from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import installed_dovecot_version
 from adminpanel.mailserver.models import MailboxUsage, MailLogin
 from testbed.trixie import dovecot_version, ensure_root
-from tests.mailserver.dovecot24 import ChrootedDovecot, sasl_login
+from tests.mailserver.dovecot24 import ChrootedDovecot, quota_status, sasl_login
 from tests.mailserver.mail import (
     SENDER,
     can_log_in,
@@ -141,6 +141,9 @@ def test_a_message_over_the_quota_is_refused_at_delivery(dovecot24, admin_api, d
     with pytest.raises(smtplib.SMTPDataError) as refused:
         deliver(dovecot24, address, unique_subject("Too big"), size=1_500_000)
     assert refused.value.smtp_code == 552, refused.value
+    # Postfix asks the same at RCPT TO (quota-status), before accepting the message.
+    assert quota_status(dovecot24, address, 100) == "DUNNO"
+    assert quota_status(dovecot24, address, 1_500_000) == "552 5.2.2 Mailbox is full"
 
 
 def test_forwarding_is_carried_out_by_sieve(dovecot24, outside, admin_api, domain):

@@ -676,11 +676,14 @@ def database_owner(db: Database) -> str:
         return "root"
 
 
-# Settings both versions spell alike.
+# Settings both versions spell alike. A message bigger than the whole quota gets the same
+# answer as a full mailbox: 2.3 falls back to overquota when toolarge is unset, but 2.4.1
+# answers an empty "action=" then, which Postfix cannot read.
 QUOTA_STATUS = {
     "quota_status_success": "DUNNO",
     "quota_status_nouser": "DUNNO",
     "quota_status_overquota": "552 5.2.2 Mailbox is full",
+    "quota_status_toolarge": "552 5.2.2 Mailbox is full",
 }
 
 

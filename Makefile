@@ -65,12 +65,14 @@ system-packages:
 
 # Twice: everything on SQLite (the default database), then the integration, API, mail server and
 # cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are
-# PostgreSQL-only, so they run in the second pass alone. The two passes run side by side, one per
-# core, each in its own process with its own data dir, database and ports; each one's output is
-# printed whole when it ends, with its 15 slowest steps.
+# PostgreSQL-only, so they run in the second pass alone. Each pass is cut in two (the mail server
+# tests, which mostly wait on Postfix, Dovecot and the network, and the rest), and the four lanes
+# run side by side, each in its own process with its own data dir, database and ports; each
+# one's output is printed whole when it ends, with its 15 slowest steps.
 PYTEST := $(PY) -m pytest --durations=15
+TEST_LANES := test-sqlite test-sqlite-mail test-postgresql test-postgresql-mail
 test: $(VENV)/.test-installed system-packages house-rules
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
+	$(MAKE) --no-print-directory -j4 --output-sync=target $(TEST_LANES)
 
 # The house rules before any test: lint, formatting, and imports (tools/check_imports.py).
 .PHONY: house-rules test-fast
@@ -82,15 +84,19 @@ house-rules: $(VENV)/.test-installed
 # The fast lane while working: unit, API and integration tests on SQLite (no browser, no mail
 # servers, no PostgreSQL), under 2 minutes.
 test-fast: $(VENV)/.test-installed house-rules
-	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PYTEST) -q tests/unit tests/api \
-		tests/integration
+	$(SQLITE) $(PYTEST) -q tests/unit tests/api tests/integration
 
-.PHONY: test-sqlite test-postgresql
+.PHONY: $(TEST_LANES)
+SQLITE := env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE
+POSTGRESQL := env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql
 test-sqlite: $(VENV)/.test-installed
-	env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE $(PYTEST) --ignore=tests/cluster
+	$(SQLITE) $(PYTEST) --ignore=tests/cluster --ignore=tests/mailserver
+test-sqlite-mail: $(VENV)/.test-installed
+	$(SQLITE) $(PYTEST) tests/mailserver
 test-postgresql: $(VENV)/.test-installed
-	env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql \
-		$(PYTEST) tests/integration tests/api tests/mailserver tests/cluster
+	$(POSTGRESQL) $(PYTEST) tests/integration tests/api tests/cluster
+test-postgresql-mail: $(VENV)/.test-installed
+	$(POSTGRESQL) $(PYTEST) tests/mailserver
 
 lint: house-rules
 

@@ -467,14 +467,15 @@ DOVECOT_SYNTAX = {
 
 
 def dovecot_syntax(layout: Layout) -> DovecotSyntax:
+    """The layout's Dovecot version's syntax; a version this cannot write is refused."""
     if layout.dovecot_version not in DOVECOT_SYNTAX:
         raise ValueError(f"Dovecot {layout.dovecot_version!r}: only 2.3 and 2.4 are written.")
     return DOVECOT_SYNTAX[layout.dovecot_version]
 
 
 def dovecot_version_of(said: str) -> str:
-    """ "2.3" or "2.4" from what `dovecot --version` prints ("2.4.1-4 (7d8c0e5759)"): 2.4's
-    syntax from 2.4 on, 2.3's before it."""
+    """The syntax to write for what `dovecot --version` prints ("2.4.1-4 (7d8c0e5759)"):
+    "2.4" from 2.4 on, "2.3" before it."""
     numbers = [int(part) for part in said.split()[0].split("-")[0].split(".")[:2]]
     return "2.4" if numbers >= [2, 4] else "2.3"
 
@@ -484,8 +485,11 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _dovecot_sql(db: Database, version: str, *, read_only: bool = False, dict_file=False) -> str:
-    """The SQL connection of a passdb, userdb or dict, in the version's syntax."""
+def _dovecot_sql(
+    db: Database, version: str, *, read_only: bool = False, dict_file: bool = False
+) -> str:
+    """The SQL connection of a passdb, userdb or dict, in the version's syntax. 2.4's values
+    are quoted (a role's password is URL-safe base64: nothing in it is a variable)."""
     if version == "2.3":
         # 2.3 names a dict's driver where it names the dict (dict { name = pgsql:FILE }).
         driver = "pgsql" if db.vendor == "postgresql" else "sqlite"

@@ -15,11 +15,13 @@ import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 
 from adminpanel.mailserver import config, sessions
@@ -152,7 +154,13 @@ class ChrootedDovecot:
 
     def _end_sessions(self) -> None:
         while not self.stop_ending.wait(0.5):
-            sessions.end_requested(self.database, self.doveadm)
+            try:
+                sessions.end_requested(self.database, self.doveadm)
+            except (sessions.EndSessionsError, sqlite3.Error, psycopg.Error) as error:
+                # The session's own mail host ends the same requests on the same database:
+                # whichever records one first wins, the other's insert is refused. Next round.
+                with (self.dir / "log" / "end-sessions.log").open("a") as log:
+                    log.write(f"{error}\n")
 
     def _answers(self) -> bool:
         try:

@@ -21,9 +21,10 @@ from django.db import connection
 from adminpanel.accounts.models import Account
 from adminpanel.mail import services
 from adminpanel.mail.maildirs import new_maildir
-from adminpanel.mail.models import Alias, Mailbox
+from adminpanel.mail.models import PERSON_KIND, Alias, Mailbox
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import PrivateMailServer, program
+from adminpanel.people.models import Person
 from testbed.postgres import free_port
 
 SESSIONS = 4
@@ -39,8 +40,10 @@ def seed(n: int) -> Account:
     admin = Account.objects.create_user("admin", "Admin-Quartz-Lantern-4817", is_owner=True)
     domains = [services.create_domain(admin, name=f"d{i}.example") for i in range(10)]
     first = services.create_mailbox(admin, address="m0@d0.example", password=PASSWORD)
+    owners = Person.objects.bulk_create(Person(kind=PERSON_KIND) for _ in range(n))
     Mailbox.objects.bulk_create(
         Mailbox(
+            person=owners[i],
             local_part=f"m{i}",
             domain=domains[i % 10],
             password_hash=first.password_hash,

@@ -3,9 +3,10 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from adminpanel.errors import Invalid, Refused
@@ -20,17 +21,71 @@ def search_query(request: HttpRequest) -> str:
     return request.GET.get("q", "").replace("\x00", "")[:MAX_SEARCH]
 
 
-def safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """Where to go after a form: `candidate` when it is on this site, else home."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def safe_next(request: HttpRequest, candidate: str | None, *, default: str | None = None) -> str:
+    """Where to go after a form: `candidate` when it is on this site (and under `default`'s
+    side when one is given: My mailbox's pages), else home (`default`)."""
+    if (
+        candidate
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and (default is None or candidate.startswith(default))
     ):
         return candidate
-    return settings.LOGIN_REDIRECT_URL
+    return default or settings.LOGIN_REDIRECT_URL
 
 
 def paginate(request: HttpRequest, query) -> Page:
     return Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows, so that a list of a million (the Logs) is not counted on
+    every view. Past the cap the total is unknown (`capped`): any page number may be asked
+    for, and a page has a next one while it is full."""
+
+    def __init__(self, object_list, per_page: int, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    def validate_number(self, number) -> int:
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("That page number is not an integer") from None
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number) -> Page:
+        if not self.capped:
+            return super().page(number)
+        bottom = (self.validate_number(number) - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+    def _get_page(self, object_list, number, paginator) -> Page:
+        return CappedPage(object_list, int(number), paginator)
+
+
+class CappedPage(Page):
+    def has_next(self) -> bool:
+        if self.paginator.capped:
+            return len(self.object_list) == self.paginator.per_page
+        return super().has_next()
+
+
+def paginate_capped(request: HttpRequest, query, cap: int) -> Page:
+    return CappedPaginator(query, PAGE_SIZE, cap).get_page(request.GET.get("page"))
 
 
 def show_invalid(form: forms.Form, error: Invalid) -> None:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "adminpanel.logs",
     "adminpanel.mail",
     "adminpanel.mailserver",
+    "adminpanel.owners",
     "adminpanel.api",
     "adminpanel.notices",
     "adminpanel.ops",
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "adminpanel.menu.menu",
+                "adminpanel.owners.menu.owner_menu",
                 "adminpanel.twofactor.context.security_keys",
             ],
         },
@@ -147,7 +149,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Account"
 # The kinds of person who sign in (people.kinds): Person.kind -> what follows a change of its
 # second factor. A new kind of person adds its line here (README "A new kind of person").
-PERSON_KINDS = {"account": "adminpanel.accounts.person.AccountKind"}
+PERSON_KINDS = {
+    "account": "adminpanel.accounts.person.AccountKind",
+    "mailbox": "adminpanel.owners.owner.MailboxKind",
+}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"

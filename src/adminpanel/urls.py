@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from adminpanel.api.main import api
 from adminpanel.login import views as login
@@ -7,6 +7,7 @@ from adminpanel.mail import deleted_views as deleted_mail
 from adminpanel.mail import dns_views
 from adminpanel.mail import views as mail
 from adminpanel.ops import views as ops
+from adminpanel.owners import admin_views as owner_admin
 from adminpanel.security import api_key_views as api_keys
 from adminpanel.security import key_views as keys
 from adminpanel.security import profile_views
@@ -27,6 +28,7 @@ urlpatterns = [
     path("login/passkey", login.passkey_view, name="login-passkey"),
     path("webauthn/options", keys.options_view, name="webauthn-options"),
     path("logout", login.logout_view, name="logout"),
+    path("mailbox/", include("adminpanel.owners.urls")),  # My mailbox (SPEC §14)
     path("security/password", security.password_view, name="password"),
     path("security/confirm", login.confirm_view, name="confirm-access"),
     path("security/policy", security.policy_view, name="policy"),
@@ -70,6 +72,7 @@ urlpatterns = [
     path("subadmins/add", subadmins.add_view, name="subadmin-add"),
     path("subadmins/<int:pk>", subadmins.edit_view, name="subadmin-edit"),
     path("subadmins/<int:pk>/reset-2fa", subadmins.reset_2fa_view, name="subadmin-reset-2fa"),
+    path("users/<int:pk>/reset-2fa", owner_admin.reset_2fa_view, name="user-reset-2fa"),
     path("subadmins/<int:pk>/delete", subadmins.delete_view, name="subadmin-delete"),
     path("logs", logs.logs_view, name="logs"),
     path("logs.csv", logs.logs_csv_view, name="logs-csv"),

@@ -12,6 +12,7 @@ import pytest
 from adminpanel import audit
 from adminpanel.accounts.models import Level
 from adminpanel.audit.catalogue import AuditEvent
+from adminpanel.logs import views as logs_views
 from tests.integration.panel import log_in_admin, make_subadmin, signed_in, text
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def test_the_event_filter_shows_one_kind(three_days):
     assert listed == [("2024-03-01 09:30:00", "bob", "domain_created")]
 
 
-def test_the_event_filter_offers_the_kinds_in_the_log(three_days):
+def test_the_event_filter_offers_every_kind_of_event_in_peoples_words(three_days):
     page = text(three_days.get("/logs"))
     offered = {
         "domain_created": "Domain added",
@@ -140,6 +141,25 @@ def test_the_next_page_keeps_the_filters(clock, client):
     page = text(client.get("/logs", {"actor": "bob"}))
     assert "30 events" in page and "Page 1 of 2" in page
     assert 'href="?actor=bob&page=2"' in page
+
+
+def test_past_the_counted_events_the_page_says_more_than_and_still_pages_on(
+    clock, client, monkeypatch
+):
+    # A million events are not counted on every view (issue 20): past the cap, "more than".
+    monkeypatch.setattr(logs_views, "COUNTED_EVENTS", 30)
+    for n in range(60):
+        audit.record(AuditEvent.DOMAIN_CREATED, actor_name="bob", domain=f"d{n}.example")
+    first = text(client.get("/logs", {"actor": "bob"}))
+    assert "More than 30 events, newest first" in first
+    assert "Page 1<" in first and "Page 1 of" not in first
+    assert 'href="?actor=bob&page=2"' in first
+    third = client.get("/logs", {"actor": "bob", "page": "3"})
+    assert len(rows(third)) == 10  # 60 events: the third page holds the oldest ten
+    assert 'rel="next"' not in text(third)
+    assert 'href="?actor=bob&page=2"' in text(third)
+    fewer = text(client.get("/logs", {"actor": "bob", "since": "2000-01-01", "event": "x"}))
+    assert "0 events, newest first" in fewer
 
 
 def test_markup_in_the_log_is_shown_as_text(client):

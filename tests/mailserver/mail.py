@@ -4,11 +4,12 @@ import imaplib
 import smtplib
 import socket
 import ssl
+import subprocess
 import time
 import uuid
 from email.message import EmailMessage
 
-from adminpanel.mailserver.instance import PrivateMailServer
+from adminpanel.mailserver.instance import PrivateMailServer, program
 from adminpanel.mailserver.models import EndSessionsRequest, SessionsEnded
 
 SENDER = "sender@outside.test"
@@ -180,3 +181,14 @@ def submit(
     with submission(server) as smtp:
         smtp.login(login, password)
         smtp.send_message(mail, from_addr=mail_from or login, to_addrs=[to])
+
+
+def dovecot_hash(scheme: str, password: str) -> str:
+    """The hash as an old mail service stored it: `doveadm pw`'s own output."""
+    done = subprocess.run(
+        [program("doveadm"), "pw", "-s", scheme, "-p", password],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()

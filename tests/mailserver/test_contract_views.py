@@ -12,10 +12,13 @@ from django.db import IntegrityError, connection, transaction
 
 from adminpanel.accounts.models import Account
 from adminpanel.mail import alias_domains, app_passwords, services
-from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mail.models import PERSON_KIND, Alias, Domain, Mailbox
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
 from adminpanel.mailserver.models import MailboxUsage, MailLogin
+from adminpanel.people.models import Person
+from adminpanel.twofactor import interface as twofactor
+from tests.owners import owner_with_2fa
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 COLUMNS = {
@@ -121,11 +124,29 @@ def test_the_mailbox_password_serves_mail_apps_only_where_the_domain_allows(admi
     assert may == {"info@xn--bcher-kva.example": False, "ann@off.example": True}
 
 
-def test_no_owner_has_2fa_until_owners_can_turn_it_on(seeded):
-    """The one place the mail servers learn of an owner's 2FA; empty until owners have one."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT mailbox_id FROM mailbox_owners_with_2fa")
-        assert cursor.fetchall() == []
+def test_an_owner_with_2fa_is_listed_and_its_mailbox_password_no_longer_serves_mail_apps(
+    seeded, clock
+):
+    """The one place the mail servers learn of an owner's 2FA (SPEC §14)."""
+    info = Mailbox.objects.get(local_part="Info")
+
+    def listed() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT mailbox_id FROM mailbox_owners_with_2fa")
+            return [row[0] for row in cursor.fetchall()]
+
+    def may() -> dict:
+        return {
+            r["address"]: bool(r["mail_apps_may_use_password"])
+            for r in rows("mailserver_mailboxes")
+        }
+
+    assert listed() == [] and may()["info@xn--bcher-kva.example"] is True
+    owner = owner_with_2fa(info, clock)
+    assert listed() == [info.pk]
+    assert may() == {"info@xn--bcher-kva.example": False, "ann@off.example": True}
+    twofactor.reset(owner.account)
+    assert listed() == [] and may()["info@xn--bcher-kva.example"] is True
 
 
 def test_a_mailbox_re_created_at_a_deleted_address_gets_a_maildir_of_its_own(admin, seeded):
@@ -388,8 +409,10 @@ def fill_the_domain(cursor) -> None:
     the planner priced another index (domain_id) the same and sometimes chose it: a plan, not
     the view, is under test in the plan tests."""
     domain = Domain.objects.get(name="xn--bcher-kva.example")
+    owners = Person.objects.bulk_create(Person(kind=PERSON_KIND) for _ in range(300))
     Mailbox.objects.bulk_create(
         Mailbox(
+            person=owners[i],
             local_part=f"filler{i}",
             domain=domain,
             password_hash="{PLAIN}not-a-login",

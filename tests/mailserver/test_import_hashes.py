@@ -1,27 +1,13 @@
 """SPEC §16 "Import existing hashes", end to end with the real Dovecot: a mailbox imported with
 the hash its old mail service kept opens IMAP with its old password, and not with another."""
 
-import subprocess
-
 import pytest
 
-from adminpanel.mailserver.instance import program
-from tests.mailserver.mail import can_log_in
+from tests.mailserver.mail import can_log_in, dovecot_hash
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OLD_PASSWORD = "Old-Service-Password-31"
-
-
-def dovecot_hash(scheme: str, password: str) -> str:
-    """The hash as the old mail service stored it: `doveadm pw`'s own output."""
-    done = subprocess.run(
-        [program("doveadm"), "pw", "-s", scheme, "-p", password],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 @pytest.mark.parametrize("scheme", ["SHA512-CRYPT", "BLF-CRYPT", "ARGON2ID"])

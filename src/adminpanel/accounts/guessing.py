@@ -167,6 +167,14 @@ def release_slots(account: Account, ip: str) -> None:
         PasswordFailures.objects.filter(account_id=account.pk).update(failures=0, retry_at=None)
 
 
+def release_name_slots(name: str, ip: str) -> None:
+    """A right password for a person whose streak is its name's (a mailbox owner, whose
+    address is the name): as release_slots."""
+    with transaction.atomic():
+        _give_back_address_slot(ip)
+        NameFailures.objects.filter(name=name).update(failures=0, retry_at=None)
+
+
 def check_again(account: Account, password: str, *, ip: str, now: datetime) -> bool:
     """A signed-in account's password asked again (Confirm access, Security → Password),
     counted in the same limits as a login so that a session cannot guess through it:

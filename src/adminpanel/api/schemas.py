@@ -11,6 +11,7 @@ from adminpanel.audit.models import Event
 from adminpanel.mail.app_passwords import active_count
 from adminpanel.mail.deleted import is_due
 from adminpanel.mail.models import Alias, AliasDomain, AutomaticReply, Domain, Forwarding, Mailbox
+from adminpanel.twofactor import interface as twofactor
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -292,6 +293,10 @@ class UserOut(Schema):
     app_passwords: int = Field(
         description="How many active app passwords the mailbox has (its owner creates them)."
     )
+    two_factor_enabled: bool = Field(
+        description="The mailbox's owner has two-factor authentication (My mailbox → 2FA): "
+        "its mailbox password then opens no mail app."
+    )
     created_at: datetime
 
     @classmethod
@@ -307,6 +312,7 @@ class UserOut(Schema):
             active=mailbox.active,
             sign_in_allowed=mailbox.sign_in_allowed,
             app_passwords=_app_password_count(mailbox),
+            two_factor_enabled=twofactor.is_enabled(mailbox),  # annotated by the selectors
             created_at=mailbox.created_at,
         )
 

@@ -249,6 +249,37 @@ class AuditEvent(StrEnum):
         carries=("protocol", "attempts"),
     )
 
+    # --- My mailbox (SPEC §14): the owner acts, named by the mailbox address -----------------
+    MAILBOX_LOGIN = Entry("mailbox_login", "My mailbox: signed in", ACTOR, frozenset({SIGN_IN}))
+    MAILBOX_LOGIN_FAILED = Entry(
+        "mailbox_login_failed",
+        "My mailbox: sign-in refused: wrong password",
+        ACTOR,
+        frozenset({LOGIN_FAILURE}),
+    )
+    MAILBOX_LOGIN_REFUSED = Entry("mailbox_login_refused", "My mailbox: sign-in refused", ACTOR)
+    MAILBOX_LOGIN_THROTTLED = Entry(
+        "mailbox_login_throttled", "My mailbox: sign-in paused: too many attempts", ACTOR
+    )
+    MAILBOX_LOGOUT = Entry("mailbox_logout", "My mailbox: signed out", ACTOR)
+    MAILBOX_SESSIONS_ENDED = Entry(
+        "mailbox_sessions_ended",
+        "My mailbox: sessions ended",
+        NONE,
+        carries=("mailbox", "reason", "sessions"),
+    )
+    MAILBOX_PASSWORD_CHANGED = Entry(
+        "mailbox_password_changed", "My mailbox: password changed", ACTOR
+    )
+    MAILBOX_PASSWORD_CHANGE_FAILED = Entry(
+        "mailbox_password_change_failed",
+        "My mailbox: password change refused: wrong current password",
+        ACTOR,
+    )
+    MAILBOX_PASSWORD_REHASHED = Entry(
+        "mailbox_password_rehashed", "Imported password hash replaced by Argon2id", ACTOR
+    )
+
     # --- notices (the sender's work: about the account a notice was for) -------------------
     NOTICE_SENT = Entry("notice_sent", "Notice e-mailed", NAMED)
     NOTICE_DEFERRED = Entry("notice_deferred", "Notice not sent yet: will retry", NAMED)
@@ -270,7 +301,7 @@ class LoginEvents:
     throttled: AuditEvent  # too many attempts: a wait begins
 
 
-# The password step's events by channel (accounts.services: "web" or "api").
+# The password step's events by channel (login.services: "web", "api" or "mailbox").
 LOGIN_EVENTS = {
     "web": LoginEvents(
         AuditEvent.WEB_LOGIN,
@@ -283,5 +314,11 @@ LOGIN_EVENTS = {
         AuditEvent.API_LOGIN_FAILED,
         AuditEvent.API_LOGIN_REFUSED,
         AuditEvent.API_LOGIN_THROTTLED,
+    ),
+    "mailbox": LoginEvents(
+        AuditEvent.MAILBOX_LOGIN,
+        AuditEvent.MAILBOX_LOGIN_FAILED,
+        AuditEvent.MAILBOX_LOGIN_REFUSED,
+        AuditEvent.MAILBOX_LOGIN_THROTTLED,
     ),
 }

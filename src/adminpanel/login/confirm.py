@@ -17,10 +17,9 @@ from django.shortcuts import redirect
 
 from adminpanel import audit, clock
 from adminpanel.accounts import guessing, web_sessions
-from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
-from adminpanel.login.services import INVALID_CREDENTIALS
+from adminpanel.login.doors import ACCOUNTS, Door
 from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
 
@@ -44,14 +43,16 @@ def require_recent_login(logged_in_at: datetime, now: datetime) -> None:
         raise Refused("reauthentication_required", STALE_LOGIN)
 
 
-def needs_second_factor(account: Account) -> bool:
+def needs_second_factor(account) -> bool:
     return twofactor.is_enabled(account)
 
 
-def _check_password(account: Account, password: str, *, ip: str, now: datetime, request) -> None:
+def _check_password(
+    account, password: str, *, ip: str, now: datetime, request, door: Door = ACCOUNTS
+) -> None:
     """The password again, counted like a login's attempts (accounts.guessing)."""
     try:
-        right = guessing.check_again(account, password, ip=ip, now=now)
+        right = door.check_again(account, password, ip=ip, now=now)
     except guessing.TooManyAttempts as refusal:
         if refusal.first:
             audit.record(AuditEvent.ACCESS_CONFIRM_THROTTLED, actor=account, request=request)
@@ -64,15 +65,23 @@ def _check_password(account: Account, password: str, *, ip: str, now: datetime, 
 
 
 def confirm_access(
-    request: HttpRequest, password: object, answer: object, *, now: datetime, key_answer=None
+    request: HttpRequest,
+    password: object,
+    answer: object,
+    *,
+    now: datetime,
+    key_answer=None,
+    door: Door = ACCOUNTS,
+    who=None,
 ) -> None:
     """Check the password and (when 2FA is on) the second-factor answer, a code or a security
     key's signed answer; then the session counts as freshly authenticated for 10 minutes.
-    Raises Refused."""
-    account = request.user
+    `who` and `door`: whoever this session is signed in as (a mailbox owner at OWNERS), by
+    default the account of request.user. Raises Refused."""
+    account = request.user if who is None else who
     if not isinstance(password, str) or not password:
-        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
-    _check_password(account, password, ip=client_ip(request), now=now, request=request)
+        raise Refused("invalid_credentials", door.invalid)
+    _check_password(account, password, ip=client_ip(request), now=now, request=request, door=door)
     two_factor = needs_second_factor(account)
     if two_factor:
         # Whatever the account's second factor accepts answers here (interface.verify).
@@ -80,7 +89,7 @@ def confirm_access(
             twofactor.verify_key(account, key_answer, purpose="confirm", now=now, request=request)
         else:
             twofactor.verify(account, answer, purpose="confirm", now=now, request=request)
-        web_sessions.mark_two_factor(request)
+        door.mark_two_factor(request)
     request.session[web_sessions.CONFIRMED_AT] = now.timestamp()
     audit.record(AuditEvent.ACCESS_CONFIRMED, actor=account, request=request, two_factor=two_factor)
 

@@ -6,235 +6,246 @@ that completes a login owns its transaction (complete_login), so a view calls on
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
 from adminpanel import audit, clock, sessions
-from adminpanel.accounts import access, guessing, web_sessions
-from adminpanel.accounts.models import Account
+from adminpanel.accounts import access, guessing
 from adminpanel.accounts.passwords import MAX_PASSWORD_LENGTH
 from adminpanel.audit.catalogue import LOGIN_EVENTS, AuditEvent
 from adminpanel.errors import Refused
+from adminpanel.login.doors import ACCOUNTS, Door
 from adminpanel.net import client_ip
 from adminpanel.twofactor import interface as twofactor
 
-INVALID_CREDENTIALS = "Invalid username or password."
+INVALID_CREDENTIALS = ACCOUNTS.invalid
 
 
-def _throttled(refusal: guessing.TooManyAttempts, channel: str, account, request) -> Refused:
+def _throttled(refusal: guessing.TooManyAttempts, channel: str, who, request) -> Refused:
     if refusal.first:  # once per window or wait: a flood of refused attempts adds no rows
         audit.record(
             LOGIN_EVENTS[channel].throttled,
             request=request,
-            actor=account,
-            account="known" if account else "unknown",
+            actor=who,
+            account="known" if who else "unknown",
             scope=refusal.scope,
         )
     return Refused("too_many_attempts", refusal.message, retry_after=refusal.retry_after)
 
 
 def check_password_step(
-    username: object, password: object, *, ip: str, channel: str, now: datetime, request=None
-) -> Account:
-    """The account whose password this is, or Refused (one message for both mistakes).
+    username: object,
+    password: object,
+    *,
+    ip: str,
+    channel: str,
+    now: datetime,
+    request=None,
+    door: Door = ACCOUNTS,
+):
+    """Whoever this password is of, at `door` (login.doors), or Refused (one message for both
+    mistakes).
 
-    channel is "web" or "api": each refuses accounts without access to it (accounts.access,
-    like every other request), but only after the right password from an allowed address.
-    Every attempt is counted (accounts.guessing) before any password is hashed. Until then
-    the answer is the same for every name, real or invented (SPEC §3, §6): "invalid
-    credentials", or "too many attempts" once the address's window is spent or the name's
-    streak waits (the account's, or the name's own: accounts.guessing); the real reason goes
-    to the log only.
+    channel is "web" or "api" for accounts (each refuses accounts without access to it, like
+    every other request), the door's own for other kinds; but only after the right password
+    from an allowed address. Every attempt is counted (accounts.guessing) before any password
+    is hashed. Until then the answer is the same for every name, real or invented (SPEC §3,
+    §6): "invalid credentials", or "too many attempts" once the address's window is spent or
+    the name's streak waits; the real reason goes to the log only.
     """
     if not isinstance(username, str) or not isinstance(password, str):
-        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
-    name = username.strip().lower()[:150]
+        raise Refused("invalid_credentials", door.invalid)
+    name = username.strip().lower()[: door.max_name]
     if not name or not password or len(password) > MAX_PASSWORD_LENGTH or "\x00" in name:
-        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", door.invalid)
     guessing.purge_expired(now)
     sessions.purge_expired()  # sessions nobody came back to end go as logins go by
-    account = Account.objects.filter(username__iexact=name).first()
-    outside = account is not None and access.ip_refusal(account, ip) is not None
+    who = door.find(name)
+    outside = who is not None and door.outside(who, ip)
     try:
-        # Guesses from outside the allowed IPs cannot log in: they never make the owner wait.
-        guessing.take_slots(ip, None if outside else account, now, name=name)
+        door.take_slots(who, name, ip, now)
     except guessing.TooManyAttempts as refusal:
-        raise _throttled(refusal, channel, account, request) from None
-    if account is None:
+        raise _throttled(refusal, channel, who, request) from None
+    if who is None:
         make_password(password)  # the same work as a real check, so timing tells nothing
         # What was typed is not logged: it may be a password entered in the wrong field.
         audit.record(LOGIN_EVENTS[channel].failed, request=request, account="unknown")
-        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
-    right = account.check_password(password) and account.is_active
-    if not right:
-        audit.record(LOGIN_EVENTS[channel].failed, request=request, actor=account)
-        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
+        raise Refused("invalid_credentials", door.invalid)
+    if not door.check_password(who, password):
+        audit.record(LOGIN_EVENTS[channel].failed, request=request, actor=who)
+        raise Refused("invalid_credentials", door.invalid)
     if outside:
         # Answered like a wrong password, so outsiders can test neither guesses nor names;
         # the log tells the Admin it was the right one, and why it was refused.
         audit.record(
-            LOGIN_EVENTS[channel].refused, request=request, actor=account, reason="ip_not_allowed"
+            LOGIN_EVENTS[channel].refused, request=request, actor=who, reason="ip_not_allowed"
         )
-        raise Refused("invalid_credentials", INVALID_CREDENTIALS)
-    guessing.release_slots(account, ip)
-    refusal = access.channel_refusal(account, channel)
+        raise Refused("invalid_credentials", door.invalid)
+    door.release_slots(who, name, ip)
+    refusal = door.refusal(who, channel)
     if refusal is not None:
         audit.record(
-            LOGIN_EVENTS[channel].refused, request=request, actor=account, reason=refusal.reason
+            LOGIN_EVENTS[channel].refused, request=request, actor=who, reason=refusal.reason
         )
         raise refusal
-    return account
+    return who
 
 
-def needs_second_step(account: Account) -> bool:
-    """A login of this account is complete only after its second factor (SPEC §3, §6)."""
-    return twofactor.is_enabled(account)
+def needs_second_step(who) -> bool:
+    """A login of this person is complete only after its second factor (SPEC §3, §6, §14)."""
+    return twofactor.is_enabled(who)
 
 
-def record_login(account: Account, *, request=None, with_2fa: bool, channel: str = "web") -> None:
-    audit.record(
-        LOGIN_EVENTS[channel].succeeded, actor=account, request=request, two_factor=with_2fa
-    )
-
-
-def record_logout(account: Account, *, request=None) -> None:
-    audit.record(AuditEvent.WEB_LOGOUT, actor=account, request=request)
+def record_login(who, *, request=None, with_2fa: bool, channel: str = "web") -> None:
+    audit.record(LOGIN_EVENTS[channel].succeeded, actor=who, request=request, two_factor=with_2fa)
 
 
 # --- the pending second step of a web login ----------------------------------------------
 
-PENDING_KEY = "pending_login"
+PENDING_KEY = ACCOUNTS.pending_key
 PENDING_ENDED = "This sign-in was ended. Enter your username and password again."
 
 
-def _not_completed(pending: dict, reason: str, request) -> None:
+def _not_completed(pending: dict, reason: str, request, door: Door) -> None:
     """A right password was followed by no accepted second factor (SPEC §8, finding 7).
 
     Observed when the same browser comes back after the 5 minutes (expired), presses Cancel
     (cancelled), types a password again (restarted), or after the password changed or the
-    account's other sessions were signed out (signed_out). A visitor who never comes back leaves
-    `web_login_password_accepted` without a `web_login` after it in the log.
+    person's other sessions were signed out (signed_out). A visitor who never comes back leaves
+    `…_password_accepted` without a sign-in after it in the log.
     """
-    account = Account.objects.filter(pk=pending.get("account")).first()
+    who = door.get(pending.get("who"))
     audit.record(
-        AuditEvent.WEB_LOGIN_TWO_FACTOR_NOT_COMPLETED, actor=account, request=request, reason=reason
+        AuditEvent.WEB_LOGIN_TWO_FACTOR_NOT_COMPLETED, actor=who, request=request, reason=reason
     )
 
 
 def begin_pending_login(
-    session, account: Account, *, next_url: str, now: datetime, request=None
+    session, who, *, next_url: str, now: datetime, request=None, door: Door = ACCOUNTS
 ) -> None:
     """Remember that the password step passed. The visitor is not logged in yet."""
-    earlier = session.get(PENDING_KEY)
+    earlier = session.get(door.pending_key)
     if earlier:
-        _not_completed(earlier, "restarted", request)
+        _not_completed(earlier, "restarted", request, door)
     session.cycle_key()  # a new id, so a planted session id cannot ride on the login
-    session[PENDING_KEY] = {
-        "account": account.pk,
+    session[door.pending_key] = {
+        "who": door.pk(who),
         "at": now.timestamp(),
         "next": next_url,
         # Bound like a Django session: a new password or "Sign out all other sessions" ends it.
-        "password": account.get_session_auth_hash(),
-        "sign_outs": account.sign_outs,
+        "binding": door.binding(who),
     }
     audit.record(
-        AuditEvent.WEB_LOGIN_PASSWORD_ACCEPTED, actor=account, request=request, next_step="2fa"
+        AuditEvent.WEB_LOGIN_PASSWORD_ACCEPTED, actor=who, request=request, next_step="2fa"
     )
 
 
 def pending_login(
-    session, *, now: datetime, pending_seconds: int, request=None
-) -> tuple[Account, str] | None:
-    """(account, next URL) of a live pending login; expired or gone ones are cleared, and so
-    are ones begun before the password changed or the account's sessions were signed out
-    (Refused, as for an expired one)."""
-    pending = session.get(PENDING_KEY)
+    session, *, now: datetime, pending_seconds: int, request=None, door: Door = ACCOUNTS
+) -> tuple[object, str] | None:
+    """(who, next URL) of a live pending login at `door`; expired or gone ones are cleared,
+    and so are ones begun before the password changed or the person's sessions were signed
+    out (Refused, as for an expired one)."""
+    pending = session.get(door.pending_key)
     if not pending:
         return None
     if now.timestamp() - pending["at"] > pending_seconds:
-        del session[PENDING_KEY]
-        _not_completed(pending, "expired", request)
+        del session[door.pending_key]
+        _not_completed(pending, "expired", request, door)
         raise Refused("pending_expired", "The sign-in took too long. Enter your password again.")
-    account = Account.objects.filter(pk=pending["account"], is_active=True).first()
-    if account is None:
-        del session[PENDING_KEY]
+    who = door.get(pending.get("who"))
+    if who is None:
+        del session[door.pending_key]
         return None
-    if pending.get("sign_outs") != account.sign_outs or not constant_time_compare(
-        pending.get("password", ""), account.get_session_auth_hash()
-    ):
-        del session[PENDING_KEY]
-        _not_completed(pending, "signed_out", request)
+    if not constant_time_compare(pending.get("binding", ""), door.binding(who)):
+        del session[door.pending_key]
+        _not_completed(pending, "signed_out", request, door)
         raise Refused("pending_ended", PENDING_ENDED)
-    return account, pending["next"]
+    return who, pending["next"]
 
 
-def cancel_pending_login(session, *, request=None) -> None:
+def cancel_pending_login(session, *, request=None, door: Door = ACCOUNTS) -> None:
     """The second step is over: done (verified), or given up by the visitor (request given)."""
-    pending = session.pop(PENDING_KEY, None)
+    pending = session.pop(door.pending_key, None)
     if pending and request is not None:
-        _not_completed(pending, "cancelled", request)
+        _not_completed(pending, "cancelled", request, door)
 
 
 # --- the steps a view calls: each completes a login in one transaction ------------------------
 
 
 def complete_login(
-    request, account: Account, *, with_2fa: bool, recovery_codes_left: int | None = None
+    request,
+    who,
+    *,
+    with_2fa: bool,
+    recovery_codes_left: int | None = None,
+    door: Door = ACCOUNTS,
 ) -> None:
-    """Log the browser in: the old session row goes, the login is logged, the new session row is
-    written, in one transaction (one commit instead of three, each waiting for the database's
-    disk), so a login is recorded whole or not at all."""
+    """Sign the browser in: the old session row goes, the login is logged, the new session row
+    is written, in one transaction (one commit instead of three, each waiting for the
+    database's disk), so a login is recorded whole or not at all."""
     with transaction.atomic():
-        login(request, account)  # a new session id
-        web_sessions.start(
-            request,
-            account,
-            two_factor=with_2fa,
-            now=clock.now(),
-            recovery_codes_left=recovery_codes_left,
-        )
-        record_login(account, request=request, with_2fa=with_2fa)
+        door.start(request, who, with_2fa=with_2fa, codes_left=recovery_codes_left)
+        record_login(who, request=request, with_2fa=with_2fa, channel=door.channel)
 
 
-def password_step(request, username: object, password: object, *, next_url: str) -> bool:
+def password_step(
+    request, username: object, password: object, *, next_url: str, door: Door = ACCOUNTS
+) -> bool:
     """The login form's step: True when the login is complete, False when the second step is
     now pending (the pop-up). Raises Refused."""
     now = clock.now()
-    account = check_password_step(
-        username, password, ip=client_ip(request), channel="web", now=now, request=request
+    who = check_password_step(
+        username,
+        password,
+        ip=client_ip(request),
+        channel=door.channel,
+        now=now,
+        request=request,
+        door=door,
     )
-    if not needs_second_step(account):
-        complete_login(request, account, with_2fa=False)
+    if not needs_second_step(who):
+        complete_login(request, who, with_2fa=False, door=door)
         return True
-    begin_pending_login(request.session, account, next_url=next_url, now=now, request=request)
+    begin_pending_login(
+        request.session, who, next_url=next_url, now=now, request=request, door=door
+    )
     return False
 
 
-def live_pending_login(request) -> tuple[Account, str] | None:
-    """(account, next URL) of this browser's live pending login, or None; Refused when it
-    expired or was ended since (the caller says so)."""
+def live_pending_login(request, door: Door = ACCOUNTS) -> tuple[object, str] | None:
+    """(who, next URL) of this browser's live pending login, or None; Refused when it expired
+    or was ended since (the caller says so)."""
     return pending_login(
         request.session,
         now=clock.now(),
         pending_seconds=settings.PENDING_LOGIN_SECONDS,
         request=request,
+        door=door,
     )
 
 
-def complete_with_code(request, account: Account, answer: str) -> None:
+def complete_with_code(request, who, answer: str, *, door: Door = ACCOUNTS) -> None:
     """The pop-up's Challenge (a code or a recovery code) completes the pending login."""
-    verdict = twofactor.verify(account, answer, purpose="login", now=clock.now(), request=request)
-    cancel_pending_login(request.session)
-    complete_login(request, account, with_2fa=True, recovery_codes_left=verdict.recovery_codes_left)
+    verdict = twofactor.verify(who, answer, purpose="login", now=clock.now(), request=request)
+    cancel_pending_login(request.session, door=door)
+    complete_login(
+        request,
+        who,
+        with_2fa=True,
+        recovery_codes_left=verdict.recovery_codes_left,
+        door=door,
+    )
 
 
-def complete_with_key(request, account: Account, credential) -> None:
+def complete_with_key(request, who, credential, *, door: Door = ACCOUNTS) -> None:
     """The pop-up's Use security key completes the pending login."""
-    twofactor.verify_key(account, credential, purpose="login", now=clock.now(), request=request)
-    cancel_pending_login(request.session)
-    complete_login(request, account, with_2fa=True)
+    twofactor.verify_key(who, credential, purpose="login", now=clock.now(), request=request)
+    cancel_pending_login(request.session, door=door)
+    complete_login(request, who, with_2fa=True, door=door)
 
 
 def sign_in_with_passkey(request, credential) -> None:
@@ -249,9 +260,7 @@ def sign_in_with_passkey(request, credential) -> None:
     complete_login(request, account, with_2fa=True)
 
 
-def log_out(request) -> None:
+def log_out(request, *, door: Door = ACCOUNTS) -> None:
     """Log out: the session row goes, so the session ends on every instance."""
-    if request.user.is_authenticated:
-        record_logout(request.user, request=request)
-        web_sessions.forget(request)
-    logout(request)
+    door.sign_out(request)
+    logout(request)  # flushes the session: whatever it held

@@ -1,6 +1,7 @@
 """Web login, the 2FA pop-up, passkey sign-in, Confirm access and logout. Thin: each view
 calls one service of login.services."""
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -13,15 +14,45 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminpanel import clock
 from adminpanel.errors import Refused
 from adminpanel.login import confirm, services
+from adminpanel.login.doors import ACCOUNTS, Door
 from adminpanel.login.forms import ConfirmAccessForm, LoginForm
 from adminpanel.pages import render_refused, safe_next
 from adminpanel.twofactor import interface as twofactor
 
 
-def _pending(request: HttpRequest):
-    """(account, next) of the live pending login, or None; an expired one adds a message."""
+@dataclass(frozen=True)
+class LoginPage:
+    """One login page of a kind of person (login.doors): its door, its words and the names of
+    its URLs. The views below serve every kind; urls.py passes the page."""
+
+    door: Door
+    name_label: str  # the name field's label
+    brand: str
+    login: str  # URL names
+    verify: str
+    cancel: str
+    key: str
+    passkey: str | None  # None: no passkey sign-in on this page
+    next_within: str | None  # a `next` URL must start with it (None: anywhere on this site)
+
+
+ADMIN_PAGE = LoginPage(
+    door=ACCOUNTS,
+    name_label="Username",
+    brand="Admin Panel",
+    login="login",
+    verify="login-verify",
+    cancel="login-cancel",
+    key="login-key",
+    passkey="login-passkey",
+    next_within=None,
+)
+
+
+def _pending(request: HttpRequest, page: LoginPage = ADMIN_PAGE):
+    """(who, next) of the live pending login, or None; an expired one adds a message."""
     try:
-        return services.live_pending_login(request)
+        return services.live_pending_login(request, page.door)
     except Refused as refused:
         messages.error(request, refused.message)
         return None
@@ -35,63 +66,77 @@ def _popup(account) -> dict:
     return twofactor.capabilities(account) if account is not None else {}
 
 
-def _login_context(*, challenge=None, account=None, form=None, **extra) -> dict:
+def _login_context(
+    *, challenge=None, account=None, form=None, page: LoginPage = ADMIN_PAGE, **extra
+) -> dict:
     """The login page's context: the password form, and the 2FA pop-up when `challenge` is set."""
     return {
         "form": LoginForm() if form is None else form,
         "challenge": challenge,
+        "page": page,
         **extra,
         **_popup(account),
     }
 
 
-def _login_page(request, form, *, challenge=None, account=None, status=200):
-    context = _login_context(form=form, challenge=challenge, account=account)
+def _login_page(request, form, *, challenge=None, account=None, status=200, page=ADMIN_PAGE):
+    context = _login_context(form=form, challenge=challenge, account=account, page=page)
     return render(request, LOGIN_TEMPLATE, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect(safe_next(request, request.GET.get("next")))
+def login_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
+    if page.door.signed_in(request):
+        return redirect(safe_next(request, request.GET.get("next"), default=page.next_within))
     if request.method == "GET":
-        pending = _pending(request)
+        pending = _pending(request, page)
         challenge = twofactor.challenge_form() if pending else None
         account = pending[0] if pending else None
-        return _login_page(request, LoginForm(initial={}), challenge=challenge, account=account)
+        return _login_page(
+            request, LoginForm(initial={}), challenge=challenge, account=account, page=page
+        )
     form = LoginForm(request.POST)
     if not form.is_valid():
         missing = [
             name for name, errors in form.errors.as_data().items() if errors[0].code == "required"
         ]
         if not missing:  # e.g. far too long: one answer for every wrong sign-in
-            messages.error(request, services.INVALID_CREDENTIALS)
-            return _login_page(request, LoginForm(), status=400)
+            messages.error(request, page.door.invalid)
+            return _login_page(request, LoginForm(), status=400, page=page)
         # An empty field is not a wrong password: say which one is missing, by the field.
         kept = LoginForm({"username": request.POST.get("username", "").strip()[:150]})
         kept.is_valid()
         for name in list(kept.errors):
             if name in missing:
-                kept.errors[name] = kept.error_class([f"Enter your {name}."])
+                said = page.name_label.lower() if name == "username" else name
+                kept.errors[name] = kept.error_class([f"Enter your {said}."])
             else:
                 del kept.errors[name]
-        return _login_page(request, kept, status=400)
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+        return _login_page(request, kept, status=400, page=page)
+    next_url = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), default=page.next_within
+    )
     try:
         complete = services.password_step(
-            request, form.cleaned_data["username"], form.cleaned_data["password"], next_url=next_url
+            request,
+            form.cleaned_data["username"],
+            form.cleaned_data["password"],
+            next_url=next_url,
+            door=page.door,
         )
     except Refused as refused:
         form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
-        return render_refused(request, LOGIN_TEMPLATE, {"form": form, "challenge": None}, refused)
-    return redirect(next_url) if complete else redirect("login")
+        context = {"form": form, "challenge": None, "page": page}
+        return render_refused(request, LOGIN_TEMPLATE, context, refused)
+    return redirect(next_url) if complete else redirect(page.login)
 
 
-def _back_to_password_step(request: HttpRequest) -> HttpResponse:
-    """No live password step to answer: back to /login, saying why unless a message already does."""
+def _back_to_password_step(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
+    """No live password step to answer: back to the login page, saying why unless a message
+    already does."""
     if not messages.get_messages(request):
-        messages.error(request, "Enter your username and password first.")
-    return redirect("login")
+        messages.error(request, f"Enter your {page.name_label.lower()} and password first.")
+    return redirect(page.login)
 
 
 def _wait(refused: Refused) -> dict:
@@ -102,18 +147,20 @@ def _wait(refused: Refused) -> dict:
 
 
 @require_POST
-def verify_view(request: HttpRequest) -> HttpResponse:
-    pending = _pending(request)
+def verify_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
+    pending = _pending(request, page)
     if pending is None:
-        return _back_to_password_step(request)
+        return _back_to_password_step(request, page)
     account, next_url = pending
     form = twofactor.challenge_form(request.POST, who=account)
     if form.is_valid():
         try:
-            services.complete_with_code(request, account, form.cleaned_data["challenge"])
+            services.complete_with_code(
+                request, account, form.cleaned_data["challenge"], door=page.door
+            )
         except Refused as refused:
             # The wait: one message, counted down in the pop-up, its buttons off until it ends.
-            context = _login_context(challenge=form, account=account, **_wait(refused))
+            context = _login_context(challenge=form, account=account, page=page, **_wait(refused))
             return render_refused(
                 request,
                 LOGIN_TEMPLATE,
@@ -123,26 +170,29 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 shown=bool(refused.retry_after),
             )
         return redirect(next_url)
-    return _login_page(request, LoginForm(), challenge=form, account=account)
+    return _login_page(request, LoginForm(), challenge=form, account=account, page=page)
 
 
 @require_POST
-def verify_key_view(request: HttpRequest) -> HttpResponse:
+def verify_key_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
     """The pop-up's Use security key: the second step answered by a key."""
-    pending = _pending(request)
+    pending = _pending(request, page)
     if pending is None:
-        return _back_to_password_step(request)
+        return _back_to_password_step(request, page)
     account, next_url = pending
     form = twofactor.key_answer_form(request.POST)
     try:
         if not form.is_valid():
             raise Refused("malformed", form.errors["credential"][0])
-        services.complete_with_key(request, account, form.cleaned_data["credential"])
+        services.complete_with_key(
+            request, account, form.cleaned_data["credential"], door=page.door
+        )
     except Refused as refused:
         waiting = _wait(refused)
         context = _login_context(
             challenge=twofactor.challenge_form(),
             account=account,
+            page=page,
             key_error="" if waiting else refused.message,
             **waiting,
         )
@@ -168,21 +218,22 @@ def passkey_view(request: HttpRequest) -> HttpResponse:
             raise Refused("malformed", form.errors["credential"][0])
         services.sign_in_with_passkey(request, form.cleaned_data["credential"])
     except Refused as refused:
-        return render_refused(request, LOGIN_TEMPLATE, {"form": LoginForm()}, refused)
+        context = {"form": LoginForm(), "page": ADMIN_PAGE}
+        return render_refused(request, LOGIN_TEMPLATE, context, refused)
     return redirect(safe_next(request, request.POST.get("next") or request.GET.get("next")))
 
 
 @require_POST
-def cancel_view(request: HttpRequest) -> HttpResponse:
-    services.cancel_pending_login(request.session, request=request)
-    return redirect("login")
+def cancel_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
+    services.cancel_pending_login(request.session, request=request, door=page.door)
+    return redirect(page.login)
 
 
 @require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    services.log_out(request)
+def logout_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
+    services.log_out(request, door=page.door)
     messages.info(request, "You have been logged out.")
-    return redirect("login")
+    return redirect(page.login)
 
 
 TEMPLATE = "login/confirm.html"
@@ -204,6 +255,7 @@ ACTIONS = {
     "subadmin-edit": "change a Sub-Admin",
     "subadmin-delete": "delete a Sub-Admin",
     "subadmin-reset-2fa": "reset a Sub-Admin's 2FA",
+    "user-reset-2fa": "reset the 2FA of a mailbox's owner",
 }
 
 

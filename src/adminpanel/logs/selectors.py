@@ -8,6 +8,7 @@ from django.db.models.functions import Cast
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.audit import words
+from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.models import Event
 
 
@@ -50,4 +51,6 @@ def _containing(query: QuerySet[Event], text: str) -> QuerySet[Event]:
 
 
 def event_types() -> list[str]:
-    return list(Event.objects.order_by("event").values_list("event", flat=True).distinct())
+    """Every name the catalogue knows, for the filter: from the catalogue, not a DISTINCT over
+    a million rows."""
+    return sorted(AuditEvent)

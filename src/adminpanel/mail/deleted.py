@@ -31,7 +31,7 @@ def forget_purged() -> int:
             if not done.exists():
                 continue  # another process forgot it first
             at = done.values_list("purged_at", flat=True).first()
-            Mailbox.with_deleted.filter(pk=mailbox.pk).delete()
+            mailbox.delete()  # its owner (people.Person) goes with it
             done.delete()
             audit.record(
                 AuditEvent.MAILBOX_PURGED,

@@ -32,8 +32,9 @@ from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid
 from adminpanel.mail.addresses import split_address
 from adminpanel.mail.maildirs import new_maildir
-from adminpanel.mail.models import Alias, Domain, Mailbox
+from adminpanel.mail.models import PERSON_KIND, Alias, Domain, Mailbox
 from adminpanel.mail.services import MAX_QUOTA_MB
+from adminpanel.people.models import Person
 
 COLUMNS = ("address", "display_name", "password", "quota_mb")
 MAX_LINES = 10_000  # mailboxes per import; more: import in parts
@@ -378,9 +379,14 @@ def _create(actor: Account, lines: list[ImportLine], request) -> dict[str, str] 
             )
             if _any_taken(lines, domains):
                 return None
+            # bulk_create skips Mailbox.save(): each owner is made here, in one statement too.
+            owners = Person.objects.bulk_create(
+                [Person(kind=PERSON_KIND) for _ in lines], batch_size=500
+            )
             Mailbox.objects.bulk_create(
                 [
                     Mailbox(
+                        person=owner,
                         local_part=line.local,
                         domain_id=domains[line.domain],
                         display_name=line.display_name,
@@ -388,7 +394,7 @@ def _create(actor: Account, lines: list[ImportLine], request) -> dict[str, str] 
                         password_hash=password_hash,
                         maildir=new_maildir(line.local, line.domain),
                     )
-                    for line, password_hash in zip(lines, hashes, strict=True)
+                    for line, password_hash, owner in zip(lines, hashes, owners, strict=True)
                 ],
                 batch_size=500,
             )

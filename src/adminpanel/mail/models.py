@@ -1,11 +1,14 @@
 """Domains, mailboxes (the spec's "Users") and aliases. Written only by mail.services."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from adminpanel import clock
 from adminpanel.mail.addresses import address_to_unicode, domain_to_unicode
+from adminpanel.people.models import Person
+
+PERSON_KIND = "mailbox"  # Person.kind of a mailbox's owner (settings.PERSON_KINDS)
 
 
 class Domain(models.Model):
@@ -38,6 +41,11 @@ class LiveMailboxes(models.Manager):
 
 
 class Mailbox(models.Model):
+    # Its owner, who signs in to My mailbox with a second factor (SPEC §14, people.models):
+    # made with the mailbox, kept while it is deleted (Restore keeps its 2FA), gone with it.
+    person = models.OneToOneField(
+        Person, on_delete=models.PROTECT, related_name="mailbox", editable=False
+    )
     local_part = models.CharField(max_length=64)
     # None only for a deleted mailbox whose domain was deleted after it (deleted_address
     # still names it; Restore needs the domain back).
@@ -74,8 +82,34 @@ class Mailbox(models.Model):
                 name="mailbox_address_unique",
             )
         ]
+        # Users in its order (domain name, local part) a page at a time (issue 20: 100,000
+        # mailboxes): each domain's live mailboxes already in local-part order.
+        indexes = [
+            models.Index(
+                fields=["domain", "local_part"],
+                condition=Q(deleted_at__isnull=True),
+                name="mailbox_live_by_domain",
+            )
+        ]
 
     def __str__(self) -> str:
+        return self.address
+
+    def save(self, *args, **kwargs) -> None:
+        if self.person_id is None:
+            self.person = Person.objects.create(kind=PERSON_KIND)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # The owner goes with the mailbox, and with it its second factor's rows.
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            Person.objects.filter(pk=self.person_id).delete()
+        return deleted
+
+    @property
+    def username(self) -> str:
+        """The name its authenticator app and the Logs show (people.kinds.SignsIn)."""
         return self.address
 
     @property
@@ -101,6 +135,7 @@ class Alias(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("local_part"), "domain", name="alias_address_unique")
         ]
+        indexes = [models.Index(fields=["domain", "local_part"], name="alias_by_domain")]
 
     def __str__(self) -> str:
         return self.address

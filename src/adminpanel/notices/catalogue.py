@@ -210,6 +210,62 @@ KINDS: dict[AuditEvent, Kind] = {
 }
 
 
+# The same changes made to a mailbox owner's protection (SPEC §14): its rows name no account
+# (the actor is the mailbox address), so the notice goes to the mailbox itself. The address is
+# the event's `account` (a reset, which names whose) or else its actor's name.
+MAILBOX_KINDS: dict[AuditEvent, Kind] = {
+    AuditEvent.TWO_FACTOR_ENABLED: Kind(
+        "Two-factor authentication was turned on for {account}",
+        "Two-factor authentication was turned on for your mailbox {account}. Signing in to My "
+        "mailbox now needs a code, and mail apps sign in with app passwords only.",
+        "Someone who knows your password has tied your mailbox to their own device. Ask the "
+        "administrator of your mail to reset two-factor authentication, then change your password.",
+        to_mailbox="account",
+    ),
+    AuditEvent.TWO_FACTOR_DISABLED: Kind(
+        "Two-factor authentication was turned off for {account}",
+        "Two-factor authentication was turned off for your mailbox {account}. Signing in now "
+        "needs only the password.",
+        "Sign in to My mailbox at once, change your password and turn two-factor "
+        "authentication on again (My mailbox → 2FA).",
+        to_mailbox="account",
+    ),
+    AuditEvent.TWO_FACTOR_RESET: Kind(
+        "Two-factor authentication of {account} was reset",
+        "{by} reset two-factor authentication for your mailbox {account}: its authenticator "
+        "app, security keys and recovery codes no longer work, and signing in needs only the "
+        "password until you set it up again (My mailbox → 2FA).",
+        "If you did not ask for this, tell the administrator of your mail, change your "
+        "password and set up two-factor authentication again.",
+        to_mailbox="account",
+    ),
+    AuditEvent.TWO_FACTOR_RECOVERY_CODE_USED: Kind(
+        "A recovery code of {account} was used",
+        "One of the recovery codes of your mailbox {account} was used. Each works only once.",
+        "Someone has your password and one of your recovery codes. Sign in, change your "
+        "password and ask the administrator of your mail to reset two-factor authentication.",
+        to_mailbox="account",
+    ),
+    AuditEvent.MAILBOX_PASSWORD_CHANGED: Kind(
+        "The password of {account} was changed",
+        "The password of your mailbox {account} was changed in My mailbox.",
+        "Someone has signed in as you. Ask the administrator of your mail for a new password "
+        "and check that two-factor authentication is still yours.",
+        to_mailbox="account",
+    ),
+}
+
+
+def mailbox_kind_of(event: str, details: dict, actor_name: str) -> tuple[Kind, str] | None:
+    """The notice to a mailbox's owner an event of a row about no account calls for, and the
+    mailbox address it goes to; or None."""
+    kind = MAILBOX_KINDS.get(event)
+    address = details.get("account") or actor_name
+    if kind is None or not isinstance(address, str) or "@" not in address:
+        return None
+    return kind, address
+
+
 def kind_of(event: str, details: dict) -> Kind | None:
     """The notice an event calls for, or None."""
     kind = KINDS.get(event)

@@ -20,6 +20,7 @@ from adminpanel.notices.catalogue import (
     REGAIN_SUBADMIN,
     Kind,
     kind_of,
+    mailbox_kind_of,
     new_email,
     previous_email,
 )
@@ -32,6 +33,11 @@ def queue_notice(sender, instance, created: bool = False, raw: bool = False, **k
     """post_save of an audit Event: the notice it calls for, if its account has an e-mail."""
     if not created or raw or not settings.NOTICES_ENABLED:
         return
+    if instance.about_account_id is None:  # a mailbox owner's own protection (SPEC §14)
+        found = mailbox_kind_of(instance.event, instance.details, instance.actor_name)
+        if found is not None:
+            _queue_mailbox_notice(instance, found[0], address=found[1])
+            return
     kind = kind_of(instance.event, instance.details)
     if kind is None:
         return
@@ -83,9 +89,9 @@ def queue_email_confirmation(sender, account, address: str, url: str, request=No
     _outbox(account, address, event, at, subject, "email_confirmation", context)
 
 
-def _queue_mailbox_notice(event, kind: Kind) -> None:
+def _queue_mailbox_notice(event, kind: Kind, *, address: str | None = None) -> None:
     """A notice for a mailbox's owner, mailed to the mailbox itself (it has no account)."""
-    address = event.details.get(kind.to_mailbox)
+    address = address or event.details.get(kind.to_mailbox)
     if not isinstance(address, str) or "@" not in address:
         return
     old = event.details.get("old_address", "")

@@ -2,6 +2,9 @@
 twofactor's services; the pages ask what a person can do (capabilities), not its factors' kinds.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +17,7 @@ from adminpanel.accounts import policy, web_sessions
 from adminpanel.errors import Refused
 from adminpanel.login.confirm import confirm_access_required
 from adminpanel.pages import render_refused
+from adminpanel.people.kinds import SignsIn
 from adminpanel.twofactor import ceremony, interface, key_services, recovery, services
 from adminpanel.twofactor.forms import ChallengeForm, SetupForm, StatusForm
 from adminpanel.twofactor.provisioning import grouped, otpauth_uri, qr_svg
@@ -32,14 +36,65 @@ RESET_BY_ADMIN = (
 )
 
 
-def _rejected(request, template: str, context: dict, form, refused: Refused) -> HttpResponse:
-    return render_refused(request, template, {**context, "form": form}, refused, form=form)
+@dataclass(frozen=True)
+class TwoFactorSide:
+    """Whose 2FA pages these are: the Admin's and Sub-Admins' (Security → 2FA) or a mailbox
+    owner's (My mailbox → 2FA, owners.views). The flow is one; the side gives the person, the
+    pages' frame and URL names, and its kind's rules."""
+
+    who: Callable[[HttpRequest], SignsIn]
+    status: str  # URL names
+    enable: str
+    setup: str
+    disable: str
+    base: str  # the template the pages extend
+    breadcrumb: str
+    breadcrumb_top: str
+    limited: bool  # True: app replace/remove, keys and new recovery codes are not offered
+    mark_two_factor: Callable[[HttpRequest], None]  # this session has just shown a code
+    must_keep_2fa: Callable[[SignsIn], bool]
+    check_may_disable: Callable[[SignsIn], None]  # Refused when a rule keeps 2FA on
+
+
+ADMIN_SIDE = TwoFactorSide(
+    who=lambda request: request.user,
+    status="2fa",
+    enable="2fa-enable",
+    setup="2fa-setup",
+    disable="2fa-disable",
+    base="base.html",
+    breadcrumb="Security · 2FA",
+    breadcrumb_top="Security",
+    limited=False,
+    mark_two_factor=web_sessions.mark_two_factor,
+    must_keep_2fa=policy.must_have_2fa,
+    check_may_disable=policy.check_may_disable,
+)
+
+
+def _render(request, template: str, context: dict, side: TwoFactorSide, status: int = 200):
+    who = side.who(request)
+    return render(
+        request, template, {**context, "side": side, "side_name": who.username}, status=status
+    )
+
+
+def _rejected(
+    request, template: str, context: dict, form, refused: Refused, side: TwoFactorSide = ADMIN_SIDE
+) -> HttpResponse:
+    context = {**context, "form": form, "side": side, "side_name": side.who(request).username}
+    return render_refused(request, template, context, refused, form=form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def status_view(request: HttpRequest) -> HttpResponse:
-    account = request.user
+    return two_factor_status(request, ADMIN_SIDE)
+
+
+def two_factor_status(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
+    """Security → 2FA: the status, Select Status and Save, the factors of the person."""
+    account = side.who(request)
     enabled = interface.is_enabled(account)
     # Bound on every POST, even an empty one, so that it says what is missing.
     # A link may choose what is selected (Home's "Enable 2FA": ?status=enabled).
@@ -53,11 +108,11 @@ def status_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             wanted = form.cleaned_data["status"] == "enabled"
             if wanted and not enabled:
-                return redirect("2fa-enable")
+                return redirect(side.enable)
             if not wanted and enabled:
-                return redirect("2fa-disable")
+                return redirect(side.disable)
             messages.info(request, ENABLED if enabled else DISABLED)
-            return redirect("2fa")
+            return redirect(side.status)
         status = 400
     else:
         status = 200
@@ -68,34 +123,39 @@ def status_view(request: HttpRequest) -> HttpResponse:
         "app_added_at": services.app_added_at(account),
         "keys": key_services.keys_of(account.person_id),
         "recovery_codes_left": recovery.left(account.person_id) if enabled else 0,
-        "must_keep_2fa": policy.must_have_2fa(account),
+        "must_keep_2fa": side.must_keep_2fa(account),
         "disabled_removes": services.what_disabling_removes(account) if enabled else "",
         # The Key name typed before Confirm access interrupted Add security key.
         "key_name": request.GET.get("key_name", "")[: ceremony.KEY_NAME_MAX],
     }
-    return render(request, "twofactor/status.html", context, status=status)
+    return _render(request, "twofactor/status.html", context, side, status)
 
 
 @login_required
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def enable_view(request: HttpRequest) -> HttpResponse:
+    return two_factor_enable(request, ADMIN_SIDE)
+
+
+def two_factor_enable(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """Requirements, then Next: a new pending setup (replacing any earlier one).
 
-    An account whose 2FA is on with security keys may add the app as well."""
-    if services.can_type_code(request.user):
+    A person whose 2FA is on with security keys may add the app as well."""
+    who = side.who(request)
+    if services.can_type_code(who):
         messages.info(request, ENABLED)
-        return redirect("2fa")
+        return redirect(side.status)
     if request.method == "POST":
-        services.start_setup(request.user, now=clock.now(), request=request)
-        return redirect("2fa-setup")
-    return render(request, "twofactor/requirements.html")
+        services.start_setup(who, now=clock.now(), request=request)
+        return redirect(side.setup)
+    return _render(request, "twofactor/requirements.html", {}, side)
 
 
-def _setup_context(request: HttpRequest, setup) -> dict:
+def _setup_context(request: HttpRequest, setup, side: TwoFactorSide = ADMIN_SIDE) -> dict:
     now = clock.now()
     key = services.setup_key(setup)
-    uri = otpauth_uri(key, request.user.username, settings.TOTP_ISSUER)
+    uri = otpauth_uri(key, side.who(request).username, settings.TOTP_ISSUER)
     return {
         "setup": setup,
         "qr_svg": qr_svg(uri),
@@ -111,29 +171,35 @@ def _setup_context(request: HttpRequest, setup) -> dict:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest) -> HttpResponse:
+    return two_factor_setup(request, ADMIN_SIDE)
+
+
+def two_factor_setup(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """The QR code, the key as text, the countdown and the Challenge."""
-    if services.can_type_code(request.user):
+    if services.can_type_code(side.who(request)):
         messages.info(request, ENABLED)
-        return redirect("2fa")
-    return _setup_page(request, replacing=False)
+        return redirect(side.status)
+    return _setup_page(request, replacing=False, side=side)
 
 
-def _setup_page(request: HttpRequest, *, replacing: bool) -> HttpResponse:
+def _setup_page(
+    request: HttpRequest, *, replacing: bool, side: TwoFactorSide = ADMIN_SIDE
+) -> HttpResponse:
     """The setup page of a new app: enabling 2FA, or (replacing) Replace's second step."""
-    account = request.user
+    account = side.who(request)
     setup = services.pending_setup(account)
     if setup is None:
         if request.method == "POST":
             messages.error(request, "This setup was replaced or has ended. Start again.")
-        return redirect("2fa-app-replace" if replacing else "2fa-enable")
-    context = {**_setup_context(request, setup), "replacing": replacing}
+        return redirect("2fa-app-replace" if replacing else side.enable)
+    context = {**_setup_context(request, setup, side), "replacing": replacing}
     if request.method == "GET":
-        return render(request, "twofactor/setup.html", {**context, "form": SetupForm()})
+        return _render(request, "twofactor/setup.html", {**context, "form": SetupForm()}, side)
     form = SetupForm(request.POST)
     if not form.is_valid():
         if form.has_error("setup"):  # a hidden field: say what it means where people look
             form.add_error("challenge", "This setup form is out of date. Use the newest QR code.")
-        return render(request, "twofactor/setup.html", {**context, "form": form})
+        return _render(request, "twofactor/setup.html", {**context, "form": form}, side)
     confirm = services.replace_app if replacing else services.confirm_setup
     try:
         codes = confirm(
@@ -146,17 +212,17 @@ def _setup_page(request: HttpRequest, *, replacing: bool) -> HttpResponse:
     except Refused as refused:
         if refused.reason == "replaced":
             setup = services.pending_setup(account) or setup
-            context = {**_setup_context(request, setup), "replacing": replacing}
-        return _rejected(request, "twofactor/setup.html", context, form, refused)
-    web_sessions.mark_two_factor(request)  # it has just shown a code
+            context = {**_setup_context(request, setup, side), "replacing": replacing}
+        return _rejected(request, "twofactor/setup.html", context, form, refused, side)
+    side.mark_two_factor(request)  # it has just shown a code
     if replacing:
         messages.success(request, REPLACED)
-        return redirect("2fa")
+        return redirect(side.status)
     if not codes:  # 2FA was on already, with a security key: its recovery codes stay
         messages.success(request, "Authenticator app added.")
-        return redirect("2fa")
+        return redirect(side.status)
     context = {"codes": codes, "just_enabled": True, **interface.capabilities(account)}
-    return render(request, "twofactor/recovery_codes.html", context)
+    return _render(request, "twofactor/recovery_codes.html", context, side)
 
 
 # --- the app's own row: Replace and Remove -----------------------------------------------------
@@ -213,32 +279,35 @@ def remove_app_view(request: HttpRequest) -> HttpResponse:
 @confirm_access_required
 @require_http_methods(["GET", "POST"])
 def disable_view(request: HttpRequest) -> HttpResponse:
+    return two_factor_disable(request, ADMIN_SIDE)
+
+
+def two_factor_disable(request: HttpRequest, side: TwoFactorSide) -> HttpResponse:
     """A code or a recovery code here; Use security key posts to key_views instead."""
-    if not interface.is_enabled(request.user):
+    who = side.who(request)
+    if not interface.is_enabled(who):
         messages.info(request, DISABLED)
-        return redirect("2fa")
+        return redirect(side.status)
     try:
-        policy.check_may_disable(request.user)
+        side.check_may_disable(who)
     except Refused as refused:
         messages.error(request, refused.message)
         messages.info(request, RESET_BY_ADMIN)
-        return redirect("2fa")
+        return redirect(side.status)
     context = {
-        **interface.capabilities(request.user),
-        "disabled_removes": services.what_disabling_removes(request.user),
+        **interface.capabilities(who),
+        "disabled_removes": services.what_disabling_removes(who),
     }
-    form = ChallengeForm(request.POST if request.method == "POST" else None, who=request.user)
+    form = ChallengeForm(request.POST if request.method == "POST" else None, who=who)
     if request.method == "POST" and form.is_valid():
         try:
-            services.disable(
-                request.user, form.cleaned_data["challenge"], now=clock.now(), request=request
-            )
+            services.disable(who, form.cleaned_data["challenge"], now=clock.now(), request=request)
         except Refused as refused:
-            return _rejected(request, "twofactor/disable.html", context, form, refused)
+            return _rejected(request, "twofactor/disable.html", context, form, refused, side)
         messages.success(request, DISABLED)
         messages.info(request, "You can now delete the entry from your 2FA app.")
-        return redirect("2fa")
-    return render(request, "twofactor/disable.html", {**context, "form": form})
+        return redirect(side.status)
+    return _render(request, "twofactor/disable.html", {**context, "form": form}, side)
 
 
 @login_required

@@ -1,6 +1,7 @@
 """/users (mailboxes): list, create, read, update (and rename), delete; deleted mailboxes:
 list, restore, purge now (Users: View, Edit, Delete); a mailbox's forwarding and automatic
-reply (Users: View to read, Edit to set); revoke its app passwords (Users: Edit)."""
+reply (Users: View to read, Edit to set); revoke its app passwords and reset its owner's 2FA
+(Users: Edit)."""
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -24,6 +25,7 @@ from adminpanel.api.schemas import (
     responses,
 )
 from adminpanel.mail import app_passwords, deleted, leaving, selectors, services
+from adminpanel.owners import services as owners
 
 router = Router(tags=["users"])
 
@@ -153,3 +155,12 @@ def revoke_app_passwords(request: HttpRequest, user_id: UserId) -> RevokedAppPas
     return RevokedAppPasswordsOut(
         revoked=revoked, user=UserOut.of(selectors.get_mailbox(account, user_id))
     )
+
+
+@router.post("/{user_id}/reset-2fa", response=responses({200: UserOut}, *ITEM))
+def reset_2fa(request: HttpRequest, user_id: UserId) -> UserOut:
+    """The owner's app, security keys and recovery codes stop working and its My mailbox
+    sessions end (a lost phone); logged, and the owner is told at the mailbox's address."""
+    account = actor(request)
+    owners.reset_owner_2fa(account, selectors.get_mailbox(account, user_id), request=request)
+    return UserOut.of(selectors.get_mailbox(account, user_id))

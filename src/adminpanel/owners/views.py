@@ -1,0 +1,309 @@
+"""My mailbox (SPEC §14): the owner's sign-in (the house's login views, given the owner's
+page), its 2FA (the Admin's Security → 2FA views, given the owner's side) and its own pages.
+Thin: the rules are in owners (sessions, access, services) and the services they call."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from adminpanel import clock
+from adminpanel.accounts.browsers import describe
+from adminpanel.audit.words import event_label
+from adminpanel.errors import Invalid, NotFound, Refused
+from adminpanel.login import confirm
+from adminpanel.login.forms import ConfirmAccessForm
+from adminpanel.login.views import LoginPage
+from adminpanel.mail import app_passwords, leaving
+from adminpanel.mail import forms as mail_forms
+from adminpanel.owners import selectors, services, sessions
+from adminpanel.owners.access import owner_confirm_required, owner_required
+from adminpanel.owners.door import OWNERS
+from adminpanel.pages import render_refused, safe_next, show_invalid
+from adminpanel.security import twofactor_views as shared_2fa
+from adminpanel.security.forms import OwnPasswordForm
+from adminpanel.security.twofactor_views import TwoFactorSide
+
+OWNER_PAGE = LoginPage(
+    door=OWNERS,
+    name_label="Email address",
+    brand="My mailbox",
+    login="mailbox-login",
+    verify="mailbox-login-verify",
+    cancel="mailbox-login-cancel",
+    key="mailbox-login-key",
+    passkey=None,
+    next_within="/mailbox/",
+)
+
+
+def _may_not_disable(owner) -> None:
+    if owner.mailbox.domain.require_owner_2fa:
+        raise Refused(
+            "two_factor_required", "Your mail administrator requires 2FA for this mailbox."
+        )
+
+
+OWNER_SIDE = TwoFactorSide(
+    who=lambda request: request.owner,
+    status="mailbox-2fa",
+    enable="mailbox-2fa-enable",
+    setup="mailbox-2fa-setup",
+    disable="mailbox-2fa-disable",
+    base="owners/layout.html",
+    breadcrumb="My mailbox · 2FA",
+    breadcrumb_top="My mailbox",
+    limited=True,
+    mark_two_factor=sessions.mark_two_factor,
+    must_keep_2fa=lambda owner: owner.mailbox.domain.require_owner_2fa,
+    check_may_disable=_may_not_disable,
+)
+
+PAGE_SIZE = 20
+CONFIRM_TEMPLATE = "login/confirm.html"
+
+
+@owner_required
+@require_GET
+def home_view(request: HttpRequest) -> HttpResponse:
+    mailbox = request.owner.mailbox
+    used = selectors.storage_used(mailbox)
+    quota = mailbox.quota_mb * 1024 * 1024
+    context = {
+        "mailbox": mailbox,
+        "used": used,
+        "quota": quota,
+        "percent": min(100, round(100 * used / quota)) if used is not None and quota else None,
+        "sign_ins": selectors.last_sign_ins(mailbox),
+        "two_factor": shared_2fa.interface.is_enabled(request.owner),
+    }
+    return render(request, "owners/home.html", context)
+
+
+# --- 2FA: the Admin's flow, on the owner's side -----------------------------------------------
+
+
+@owner_required(gated=False)
+@require_http_methods(["GET", "POST"])
+def two_factor_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.two_factor_status(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def two_factor_enable_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.two_factor_enable(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.two_factor_setup(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@owner_confirm_required
+@require_http_methods(["GET", "POST"])
+def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
+    return shared_2fa.two_factor_disable(request, OWNER_SIDE)
+
+
+@owner_required(gated=False)
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    """Confirm access (SPEC §12) for My mailbox: the password and, with 2FA on, a code; the
+    Admin's page and service, given the owner's door."""
+    owner = request.owner
+    next_url = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), default="/mailbox/"
+    )
+    form = ConfirmAccessForm(request.POST if request.method == "POST" else None)
+    context = {
+        "form": form,
+        "next": next_url,
+        "two_factor": confirm.needs_second_factor(owner),
+        "can_type_code": shared_2fa.interface.is_enabled(owner),
+        "can_sign": False,
+        "side_base": "owners/layout.html",
+        "breadcrumb": "My mailbox",
+        "cancel_url": "mailbox-home",
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm.confirm_access(
+                request,
+                form.cleaned_data["password"],
+                form.cleaned_data["challenge"],
+                now=clock.now(),
+                door=OWNERS,
+                who=owner,
+            )
+        except Refused as refused:
+            field = "password" if refused.reason in confirm.PASSWORD_REASONS else "challenge"
+            return render_refused(
+                request, CONFIRM_TEMPLATE, context, refused, form=form, field=field
+            )
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render(request, CONFIRM_TEMPLATE, context, status=status)
+
+
+# --- app passwords --------------------------------------------------------------------------
+
+
+@owner_required
+@require_http_methods(["GET", "POST"])
+def app_passwords_view(request: HttpRequest) -> HttpResponse:
+    mailbox = request.owner.mailbox
+    created, name, error, status = None, "", "", 200
+    if request.method == "POST":
+        name = request.POST.get("name", "")
+        try:
+            created = app_passwords.create_app_password(
+                mailbox, name=name, actor=None, request=request
+            )
+            name = ""
+        except Invalid as invalid:
+            error, status, name = invalid.message, 400, name[:100].replace("\x00", "")
+    context = {
+        "created": created,
+        "name": name,
+        "error": error,
+        "rows": app_passwords.app_passwords_of(mailbox),
+    }
+    return render(request, "owners/app_passwords.html", context, status=status)
+
+
+@owner_required
+@require_POST
+def revoke_app_password_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        revoked = app_passwords.revoke_app_password(
+            request.owner.mailbox, pk, actor=None, request=request
+        )
+    except NotFound:
+        messages.error(request, "This app password does not exist or was revoked already.")
+    else:
+        messages.success(request, f"App password “{revoked.name}” revoked.")
+    return redirect("mailbox-app-passwords")
+
+
+# --- password, sessions, activity, forwarding ------------------------------------------------
+
+
+@owner_required
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest) -> HttpResponse:
+    form = OwnPasswordForm(None, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                request.owner,
+                form.cleaned_data["old_password"],
+                form.cleaned_data["new_password1"],
+                request=request,
+            )
+        except Refused as refused:
+            return render_refused(
+                request,
+                "owners/password.html",
+                {"form": form},
+                refused,
+                form=form,
+                field="old_password",
+            )
+        except Invalid as invalid:
+            form.add_error("new_password1", invalid.message)
+        else:
+            messages.success(request, "Your password was changed. Other sessions were signed out.")
+            return redirect("mailbox-password")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "owners/password.html", {"form": form}, status=status)
+
+
+@owner_required
+@require_GET
+def sessions_view(request: HttpRequest) -> HttpResponse:
+    found = sessions.sessions_of(request.owner.mailbox, current_key=request.session.session_key)
+    rows = [{"session": s, "browser": describe(s.user_agent)} for s in found]
+    return render(request, "owners/sessions.html", {"rows": rows})
+
+
+@owner_required
+@require_POST
+def end_session_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        sessions.end_session(request.owner.mailbox, pk, request=request)
+    except NotFound:
+        messages.error(request, "This session has ended already.")
+    return redirect("mailbox-sessions")
+
+
+@owner_required
+@require_POST
+def end_other_sessions_view(request: HttpRequest) -> HttpResponse:
+    ended = sessions.end_other_sessions(request.owner.mailbox, reason="signed_out", request=request)
+    messages.success(request, f"{ended} other session{'s' if ended != 1 else ''} signed out.")
+    return redirect("mailbox-sessions")
+
+
+@owner_required
+@require_GET
+def activity_view(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.activity(request.owner.mailbox), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [{"event": e, "label": event_label(e.event)} for e in page.object_list]
+    return render(request, "owners/activity.html", {"rows": rows, "page": page})
+
+
+def _leaving_forms(mailbox, **bound) -> dict:
+    forwarding = leaving.forwarding_of(mailbox)
+    reply = leaving.automatic_reply_of(mailbox)
+    return {
+        "forwarding_form": bound.get("forwarding_form")
+        or mail_forms.ForwardingForm(
+            initial={
+                "destinations": "\n".join(forwarding.destinations),
+                "keep_copy": forwarding.keep_copy,
+            }
+        ),
+        "reply_form": bound.get("reply_form")
+        or mail_forms.AutomaticReplyForm(
+            initial={
+                field: getattr(reply, field)
+                for field in ["enabled", "subject", "text", "starts_on", "ends_on"]
+            }
+        ),
+    }
+
+
+LEAVING = {
+    "forwarding": ("forwarding_form", mail_forms.ForwardingForm, leaving.set_forwarding),
+    "automatic-reply": ("reply_form", mail_forms.AutomaticReplyForm, leaving.set_automatic_reply),
+}
+
+
+@owner_required
+@require_http_methods(["GET", "POST"])
+def leaving_view(request: HttpRequest, which: str = "") -> HttpResponse:
+    """Forwarding and Automatic reply (SPEC §16: the owner sets them too)."""
+    mailbox = request.owner.mailbox
+    if request.method == "GET" or which not in LEAVING:
+        return render(request, "owners/leaving.html", _leaving_forms(mailbox))
+    name, form_class, save = LEAVING[which]
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            save(mailbox, **form.cleaned_data, actor=None, request=request)
+        except Invalid as error:
+            show_invalid(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("mailbox-leaving")
+    return render(
+        request, "owners/leaving.html", _leaving_forms(mailbox, **{name: form}), status=400
+    )

@@ -1,0 +1,35 @@
+"""SPEC §14 on the Admin's pages: Users shows each owner's 2FA; a mailbox's edit page has
+Reset 2FA (Users: Edit, Confirm access), which turns it off and tells the owner."""
+
+import pytest
+
+from adminpanel.mail import services as mail
+from adminpanel.notices.models import Notice
+from adminpanel.twofactor import interface as twofactor
+from tests.integration.panel import log_in_admin, text
+from tests.owners import OWNER_PASSWORD, owner_of, owner_with_2fa
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def box(admin):
+    mail.create_domain(admin, name="owners.example")
+    return mail.create_mailbox(admin, address="ann@owners.example", password=OWNER_PASSWORD)
+
+
+def test_users_and_the_edit_page_show_the_owners_2fa_and_reset_turns_it_off(
+    admin, box, clock, settings
+):
+    settings.NOTICES_ENABLED = True
+    owner_with_2fa(box, clock)
+    client = log_in_admin()
+    assert ">2FA</th>" in text(client.get("/users")) and ">On</span>" in text(client.get("/users"))
+    edit = text(client.get(f"/users/{box.pk}"))
+    assert "The owner has two-factor authentication" in edit and "Reset 2FA" in edit
+    confirm = text(client.get(f"/users/{box.pk}/reset-2fa"))
+    assert "Reset 2FA of ann@owners.example?" in confirm
+    assert client.post(f"/users/{box.pk}/reset-2fa").url == f"/users/{box.pk}"
+    assert not twofactor.is_enabled(owner_of(box))
+    assert Notice.objects.filter(event="2fa_reset", to="ann@owners.example").exists()
+    assert "The owner has no two-factor authentication" in text(client.get(f"/users/{box.pk}"))

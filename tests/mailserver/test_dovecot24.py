@@ -30,6 +30,7 @@ from tests.mailserver.mail import (
     unique_subject,
     wait_until,
 )
+from tests.owners import owner_with_2fa
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 
@@ -113,6 +114,22 @@ def test_the_mailbox_password_opens_imap_and_smtp_only_where_the_domain_allows_i
         f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False}
     )
     assert answer.status == 200, answer.body
+
+    assert not can_log_in(dovecot24, address, PASSWORD)
+    assert sasl_login(dovecot24, address, PASSWORD) == "FAIL"
+    assert can_log_in(dovecot24, address, secret)
+    assert sasl_login(dovecot24, address, secret) == "OK"
+
+
+def test_after_the_owner_turns_2fa_on_only_app_passwords_open_imap_and_smtp(
+    dovecot24, admin_api, domain, clock
+):
+    address = f"owner@{domain}"
+    box = add_mailbox(admin_api, address)
+    secret = app_passwords.create_app_password(box, name="Phone").secret
+    assert can_log_in(dovecot24, address, PASSWORD)
+
+    owner_with_2fa(box, clock)
 
     assert not can_log_in(dovecot24, address, PASSWORD)
     assert sasl_login(dovecot24, address, PASSWORD) == "FAIL"

@@ -41,7 +41,8 @@ mailserver: $(VENV)/.installed
 
 # Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), nginx (the
 # reverse-proxy test), Postfix and Dovecot with their SQL drivers and OpenDKIM, the DKIM signer
-# (tests/mailserver), when missing; and the vmail user (uid 5000) that owns the maildirs.
+# (tests/mailserver), debootstrap (the Debian 13 root whose Dovecot 2.4 tests/mailserver runs,
+# testbed/trixie.py), when missing; and the vmail user (uid 5000) that owns the maildirs.
 MAIL_PACKAGES := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-lmtpd \
 	dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim
 system-packages:
@@ -49,6 +50,7 @@ system-packages:
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need="$$need postgresql"; \
 	[ -x /usr/sbin/nginx ] || need="$$need nginx-light"; \
+	[ -x /usr/sbin/debootstrap ] || need="$$need debootstrap"; \
 	for package in $(MAIL_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" \
 			|| need="$$need $$package"; \

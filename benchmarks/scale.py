@@ -8,8 +8,9 @@ domains, 100,000 mailboxes, 100,000 aliases and 1,000,000 log events, on SQLite 
 The data is written in bulk (the rows the services would write, not through them: the
 benchmark measures reading at scale, not making it), the database analysed, then each page is
 asked --runs times through Django's test client, in-process (the view, its middleware and its
-queries; no HTTP server, no network): p50 and p90 in ms. As the Admin, and as a Sub-Admin
-with web and API access to everything (the API's pages need a token). Postfix's recipient
+queries; no HTTP server, no network): p50 and p90 in ms. As the Admin, as a Sub-Admin
+with web and API access to everything (the API's pages need a token), and as a Sub-Admin
+limited to 10 domains (SPEC §17, web and API). Postfix's recipient
 lookup is the generated map's own SQL on the contract view, p50 of --lookups lookups.
 Target (issue 20): every page p50 under 50 ms, the recipient lookup under 1 ms.
 """
@@ -107,6 +108,7 @@ def _fill(args) -> dict:
                     event=names[n % len(names)],
                     ip="192.0.2.10",
                     details={"address": f"user{n % args.mailboxes}@{domain.name}"},
+                    domain=domain.name,  # as audit.record() fills it (SPEC §17)
                 )
             )
         Event.objects.bulk_create(rows)
@@ -191,9 +193,27 @@ def _pages(args, names: dict) -> dict[str, list[float]]:
         levels=everything,
         allowed_ips=[],
     )
-    web = {"Admin": _web_client("bench-admin"), "Sub-Admin": _web_client("bench-helpdesk")}
+    # A customer's helpdesk (SPEC §17): limited to 10 domains, the searched one among them.
+    tenth = (f"customer{n:04d}.example" for n in range(min(args.domains, 10)))
+    scoped = sorted({names["domain"], *tenth})
+    for username, web_access in (("bench-desk", True), ("bench-desk-robot", False)):
+        subadmins.create_subadmin(
+            admin,
+            username=username,
+            password=PASSWORD,
+            web_access=web_access,
+            api_access=not web_access,
+            levels=everything,
+            domains_scope=scoped,
+        )
+    web = {
+        "Admin": _web_client("bench-admin"),
+        "Sub-Admin": _web_client("bench-helpdesk"),
+        "limited Sub-Admin": _web_client("bench-desk"),
+    }
     token = _api_token("bench-robot")
     api = Client(headers={"Authorization": f"Bearer {token}"})
+    limited_api = Client(headers={"Authorization": f"Bearer {_api_token('bench-desk-robot')}"})
     domain, search = names["domain"], names["search"]
     last_page = args.mailboxes // 25
     pages = {
@@ -217,6 +237,12 @@ def _pages(args, names: dict) -> dict[str, list[float]]:
         "GET /api/v1/users?offset=99900": f"/api/v1/users?offset={max(args.mailboxes - 100, 0)}",
     }.items():
         figures[name] = _timed(args.runs, _getter(api, path))
+    for name, path in {
+        "GET /api/v1/users (limited)": "/api/v1/users",
+        "GET /api/v1/users, a search (limited)": f"/api/v1/users?search={search}",
+        "GET /api/v1/logs (limited)": "/api/v1/logs",
+    }.items():
+        figures[name] = _timed(args.runs, _getter(limited_api, path))
     return figures
 
 

@@ -89,3 +89,29 @@ store = SessionStore(os.environ["E2E_SESSION"])
 store[web_sessions.CONFIRMED_AT] = clock.now().timestamp() - 11 * 60
 store.save()
 """
+
+
+def add_domains(server: LiveServer, names: list[str]) -> None:
+    """Domains added by the Admin through the service (each with its DKIM key)."""
+    result = subprocess.run(
+        [*_adminpanel_command(), "manage", "shell", "-c", _ADD_DOMAINS],
+        env={**server.env, "E2E_DOMAINS": "\n".join(names)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+_ADD_DOMAINS = r"""
+import os
+from adminpanel.accounts.models import Account
+from adminpanel.mail import services
+from adminpanel.mail.models import Domain
+
+admin = Account.objects.get(is_owner=True)
+for name in os.environ["E2E_DOMAINS"].splitlines():
+    if not Domain.objects.filter(name=name).exists():
+        services.create_domain(admin, name=name)
+"""

@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from adminpanel.mailserver.instance import program
 from adminpanel.mailserver.lookup import netstring
 from testbed.cluster import adminpanel_command
 from testbed.postgres import free_port
+from testbed.trixie import ensure_root
 from tests.certificates import self_signed
 from tests.mailserver.mail import wait_until
 
@@ -238,3 +240,74 @@ def test_the_debian_steps_run_twice_keep_the_operators_restrictions_and_start_th
         "adminpanel-mailserver-policy.log",
         "adminpanel-sender-check.log",
     ]
+
+
+def readme_steps(block: str, *numbers: int) -> str:
+    """The lines of the block's steps with these numbers (from "# N." to the next step)."""
+    parts = re.split(r"^(?=# \d+\. )", block, flags=re.M)
+    return "".join(
+        part for part in parts if re.match(rf"# ({'|'.join(map(str, numbers))})\. ", part)
+    )
+
+
+def test_steps_2_and_4_on_debian_13_give_settings_its_dovecot_2_4_reads_without_a_warning():
+    """Steps 2 and 4 as a Debian 13 host runs them: `dovecot` is Debian 13's (the trixie root
+    of tests/mailserver/test_dovecot24.py), and in a mount namespace of their own a copy of its
+    /etc/dovecot is /etc/dovecot, so the lines run as written (SQLite's) and the files land
+    where the generated settings name them. Then that Dovecot's doveconf reads the result."""
+    root = ensure_root()
+    sandbox = Path(tempfile.mkdtemp(prefix="adminpanel-readme13-"))
+    inside = root / sandbox.relative_to("/")  # the sandbox as the chroot sees it, same path
+    try:
+        shutil.copytree(root / "etc/dovecot", sandbox / "etc-dovecot", symlinks=True)
+        for name in ["bin", "data", "tls"]:
+            (sandbox / name).mkdir()
+        self_signed(sandbox / "tls")
+        sandbox.chmod(0o755)
+        (sandbox / "bin/adminpanel").write_text(
+            f'#!/bin/sh\nexec {" ".join(adminpanel_command())} "$@"\n'
+        )
+        # What `dovecot --version` says on Debian 13 (step 2 writes for it).
+        (sandbox / "bin/dovecot").write_text(f'#!/bin/sh\nexec chroot {root} dovecot "$@"\n')
+        for name in ["adminpanel", "dovecot"]:
+            (sandbox / "bin" / name).chmod(0o755)
+        assert run_readme(sandbox, "adminpanel manage migrate -v 0").returncode == 0
+        steps = readme_steps(readme_block(), 2, 4)
+        steps = "\n".join(
+            line for line in steps.splitlines() if not line.rstrip().endswith("# PostgreSQL")
+        )
+        for system, moved in [
+            ("/root/mailconf", sandbox / "mailconf"),
+            ("/etc/letsencrypt/live/mail.example.com/fullchain.pem", sandbox / "tls/cert.pem"),
+            ("/etc/letsencrypt/live/mail.example.com/privkey.pem", sandbox / "tls/key.pem"),
+        ]:
+            steps = steps.replace(system, str(moved))
+        inside.mkdir()
+        (sandbox / "steps.sh").write_text(
+            "set -e\n"
+            f"mount --bind {sandbox}/etc-dovecot /etc/dovecot\n"
+            f"{steps}\n"
+            f"mount --bind /etc/dovecot {root}/etc/dovecot\n"
+            f"mount --bind {sandbox} {inside}\n"
+            f"chroot {root} doveconf -n >{sandbox}/doveconf.out 2>{sandbox}/doveconf.err\n"
+        )
+        done = run_readme(sandbox, f"unshare --mount /bin/sh {sandbox}/steps.sh")
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        assert "Dovecot 2.4 settings" in done.stdout, done.stdout
+
+        said = (sandbox / "doveconf.out").read_text()
+        assert (sandbox / "doveconf.err").read_text() == ""
+        assert "passdb adminpanel_app_passwords {" in said
+        assert "sql_query = SELECT address AS user, NULL AS password" in said
+        assert f"ssl_server {{\n  cert_file = {sandbox}/tls/cert.pem" in said  # step 2's TLS
+        # 2.4's doveconf shows what it included: each file step 4 installed was read.
+        assert "sql_iterate_query = SELECT address AS user" in said  # sql.conf.ext
+        assert "passdb adminpanel_mailbox_password {" in said  # mailbox-password.conf.ext
+        assert "dict_map priv/quota/storage {" in said  # usage-dict.conf.ext
+        assert "dict_map priv/sieve/name/adminpanel {" in said  # sieve-dict.conf.ext
+        local_conf = (sandbox / "etc-dovecot/local.conf").read_text()
+        assert local_conf.count("adminpanel/adminpanel.conf") == 1
+    finally:
+        if inside.exists():
+            inside.rmdir()  # the mount point, empty again outside the namespace
+        shutil.rmtree(sandbox)

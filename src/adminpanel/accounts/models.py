@@ -67,6 +67,9 @@ class Account(AbstractBaseUser):
     users = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
     aliases = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
     logs = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NONE)
+    # Domains scope (SPEC §17): off, the Sub-Admin sees only the domains listed for it
+    # (mail.models.ScopedDomain, mail.scope); loaded with the account, so "all" costs no query.
+    all_domains = models.BooleanField("All domains", default=True)
     # Addresses and CIDR ranges (normalized strings); empty means any address.
     allowed_ips = models.JSONField(default=list, blank=True)
     # This Sub-Admin must use 2FA (SPEC §12), whatever the Policy says for all of them.

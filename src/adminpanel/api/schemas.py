@@ -8,6 +8,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 
 from adminpanel.accounts.models import SECTIONS, Account, ApiKey, Level
 from adminpanel.audit.models import Event
+from adminpanel.mail import scope
 from adminpanel.mail.app_passwords import active_count
 from adminpanel.mail.deleted import is_due
 from adminpanel.mail.models import Alias, AliasDomain, AutomaticReply, Domain, Forwarding, Mailbox
@@ -138,6 +139,13 @@ def _permissions(account: Account) -> Permissions:
     return Permissions.model_construct(**{s: LEVEL_NAMES[account.level(s)] for s in SECTIONS})
 
 
+DomainsScope = Literal["all"] | list[Text]
+SCOPE_FIELD = Field(
+    description='SPEC §17: `"all"`, or the names of the only domains it sees and changes (their '
+    "mailboxes, aliases and log events; it adds no domain). Unknown names are refused.",
+    examples=["all", ["example.com"]],
+)
+
 TwoFactorMethod = Literal["totp", "key"]
 METHODS_FIELD = Field(
     description="The account's second factors: `totp` (an authenticator app), `key` (security "
@@ -160,6 +168,7 @@ class MeOut(Schema):
     access: Access
     permissions: Permissions
     allowed_ips: list[str]
+    domains_scope: DomainsScope = SCOPE_FIELD
     two_factor_methods: list[TwoFactorMethod] = Field(
         description="The account's second factors, as in /subadmins. Always empty here: an "
         "account with a second factor cannot log in to the API, and adding its first one "
@@ -179,6 +188,7 @@ class MeOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
+            domains_scope=scope.shown(account),  # a query only for a limited account
             # No query: a live token proves the account has no second factor (see above).
             two_factor_methods=[],
             api_key=None
@@ -569,6 +579,7 @@ class SubadminOut(Schema):
     access: Access
     permissions: Permissions
     allowed_ips: list[str]
+    domains_scope: DomainsScope = SCOPE_FIELD
     two_factor_enabled: bool
     two_factor_methods: list[TwoFactorMethod] = METHODS_FIELD
     require_2fa: bool = Field(description="This Sub-Admin must use 2FA (Require 2FA).")
@@ -583,6 +594,7 @@ class SubadminOut(Schema):
             access=_access(account),
             permissions=_permissions(account),
             allowed_ips=list(account.allowed_ips),
+            domains_scope=scope.shown(account),
             two_factor_enabled=bool(methods),
             two_factor_methods=methods,
             require_2fa=account.require_2fa,
@@ -637,6 +649,7 @@ class SubadminIn(Input):
         examples=[["203.0.113.0/24"]],
     )
     require_2fa: bool = Field(False, description="Require 2FA: it must enable 2FA to go on.")
+    domains_scope: DomainsScope = Field("all", description=SCOPE_FIELD.description)
 
 
 class SubadminPatch(Input):
@@ -647,6 +660,7 @@ class SubadminPatch(Input):
     permissions: PermissionsPatch | None = None
     allowed_ips: list[str] | None = None
     require_2fa: bool | None = None
+    domains_scope: DomainsScope | None = Field(None, description=SCOPE_FIELD.description)
 
 
 def levels_in(permissions: PermissionsIn | PermissionsPatch | None) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import idna
 from django.apps import apps as app_registry  # not `apps`: that is also our submodule
 from django.http import HttpRequest
 
@@ -58,7 +59,42 @@ def record(
         user_agent=agent,
         details=details,
         session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
+        domain=domain_of(event, details, _person_name(actor, actor_name)),
     )
+
+
+def domain_of(event: AuditEvent, details: dict, person: str = "") -> str:
+    """The domain (A-label) of the mail data an event is about, "" for none: an alias domain's
+    target, a domain, an address's domain, or the domain of `person`, an actor that is no
+    account (a mailbox owner in My mailbox, a mail app), named by its address.
+
+    An account's own events never have one (its username may look like an address), so a
+    limited Sub-Admin never reads them by a domain; a mailbox owner's own events (its sign-ins,
+    its 2FA) belong to its mailbox's domain."""
+    if event.about in (Subject.ACTOR, Subject.NAMED):
+        address = details.get("mailbox") or person
+    else:
+        name = details.get("target") if "alias_domain" in details else details.get("domain")
+        if name:
+            return _a_label(str(name))
+        address = details.get("address") or details.get("mailbox") or person
+    address = str(address or "")
+    return _a_label(address.rpartition("@")[2]) if "@" in address else ""
+
+
+def _person_name(actor, actor_name: str) -> str:
+    """The name of an actor that is no saved account (a mailbox owner, a mail app), else ""."""
+    if actor is None:
+        return actor_name
+    return "" if getattr(actor, "pk", None) else str(getattr(actor, "username", ""))
+
+
+def _a_label(name: str) -> str:
+    # Addresses are logged as people write them ("info@bücher.example"); domains as A-labels.
+    try:
+        return idna.encode(name.strip().rstrip("."), uts46=True).decode("ascii").lower()[:253]
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return name.lower()[:253]
 
 
 def _about(event: AuditEvent, actor, about_account):

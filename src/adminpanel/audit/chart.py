@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 
 from adminpanel.audit.catalogue import Group, in_group
@@ -11,15 +11,16 @@ from adminpanel.audit.models import Event
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 720, 200, 16, 28, 32
 
 
-def failures_per_hour(now: datetime) -> dict:
-    """24 hourly buckets ending with the current hour, scaled to the chart's pixels."""
+def failures_per_hour(now: datetime, events: QuerySet[Event] | None = None) -> dict:
+    """24 hourly buckets ending with the current hour, scaled to the chart's pixels, counted
+    among `events` (default: all; the Logs page passes the ones its reader may see)."""
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(hours=24)
     login_failures = in_group(Group.LOGIN_FAILURE)
     rows = (
-        Event.objects.filter(
-            at__gte=start, at__lt=end, event__in=login_failures + in_group(Group.CODE_FAILURE)
-        )
+        (Event.objects.all() if events is None else events)
+        .filter(at__gte=start, at__lt=end, event__in=login_failures + in_group(Group.CODE_FAILURE))
+        .order_by()  # grouped by hour and event alone
         .annotate(hour=TruncHour("at"))
         .values("hour", "event")
         .annotate(n=Count("id"))

@@ -24,14 +24,19 @@ class Event(models.Model):
     details = models.JSONField(default=dict, blank=True)
     # Done in a signed-in web session: did that session pass 2FA? (None: no such session.)
     session_2fa = models.BooleanField(null=True, blank=True)
+    # The domain (A-label) of the mail data it is about, "" for none, filled by record(): a
+    # Sub-Admin limited to some domains reads only their events (SPEC §17).
+    domain = models.CharField(max_length=253, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-id"]
         # Home and the notices read one kind of event (of one actor) newest first: without
-        # these, a million rows are walked back along `at` to find a rare failure.
+        # these, a million rows are walked back along `at` to find a rare failure. A limited
+        # Sub-Admin's Logs read the events of its domains (SPEC §17).
         indexes = [
             models.Index(fields=["event", "at"], name="audit_event_event_at"),
             models.Index(fields=["actor", "event", "at"], name="audit_event_actor_event_at"),
+            models.Index(fields=["domain", "at"], name="event_domain_at"),
         ]
 
     def __str__(self) -> str:

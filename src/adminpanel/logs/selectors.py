@@ -1,4 +1,5 @@
-"""Reading the audit log, for the Logs page and the API (needs Logs: View)."""
+"""Reading the audit log, for the Logs page and the API (needs Logs: View), narrowed to the
+account's Domains scope (mail.scope)."""
 
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit import words
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.models import Event
+from adminpanel.mail import scope
 
 
 def events(
@@ -24,7 +26,7 @@ def events(
     """Newest first, filtered by time range, actor (case-insensitive), event type and a text
     found in the event's words, actor, IP, browser or details."""
     require(actor, "logs", Level.VIEW)
-    query = Event.objects.all()
+    query = scope.narrow_events(Event.objects.all(), actor)
     if since is not None:
         query = query.filter(at__gte=since)
     if until is not None:

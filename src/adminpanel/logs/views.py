@@ -44,7 +44,7 @@ def logs_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": paginate_capped(request, events, COUNTED_EVENTS),
         "event_types": selectors.event_types(),
-        "chart": failures_per_hour(clock.now()),
+        "chart": failures_per_hour(clock.now(), selectors.events(request.user)),
         "query": query.urlencode(),
     }
     return render(request, "logs/logs.html", context, status=400 if form.errors else 200)

@@ -13,7 +13,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
-from adminpanel.mail import routes
+from adminpanel.mail import routes, scope
 from adminpanel.mail.addresses import domain_to_unicode, normalize_domain
 from adminpanel.mail.models import AliasDomain, Domain
 
@@ -45,6 +45,7 @@ def create_alias_domain(
 ) -> AliasDomain:
     """Add `name` as another name of the existing domain `target`."""
     require(actor, "domains", Level.EDIT)
+    scope.refuse_adding_domains(actor)
     ascii_name = normalize_domain(name, "name")
     shown = domain_to_unicode(ascii_name)
     try:
@@ -90,6 +91,7 @@ def update_alias_domain(
             actor=actor,
             request=request,
             alias_domain=alias_domain.name,
+            target=alias_domain.target.name,
             active=alias_domain.active,
             edits=edits(before, {"active": alias_domain.active}),
         )

@@ -15,6 +15,7 @@ from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid, get_by_id
+from adminpanel.mail import scope
 from adminpanel.mail.models import Alias, Domain, Mailbox
 from adminpanel.mailserver.models import PurgedMaildir
 
@@ -47,7 +48,7 @@ def deleted_mailboxes(actor: Account, *, search: str = "") -> QuerySet[Mailbox]:
     """Deleted mailboxes whose mail is still kept, the most recently deleted first."""
     require(actor, "users", Level.VIEW)
     forget_purged()
-    query = Mailbox.with_deleted.filter(deleted_at__isnull=False)
+    query = scope.narrow(Mailbox.with_deleted.filter(deleted_at__isnull=False), actor)
     if search.strip():
         query = query.filter(deleted_address__icontains=search.strip())
     return query.select_related("domain").order_by("-deleted_at", "-pk")
@@ -55,7 +56,7 @@ def deleted_mailboxes(actor: Account, *, search: str = "") -> QuerySet[Mailbox]:
 
 def get_deleted(actor: Account, pk: object) -> Mailbox:
     require(actor, "users", Level.VIEW)
-    return get_by_id(Mailbox.with_deleted.filter(deleted_at__isnull=False), pk)
+    return get_by_id(scope.narrow(Mailbox.with_deleted.filter(deleted_at__isnull=False), actor), pk)
 
 
 def is_due(mailbox: Mailbox) -> bool:

@@ -20,7 +20,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
-from adminpanel.mail import routes
+from adminpanel.mail import routes, scope
 from adminpanel.mail.addresses import normalize_address
 from adminpanel.mail.models import AutomaticReply, Forwarding, Mailbox, SieveScript
 from adminpanel.mailserver import sieve
@@ -49,7 +49,7 @@ def _mail_address(mailbox: Mailbox) -> str:
     return f"{mailbox.local_part.lower()}@{mailbox.domain.name}"
 
 
-def _destinations(raw: object, mailbox: Mailbox) -> list[str]:
+def _destinations(raw: object, mailbox: Mailbox, actor: Account | None) -> list[str]:
     if raw is None:
         raw = []
     if isinstance(raw, str):
@@ -76,7 +76,7 @@ def _destinations(raw: object, mailbox: Mailbox) -> list[str]:
         raise Invalid(
             "destinations",
             f"Mail forwarded there would come back to this mailbox (a loop {routes.describe(loop)}:"
-            f" {loop}). Remove that address.",
+            f" {scope.route(actor, loop.path)}). Remove that address.",
         )
     return cleaned
 
@@ -174,7 +174,8 @@ def set_forwarding(
     _check(actor)
     with transaction.atomic():
         mailbox = _locked(mailbox)
-        cleaned = _destinations(destinations, mailbox)
+        cleaned = _destinations(destinations, mailbox, actor)
+        scope.refuse_foreign_destinations(actor, cleaned, "destinations")
         forwarding = forwarding_of(mailbox)
         before = {"destinations": forwarding.destinations, "keep_copy": forwarding.keep_copy}
         after = {"destinations": cleaned, "keep_copy": bool(keep_copy)}

@@ -30,6 +30,7 @@ from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid
+from adminpanel.mail import scope
 from adminpanel.mail.addresses import split_address
 from adminpanel.mail.maildirs import new_maildir
 from adminpanel.mail.models import PERSON_KIND, Alias, Domain, Mailbox
@@ -156,13 +157,13 @@ def import_mailboxes(
             )
         )
     if not file_errors:
-        _check_addresses(lines)
+        _check_addresses(actor, lines)
     result = MailboxImport(lines=lines, errors=_errors(file_errors, lines), dry_run=dry_run)
     if dry_run or not result.ok:
         return result
     generated = _create(actor, lines, request)
     if generated is None:  # an address was taken meanwhile: check again, say which
-        _check_addresses(lines)
+        _check_addresses(actor, lines)
         errors = _errors([], lines) or [LineError(WHOLE_FILE, "An address was taken meanwhile.")]
         return MailboxImport(lines=lines, errors=errors, dry_run=False)
     result.created, result.generated_passwords = len(lines), generated
@@ -321,10 +322,15 @@ def _check_password(line: ImportLine, raw: str) -> None:
         line.errors.append(invalid.message)
 
 
-def _check_addresses(lines: list[ImportLine]) -> None:
+def _domain_ids(actor: Account, names: set[str]) -> dict[str, int]:
+    """name -> id of the named domains the actor may see: others read as not existing."""
+    query = scope.narrow(Domain.objects.filter(name__in=names), actor, "pk")
+    return dict(query.values_list("name", "pk"))
+
+
+def _check_addresses(actor: Account, lines: list[ImportLine]) -> None:
     """Existing domain, free address, once in the file: a few queries for the whole file."""
-    wanted = {line.domain for line in lines if line.domain}
-    domains = dict(Domain.objects.filter(name__in=wanted).values_list("name", "pk"))
+    domains = _domain_ids(actor, {line.domain for line in lines if line.domain})
     taken = {
         (local, domain): kind
         for kind, model in (("an alias", Alias), ("a mailbox", Mailbox))
@@ -372,11 +378,7 @@ def _create(actor: Account, lines: list[ImportLine], request) -> dict[str, str] 
             hashes.append(line.password)  # an imported hash, stored as Dovecot reads it
     try:
         with transaction.atomic():
-            domains = dict(
-                Domain.objects.filter(name__in={ln.domain for ln in lines}).values_list(
-                    "name", "pk"
-                )
-            )
+            domains = _domain_ids(actor, {ln.domain for ln in lines})
             if _any_taken(lines, domains):
                 return None
             # bulk_create skips Mailbox.save(): each owner is made here, in one statement too.
@@ -432,13 +434,13 @@ def export_csv(actor: Account) -> Iterator[str]:
 
     Cells are guarded against formulas (a leading '), which the import undoes."""
     require(actor, "users", Level.VIEW)  # now, not when the first line is read
-    return _export_lines()
+    return _export_lines(scope.narrow(Mailbox.objects.select_related("domain"), actor))
 
 
-def _export_lines() -> Iterator[str]:
+def _export_lines(query: QuerySet[Mailbox]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
-    query = Mailbox.objects.select_related("domain").order_by("domain__name", "local_part")
+    query = query.order_by("domain__name", "local_part")
     for mailbox in query.iterator(chunk_size=500):
         cells = [mailbox.address, mailbox.display_name, "", str(mailbox.quota_mb)]
         yield writer.writerow([_formula_guarded(cell) for cell in cells])

@@ -262,3 +262,21 @@ class DkimKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["domain", "selector"], name="dkim_selector_unique")
         ]
+
+
+# --- delegation (SPEC §17): written only by mail.scope ------------------------------------
+
+
+class ScopedDomain(models.Model):
+    """One domain of a Sub-Admin limited to some domains (Account.all_domains off)."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="scoped_domains"
+    )
+    # Deleting the domain takes it out of every scope; added again, it is in none.
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "domain"], name="scoped_domain_unique")
+        ]

@@ -1,4 +1,5 @@
-"""Read-only queries for the mail pages and the API, behind the same permission check."""
+"""Read-only queries for the mail pages and the API, behind the same permission check and the
+account's Domains scope (mail.scope): what is outside it is not found."""
 
 import idna
 from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
@@ -7,6 +8,7 @@ from django.db.models.functions import Coalesce, Concat, Lower
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.errors import get_by_id
+from adminpanel.mail import scope
 from adminpanel.mail.app_passwords import with_app_password_count
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
@@ -36,7 +38,7 @@ def _name_filter(term: str) -> Q:
 
 def domains(actor: Account, *, search: str = "") -> QuerySet[Domain]:
     require(actor, "domains", Level.VIEW)
-    query = Domain.objects.annotate(
+    query = scope.narrow(Domain.objects.all(), actor, "pk").annotate(
         # Live mailboxes only: a deleted one waits for its purge under Users → Deleted mailboxes.
         mailbox_count=_count_per_domain(Mailbox.objects.all()),
         alias_count=_count_per_domain(Alias.objects.all()),
@@ -50,18 +52,19 @@ def domains(actor: Account, *, search: str = "") -> QuerySet[Domain]:
 def domain_names(actor: Account, section: str) -> list[str]:
     """The domains a new mailbox or alias may go on, for the form's picker (Edit in it)."""
     require(actor, section, Level.EDIT)
-    return list(Domain.objects.order_by("name").values_list("name", flat=True))
+    query = scope.narrow(Domain.objects.all(), actor, "pk")
+    return list(query.order_by("name").values_list("name", flat=True))
 
 
 def get_domain(actor: Account, pk: object) -> Domain:
     require(actor, "domains", Level.VIEW)
-    return get_by_id(Domain.objects.all(), pk)
+    return get_by_id(scope.narrow(Domain.objects.all(), actor, "pk"), pk)
 
 
 def alias_domains(actor: Account, *, search: str = "") -> QuerySet[AliasDomain]:
     """Alias domains, in the Domains section (its levels)."""
     require(actor, "domains", Level.VIEW)
-    query = AliasDomain.objects.select_related("target")
+    query = scope.narrow(AliasDomain.objects.select_related("target"), actor, "target")
     search = search.strip()
     if search:
         term = _domain_term(search)
@@ -76,7 +79,9 @@ def alias_domains(actor: Account, *, search: str = "") -> QuerySet[AliasDomain]:
 
 def get_alias_domain(actor: Account, pk: object) -> AliasDomain:
     require(actor, "domains", Level.VIEW)
-    return get_by_id(AliasDomain.objects.select_related("target"), pk)
+    return get_by_id(
+        scope.narrow(AliasDomain.objects.select_related("target"), actor, "target"), pk
+    )
 
 
 def _domains_named(term: str) -> list[int]:
@@ -110,7 +115,7 @@ def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet
     # A live mailbox always has its domain: the inner join lets the database walk domains
     # by name and each one's mailboxes by (domain, local part), and stop after a page.
     live = Mailbox.objects.select_related("domain").filter(domain__name__isnull=False)
-    query = _with_storage_used(live)
+    query = _with_storage_used(scope.narrow(live, actor))
     if search.strip():
         query = query.filter(_address_filter(search) | Q(display_name__icontains=search.strip()))
     if domain:
@@ -120,12 +125,13 @@ def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet
 
 def get_mailbox(actor: Account, pk: object) -> Mailbox:
     require(actor, "users", Level.VIEW)
-    return get_by_id(_with_storage_used(Mailbox.objects.select_related("domain")), pk)
+    query = scope.narrow(Mailbox.objects.select_related("domain"), actor)
+    return get_by_id(_with_storage_used(query), pk)
 
 
 def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[Alias]:
     require(actor, "aliases", Level.VIEW)
-    query = Alias.objects.select_related("domain")
+    query = scope.narrow(Alias.objects.select_related("domain"), actor)
     if search.strip():
         query = query.filter(_address_filter(search))
     if domain:
@@ -135,7 +141,7 @@ def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[A
 
 def get_alias(actor: Account, pk: object) -> Alias:
     require(actor, "aliases", Level.VIEW)
-    return get_by_id(Alias.objects.select_related("domain"), pk)
+    return get_by_id(scope.narrow(Alias.objects.select_related("domain"), actor), pk)
 
 
 def alias_warnings(alias: Alias) -> list[str]:

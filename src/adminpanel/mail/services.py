@@ -17,7 +17,7 @@ from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid
-from adminpanel.mail import dkim, routes
+from adminpanel.mail import dkim, routes, scope
 from adminpanel.mail.addresses import (
     domain_to_unicode,
     normalize_address,
@@ -33,8 +33,9 @@ MAX_QUOTA_MB = 10 * 1024 * 1024  # 10 TB
 MAX_DESTINATIONS = 100
 
 
-def _existing_domain(name: str, field: str) -> Domain:
-    domain = Domain.objects.filter(name=name).first()
+def _existing_domain(actor: Account, name: str, field: str) -> Domain:
+    # A domain outside the actor's scope reads as one that does not exist (SPEC §17).
+    domain = scope.existing_domain(actor, name)
     if domain is None:
         raise Invalid(field, f"There is no domain {name}. Add the domain first.")
     return domain
@@ -110,7 +111,7 @@ def _create_at_address(
     """
     try:
         with transaction.atomic():
-            domain = _existing_domain(domain_name, "address")
+            domain = _existing_domain(actor, domain_name, "address")
             taken = _address_taken(local, domain)
             if taken:
                 raise Invalid("address", f"{local}@{domain.display_name} is already {taken}.")
@@ -140,6 +141,7 @@ def create_domain(
 ) -> Domain:
     """Add a domain, stored as its normalized IDNA name."""
     require(actor, "domains", Level.EDIT)
+    scope.refuse_adding_domains(actor)
     ascii_name = normalize_domain(name)
     catch = _catch_all(catch_all)
     pair = dkim.new_key_pair()
@@ -151,7 +153,7 @@ def create_domain(
                     f"{domain_to_unicode(ascii_name)} is already an alias domain. Delete the "
                     "alias domain first to give this name mailboxes of its own.",
                 )
-            _refuse_catch_all_loop(ascii_name, catch, "catch_all")
+            _refuse_catch_all_loop(actor, ascii_name, catch, "catch_all")
             domain = Domain.objects.create(
                 name=ascii_name,
                 active=bool(active),
@@ -190,13 +192,16 @@ def update_domain(
         domain.active = changes["active"] = bool(active)
     if catch_all is not None:
         domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
+        scope.refuse_foreign_destinations(
+            actor, [domain.catch_all] if domain.catch_all else [], "catch_all"
+        )
     for field, value in switches.items():
         if value is not None:
             changes[field] = bool(value)
             setattr(domain, field, bool(value))
     with transaction.atomic():
         if changes.get("catch_all"):
-            _refuse_catch_all_loop(domain.name, changes["catch_all"], "catch_all")
+            _refuse_catch_all_loop(actor, domain.name, changes["catch_all"], "catch_all")
         domain.save()
         if changes.get("active") is False:
             end_sessions.request_end(
@@ -357,7 +362,7 @@ def _rename(
     mail and its sign-in go with it. The old address may stay as an alias delivering here."""
     old_local, old_domain = mailbox.local_part, mailbox.domain
     old_address = f"{old_local.lower()}@{old_domain.name}"
-    domain = _existing_domain(domain_name, "address")
+    domain = _existing_domain(actor, domain_name, "address")
     if f"{local.lower()}@{domain.name}" == old_address and local == old_local:
         return  # the same address: nothing to rename
     same_but_case = f"{local.lower()}@{domain.name}" == old_address
@@ -428,18 +433,19 @@ def _set_deleted(mailbox: Mailbox):
 # --- aliases -----------------------------------------------------------------------------
 
 
-def _refuse_alias_loop(address: str, targets: list[str]) -> None:
+def _refuse_alias_loop(actor: Account, address: str, targets: list[str]) -> None:
     address = address.lower()
     loop = routes.find_loop(address, routes.Change(aliases={address: targets}))
     if loop:
         raise Invalid(
             "destinations",
-            f"These destinations make a loop {routes.describe(loop)} ({loop}): mail would never "
+            f"These destinations make a loop {routes.describe(loop)} "
+            f"({scope.route(actor, loop.path)}): mail would never "
             "arrive. Remove one of them.",
         )
 
 
-def _refuse_catch_all_loop(domain: str, catch_all: str, field: str) -> None:
+def _refuse_catch_all_loop(actor: Account, domain: str, catch_all: str, field: str) -> None:
     """A catch-all that leads back to its own domain's unknown addresses loops."""
     if not catch_all:
         return
@@ -448,7 +454,8 @@ def _refuse_catch_all_loop(domain: str, catch_all: str, field: str) -> None:
     if loop:
         raise Invalid(
             field,
-            f"This catch-all makes a loop {routes.describe(loop)} ({loop}): mail would never "
+            f"This catch-all makes a loop {routes.describe(loop)} "
+            f"({scope.route(actor, loop.path)}): mail would never "
             "arrive. Choose another address.",
         )
 
@@ -460,6 +467,7 @@ def create_alias(
     require(actor, "aliases", Level.EDIT)
     local, domain_name = split_address(address)
     targets = _destinations(destinations)
+    scope.refuse_foreign_destinations(actor, targets, "destinations")
     return _create_at_address(
         Alias,
         local,
@@ -468,7 +476,7 @@ def create_alias(
         request=request,
         event=AuditEvent.ALIAS_CREATED,
         logged={"destinations": targets},
-        check=lambda: _refuse_alias_loop(f"{local}@{domain_name}", targets),
+        check=lambda: _refuse_alias_loop(actor, f"{local}@{domain_name}", targets),
         destinations=targets,
         lookup_address=f"{local.lower()}@{domain_name}",
         active=bool(active),
@@ -487,7 +495,8 @@ def update_alias(
     before = {"destinations": alias.destinations, "active": alias.active}
     if destinations is not None:
         alias.destinations = _destinations(destinations)
-        _refuse_alias_loop(alias.lookup_address, alias.destinations)
+        scope.refuse_foreign_destinations(actor, alias.destinations, "destinations")
+        _refuse_alias_loop(actor, alias.lookup_address, alias.destinations)
     if active is not None:
         alias.active = bool(active)
     with transaction.atomic():

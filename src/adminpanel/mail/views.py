@@ -20,6 +20,7 @@ from adminpanel.mail import (
     app_passwords,
     leaving,
     mailbox_csv,
+    scope,
     selectors,
     services,
 )
@@ -100,6 +101,9 @@ def _context(request: HttpRequest, section: Section, **extra) -> dict:
     return {
         "section": section,
         "can_edit": can(account, section.key, Level.EDIT),
+        # A Sub-Admin limited to some domains adds none (SPEC §17): mailboxes and aliases, yes.
+        "can_add": can(account, section.key, Level.EDIT)
+        and not (section.key == "domains" and scope.is_limited(account)),
         "can_delete": can(account, section.key, Level.DELETE),
         **extra,
     }
@@ -121,6 +125,8 @@ def list_view(request: HttpRequest, key: str) -> HttpResponse:
 def add_view(request: HttpRequest, key: str) -> HttpResponse:
     section = SECTIONS[key]
     require(request.user, key, Level.EDIT)
+    if key == "domains":
+        scope.refuse_adding_domains(request.user)
     picker = {} if key == "domains" else {"domains": selectors.domain_names(request.user, key)}
     form = section.add_form(request.POST or None, **picker)
     if request.method == "POST" and form.is_valid():
@@ -309,6 +315,7 @@ def delete_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def add_alias_domain_view(request: HttpRequest) -> HttpResponse:
     require(request.user, "domains", Level.EDIT)
+    scope.refuse_adding_domains(request.user)
     names = selectors.domain_names(request.user, "domains")
     targets = [(name, domain_to_unicode(name)) for name in names]
     form = mail_forms.AliasDomainForm(request.POST or None, domains=targets)

@@ -22,7 +22,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from adminpanel.mailserver import config, dkim, policy, postconf, purge, senders, sessions, units
-from adminpanel.mailserver.instance import VMAIL, VMAIL_ID, MailServerError, PrivateMailServer
+from adminpanel.mailserver.instance import (
+    VMAIL,
+    VMAIL_ID,
+    MailServerError,
+    PrivateMailServer,
+    installed_dovecot_version,
+)
 from adminpanel.mailserver.lookup import LookupServer
 from adminpanel.mailserver.roles import RoleError, ensure_role
 from adminpanel.mailserver.room import RoomServer
@@ -108,6 +114,7 @@ def mailserver_config(args: argparse.Namespace) -> int:
     addresses = _service_addresses(args)
     if addresses is None:
         return 2
+    dovecot_version, how = _dovecot_version(args)
     out = Path(args.out).resolve()
     layout = replace(
         config.debian_layout(),
@@ -116,6 +123,7 @@ def mailserver_config(args: argparse.Namespace) -> int:
         certfile=certfile,
         keyfile=keyfile,
         vmail_uid=_vmail_uid(),
+        dovecot_version=dovecot_version,
         **addresses,
     )
     files = config.render(database, layout)
@@ -123,6 +131,7 @@ def mailserver_config(args: argparse.Namespace) -> int:
     written = config.write(files, out)
     for path in written:
         print(path)
+    print(f"Dovecot {dovecot_version} settings ({how}).")
     if args.role:
         print(
             f"Role {args.role}: may read the mailserver_* views, record purged maildirs and "
@@ -150,6 +159,18 @@ def mailserver_config(args: argparse.Namespace) -> int:
         f"in {out / 'cron.d'}: README step 5."
     )
     return 0
+
+
+def _dovecot_version(args: argparse.Namespace) -> tuple[str, str]:
+    """The Dovecot version to write for, and how it was chosen: --dovecot-version, else this
+    host's Dovecot, else 2.4 (Debian 13's, what a mail host installed today runs)."""
+    given = getattr(args, "dovecot_version", None)
+    if given:
+        return given, "--dovecot-version"
+    installed = installed_dovecot_version()
+    if installed:
+        return installed, "the Dovecot installed here; --dovecot-version 2.3|2.4 for another"
+    return "2.4", "no Dovecot here: --dovecot-version 2.3 for Debian 12's"
 
 
 LISTEN = re.compile(r"\A(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\Z")
@@ -471,6 +492,12 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         help="where postmaster@ of a domain without its own postmaster or catch-all goes",
     )
     _certificate_options(parser, "on the mail host: Postfix's and Dovecot's TLS")
+    parser.add_argument(
+        "--dovecot-version",
+        choices=config.DOVECOT_VERSIONS,
+        help="the mail host's Dovecot: 2.3 (Debian 12) or 2.4 (Debian 13); default: the one "
+        "installed here (`dovecot --version`), else 2.4",
+    )
     for option, default, what in [
         ("--lookup-listen", "127.0.0.1:7520", "the lookup server (SQLite)"),
         ("--policy-listen", "127.0.0.1:7521", "Dovecot's auth policy server"),

@@ -121,10 +121,11 @@ MAP_QUERIES = {
 # The home is a directory inside the maildir, not the maildir itself: Sieve keeps its memory
 # of replies and forwards in the home (.dovecot.lda-dupes and a lock directory beside it), and
 # in a maildir's top level every name starting with "." is a folder (Maildir++).
+# {local_part}/{domain}/{mail_fields}: as the Dovecot version spells them (DovecotSyntax).
 USER_QUERY = (
-    "SELECT '{mail_root}/' || maildir || 'dovecot-home' AS home, "
-    "'maildir:{mail_root}/' || maildir AS mail, '*:bytes=' || quota_bytes AS quota_rule "
-    "FROM mailserver_mailboxes WHERE local_part = '%n' AND domain = '%d' AND active"
+    "SELECT '{mail_root}/' || maildir || 'dovecot-home' AS home, {mail_fields} "
+    "FROM mailserver_mailboxes WHERE local_part = '{local_part}' AND domain = '{domain}' "
+    "AND active"
 )
 ITERATE_QUERY = "SELECT address AS user FROM mailserver_mailboxes WHERE active"
 
@@ -239,6 +240,8 @@ class Layout:
     dkim_pid_file: Path = dkim.DEBIAN_PID_FILE
     # The key of the app passwords' digests (settings.APP_PASSWORD_PEPPER), for the passdb.
     app_password_pepper: str = ""
+    # The mail host's Dovecot: "2.3" (Debian 12) or "2.4" (Debian 13), whose settings differ.
+    dovecot_version: str = "2.3"
 
 
 def debian_layout() -> Layout:
@@ -406,14 +409,119 @@ def _postfix_map(db: Database, query: str) -> str:
     )
 
 
-def _sql_conf(db: Database, mail_root: Path) -> str:
+# --- Dovecot: one set of settings, written for Dovecot 2.3 (Debian 12) or 2.4 (Debian 13) --
+#
+# What the settings say is shared by both versions: the queries, the dicts' maps, the policy
+# attributes, the quota, Sieve and listener values below. Dovecot 2.4 changed how they are
+# written (variables, named passdb/userdb blocks holding their SQL connection, the dicts inside
+# the configuration, plugin settings as blocks) and refuses 2.3's syntax: DovecotSyntax holds
+# the variables, _dovecot23_conf and _dovecot24_conf the blocks. Both write the same files.
+
+DOVECOT_VERSIONS = ("2.3", "2.4")
+
+
+@dataclass(frozen=True)
+class DovecotSyntax:
+    """How one Dovecot version spells the variables of the shared queries and settings."""
+
+    user: str  # the login, lower-cased by auth_username_format
+    local_part: str
+    domain: str
+    protocol: str
+    remote_ip: str
+    username_format: str
+    app_digest: str  # hex SHA-256 of the pepper followed by the typed password ({pepper})
+    mail_fields: str  # the userdb's maildir and quota columns ({mail_root})
+
+
+DOVECOT_SYNTAX = {
+    "2.3": DovecotSyntax(
+        user="%u",
+        local_part="%n",
+        domain="%d",
+        protocol="%s",
+        remote_ip="%{rip}",
+        username_format="%Lu",
+        app_digest="%{{sha256;salt={pepper}:password}}",
+        mail_fields=(
+            "'maildir:{mail_root}/' || maildir AS mail, '*:bytes=' || quota_bytes AS quota_rule"
+        ),
+    ),
+    # A setting returned by 2.4's userdb overrides the global one (mail_path, the quota). Its
+    # grace is a size, so each mailbox gets QUOTA_GRACE_PERCENT of its quota, as 2.3's
+    # quota_grace gives; parentheses because SQLite's || binds tighter than * and /.
+    "2.4": DovecotSyntax(
+        user="%{user}",
+        local_part="%{user | username}",
+        domain="%{user | domain}",
+        protocol="%{protocol}",
+        remote_ip="%{remote_ip}",
+        username_format="%{user | lower}",
+        app_digest="%{{password | sha256(salt='{pepper}')}}",
+        mail_fields=(
+            "'{mail_root}/' || maildir AS mail_path, quota_bytes || 'B' AS quota_storage_size, "
+            f"(quota_bytes * {QUOTA_GRACE_PERCENT} / 100) || 'B' AS quota_storage_grace"
+        ),
+    ),
+}
+
+
+def dovecot_syntax(layout: Layout) -> DovecotSyntax:
+    """The layout's Dovecot version's syntax; a version this cannot write is refused."""
+    if layout.dovecot_version not in DOVECOT_SYNTAX:
+        raise ValueError(f"Dovecot {layout.dovecot_version!r}: only 2.3 and 2.4 are written.")
+    return DOVECOT_SYNTAX[layout.dovecot_version]
+
+
+def dovecot_version_of(said: str) -> str:
+    """The syntax to write for what `dovecot --version` prints ("2.4.1-4 (7d8c0e5759)"):
+    "2.4" from 2.4 on, "2.3" before it."""
+    numbers = [int(part) for part in said.split()[0].split("-")[0].split(".")[:2]]
+    return "2.4" if numbers >= [2, 4] else "2.3"
+
+
+def _quoted(value: str) -> str:
+    """A value in Dovecot 2.4's configuration, as it is whatever it holds."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dovecot_sql(
+    db: Database, version: str, *, read_only: bool = False, dict_file: bool = False
+) -> str:
+    """The SQL connection of a passdb, userdb or dict, in the version's syntax. 2.4's values
+    are quoted (a role's password is URL-safe base64: nothing in it is a variable)."""
+    if version == "2.3":
+        # 2.3 names a dict's driver where it names the dict (dict { name = pgsql:FILE }).
+        driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
+        connect = f"connect = {db.dovecot_connect(read_only=read_only)}\n"
+        return connect if dict_file else f"driver = {driver}\n{connect}"
+    if db.vendor == "sqlite":
+        return f"sql_driver = sqlite\nsqlite_path = {_quoted(db.name)}\n" + (
+            "sqlite_readonly = yes\n" if read_only else ""
+        )
+    parameters = {"port": db.port, "dbname": db.name, "user": db.user, "password": db.password}
+    lines = "".join(
+        f"    {name} = {_quoted(str(value))}\n" for name, value in parameters.items() if value != ""
+    )
+    return f"sql_driver = pgsql\npgsql {_quoted(db.host)} {{\n  parameters {{\n{lines}  }}\n}}\n"
+
+
+def _sql_conf(db: Database, layout: Layout) -> str:
+    syntax = dovecot_syntax(layout)
+    query = USER_QUERY.format(
+        mail_root=layout.mail_root,
+        mail_fields=syntax.mail_fields.format(mail_root=layout.mail_root),
+        local_part=syntax.local_part,
+        domain=syntax.domain,
+    )
+    names = ("user_query", "iterate_query")
+    if layout.dovecot_version != "2.3":
+        names = ("sql_query", "sql_iterate_query")
     return (
         "# Written by `adminpanel mailserver-config`: Dovecot's userdb (the passdbs are in\n"
         "# app-passwords.conf.ext and mailbox-password.conf.ext).\n"
-        f"driver = {'pgsql' if db.vendor == 'postgresql' else 'sqlite'}\n"
-        f"connect = {db.dovecot_connect(read_only=True)}\n"
-        f"user_query = {USER_QUERY.format(mail_root=mail_root)}\n"
-        f"iterate_query = {ITERATE_QUERY}\n"
+        + _dovecot_sql(db, layout.dovecot_version, read_only=True)
+        + f"{names[0]} = {query}\n{names[1]} = {ITERATE_QUERY}\n"
     )
 
 
@@ -432,31 +540,40 @@ def _sql_conf(db: Database, mail_root: Path) -> str:
 
 # The userdb field naming the credential ("userdb_" + it in the queries); not a Dovecot setting.
 CREDENTIAL_FIELD = "adminpanel_credential"
-# `%u` is the user name lower-cased by auth_username_format = %Lu, quoted by Dovecot; the typed
-# password only ever reaches SQL as 64 hex digits.
+# {user} is the user name lower-cased by auth_username_format, quoted by Dovecot; the typed
+# password only ever reaches SQL as 64 hex digits ({app_digest}).
 APP_CREDENTIAL_QUERY = (
     "SELECT address AS user, NULL AS password, 'Y' AS nopassword, "
     "'app:' || app_password_id AS userdb_adminpanel_credential "
     "FROM mailserver_app_passwords "
-    "WHERE address = '%u' AND secret_sha256 = '%{{sha256;salt={pepper}:password}}' AND active"
+    "WHERE address = '{user}' AND secret_sha256 = '{app_digest}' AND active"
 )
 MAILBOX_CREDENTIAL_QUERY = (
     "SELECT address AS user, password, 'password' AS userdb_adminpanel_credential "
     "FROM mailserver_mailboxes "
-    "WHERE local_part = '%n' AND domain = '%d' AND active AND sign_in_allowed "
+    "WHERE local_part = '{local_part}' AND domain = '{domain}' AND active AND sign_in_allowed "
     "AND password IS NOT NULL AND mail_apps_may_use_password"
 )
-PASSDB_FILES = ("app-passwords.conf.ext", "mailbox-password.conf.ext")
-# What Dovecot tells the auth policy server of each login (mailserver.policy).
-POLICY_ATTRIBUTES = (
-    f"login=%{{requested_username}} remote=%{{rip}} protocol=%s "
-    f"credential=%{{userdb:{CREDENTIAL_FIELD}}}"
-)
+# The passdbs' files, in the order Dovecot asks them, and their names in 2.4.
+PASSDBS = {
+    "app-passwords.conf.ext": "adminpanel_app_passwords",
+    "mailbox-password.conf.ext": "adminpanel_mailbox_password",
+}
+
+
+def policy_attributes(syntax: DovecotSyntax) -> dict[str, str]:
+    """What Dovecot tells the auth policy server of each login (mailserver.policy)."""
+    return {
+        "login": "%{requested_username}",
+        "remote": syntax.remote_ip,
+        "protocol": syntax.protocol,
+        "credential": f"%{{userdb:{CREDENTIAL_FIELD}}}",
+    }
 
 
 def _pepper(layout: Layout) -> str:
     pepper = layout.app_password_pepper
-    # Inside %{sha256;salt=…:password}: %, ",", ":" and "}" would change or end it.
+    # Inside the digest's variable: %, ",", ":", "'", ")" and "}" would change or end it.
     if len(pepper) < 32 or any(char not in "0123456789abcdef" for char in pepper):
         raise ValueError("The app password pepper is 32 or more lower-case hex digits.")
     return pepper
@@ -464,73 +581,94 @@ def _pepper(layout: Layout) -> str:
 
 def passdb_files(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     """Dovecot's two passdb files (they hold the database password and the pepper)."""
-    driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
+    syntax = dovecot_syntax(layout)
     queries = {
-        "app-passwords.conf.ext": APP_CREDENTIAL_QUERY.format(pepper=_pepper(layout)),
-        "mailbox-password.conf.ext": MAILBOX_CREDENTIAL_QUERY,
+        "app-passwords.conf.ext": APP_CREDENTIAL_QUERY.format(
+            user=syntax.user, app_digest=syntax.app_digest.format(pepper=_pepper(layout))
+        ),
+        "mailbox-password.conf.ext": MAILBOX_CREDENTIAL_QUERY.format(
+            local_part=syntax.local_part, domain=syntax.domain
+        ),
     }
+    setting = "password_query" if layout.dovecot_version == "2.3" else "sql_query"
     return {
         f"dovecot/{name}": (
             "# Written by `adminpanel mailserver-config`: a passdb (see adminpanel.conf).\n"
-            f"driver = {driver}\nconnect = {db.dovecot_connect(read_only=True)}\n"
-            f"password_query = {query}\n",
+            + _dovecot_sql(db, layout.dovecot_version, read_only=True)
+            + f"{setting} = {query}\n",
             SECRET,
         )
         for name, query in queries.items()
     }
 
 
-def passdb_conf(layout: Layout) -> str:
-    """dovecot.conf's part: the two passdbs in order, and what the policy server is told."""
-    blocks = "".join(
-        f"passdb {{\n  driver = sql\n  args = {layout.dovecot_dir}/{name}\n}}\n"
-        for name in PASSDB_FILES
-    )
-    return (
-        "# 1) an app password of the mailbox, 2) the mailbox password where allowed (SPEC §14)\n"
-        + blocks
-    )
+# --- Dovecot's dicts: the storage it writes back, the Sieve scripts it reads ----------------
 
 
-def _usage_dict_conf(db: Database) -> str:
-    maps = "".join(
-        "map {\n"
-        f"  pattern = priv/quota/{key}\n"
-        "  table = mailserver_usage\n"
-        "  username_field = address\n"
-        f"  value_field = {column}\n"
-        "  value_type = uint\n"
-        "}\n"
-        for key, column in (("storage", "bytes"), ("messages", "messages"))
-    )
+@dataclass(frozen=True)
+class DictMap:
+    """One key of a dict, read from (or written to) a column of a view or table."""
+
+    pattern: str
+    value_field: str
+    value_type: str = ""  # "uint", or "" for text
+    key_fields: tuple[tuple[str, str], ...] = ()  # (column, $variable of the pattern)
+
+
+# quota_clone writes each mailbox's storage and message count, for the panel to show.
+USAGE_MAPS = (
+    DictMap("priv/quota/storage", "bytes", "uint"),
+    DictMap("priv/quota/messages", "messages", "uint"),
+)
+# Pigeonhole asks for a script in two steps: its name gives a data id, the id its text.
+SIEVE_MAPS = (
+    DictMap(f"priv/sieve/name/{sieve.SCRIPT_NAME}", "script_id"),
+    DictMap("priv/sieve/data/$script_id", "script", key_fields=(("script_id", "$script_id"),)),
+)
+
+
+def _dict_maps(table: str, maps: tuple[DictMap, ...], version: str) -> str:
+    text = ""
+    for entry in maps:
+        if version == "2.3":
+            fields = "".join(f"    {column} = {value}\n" for column, value in entry.key_fields)
+            text += (
+                f"map {{\n  pattern = {entry.pattern}\n  table = {table}\n"
+                f"  username_field = address\n  value_field = {entry.value_field}\n"
+                + (f"  value_type = {entry.value_type}\n" if entry.value_type else "")
+                + (f"  fields {{\n{fields}  }}\n" if fields else "")
+                + "}\n"
+            )
+        else:
+            value_type = f"    type = {entry.value_type}\n" if entry.value_type else ""
+            text += (
+                f"dict_map {entry.pattern} {{\n  sql_table = {table}\n"
+                f"  username_field = address\n  value_field {entry.value_field} {{\n"
+                f"{value_type}  }}\n"
+                + "".join(
+                    f"  key_field {column} {{\n    value = {value}\n  }}\n"
+                    for column, value in entry.key_fields
+                )
+                + "}\n"
+            )
+    return text
+
+
+def _usage_dict_conf(db: Database, version: str) -> str:
     return (
         "# Written by `adminpanel mailserver-config`: where Dovecot's quota_clone writes\n"
         "# each mailbox's storage, for the panel to show.\n"
-        f"connect = {db.dovecot_connect()}\n" + maps
+        + _dovecot_sql(db, version, dict_file=True)
+        + _dict_maps("mailserver_usage", USAGE_MAPS, version)
     )
 
 
-def _sieve_dict_conf(db: Database) -> str:
-    # Pigeonhole asks for a script in two steps: its name gives a data id, the id its text.
+def _sieve_dict_conf(db: Database, version: str) -> str:
     return (
         "# Written by `adminpanel mailserver-config`: each mailbox's Sieve script (Forwarding\n"
         "# and Automatic reply), read live from the view mailserver_sieve.\n"
-        f"connect = {db.dovecot_connect(read_only=True)}\n"
-        "map {\n"
-        f"  pattern = priv/sieve/name/{sieve.SCRIPT_NAME}\n"
-        "  table = mailserver_sieve\n"
-        "  username_field = address\n"
-        "  value_field = script_id\n"
-        "}\n"
-        "map {\n"
-        "  pattern = priv/sieve/data/$script_id\n"
-        "  table = mailserver_sieve\n"
-        "  username_field = address\n"
-        "  value_field = script\n"
-        "  fields {\n"
-        "    script_id = $script_id\n"
-        "  }\n"
-        "}\n"
+        + _dovecot_sql(db, version, read_only=True, dict_file=True)
+        + _dict_maps("mailserver_sieve", SIEVE_MAPS, version)
     )
 
 
@@ -542,37 +680,80 @@ def database_owner(db: Database) -> str:
         return "root"
 
 
-def _dovecot_conf(db: Database, layout: Layout) -> str:
-    driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
+# Settings both versions spell alike. A message bigger than the whole quota gets the same
+# answer as a full mailbox: 2.3 falls back to overquota when toolarge is unset, but 2.4.1
+# answers an empty "action=" then, which Postfix cannot read.
+QUOTA_STATUS = {
+    "quota_status_success": "DUNNO",
+    "quota_status_nouser": "DUNNO",
+    "quota_status_overquota": "552 5.2.2 Mailbox is full",
+    "quota_status_toolarge": "552 5.2.2 Mailbox is full",
+}
+
+
+def _policy_settings(layout: Layout) -> str:
+    # Password guessing per mailbox (issue 21 item 3) and per client IP (issue 22): Dovecot
+    # asks `adminpanel mailserver-policy` before each login and reports each result, with the
+    # credential that opened it (last used, the Logs); after too many failures of one mailbox,
+    # or from one address, even the right password is refused for a while. Down: logins go on.
+    return (
+        f"auth_policy_server_url = http://{layout.policy_address}/\n"
+        f"auth_policy_hash_nonce = {secrets.token_hex(16)}\n"
+        "auth_policy_check_before_auth = yes\n"
+        "auth_policy_check_after_auth = no\n"
+        "auth_policy_report_after_auth = yes\n"
+    )
+
+
+def _dovecot_services(db: Database, layout: Layout) -> str:
+    """The services' settings, written alike by 2.3 and 2.4."""
     user, group = layout.listener_owner
     # On SQLite Dovecot opens the panel's database file itself (SQLite has no narrower door:
     # no roles, no grants). Its lookups run in auth workers (root by default) and the usage
     # dict writes the file: both run as the file's owner, the panel's user, never root, and
-    # the passdb/userdb and Sieve lookups open it read-only (dovecot_connect).
-    dict_user = ""
+    # the passdb/userdb and Sieve lookups open it read-only.
+    owner = ""
     if db.vendor == "sqlite":
-        owner = database_owner(db)
-        dict_user = "".join(
-            f"service {service} {{\n  user = {owner}\n}}\n" for service in ("dict", "auth-worker")
+        owner = "".join(
+            f"service {service} {{\n  user = {database_owner(db)}\n}}\n"
+            for service in ("dict", "auth-worker")
         )
+    listener = f"    mode = 0600\n    user = {user}\n    group = {group}\n  }}\n"
+    return f"""{owner}service lmtp {{
+  unix_listener {layout.lmtp_listener} {{
+{listener}}}
+service quota-status {{
+  executable = quota-status -p postfix
+  unix_listener {layout.quota_status_listener} {{
+{listener}  client_limit = 1
+}}
+# SMTP AUTH (SPEC §15): Postfix's submission asks Dovecot here, so a login that opens IMAP
+# opens SMTP, by the same passdb and the same limits.
+service auth {{
+  unix_listener {layout.sasl_listener} {{
+{listener}}}
+"""
+
+
+def _dovecot23_conf(db: Database, layout: Layout) -> str:
+    syntax = DOVECOT_SYNTAX["2.3"]
+    driver = "pgsql" if db.vendor == "postgresql" else "sqlite"
+    attributes = " ".join(f"{key}={value}" for key, value in policy_attributes(syntax).items())
+    passdbs = "".join(
+        f"passdb {{\n  driver = sql\n  args = {layout.dovecot_dir}/{name}\n}}\n" for name in PASSDBS
+    )
+    quota_status = "".join(f"  {key} = {value}\n" for key, value in QUOTA_STATUS.items())
+    tls = f"ssl = yes\nssl_cert = <{layout.certfile}\nssl_key = <{layout.keyfile}\n"
     # LMTP itself is switched on by Debian's dovecot-lmtpd (protocols.d/lmtpd.protocol).
-    return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot.
+    return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot 2.3.
 auth_mechanisms = plain login
 # Addresses are looked up in lower case, like Postfix does.
-auth_username_format = %Lu
+auth_username_format = {syntax.username_format}
 # No auth cache: a password change or a deactivation must count at the next login.
 auth_cache_size = 0
-# Password guessing per mailbox (issue 21 item 3) and per client IP (issue 22): Dovecot asks
-# `adminpanel mailserver-policy` before each login and reports each result, with the
-# credential that opened it (last used, the Logs); after too many failures of one mailbox, or
-# from one address, even the right password is refused for a while. Down: logins go through.
-auth_policy_server_url = http://{layout.policy_address}/
-auth_policy_hash_nonce = {secrets.token_hex(16)}
-auth_policy_request_attributes = {POLICY_ATTRIBUTES}
-auth_policy_check_before_auth = yes
-auth_policy_check_after_auth = no
-auth_policy_report_after_auth = yes
-{passdb_conf(layout)}userdb {{
+{_policy_settings(layout)}auth_policy_request_attributes = {attributes}
+# 1) an app password of the mailbox, 2) the mailbox password where allowed (SPEC §14)
+{passdbs}userdb {{
   driver = sql
   args = {layout.dovecot_dir}/sql.conf.ext
 }}
@@ -601,10 +782,7 @@ plugin {{
   quota_vsizes = yes
   quota_rule = *:storage=0
   quota_clone_dict = proxy::adminpanel_usage
-  quota_status_success = DUNNO
-  quota_status_nouser = DUNNO
-  quota_status_overquota = 552 5.2.2 Mailbox is full
-  quota_grace = {QUOTA_GRACE_PERCENT}%%
+{quota_status}  quota_grace = {QUOTA_GRACE_PERCENT}%%
   sieve_before = dict:proxy::adminpanel_sieve;name={sieve.SCRIPT_NAME}
   sieve_max_redirects = {sieve.MAX_REDIRECTS}
 }}
@@ -612,42 +790,117 @@ dict {{
   adminpanel_usage = {driver}:{layout.dovecot_dir}/usage-dict.conf.ext
   adminpanel_sieve = {driver}:{layout.dovecot_dir}/sieve-dict.conf.ext
 }}
-{dict_user}service lmtp {{
-  unix_listener {layout.lmtp_listener} {{
-    mode = 0600
-    user = {user}
-    group = {group}
-  }}
-}}
-service quota-status {{
-  executable = quota-status -p postfix
-  unix_listener {layout.quota_status_listener} {{
-    mode = 0600
-    user = {user}
-    group = {group}
-  }}
-  client_limit = 1
-}}
-# SMTP AUTH (SPEC §15): Postfix's submission asks Dovecot here, so a login that opens IMAP
-# opens SMTP, by the same passdb and the same limits.
-service auth {{
-  unix_listener {layout.sasl_listener} {{
-    mode = 0600
-    user = {user}
-    group = {group}
-  }}
-}}
-{_dovecot_tls(layout)}"""
+{_dovecot_services(db, layout)}{tls if layout.certfile else ""}"""
 
 
-def _dovecot_tls(layout: Layout) -> str:
-    if not layout.certfile:
-        return ""
-    # IMAP's STARTTLS (143) and TLS (993) with the operator's certificate.
-    return f"""ssl = yes
-ssl_cert = <{layout.certfile}
-ssl_key = <{layout.keyfile}
-"""
+def _dovecot24_conf(db: Database, layout: Layout) -> str:
+    syntax = DOVECOT_SYNTAX["2.4"]
+    attributes = "".join(f"  {key} = {value}\n" for key, value in policy_attributes(syntax).items())
+    passdbs = "".join(
+        f"passdb {name} {{\n  driver = sql\n  !include {layout.dovecot_dir}/{path}\n}}\n"
+        for path, name in PASSDBS.items()
+    )
+    dicts = "".join(
+        f"  dict adminpanel_{name} {{\n    driver = sql\n"
+        f"    !include {layout.dovecot_dir}/{name}-dict.conf.ext\n  }}\n"
+        for name in ("usage", "sieve")
+    )
+    quota_status = "".join(f"{key} = {value}\n" for key, value in QUOTA_STATUS.items())
+    # The certificate is read by name (2.3 read "<file"); Debian 13 names its own in
+    # conf.d/10-ssl.conf, which these replace.
+    tls = f"ssl = yes\nssl_server_cert_file = {layout.certfile}\n"
+    tls += f"ssl_server_key_file = {layout.keyfile}\n"
+    return f"""# Written by `adminpanel mailserver-config`: the panel's mailboxes for Dovecot 2.4.
+# The passdbs, the userdb and the dicts !include their SQL settings from files of mode 0600
+# (the database password, the pepper); `doveconf -n` shows them to root.
+auth_mechanisms = plain login
+# Addresses are looked up in lower case, like Postfix does: 2.4's default auth_username_format
+# (Debian 13 strips the domain for LMTP: undone below).
+# No auth cache: a password change or a deactivation must count at the next login.
+auth_cache_size = 0
+{_policy_settings(layout)}# Only these (2.4 adds more by default, a hash of the typed password too).
+auth_policy_request_attributes =
+auth_policy_request_attributes {{
+{attributes}}}
+# 1) an app password of the mailbox, 2) the mailbox password where allowed (SPEC §14)
+{passdbs}userdb adminpanel {{
+  driver = sql
+  !include {layout.dovecot_dir}/sql.conf.ext
+}}
+mail_uid = vmail
+mail_gid = vmail
+first_valid_uid = {layout.vmail_uid}
+last_valid_uid = {layout.vmail_uid}
+# Each mailbox's maildir comes from the userdb (its mail_path); its home is inside it. The
+# INBOX is the maildir's own (Debian 13's 10-mail.conf puts it in /var/mail, as mbox).
+mail_driver = maildir
+mail_path = ~/..
+mail_inbox_path =
+# Mail to user+tag@domain: LMTP and quota-status look up user@domain, and the message goes to
+# the INBOX (not to a folder named after the tag: the user's filters may sort it).
+recipient_delimiter = {RECIPIENT_DELIMITER}
+lmtp_save_to_detail_mailbox = no
+mail_plugins {{
+  quota = yes
+  quota_clone = yes
+}}
+protocol imap {{
+  mail_plugins {{
+    imap_quota = yes
+  }}
+}}
+# Forwarding and Automatic reply (SPEC §16): Pigeonhole runs the script the panel rendered,
+# read at each delivery from mailserver_sieve (no file to sync). Before the user's own script,
+# if any; a mailbox without a row gets plain delivery.
+protocol lmtp {{
+  auth_username_format = {syntax.username_format}
+  mail_plugins {{
+    sieve = yes
+  }}
+}}
+# Each mailbox's size and grace come from the userdb.
+quota Mailbox {{
+  driver = count
+}}
+quota_clone {{
+  dict proxy {{
+    name = adminpanel_usage
+  }}
+}}
+{quota_status}# The mailbox's personal script, not a "before" one as on 2.3: Pigeonhole 2.4.1
+# (Debian 13) refuses delivery (451) when a "before" script in a dict is missing, as for every
+# mailbox without Forwarding or Automatic reply (fixed upstream after 2.4.1, commit 38ead18e).
+# Mail apps cannot upload scripts of their own (no ManageSieve), so nothing else is displaced.
+sieve_script adminpanel {{
+  type = personal
+  driver = dict
+  name = {sieve.SCRIPT_NAME}
+  dict proxy {{
+    name = adminpanel_sieve
+  }}
+}}
+sieve_max_redirects = {sieve.MAX_REDIRECTS}
+dict_server {{
+{dicts}}}
+{_dovecot_services(db, layout)}{tls if layout.certfile else ""}"""
+
+
+def dovecot_files(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
+    """Dovecot's files for the layout's version: the same names and modes for 2.3 and 2.4."""
+    dovecot_syntax(layout)  # a version it cannot write is refused here
+    version = layout.dovecot_version
+    conf = _dovecot23_conf if version == "2.3" else _dovecot24_conf
+    files = {
+        "dovecot/adminpanel.conf": (conf(db, layout), PUBLIC),
+        "dovecot/sql.conf.ext": (_sql_conf(db, layout), SECRET),
+    }
+    files.update(passdb_files(db, layout))
+    # The dict process reads these: on PostgreSQL (Dovecot's user, group dovecot) they hold the
+    # role's password; on SQLite (the database's owner) only the file's path.
+    dict_mode = PUBLIC if db.vendor == "sqlite" else SECRET
+    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db, version), dict_mode)
+    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db, version), dict_mode)
+    return files
 
 
 def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
@@ -667,14 +920,7 @@ def render(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:
     if db.vendor == "postgresql" or layout.postfix_reads_sqlite:
         for name, query in map_queries(db, layout).items():
             files[f"postfix/{name}.cf"] = (_postfix_map(db, query), SECRET)
-    files["dovecot/adminpanel.conf"] = (_dovecot_conf(db, layout), PUBLIC)
-    files["dovecot/sql.conf.ext"] = (_sql_conf(db, layout.mail_root), SECRET)
-    files.update(passdb_files(db, layout))
-    # The dict process reads these: on PostgreSQL (Dovecot's user, group dovecot) they hold the
-    # role's password; on SQLite (the database's owner) only the file's path.
-    dict_mode = PUBLIC if db.vendor == "sqlite" else SECRET
-    files["dovecot/usage-dict.conf.ext"] = (_usage_dict_conf(db), dict_mode)
-    files["dovecot/sieve-dict.conf.ext"] = (_sieve_dict_conf(db), dict_mode)
+    files.update(dovecot_files(db, layout))
     files["opendkim/opendkim.conf"] = (
         dkim.opendkim_conf(
             layout.dkim_tables, port=layout.milter_port, pid_file=layout.dkim_pid_file

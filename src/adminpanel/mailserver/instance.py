@@ -205,6 +205,80 @@ def _master_cf(smtp_port: int, outgoing_port: int) -> str:
     return "\n".join(services) + "\n"
 
 
+def installed_dovecot_version() -> str | None:
+    """ "2.3" or "2.4" by this host's `dovecot --version`; None without a Dovecot."""
+    dovecot = program("dovecot")
+    if dovecot is None:
+        return None
+    try:
+        said = subprocess.run(  # noqa: S603 - our own program, no shell
+            [dovecot, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        return config.dovecot_version_of(said)
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+# Refused logins answer at once (no 2 s delay, no per-IP penalty): a trial, not the internet.
+# The per-mailbox limit of the auth policy server stays.
+TRIAL_AUTH = """auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+"""
+
+
+def private_dovecot_conf(
+    directory: Path,
+    version: str,
+    *,
+    imap_port: int,
+    outgoing_port: int,
+    trial_auth: bool = True,
+    auth_cache_size: str = "0",
+) -> str:
+    """dovecot.conf of a private Dovecot whose files are under `directory` (as Dovecot sees
+    it): the instance's own paths and loopback listeners, then the generated settings."""
+    if version == "2.3":
+        header = """protocols = imap lmtp
+# TLS: the certificate is in the generated settings (below); IMAP offers STARTTLS.
+ssl_dh = </usr/share/dovecot/dh.pem
+disable_plaintext_auth = no
+"""
+        address = "    address = 127.0.0.1\n"
+    else:
+        # 2.4 wants its configuration version first; a listener takes the global `listen`.
+        header = """dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+protocols = imap lmtp
+auth_allow_cleartext = yes
+"""
+        address = ""
+    return f"""{header}instance_name = adminpanel-{directory.name}
+base_dir = {directory}/run
+state_dir = {directory}/state
+log_path = {directory}/log/dovecot.log
+info_log_path = {directory}/log/dovecot.log
+listen = 127.0.0.1
+auth_verbose = yes
+{TRIAL_AUTH if trial_auth else ""}service imap-login {{
+  inet_listener imap {{
+{address}    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+# Sieve's forwarding and automatic replies leave through this instance's Postfix (the system's
+# sendmail would use the system's Postfix).
+submission_host = 127.0.0.1:{outgoing_port}
+!include {directory}/dovecot/adminpanel.conf
+auth_cache_size = {auth_cache_size}
+"""
+
+
 def _free_loopback_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -282,6 +356,7 @@ class PrivateMailServer:
         self.dovecot_started = False
         self.milter_port = _free_loopback_port()
         self.opendkim_pid: int | None = None
+        self.dovecot_version = installed_dovecot_version() or "2.3"
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -338,6 +413,7 @@ class PrivateMailServer:
             dkim_tables=self.dkim_dir,
             dkim_pid_file=self.dir / "run" / "opendkim.pid",
             app_password_pepper=settings.APP_PASSWORD_PEPPER,
+            dovecot_version=self.dovecot_version,
         )
 
     # --- files -----------------------------------------------------------------------------
@@ -426,45 +502,15 @@ class PrivateMailServer:
         except subprocess.CalledProcessError as error:
             raise MailServerError(f"postconf failed: {error.stderr}") from None
 
-    @staticmethod
-    def _trial_auth() -> str:
-        # Refused logins answer at once (no 2 s delay, no per-IP penalty): a trial, not the
-        # internet. The per-mailbox limit of the auth policy server stays.
-        return """auth_failure_delay = 0
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-"""
-
     def _dovecot_conf(self) -> str:
-        return f"""instance_name = adminpanel-{self.dir.name}
-base_dir = {self.dir}/run
-state_dir = {self.dir}/state
-log_path = {self.log_dir}/dovecot.log
-info_log_path = {self.log_dir}/dovecot.log
-protocols = imap lmtp
-listen = 127.0.0.1
-# TLS: the certificate is in the generated settings (below); IMAP offers STARTTLS.
-ssl_dh = </usr/share/dovecot/dh.pem
-disable_plaintext_auth = no
-auth_verbose = yes
-{self._trial_auth() if self.trial_auth else ""}service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {self.imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-# Sieve's forwarding and automatic replies leave through this instance's Postfix (the system's
-# sendmail would use the system's Postfix).
-submission_host = 127.0.0.1:{self.outgoing_port}
-!include {self.dir}/dovecot/adminpanel.conf
-auth_cache_size = {self.auth_cache_size}
-"""
+        return private_dovecot_conf(
+            self.dir,
+            self.dovecot_version,
+            imap_port=self.imap_port,
+            outgoing_port=self.outgoing_port,
+            trial_auth=self.trial_auth,
+            auth_cache_size=self.auth_cache_size,
+        )
 
     def write_files(self) -> None:
         ensure_vmail_user()

@@ -60,9 +60,11 @@ def end_requested(database: Database, doveadm: Sequence[str]) -> list[str]:
     """Kick the sessions of every address asked for and record each request; returns the
     addresses. `doveadm`: the command before `kick`, e.g. ["doveadm", "-c", CONF]."""
     marker = "?" if database.vendor == "sqlite" else "%s"
+    # Another mail host on the same database may have recorded the same request in the
+    # meantime: that is no error (SQLite and PostgreSQL both take ON CONFLICT).
     record = (
         "INSERT INTO mailserver_sessions_ended (request_id, ended_at) "  # noqa: S608 - a fixed placeholder
-        f"VALUES ({marker}, CURRENT_TIMESTAMP)"
+        f"VALUES ({marker}, CURRENT_TIMESTAMP) ON CONFLICT (request_id) DO NOTHING"
     )
     ended = []
     connection = connect(database)

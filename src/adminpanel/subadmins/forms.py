@@ -4,9 +4,12 @@ from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.forms import allowed_ips_field, new_password_field
 from adminpanel.accounts.models import Level
 from adminpanel.errors import Invalid
+from adminpanel.mail import scope
+from adminpanel.mail.addresses import domain_to_unicode
 from adminpanel.sections import SECTIONS
 
 LEVELS = [(level.value, level.label) for level in Level]
+SOME = "some"  # the form's word for a list of domains
 
 
 class SubAdminForm(forms.Form):
@@ -44,8 +47,26 @@ class SubAdminForm(forms.Form):
         help_text="After its password it reaches only Security → 2FA until it enables 2FA.",
     )
 
-    def __init__(self, *args, **kwargs):
+    domains_scope = forms.ChoiceField(
+        label="Domains scope",
+        choices=[(scope.ALL, "All domains"), (SOME, "Only the domains chosen below")],
+        initial=scope.ALL,
+        required=False,  # not sent: unchanged on an edit, all domains for a new Sub-Admin
+        widget=forms.RadioSelect,
+        help_text="Limited to some domains, it sees and changes only them, their mailboxes, "
+        "aliases and log events, and adds no domain.",
+    )
+    scope_domains = forms.MultipleChoiceField(
+        label="Domains in scope", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, domains: list[str], chosen: list[str] | None = None, **kwargs):
+        """`domains`: every domain's A-label, for the picker; `chosen` (ticked) come first, so
+        that with hundreds of domains the scope is seen at a glance."""
         super().__init__(*args, **kwargs)
+        first = set(chosen or [])
+        ordered = sorted(domains, key=lambda name: name not in first)
+        self.fields["scope_domains"].choices = [(n, domain_to_unicode(n)) for n in ordered]
         for section in SECTIONS:  # one level per section, after the fields above
             self.fields[section.key] = forms.TypedChoiceField(
                 label=section.label, choices=LEVELS, coerce=int, initial=0
@@ -66,6 +87,11 @@ class SubAdminForm(forms.Form):
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)
         data["levels"] = {s.key: data.pop(s.key) for s in SECTIONS}
+        chosen = data.pop("scope_domains")
+        if not data["domains_scope"]:
+            data["domains_scope"] = None
+        elif data["domains_scope"] != scope.ALL:
+            data["domains_scope"] = chosen  # none chosen: the service says to choose one
         return data
 
 

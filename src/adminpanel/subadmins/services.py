@@ -12,6 +12,7 @@ from adminpanel.accounts.permissions import require_admin
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.audit.changes import edits
 from adminpanel.errors import Invalid, get_by_id
+from adminpanel.mail import scope
 from adminpanel.twofactor import interface as twofactor
 
 WARN_API_ANY_IP = (
@@ -59,7 +60,7 @@ def warnings_for(account: Account) -> list[str]:
 
 def _subadmins():
     """Sub-Admins, each with its 2FA state (`two_factor`) loaded in the same query."""
-    return twofactor.with_two_factor(Account.objects.filter(is_owner=False))
+    return scope.with_scopes(twofactor.with_two_factor(Account.objects.filter(is_owner=False)))
 
 
 def get_subadmin(actor: Account, pk: object) -> Account:
@@ -87,12 +88,13 @@ def _apply(account: Account, changes: dict) -> list[str]:
     return changed
 
 
-def _loggable(account: Account) -> dict:
+def _loggable(account: Account, domains_scope: str | list[str]) -> dict:
     """The fields an edit may change, as the log shows them (levels by name; no password)."""
     fields = ("username", "is_active", "web_access", "api_access", "allowed_ips")
     return {
         **{field: getattr(account, field) for field in fields},
         **{section: account.level(section).label for section in SECTIONS},
+        "domains_scope": domains_scope,
     }
 
 
@@ -107,11 +109,14 @@ def create_subadmin(
     levels: dict | None = None,
     allowed_ips: object = None,
     require_2fa: bool = False,
+    domains_scope: object = None,
     request=None,
 ) -> tuple[Account, list[str]]:
-    """A new Sub-Admin; returns it with the warnings the Admin should see."""
+    """A new Sub-Admin; returns it with the warnings the Admin should see. `domains_scope`:
+    "all" (or None) or a list of domain names (SPEC §17)."""
     require_admin(actor)
     account = Account(username=_username(username))
+    domains = scope.parse(scope.ALL if domains_scope is None else domains_scope)
     _apply(
         account,
         {
@@ -120,6 +125,7 @@ def create_subadmin(
             "api_access": bool(api_access),
             "allowed_ips": normalize_allowed_ips(allowed_ips),
             "require_2fa": bool(require_2fa),
+            "all_domains": domains is None,
             **_levels(levels),
         },
     )
@@ -129,6 +135,7 @@ def create_subadmin(
             if Account.objects.filter(username__iexact=account.username).exists():
                 raise IntegrityError
             account.save()
+            scope.set_domains(account, domains)
             audit.record(
                 AuditEvent.SUBADMIN_CREATED,
                 actor=actor,
@@ -140,6 +147,7 @@ def create_subadmin(
                 allowed_ips=account.allowed_ips,
                 require_2fa=account.require_2fa,
                 levels={s: account.level(s).label for s in SECTIONS},
+                domains_scope=scope.shown_domains(domains),
             )
     except IntegrityError:
         raise Invalid("username", f"The username {account.username} is already taken.") from None
@@ -158,12 +166,16 @@ def update_subadmin(
     levels: dict | None = None,
     allowed_ips: object = None,
     require_2fa: bool | None = None,
+    domains_scope: object = None,
     request=None,
 ) -> tuple[Account, list[str]]:
-    """Change a Sub-Admin; an empty password keeps the old one."""
+    """Change a Sub-Admin; an empty password keeps the old one, no `domains_scope` the scope."""
     require_admin(actor)
     if account.is_owner:
         raise Invalid("", "The Admin's own account is not a Sub-Admin.")
+    scope_before = scope.shown(account)
+    domains = None if domains_scope is None else scope.parse(domains_scope)
+    scope_after = scope_before if domains_scope is None else scope.shown_domains(domains)
     changes = {
         "username": _username(username) if username is not None else None,
         "is_active": None if active is None else bool(active),
@@ -171,10 +183,13 @@ def update_subadmin(
         "api_access": None if api_access is None else bool(api_access),
         "allowed_ips": None if allowed_ips is None else normalize_allowed_ips(allowed_ips),
         "require_2fa": None if require_2fa is None else bool(require_2fa),
+        "all_domains": None if domains_scope is None else domains is None,
         **_levels(levels),
     }
-    before = _loggable(account)
+    before = _loggable(account, scope_before)
     changed = _apply(account, changes)
+    if scope_after != scope_before:
+        changed = [field for field in changed if field != "all_domains"] + ["domains_scope"]
     if password not in (None, ""):
         account.set_password(checked_new_password(password, account))
         changed.append("password")
@@ -187,6 +202,8 @@ def update_subadmin(
             ):
                 raise IntegrityError
             account.save()
+            if domains_scope is not None:
+                scope.set_domains(account, domains)
             endings.end_after_change(account, changed, actor=actor, request=request)
             audit.record(
                 AuditEvent.SUBADMIN_UPDATED,
@@ -195,7 +212,7 @@ def update_subadmin(
                 request=request,
                 subadmin=account.username,
                 changed=changed,
-                edits=edits(before, _loggable(account)),
+                edits=edits(before, _loggable(account, scope_after)),
             )
     except IntegrityError:
         raise Invalid("username", f"The username {account.username} is already taken.") from None

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_http_methods
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.errors import Invalid
 from adminpanel.login.confirm import confirm_access_required
+from adminpanel.mail import scope
 from adminpanel.pages import paginate, search_query, show_invalid
 from adminpanel.sections import SECTIONS
 from adminpanel.subadmins import services as subadmins
-from adminpanel.subadmins.forms import SubAdminEditForm, SubAdminForm
+from adminpanel.subadmins.forms import SOME, SubAdminEditForm, SubAdminForm
 from adminpanel.twofactor import interface as twofactor
 
 
@@ -39,6 +40,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
             "methods": twofactor.method_names(a),
             "levels": _levels(a),
             "warnings": subadmins.warnings_for(a),
+            "scope": scope.names(a),  # prefetched with the page: None for all domains
         }
         for a in page.object_list
     ]
@@ -50,7 +52,11 @@ def list_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def add_view(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
-    form = SubAdminForm(request.POST or None)
+    form = SubAdminForm(
+        request.POST or None,
+        domains=scope.all_domain_names(),
+        chosen=request.POST.getlist("scope_domains"),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             account, warnings = subadmins.create_subadmin(
@@ -70,7 +76,11 @@ def add_view(request: HttpRequest) -> HttpResponse:
 def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = subadmins.get_subadmin(request.user, pk)
     if request.method == "POST":
-        form = SubAdminEditForm(request.POST)
+        form = SubAdminEditForm(
+            request.POST,
+            domains=scope.all_domain_names(),
+            chosen=request.POST.getlist("scope_domains"),
+        )
         if form.is_valid():
             try:
                 account, warnings = subadmins.update_subadmin(
@@ -82,7 +92,10 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 return _saved(request, account, warnings, "Saved")
     else:
+        chosen = scope.names(account)
         form = SubAdminEditForm(
+            domains=scope.all_domain_names(),
+            chosen=chosen,
             initial={
                 "username": account.username,
                 "active": account.is_active,
@@ -90,8 +103,10 @@ def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "api_access": account.api_access,
                 "allowed_ips": "\n".join(account.allowed_ips),
                 "require_2fa": account.require_2fa,
+                "domains_scope": scope.ALL if chosen is None else SOME,
+                "scope_domains": chosen or [],
                 **{s.key: getattr(account, s.key) for s in SECTIONS},
-            }
+            },
         )
     context = {"form": form, "subadmin": account, "two_factor": twofactor.is_enabled(account)}
     status = 400 if form.is_bound and form.errors else 200

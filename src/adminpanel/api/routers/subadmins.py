@@ -60,6 +60,7 @@ def create_subadmin(request: HttpRequest, payload: SubadminIn) -> Status:
         levels=levels_in(payload.permissions),
         allowed_ips=payload.allowed_ips,
         require_2fa=payload.require_2fa,
+        domains_scope=payload.domains_scope,
         request=request,
     )
     return Status(201, _saved(account, warnings))
@@ -88,6 +89,7 @@ def update_subadmin(
         levels=levels_in(payload.permissions),
         allowed_ips=payload.allowed_ips,
         require_2fa=payload.require_2fa,
+        domains_scope=payload.domains_scope,
         request=request,
     )
     return _saved(account, warnings)

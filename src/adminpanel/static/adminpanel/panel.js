@@ -180,7 +180,41 @@
     if (field) field.focus();
   }
 
+  // Sub-Admin form: type to narrow the list of domains; "N chosen" beside its legend.
+  function wireScopePicker() {
+    var picker = document.querySelector("[data-scope-picker]");
+    if (!picker) return;
+    var filter = picker.querySelector("[data-scope-filter]");
+    var rows = picker.querySelectorAll("[data-scope-name]");
+    var count = picker.querySelector("[data-scope-count]");
+    function counted() {
+      var n = picker.querySelectorAll("input[type=checkbox]:checked").length;
+      if (count) count.textContent = "(" + n + " chosen)";
+    }
+    if (filter) {
+      picker.querySelector("[data-scope-filter-field]").hidden = false;
+      filter.addEventListener("input", function () {
+        var text = filter.value.trim().toLowerCase();
+        rows.forEach(function (row) {
+          row.hidden = text !== "" && row.getAttribute("data-scope-name").indexOf(text) === -1;
+        });
+      });
+      // Enter in the filter must not submit the whole form.
+      filter.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") event.preventDefault();
+      });
+    }
+    picker.addEventListener("change", function (event) {
+      // Ticking a domain means "only the domains chosen".
+      var some = document.querySelector("input[name=domains_scope][value=some]");
+      if (event.target.checked && some) some.checked = true;
+      counted();
+    });
+    counted();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    wireScopePicker();
     upgradeDialog();
     focusFirstError();
     startSetupCountdown();

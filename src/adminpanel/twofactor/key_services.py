@@ -28,7 +28,8 @@ LAST_FACTOR = (
     "This is your last second factor: removing it turns two-factor authentication off. "
     "Confirm with this key, or with a recovery code."
 )
-PASSKEY_UNKNOWN = "This passkey is not registered here. Log in with your username and password."
+# Both doors say it: the Admin's asks for a username, the owner's for an email address.
+PASSKEY_UNKNOWN = "This passkey is not registered here. Log in with your password instead."
 ALREADY_REGISTERED = "This security key is already registered."
 
 

@@ -15,6 +15,7 @@ from adminpanel.mail import services as mail
 from adminpanel.notices.models import Notice
 from adminpanel.subadmins.services import delete_subadmin, reset_subadmin_2fa, update_subadmin
 from tests.integration.panel import ADMIN_PASSWORD, mailed_links, make_subadmin, signed_in
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.django_db
 
@@ -70,13 +71,6 @@ def test_a_notice_goes_to_the_account_the_event_is_about_whatever_its_details_sa
 # --- rows recorded before the column ----------------------------------------------------------
 
 BEFORE_COLUMN = ("audit", "0002_session_2fa")
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _leaves():

@@ -8,21 +8,11 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import leaves, migrate
 
 BEFORE = [("mail", "0008_app_passwords"), ("mailserver", "0013_mail_logins")]
 AFTER = [("mail", "0009_dkim_keys"), ("mailserver", "0015_dkim_keys_view")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.mark.django_db(transaction=True)

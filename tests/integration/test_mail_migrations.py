@@ -8,15 +8,10 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrating import migrate
+
 BEFORE = [("mail", "0002_alias_lookup_address"), ("mailserver", "0004_aliases_pushdown")]
 AFTER = [("mail", "0003_mailbox_maildir"), ("mailserver", "0005_stored_maildir")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,6 +17,7 @@ from adminpanel.mailserver.models import PurgedMaildir
 from adminpanel.owners.models import OwnerSession
 from adminpanel.people.models import Person
 from adminpanel.twofactor import interface as twofactor
+from tests.migrating import migrate
 from tests.owners import owner_of, owner_with_2fa
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -70,13 +71,6 @@ def test_turning_2fa_on_ends_the_owners_other_sessions(box, clock):
     assert ended.actor_name == "ann@owners.example" and ended.details["sessions"] == 2
     assert Event.objects.filter(event="2fa_enabled", actor_name="ann@owners.example").exists()
     assert twofactor.is_enabled(owner.account)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _leaves():

@@ -4,23 +4,12 @@ before the migrations is there after them, owned by its account's person, unchan
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import leaves, migrate
 
 BEFORE = [("accounts", "0011_api_key"), ("twofactor", "0004_webauthnkey_passkey")]
 AFTER = [("accounts", "0013_account_person_required"), ("twofactor", "0006_person_required")]
 WHEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def rows_before(apps) -> dict:

@@ -3,22 +3,11 @@ recorded before name the domain they are about, as record() names it now, so tha
 Sub-Admin reads the history of its domains and nothing else."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import leaves, migrate
 
 BEFORE = [("audit", "0004_event_indexes"), ("accounts", "0013_account_person_required")]
 AFTER = [("audit", "0005_event_domain"), ("accounts", "0014_account_all_domains")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.errors import get_by_id
 from adminpanel.mail import scope
+from adminpanel.mail import search as search_index
 from adminpanel.mail.app_passwords import with_app_password_count
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
@@ -90,15 +91,18 @@ def _domains_named(term: str) -> list[int]:
     return list(Domain.objects.filter(_name_filter(term)).values_list("pk", flat=True))
 
 
-def _address_filter(search: str) -> Q:
-    """Conditions on the row's own columns and its domain's id only: on PostgreSQL each one
-    can use its own index (migration 0011's trigram indexes) instead of a scan of every row
-    joined to its domain."""
-    local, _, domain = search.strip().rpartition("@")
+def _address_filter(model: type[Mailbox | Alias], search: str, names: tuple = ()) -> Q:
+    """Conditions on the row's own columns and its domain's id only, so that each can use its
+    own index (mail.search: trigrams) instead of a scan of every row joined to its domain.
+    `names`: columns that may contain the whole search too (a mailbox's display name)."""
+    search = search.strip()
+    local, _, domain = search.rpartition("@")
     if local and domain:
-        return Q(local_part__icontains=local, domain__in=_domains_named(domain))
-    term = search.strip()
-    return Q(local_part__icontains=term) | Q(domain__in=_domains_named(term))
+        found = search_index.contains(model, ("local_part",), local)
+        found &= Q(domain__in=_domains_named(domain))
+        return (found | search_index.contains(model, names, search)) if names else found
+    columns = ("local_part", *names)
+    return search_index.contains(model, columns, search) | Q(domain__in=_domains_named(search))
 
 
 def _with_storage_used(query: QuerySet[Mailbox]) -> QuerySet[Mailbox]:
@@ -117,7 +121,7 @@ def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet
     live = Mailbox.objects.select_related("domain").filter(domain__name__isnull=False)
     query = _with_storage_used(scope.narrow(live, actor))
     if search.strip():
-        query = query.filter(_address_filter(search) | Q(display_name__icontains=search.strip()))
+        query = query.filter(_address_filter(Mailbox, search, ("display_name",)))
     if domain:
         query = query.filter(domain__name=_domain_term(domain))
     return query.order_by("domain__name", "local_part")
@@ -133,7 +137,7 @@ def aliases(actor: Account, *, search: str = "", domain: str = "") -> QuerySet[A
     require(actor, "aliases", Level.VIEW)
     query = scope.narrow(Alias.objects.select_related("domain"), actor)
     if search.strip():
-        query = query.filter(_address_filter(search))
+        query = query.filter(_address_filter(Alias, search))
     if domain:
         query = query.filter(domain__name=_domain_term(domain))
     return query.order_by("domain__name", "local_part")

@@ -26,7 +26,7 @@ from adminpanel.mail import (
 )
 from adminpanel.mail import forms as mail_forms
 from adminpanel.mail.addresses import domain_to_unicode
-from adminpanel.pages import paginate, search_query, show_invalid
+from adminpanel.pages import ByDomain, paginate, search_query, show_invalid
 from adminpanel.sections import BY_KEY, Section
 
 
@@ -113,7 +113,9 @@ def _context(request: HttpRequest, section: Section, **extra) -> dict:
 def list_view(request: HttpRequest, key: str) -> HttpResponse:
     section = SECTIONS[key]
     search = search_query(request)
-    page = paginate(request, section.search(request.user, search=search))
+    found = section.search(request.user, search=search)
+    # Users and Aliases are in their domains' order: a page reads only its domains' rows.
+    page = paginate(request, found if key == "domains" else ByDomain(found))
     context = _context(request, section, page=page, q=search)
     if key == "domains":  # the alias domains are listed with the domains (SPEC §16)
         context["alias_domains"] = selectors.alias_domains(request.user, search=search)

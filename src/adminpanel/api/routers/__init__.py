@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from adminpanel.accounts.models import Account
+from adminpanel.pages import ByDomain, window
 
 # The error statuses routes declare (OpenAPI), beyond their success bodies. Any request may
 # meet 400 (unreadable body or query), 401/403 (token), 413 (body over 1 MB) and 422 (input).
@@ -22,8 +23,11 @@ def actor(request: HttpRequest) -> Account:
     return request.auth.account  # type: ignore[attr-defined]
 
 
-def page(query: QuerySet, *, limit: int, offset: int, shape: Callable[[Any], Any]) -> dict:
+def page(
+    query: QuerySet | ByDomain, *, limit: int, offset: int, shape: Callable[[Any], Any]
+) -> dict:
     """One page of a list, with the total count, for the *Page schemas."""
     total = query.count()
-    items = [shape(row) for row in query[offset : offset + limit]] if offset < total else []
+    rows = window(query, offset, offset + limit) if offset < total else []
+    items = [shape(row) for row in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}

@@ -14,13 +14,14 @@ from adminpanel.api.schemas import (
     responses,
 )
 from adminpanel.mail import selectors, services
+from adminpanel.pages import ByDomain
 
 router = Router(tags=["aliases"])
 
 
 @router.get("", response=responses({200: AliasPage}, *ANY))
 def list_aliases(request: HttpRequest, query: Query[MailQuery]) -> AliasPage:
-    found = selectors.aliases(actor(request), search=query.search, domain=query.domain)
+    found = ByDomain(selectors.aliases(actor(request), search=query.search, domain=query.domain))
     return AliasPage(**page(found, limit=query.limit, offset=query.offset, shape=AliasOut.of))
 
 

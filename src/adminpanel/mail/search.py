@@ -9,6 +9,7 @@ narrows, `LIKE` decides, so a search finds exactly what it found before (the ind
 case of every letter; SQLite's LIKE only of A–Z).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -80,7 +81,7 @@ def create(schema_editor) -> None:
             f"CREATE VIRTUAL TABLE {index.name} USING fts5"
             f"({', '.join(index.columns)}, tokenize = 'trigram')"
         )
-        _fill(schema_editor, index)
+        _fill(schema_editor.execute, index)
 
 
 def drop(schema_editor) -> None:
@@ -92,15 +93,14 @@ def drop(schema_editor) -> None:
         schema_editor.execute(f"DROP TABLE IF EXISTS {index.name}")
 
 
-def _fill(schema_editor, index: SearchIndex) -> None:
+def _fill(execute: Callable[[str], object], index: SearchIndex) -> None:
+    """The index's triggers made (those missing) and its rows copied afresh from its table."""
     for trigger, body in index.triggers.items():
-        schema_editor.execute(f"CREATE TRIGGER IF NOT EXISTS {trigger} {body}")
+        execute(f"CREATE TRIGGER IF NOT EXISTS {trigger} {body}")
     columns = ", ".join(index.columns)
-    schema_editor.execute(f"DELETE FROM {index.name}")  # noqa: S608
-    schema_editor.execute(
-        f"INSERT INTO {index.name} (rowid, {columns}) "  # noqa: S608
-        f"SELECT id, {columns} FROM {index.table}"
-    )
+    execute(f"DELETE FROM {index.name}")  # noqa: S608
+    copy = f"INSERT INTO {index.name} (rowid, {columns}) SELECT id, {columns} FROM"  # noqa: S608
+    execute(f"{copy} {index.table}")
 
 
 def repair(sender, using: str = "default", **kwargs) -> None:
@@ -113,7 +113,6 @@ def repair(sender, using: str = "default", **kwargs) -> None:
     with db.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
         present = {name for (name,) in cursor.fetchall()}
-    with db.schema_editor() as schema_editor:
         for index in INDEXES.values():
             if index.name in present and not set(index.triggers) <= present:
-                _fill(schema_editor, index)
+                _fill(cursor.execute, index)

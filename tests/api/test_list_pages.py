@@ -1,0 +1,82 @@
+"""GET /api/v1/users and /aliases at any offset (issue 20: `?offset=99900`): each page is
+read by counting the list per domain and reading only the domains the page falls in; every
+page, however it falls across domains, is exactly that slice of the whole list."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from adminpanel.mail import services as mail
+from adminpanel.mail.models import Domain
+from tests.api.client import PASSWORD, Api
+from tests.customers import limited_subadmin
+from tests.listing import bulk_aliases, bulk_mailboxes
+
+# Made in another order than their names', so that the domains' ids are not the list's order.
+SIZES = {"c.example": 40, "a.example": 7, "empty.example": 0, "b.example": 33}
+OFFSETS = [0, 1, 6, 7, 8, 39, 40, 46, 47, 48, 79, 80, 81, 500]
+LIMITS = [1, 7, 25, 200]
+
+
+@pytest.fixture
+def listed(admin) -> dict:
+    rows = {"users": [], "aliases": []}
+    for name, size in SIZES.items():
+        domain = mail.create_domain(admin, name=name)
+        rows["users"] += [(name, m.local_part, m.pk) for m in bulk_mailboxes(domain, size)]
+        rows["aliases"] += [(name, a.local_part, a.pk) for a in bulk_aliases(domain, size)]
+    gone = mail.create_mailbox(admin, address="gone@b.example", password=PASSWORD)
+    mail.delete_mailbox(admin, gone)  # not listed
+    return {kind: [pk for *_, pk in sorted(found)] for kind, found in rows.items()}
+
+
+def _ids(api: Api, path: str) -> tuple[list[int], int]:
+    answer = api.get(path)
+    assert answer.status == 200, answer.body
+    return [item["id"] for item in answer.body["items"]], answer.body["total"]
+
+
+@pytest.mark.parametrize("kind", ["users", "aliases"])
+def test_every_offset_and_limit_gives_that_slice_of_the_list(admin_api, listed, kind):
+    whole = listed[kind]
+    assert len(whole) == 80
+    for offset in OFFSETS:
+        for limit in LIMITS:
+            found, total = _ids(admin_api, f"/{kind}?offset={offset}&limit={limit}")
+            assert (found, total) == (whole[offset : offset + limit], 80), (offset, limit)
+
+
+def test_a_search_and_a_domain_filter_page_the_same_way(admin_api, listed):
+    for query, size in (("search=user1", 11 + 1 + 11), ("domain=b.example", 33)):
+        whole, total = _ids(admin_api, f"/users?{query}&limit=200")
+        assert total == size == len(whole)
+        for offset in (0, 5, 11, 12, 20, 21, 30):
+            found, total = _ids(admin_api, f"/users?{query}&offset={offset}&limit=5")
+            assert (found, total) == (whole[offset : offset + 5], size)
+
+
+def test_a_limited_sub_admin_pages_through_its_domains_only(admin, listed):
+    limited_subadmin(admin, "desk", ["c.example", "a.example"], password=PASSWORD, api_access=True)
+    desk = Api()
+    assert desk.login("desk").status == 200
+    whole, total = _ids(desk, "/users?limit=200")
+    assert total == 47 == len(whole)
+    assert whole == [pk for pk in listed["users"] if pk in set(whole)]
+    assert set(whole) == set(listed["users"][:7] + listed["users"][40:])
+    for offset in (0, 6, 7, 8, 40, 46, 47):
+        found, total = _ids(desk, f"/users?offset={offset}&limit=3")
+        assert (found, total) == (whole[offset : offset + 3], 47)
+    assert _ids(desk, "/users?search=user1&domain=b.example") == ([], 0)
+
+
+def test_a_deep_page_reads_the_rows_of_its_own_domain_only(admin_api, listed):
+    c = Domain.objects.get(name="c.example")  # the last in the list
+    with CaptureQueriesContext(connection) as queries:
+        found, _ = _ids(admin_api, "/users?offset=79&limit=1")
+    assert found == listed["users"][79:]
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "mail_mailbox"') and "ORDER BY" in q["sql"]
+    ]
+    assert reads and all(f'"domain_id" IN ({c.pk})' in sql for sql in reads), reads

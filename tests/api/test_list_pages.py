@@ -12,9 +12,12 @@ from tests.api.client import PASSWORD, Api
 from tests.customers import limited_subadmin
 from tests.listing import bulk_aliases, bulk_mailboxes
 
-# Made in another order than their names', so that the domains' ids are not the list's order.
-SIZES = {"c.example": 40, "a.example": 7, "empty.example": 0, "b.example": 33}
-OFFSETS = [0, 1, 6, 7, 8, 39, 40, 46, 47, 48, 79, 80, 81, 500]
+# Past the first 1,000 rows a page is found by counting per domain (pages.DEEP_ROWS): the
+# domains' borders fall there. Made in another order than their names', so that the domains'
+# ids are not the list's order.
+SIZES = {"d.example": 30, "b.example": 5, "empty.example": 0, "a.example": 1003, "c.example": 20}
+WHOLE = 1058
+OFFSETS = [0, 1, 999, 1000, 1001, 1002, 1003, 1004, 1007, 1008, 1009, 1027, 1028, 1057, 1058, 5000]
 LIMITS = [1, 7, 25, 200]
 
 
@@ -39,18 +42,26 @@ def _ids(api: Api, path: str) -> tuple[list[int], int]:
 @pytest.mark.parametrize("kind", ["users", "aliases"])
 def test_every_offset_and_limit_gives_that_slice_of_the_list(admin_api, listed, kind):
     whole = listed[kind]
-    assert len(whole) == 80
+    assert len(whole) == WHOLE
     for offset in OFFSETS:
         for limit in LIMITS:
             found, total = _ids(admin_api, f"/{kind}?offset={offset}&limit={limit}")
-            assert (found, total) == (whole[offset : offset + limit], 80), (offset, limit)
+            assert (found, total) == (whole[offset : offset + limit], WHOLE), (offset, limit)
 
 
 def test_a_search_and_a_domain_filter_page_the_same_way(admin_api, listed):
-    for query, size in (("search=user1", 11 + 1 + 11), ("domain=b.example", 33)):
-        whole, total = _ids(admin_api, f"/users?{query}&limit=200")
-        assert total == size == len(whole)
-        for offset in (0, 5, 11, 12, 20, 21, 30):
+    for query, size in (
+        ("search=user", WHOLE),
+        ("search=user1", 114 + 1 + 11 + 11),
+        ("domain=a.example", 1003),
+    ):
+        whole = []
+        while len(whole) < size:
+            found, total = _ids(admin_api, f"/users?{query}&offset={len(whole)}&limit=200")
+            assert total == size and found
+            whole += found
+        assert whole == [pk for pk in listed["users"] if pk in set(whole)]
+        for offset in (0, 999, 1000, 1001, 1002, 1003, 1004, 1008, 1057):
             found, total = _ids(admin_api, f"/users?{query}&offset={offset}&limit=5")
             assert (found, total) == (whole[offset : offset + 5], size)
 
@@ -59,24 +70,21 @@ def test_a_limited_sub_admin_pages_through_its_domains_only(admin, listed):
     limited_subadmin(admin, "desk", ["c.example", "a.example"], password=PASSWORD, api_access=True)
     desk = Api()
     assert desk.login("desk").status == 200
-    whole, total = _ids(desk, "/users?limit=200")
-    assert total == 47 == len(whole)
-    assert whole == [pk for pk in listed["users"] if pk in set(whole)]
-    assert set(whole) == set(listed["users"][:7] + listed["users"][40:])
-    for offset in (0, 6, 7, 8, 40, 46, 47):
+    a_and_c = listed["users"][:1003] + listed["users"][1008:1028]
+    for offset in (0, 999, 1000, 1002, 1003, 1004, 1022, 1023):
         found, total = _ids(desk, f"/users?offset={offset}&limit=3")
-        assert (found, total) == (whole[offset : offset + 3], 47)
+        assert (found, total) == (a_and_c[offset : offset + 3], 1023)
     assert _ids(desk, "/users?search=user1&domain=b.example") == ([], 0)
 
 
 def test_a_deep_page_reads_the_rows_of_its_own_domain_only(admin_api, listed):
-    c = Domain.objects.get(name="c.example")  # the last in the list
+    d = Domain.objects.get(name="d.example")  # the last in the list
     with CaptureQueriesContext(connection) as queries:
-        found, _ = _ids(admin_api, "/users?offset=79&limit=1")
-    assert found == listed["users"][79:]
+        found, _ = _ids(admin_api, "/users?offset=1057&limit=1")
+    assert found == listed["users"][1057:]
     reads = [
         q["sql"]
         for q in queries.captured_queries
         if q["sql"].startswith('SELECT "mail_mailbox"') and "ORDER BY" in q["sql"]
     ]
-    assert reads and all(f'"domain_id" IN ({c.pk})' in sql for sql in reads), reads
+    assert reads and all(f'"domain_id" IN ({d.pk})' in sql for sql in reads), reads

@@ -13,6 +13,7 @@ from adminpanel.mail import search as search_index
 from adminpanel.mail.app_passwords import with_app_password_count
 from adminpanel.mail.models import Alias, AliasDomain, Domain, Mailbox
 from adminpanel.mailserver.models import MailboxUsage
+from adminpanel.pages import ByDomain
 from adminpanel.twofactor import interface as twofactor
 
 
@@ -125,6 +126,12 @@ def mailboxes(actor: Account, *, search: str = "", domain: str = "") -> QuerySet
     if domain:
         query = query.filter(domain__name=_domain_term(domain))
     return query.order_by("domain__name", "local_part")
+
+
+def listed(actor: Account, query: QuerySet, *, search: str = "", domain: str = "") -> ByDomain:
+    """Mailboxes or aliases (from `mailboxes` or `aliases`) for a page or the API: narrowed by
+    a search, a domain or a limited scope, or the whole list (pages.ByDomain)."""
+    return ByDomain(query, narrowed=bool(search.strip() or domain) or scope.is_limited(actor))
 
 
 def get_mailbox(actor: Account, pk: object) -> Mailbox:

@@ -26,7 +26,7 @@ from adminpanel.mail import (
 )
 from adminpanel.mail import forms as mail_forms
 from adminpanel.mail.addresses import domain_to_unicode
-from adminpanel.pages import ByDomain, paginate, search_query, show_invalid
+from adminpanel.pages import paginate, search_query, show_invalid
 from adminpanel.sections import BY_KEY, Section
 
 
@@ -114,8 +114,9 @@ def list_view(request: HttpRequest, key: str) -> HttpResponse:
     section = SECTIONS[key]
     search = search_query(request)
     found = section.search(request.user, search=search)
-    # Users and Aliases are in their domains' order: a page reads only its domains' rows.
-    page = paginate(request, found if key == "domains" else ByDomain(found))
+    if key != "domains":  # in their domains' order: a deep page reads only its domains' rows
+        found = selectors.listed(request.user, found, search=search)
+    page = paginate(request, found)
     context = _context(request, section, page=page, q=search)
     if key == "domains":  # the alias domains are listed with the domains (SPEC §16)
         context["alias_domains"] = selectors.alias_domains(request.user, search=search)

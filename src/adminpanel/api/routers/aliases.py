@@ -14,14 +14,15 @@ from adminpanel.api.schemas import (
     responses,
 )
 from adminpanel.mail import selectors, services
-from adminpanel.pages import ByDomain
 
 router = Router(tags=["aliases"])
 
 
 @router.get("", response=responses({200: AliasPage}, *ANY))
 def list_aliases(request: HttpRequest, query: Query[MailQuery]) -> AliasPage:
-    found = ByDomain(selectors.aliases(actor(request), search=query.search, domain=query.domain))
+    account, search, domain = actor(request), query.search, query.domain
+    found = selectors.aliases(account, search=search, domain=domain)
+    found = selectors.listed(account, found, search=search, domain=domain)
     return AliasPage(**page(found, limit=query.limit, offset=query.offset, shape=AliasOut.of))
 
 

@@ -26,14 +26,15 @@ from adminpanel.api.schemas import (
 )
 from adminpanel.mail import app_passwords, deleted, leaving, selectors, services
 from adminpanel.owners import services as owners
-from adminpanel.pages import ByDomain
 
 router = Router(tags=["users"])
 
 
 @router.get("", response=responses({200: UserPage}, *ANY))
 def list_users(request: HttpRequest, query: Query[MailQuery]) -> UserPage:
-    found = ByDomain(selectors.mailboxes(actor(request), search=query.search, domain=query.domain))
+    account, search, domain = actor(request), query.search, query.domain
+    found = selectors.mailboxes(account, search=search, domain=domain)
+    found = selectors.listed(account, found, search=search, domain=domain)
     return UserPage(**page(found, limit=query.limit, offset=query.offset, shape=UserOut.of))
 
 

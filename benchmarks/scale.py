@@ -277,7 +277,9 @@ WHO = ("Admin", "Sub-Admin", "limited Sub-Admin")
 def _cell(took: list[float] | None) -> str:
     if not took:
         return ""
-    return f"{statistics.median(took):.1f} ({statistics.quantiles(took, n=10)[-1]:.1f})"
+    p50, p90 = statistics.median(took), statistics.quantiles(took, n=10)[-1]
+    digits = 2 if p90 < 1 else 1  # a lookup's fractions of a millisecond
+    return f"{p50:.{digits}f} ({p90:.{digits}f})"
 
 
 def _run(args) -> None:

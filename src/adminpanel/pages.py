@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
 from django.db.models import Count, Func, OuterRef, QuerySet, Subquery, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -57,22 +58,26 @@ def window(query, bottom: int, top: int) -> list:
 
 class ByDomain:
     """A list ordered by its domain's name first (Users, Aliases: 100,000 rows of 1,000
-    domains), for a paginator or the API. The whole list is counted per domain, along the
-    list's index (PostgreSQL counts 100,000 rows that way in a few ms, by a plain count in
-    tens); a deep page (`?offset=99900`) then reads and sorts only the rows of the domains it
-    falls in. A `narrowed` list (a search, one domain, a limited scope) is counted as such, and
-    counted per domain only for a deep page of a few rows."""
+    domains), for a paginator or the API, so that a deep page (`?offset=99900`) is as fast as
+    the first. SQLite walks the list's index in its order (domains by name, each one's rows by
+    local part): a plain count and an OFFSET read index entries only. PostgreSQL sorts the
+    rows of every domain before an OFFSET and counts by reading the table; there the whole
+    list is counted per domain along the index (a few ms, where a plain count takes tens),
+    and a deep page reads and sorts only the rows of the domains it falls in. A `narrowed`
+    list (a search, one domain, a limited scope) is counted plainly, and per domain by one
+    GROUP BY for a deep page of a few rows."""
 
     def __init__(self, query: QuerySet, *, narrowed: bool):
         self.query = query
         self.narrowed = narrowed
+        self.whole_per_domain = not narrowed and connections[query.db].vendor == "postgresql"
         self.ordered = query.ordered
 
     @cached_property
     def _count(self) -> int:
-        if self.narrowed:
-            return self.query.count()
-        return sum(n for _, n in self._per_domain)
+        if self.whole_per_domain:
+            return sum(n for _, n in self._per_domain)
+        return self.query.count()
 
     def count(self) -> int:
         return self._count
@@ -97,7 +102,8 @@ class ByDomain:
 
     def __getitem__(self, rows: slice) -> list:
         bottom, top = rows.start or 0, rows.stop if rows.stop is not None else self.count()
-        if bottom < DEEP_ROWS or (self.narrowed and self.count() > GROUPED_ROWS):
+        by_domain = self.whole_per_domain or (self.narrowed and self.count() <= GROUPED_ROWS)
+        if bottom < DEEP_ROWS or not by_domain:
             return window(self.query, bottom, top)
         before, wanted, taken = 0, [], 0
         for pk, n in self._per_domain:

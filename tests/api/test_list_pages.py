@@ -77,14 +77,28 @@ def test_a_limited_sub_admin_pages_through_its_domains_only(admin, listed):
     assert _ids(desk, "/users?search=user1&domain=b.example") == ([], 0)
 
 
-def test_a_deep_page_reads_the_rows_of_its_own_domain_only(admin_api, listed):
-    d = Domain.objects.get(name="d.example")  # the last in the list
+def _page_reads(api: Api, path: str) -> tuple[list[int], list[str]]:
+    """A page's ids, and the SQL of its reads of the list's rows (ordered)."""
     with CaptureQueriesContext(connection) as queries:
-        found, _ = _ids(admin_api, "/users?offset=1057&limit=1")
-    assert found == listed["users"][1057:]
+        found, _ = _ids(api, path)
     reads = [
         q["sql"]
         for q in queries.captured_queries
         if q["sql"].startswith('SELECT "mail_mailbox"') and "ORDER BY" in q["sql"]
     ]
+    return found, reads
+
+
+def test_a_deep_page_of_a_search_reads_the_rows_of_its_own_domain_only(admin_api, listed):
+    d = Domain.objects.get(name="d.example")  # the last in the list
+    found, reads = _page_reads(admin_api, "/users?search=user&offset=1057&limit=1")
+    assert found == listed["users"][1057:]
+    assert reads and all(f'"domain_id" IN ({d.pk})' in sql for sql in reads), reads
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite walks its index in order")
+def test_on_postgresql_a_deep_page_reads_the_rows_of_its_own_domain_only(admin_api, listed):
+    d = Domain.objects.get(name="d.example")
+    found, reads = _page_reads(admin_api, "/users?offset=1057&limit=1")
+    assert found == listed["users"][1057:]
     assert reads and all(f'"domain_id" IN ({d.pk})' in sql for sql in reads), reads

@@ -61,9 +61,9 @@ class ByDomain:
     domains), for a paginator or the API, so that a deep page (`?offset=99900`) is as fast as
     the first. SQLite walks the list's index in its order (domains by name, each one's rows by
     local part): a plain count and an OFFSET read index entries only. PostgreSQL sorts the
-    rows of every domain before an OFFSET and counts by reading the table; there the whole
-    list is counted per domain along the index (a few ms, where a plain count takes tens),
-    and a deep page reads and sorts only the rows of the domains it falls in. A `narrowed`
+    rows of every domain before an OFFSET and plans a plain count as a read of the table;
+    there the whole list is counted per domain along the index (in half that time), and a
+    deep page reads and sorts only the rows of the domains it falls in. A `narrowed`
     list (a search, one domain, a limited scope) is counted plainly, and per domain by one
     GROUP BY for a deep page of a few rows."""
 

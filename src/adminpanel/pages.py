@@ -64,8 +64,8 @@ class ByDomain:
     rows of every domain before an OFFSET and plans a plain count as a read of the table;
     there the whole list is counted per domain along the index (in half that time), and a
     deep page reads and sorts only the rows of the domains it falls in. A `narrowed`
-    list (a search, one domain, a limited scope) is counted plainly, and per domain by one
-    GROUP BY for a deep page of a few rows."""
+    list (a search, one domain, a limited scope) is counted plainly, and when it has a few
+    rows, per domain by one GROUP BY, its pages read by their domains."""
 
     def __init__(self, query: QuerySet, *, narrowed: bool):
         self.query = query
@@ -102,8 +102,11 @@ class ByDomain:
 
     def __getitem__(self, rows: slice) -> list:
         bottom, top = rows.start or 0, rows.stop if rows.stop is not None else self.count()
-        by_domain = self.whole_per_domain or (self.narrowed and self.count() <= GROUPED_ROWS)
-        if bottom < DEEP_ROWS or not by_domain:
+        # A narrowed list of a few rows is read by its domains at any depth: PostgreSQL's
+        # generic plan of a prepared search (after 5 uses) cannot tell a rare term from a
+        # common one, and walked the whole list in its order to find a page of rare matches.
+        few = self.narrowed and self.count() <= GROUPED_ROWS
+        if not few and not (self.whole_per_domain and bottom >= DEEP_ROWS):
             return window(self.query, bottom, top)
         before, wanted, taken = 0, [], 0
         for pk, n in self._per_domain:

@@ -102,3 +102,12 @@ def test_on_postgresql_a_deep_page_reads_the_rows_of_its_own_domain_only(admin_a
     found, reads = _page_reads(admin_api, "/users?offset=1057&limit=1")
     assert found == listed["users"][1057:]
     assert reads and all(f'"domain_id" IN ({d.pk})' in sql for sql in reads), reads
+
+
+def test_every_page_of_a_search_of_few_rows_is_read_by_its_domains(admin_api, listed):
+    # PostgreSQL's generic plan of the prepared search (after 5 uses) walked the whole list in
+    # its order to fill a page of rare matches; by its domains, it reads only theirs.
+    for _ in range(12):
+        found, reads = _page_reads(admin_api, "/users?search=user1000")
+        assert len(found) == 1 and found[0] in listed["users"]
+        assert reads and all('"domain_id" IN (' in sql for sql in reads), reads

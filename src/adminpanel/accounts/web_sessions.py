@@ -43,7 +43,7 @@ class SessionRows:
     def of(self, person: Model) -> QuerySet:
         return self.rows.objects.filter(**{self.person_field: person})
 
-    def record(
+    def start(
         self, request: HttpRequest, person: Model, *, two_factor: bool, now: datetime
     ) -> None:
         """Stamp a session that has just signed in, save it, and record whose it is."""
@@ -176,7 +176,7 @@ def start(
     if recovery_codes_left is not None:
         request.session[RECOVERY_CODES_LEFT] = recovery_codes_left
     _forget_dead(account)
-    ACCOUNTS.record(request, account, two_factor=two_factor, now=now)
+    ACCOUNTS.start(request, account, two_factor=two_factor, now=now)
 
 
 def _forget_dead(account: Account) -> None:

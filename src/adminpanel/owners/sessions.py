@@ -68,7 +68,7 @@ end_other_sessions = OWNERS.end_other_sessions
 def start(request: HttpRequest, mailbox: Mailbox, *, two_factor: bool, now: datetime) -> None:
     """Make this (freshly keyed) session the owner's, save it, and record whose it is."""
     request.session[OWNER] = mailbox.pk
-    OWNERS.record(request, mailbox, two_factor=two_factor, now=now)
+    OWNERS.start(request, mailbox, two_factor=two_factor, now=now)
 
 
 def signed_in_mailbox(request: HttpRequest) -> tuple[Mailbox | None, str]:

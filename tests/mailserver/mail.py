@@ -183,6 +183,18 @@ def submit(
         smtp.send_message(mail, from_addr=mail_from or login, to_addrs=[to])
 
 
+def refusal(send) -> tuple[int, str]:
+    """The code and text with which the submission refused what send() tried."""
+    try:
+        send()
+    except smtplib.SMTPRecipientsRefused as error:
+        ((code, text),) = error.recipients.values()
+        return code, text.decode(errors="replace")
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        return error.smtp_code, error.smtp_error.decode(errors="replace")
+    raise AssertionError("the submission accepted it")
+
+
 def dovecot_hash(scheme: str, password: str) -> str:
     """The hash as an old mail service stored it: `doveadm pw`'s own output."""
     done = subprocess.run(

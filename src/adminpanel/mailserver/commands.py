@@ -149,8 +149,10 @@ def mailserver_config(args: argparse.Namespace) -> int:
             "in Postfix's and Dovecot's own settings."
         )
     print(
-        "DKIM: opendkim/opendkim.conf is /etc/opendkim.conf; `adminpanel mailserver-dkim "
-        "--every 60` gives OpenDKIM the panel's keys (README: Connect your mail server)."
+        "DKIM: opendkim/opendkim.conf is /etc/opendkim.conf; the service "
+        f"{units.DKIM_SERVICE} (opendkim/{units.DKIM_SERVICE}.service, or the init script "
+        f"opendkim/{units.DKIM_SERVICE}) gives OpenDKIM the panel's keys with "
+        f"{units.DKIM_ENV} (README: Connect your mail server, step 8)."
     )
     print(
         f"The mail host's services (the auth and end-of-data policies, the From: check"

@@ -347,7 +347,7 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
         signal.signal(number, lambda *_: stop.set())
     while True:
         try:
-            for address in sessions.end_requested(database, doveadm):
+            for address in sessions.end_requested(database, doveadm, args.host_name):
                 print(f"ended the IMAP sessions of {address}", flush=True)
         except (sessions.EndSessionsError, OSError) as error:
             print(error, file=sys.stderr, flush=True)
@@ -585,6 +585,11 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         "--every", type=float, default=0, help="seconds between runs (default: run once)"
     )
     parser.add_argument("--dovecot-config", help="dovecot.conf of the Dovecot to kick from")
+    parser.add_argument(
+        "--host-name",
+        default=sessions.host_name(),
+        help="this mail host's name, unique among the mail hosts (default: its host name)",
+    )
     parser.set_defaults(run=after_setup(mailserver_end_sessions))
     parser = commands.add_parser(
         "mailserver-dkim",

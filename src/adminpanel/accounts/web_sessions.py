@@ -15,7 +15,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from adminpanel import audit, sessions
+from adminpanel import audit, prepared, sessions
 from adminpanel.accounts.models import Account, WebSession
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import get_by_id
@@ -63,13 +63,16 @@ def start(
         session[RECOVERY_CODES_LEFT] = recovery_codes_left
     session.save()  # the new key exists from here on
     _forget_dead(account)
-    WebSession.objects.create(
-        session_key=session.session_key,
-        account=account,
-        ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:512],
-        signed_in_at=now,
-        two_factor=two_factor,
+    # Every sign-in writes one: its INSERT is built once per process (adminpanel.prepared).
+    prepared.insert(
+        WebSession(
+            session_key=session.session_key,
+            account=account,
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            signed_in_at=now,
+            two_factor=two_factor,
+        )
     )
 
 

@@ -15,7 +15,7 @@ from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from adminpanel import audit, sessions
+from adminpanel import audit, prepared, sessions
 from adminpanel.accounts.models import Account, WebSession
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import get_by_id
@@ -51,13 +51,16 @@ class SessionRows:
         session[LOGIN_AT] = session[SEEN_AT] = session[CONFIRMED_AT] = now.timestamp()
         session[TWO_FACTOR] = two_factor
         session.save()  # the new key exists from here on
-        self.rows.objects.create(
-            session_key=session.session_key,
-            **{self.person_field: person},
-            ip=client_ip(request),
-            user_agent=request.headers.get("User-Agent", "")[:512],
-            signed_in_at=now,
-            two_factor=two_factor,
+        # Every sign-in writes one: its INSERT is built once per process (adminpanel.prepared).
+        prepared.insert(
+            self.rows(
+                session_key=session.session_key,
+                **{self.person_field: person},
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+                signed_in_at=now,
+                two_factor=two_factor,
+            )
         )
 
     def forget(self, request: HttpRequest) -> None:

@@ -180,6 +180,10 @@ def test_require_2fa_for_owners_leaves_only_the_2fa_page(owner, admin, box, cloc
     )
     assert owner.get("/mailbox/").status_code == 200
     assert owner.get("/mailbox/2fa/disable").status_code == 302  # the domain keeps it on
+    page = text(owner.get("/mailbox/2fa"))
+    assert "Your mail administrator requires two-factor authentication for this mailbox" in page
+    assert "ask your mail administrator for Reset 2FA" in page
+    assert "Admin" not in page.replace("Admin Panel", "").replace("administrator", "")
 
 
 def test_an_admin_session_opens_none_of_the_owner_pages(client, box, admin):

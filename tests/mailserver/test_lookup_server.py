@@ -18,9 +18,12 @@ from adminpanel.mailserver.commands import mailserver_lookup
 from adminpanel.mailserver.lookup import LookupServer, netstring
 from tests.mailserver.mail import wait_until
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="the lookup server is for SQLite"
-)
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="the lookup server is for SQLite"),
+    # The module's rows are seeded and flushed by its fixture; the mark tells pytest-django the
+    # module uses the test database (run alone, nothing else would have it created).
+    pytest.mark.django_db,
+]
 
 
 def _seed() -> None:

@@ -4,8 +4,8 @@ which is replaced by Argon2id at that sign-in; and changed by the owner (current
 """
 
 import hmac
-import warnings
 
+import legacycrypt  # the C library's crypt(3): SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
 from django.contrib.auth.hashers import check_password, make_password
@@ -18,10 +18,6 @@ from adminpanel.mail.mailbox_csv import is_imported_hash
 from adminpanel.mail.models import Mailbox
 from adminpanel.mailserver import end_sessions
 
-with warnings.catch_warnings():  # deprecated from Python 3.11, here until 3.13 (pyproject: 3.11)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import crypt  # the C library's crypt(3): SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT
-
 CRYPT_SCHEMES = ("SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT")
 ARGON2_SCHEMES = ("ARGON2ID", "ARGON2I")
 
@@ -32,7 +28,7 @@ def _imported_matches(password: str, stored: str) -> bool:
     scheme, _, body = stored[1:].partition("}")
     if scheme in CRYPT_SCHEMES:
         try:
-            computed = crypt.crypt(password, body)
+            computed = legacycrypt.crypt(password, body)
         except (OSError, ValueError):
             return False
         return computed is not None and hmac.compare_digest(computed, body)

@@ -29,8 +29,11 @@ def activity(mailbox: Mailbox) -> QuerySet[Event]:
     app passwords, its mail apps' logins. Rows with an account as actor are not the owner's
     (an Admin's username may look like an address)."""
     names = {mailbox.address[:150], dovecot_name(mailbox)[:150]}
+    # All of them carry the mailbox's domain (audit.domain_of): its (domain, at) index leaves
+    # the domain's events to look through, not the whole log.
     return Event.objects.filter(
-        Q(actor_name__in=names, actor__isnull=True) | Q(details__address__in=list(names))
+        Q(actor_name__in=names, actor__isnull=True) | Q(details__address__in=list(names)),
+        domain=mailbox.domain.name,
     ).order_by("-at", "-id")
 
 

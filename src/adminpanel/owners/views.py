@@ -74,6 +74,7 @@ OWNER_SIDE = TwoFactorSide(
     breadcrumb="My mailbox · 2FA",
     breadcrumb_top="My mailbox",
     mail_apps=True,
+    who_resets="your mail administrator",
     mark_two_factor=sessions.mark_two_factor,
     must_keep_2fa=lambda owner: owner.mailbox.domain.require_owner_2fa,
     check_may_disable=_may_not_disable,

@@ -33,7 +33,7 @@ REPLACED = (
 APP_REMOVED = "Authenticator app removed. Your security keys and recovery codes stay."
 RESET_BY_ADMIN = (
     "Lost your phone? Sign in with a recovery code and use Replace. With no second factor "
-    "left, ask the Admin for Reset 2FA."
+    "left, ask {who_resets} for Reset 2FA."
 )
 
 
@@ -58,6 +58,7 @@ class TwoFactorSide:
     breadcrumb: str
     breadcrumb_top: str
     mail_apps: bool  # True: a mailbox owner's words (mail apps and app passwords, no API)
+    who_resets: str  # who can Reset 2FA for this person, as the pages name them
     mark_two_factor: Callable[[HttpRequest], None]  # this session has just shown a code
     must_keep_2fa: Callable[[SignsIn], bool]
     check_may_disable: Callable[[SignsIn], None]  # Refused when a rule keeps 2FA on
@@ -86,6 +87,7 @@ ADMIN_SIDE = TwoFactorSide(
     breadcrumb="Security · 2FA",
     breadcrumb_top="Security",
     mail_apps=False,
+    who_resets="the Admin",
     mark_two_factor=web_sessions.mark_two_factor,
     must_keep_2fa=policy.must_have_2fa,
     check_may_disable=policy.check_may_disable,
@@ -325,7 +327,7 @@ def two_factor_disable(request: HttpRequest, side: TwoFactorSide) -> HttpRespons
         side.check_may_disable(who)
     except Refused as refused:
         messages.error(request, refused.message)
-        messages.info(request, RESET_BY_ADMIN)
+        messages.info(request, RESET_BY_ADMIN.format(who_resets=side.who_resets))
         return redirect(side.status)
     context = {
         **interface.capabilities(who),

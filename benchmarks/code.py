@@ -1,8 +1,18 @@
 """`code`: the code step alone (POST /login/verify with a valid code), on sessions whose
 password step is already done. Checks/s and p50/p99 at concurrency 1 and 8, and the same
 figures for a trivial endpoint of the same app, measured in the same run. Then the server's
-CPU per request (its workers' user + system time from /proc, requests one after another) of
-the code step and of the trivial endpoint, and their ratio (target: at most 3).
+CPU per request of the code step and of the trivial endpoint, and their ratio (target: at most
+3).
+
+How the CPU is measured: in the deployment this command starts, one run, first
+`--cpu-checks` requests of GET /api/v1/health, then as many full code steps (each on its own
+pending login made by the product's begin_pending_login: POST /login/verify with the current
+code, answered 302 to / with a new signed-in session), one request after another. Each figure
+is the user + system CPU time that the server's processes (the children of `adminpanel serve`'s
+gunicorn master: its workers) spent meanwhile, read from /proc/PID/stat before and after,
+divided by the number of requests. The driver's CPU and PostgreSQL's (its own processes) are
+not in it; the kernel's work for the workers' sockets (the HTTP requests, the database's
+loopback TCP) is. A worker replaced during a run fails the run.
 
     .venv/bin/python -m benchmarks.code [--workers 2] [--runs 3] [--checks 2000]
         [--cpu-checks 300] [--url URL]

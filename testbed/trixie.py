@@ -1,5 +1,6 @@
-"""A Debian 13 (trixie) root holding Debian 13's Dovecot 2.4, for the tests that run the
-generated 2.4 settings on a Debian 12 machine (tests/mailserver/test_dovecot24.py).
+"""A Debian 13 (trixie) root holding Debian 13's Dovecot 2.4 and Postfix 3.10, for the tests
+that run the generated settings for Debian 13 on a Debian 12 machine
+(tests/mailserver/test_dovecot24.py, tests/mailserver/test_postfix310.py).
 
 Built once with debootstrap from the mirror the machine's apt already uses (about a minute and
 300 MB), into a fixed directory outside the repository named after its package list; later runs
@@ -30,6 +31,9 @@ PACKAGES = (
     "dovecot-pgsql",
     "dovecot-sqlite",
     "dovecot-sieve",
+    "postfix",
+    "postfix-pgsql",
+    "postfix-sqlite",
 )
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 SOURCES_LIST = Path("/etc/apt/sources.list")
@@ -44,7 +48,8 @@ class RootError(Exception):
 
 def root_path() -> Path:
     key = hashlib.sha256(" ".join((SUITE, *PACKAGES)).encode()).hexdigest()[:12]
-    return CACHE / f"{SUITE}-dovecot-{key}"
+    # Named after the package list: a root built for another list is never taken for this one.
+    return CACHE / f"{SUITE}-mail-{key}"
 
 
 def mirror() -> str:
@@ -107,7 +112,8 @@ def _build(staging: Path, log: Path) -> None:
 
 
 def ensure_root() -> Path:
-    """The Debian 13 root with Dovecot 2.4 (built on first use, then reused)."""
+    """The Debian 13 root with Dovecot 2.4 and Postfix 3.10 (built on first use, then
+    reused)."""
     root = root_path()
     if (root / COMPLETE).is_file():
         return root
@@ -134,6 +140,16 @@ def dovecot_version(root: Path) -> str:
     return done.stdout.strip()
 
 
+def postfix_version(root: Path) -> str:
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        ["chroot", str(root), "postconf", "-h", "mail_version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 if __name__ == "__main__":
     built = ensure_root()
-    print(built, dovecot_version(built))
+    print(built, "Dovecot", dovecot_version(built), "Postfix", postfix_version(built))

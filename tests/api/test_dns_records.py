@@ -67,6 +67,40 @@ def test_the_dkim_record_publishes_the_domains_own_2048_bit_key(admin_api, domai
     assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 2048
 
 
+def test_an_alias_domain_gets_mx_spf_dmarc_and_the_targets_dkim_keys_under_its_own_name(
+    admin_api, domain_id
+):
+    """Mail from the alias domain is signed with d= the alias domain (DMARC alignment), with
+    the target's keys: each published key of the target is published under its name too."""
+    created = admin_api.post("/alias-domains", {"name": "bücher.org", "target": "bücher.example"})
+    assert created.status == 201, created.body
+    old = DkimKey.objects.get(domain_id=domain_id)
+    new = admin_api.post(f"/domains/{domain_id}/dkim/rotate").body["selector"]
+    records = admin_api.get(f"/domains/{domain_id}/dns").body
+    alias = "xn--bcher-kva.org"
+    assert [r for r in records if r["name"].endswith(alias)] == [
+        {"type": "MX", "name": alias, "value": f"10 {MAIL_HOST}"},
+        {"type": "TXT", "name": alias, "value": "v=spf1 mx -all"},
+        {
+            "type": "TXT",
+            "name": f"{new}._domainkey.{alias}",
+            "value": next(r for r in records if r["name"].startswith(f"{new}."))["value"],
+        },
+        {
+            "type": "TXT",
+            "name": f"{old.selector}._domainkey.{alias}",
+            "value": f"v=DKIM1; k=rsa; p={old.public_key}",
+        },
+        {
+            "type": "TXT",
+            "name": f"_dmarc.{alias}",
+            "value": f"v=DMARC1; p=quarantine; rua=mailto:postmaster@{alias}",
+        },
+    ]
+    # The domain's own records come first: the rotation's answer names the domain's record.
+    assert records[0]["name"] == "xn--bcher-kva.example"
+
+
 def test_no_answer_holds_the_private_key(admin_api, domain_id):
     key = DkimKey.objects.get(domain_id=domain_id)
     answers = [

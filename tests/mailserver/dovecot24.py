@@ -48,6 +48,12 @@ class ChrootedDovecot:
         self.database_errors: list[Exception] = []
 
     @property
+    def mail_host_name(self) -> str:
+        """Another mail host than the session's own on the same database: it ends its own
+        Dovecot's sessions (sessions.end_requested)."""
+        return f"dovecot-2.4:{self.inside}"
+
+    @property
     def conf(self) -> Path:
         return self.inside / "dovecot" / "dovecot.conf"
 
@@ -156,13 +162,13 @@ class ChrootedDovecot:
     def _end_sessions(self) -> None:
         while not self.stop_ending.wait(0.5):
             try:
-                sessions.end_requested(self.database, self.doveadm)
+                sessions.end_requested(self.database, self.doveadm, self.mail_host_name)
             except sessions.EndSessionsError as error:
                 with (self.dir / "log" / "end-sessions.log").open("a") as log:
                     log.write(f"{error}\n")
             except (sqlite3.Error, psycopg.Error) as error:
-                # The session's own mail host ends the same requests on the same database: two
-                # mail hosts recording one request must not fail (stop() says so).
+                # The session's own mail host ends the same requests on the same database, each
+                # under its own name: neither may fail (stop() says so).
                 self.database_errors.append(error)
 
     def _answers(self) -> bool:

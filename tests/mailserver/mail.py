@@ -47,14 +47,14 @@ def rcpt(server: PrivateMailServer, address: str) -> tuple[int, str]:
     return code, reply.decode(errors="replace")
 
 
-def after_sessions_ended(address: str) -> None:
-    """Wait until the mail host has ended the sessions the panel asked it to end for this
-    address (a deletion, a rename, a new password). The mail host does so about once a second
-    by the address, so a login made in between would be ended too, as a real client is: it
-    reconnects. A test that reads a mailbox right after such a change logs in after it."""
+def after_sessions_ended(address: str, host: str) -> None:
+    """Wait until the mail host named `host` has ended the sessions the panel asked it to end
+    for this address (a deletion, a rename, a new password). The mail host does so about once
+    a second by the address, so a login made in between would be ended too, as a real client
+    is: it reconnects. A test that reads a mailbox right after such a change logs in after it."""
     if "\0" in address or not address.encode("utf-8", "replace").decode() == address:
         return  # no mailbox's address (NUL or invalid UTF-8: the database cannot even hold it)
-    carried_out = SessionsEnded.objects.values("request_id")
+    carried_out = SessionsEnded.objects.filter(host=host).values("request_id")
     pending = EndSessionsRequest.objects.filter(address=address.lower()).exclude(pk__in=carried_out)
     assert wait_until(lambda: not pending.exists()), f"the sessions of {address} never ended"
 
@@ -76,7 +76,7 @@ class ImapFrom(imaplib.IMAP4):
 def can_log_in(server: PrivateMailServer, address: str, password: str, source: str = "") -> bool:
     """Whether IMAP accepts the login (AUTHENTICATE PLAIN, so any bytes can be tried), from
     127.0.0.1 or the loopback address `source`."""
-    after_sessions_ended(address)
+    after_sessions_ended(address, server.mail_host_name)
     imap = ImapFrom(server.imap_port, source or "127.0.0.1")
     # surrogateescape: "\udcff" is the byte 0xff, so invalid UTF-8 can be tried too.
     plain = b"\0".join(
@@ -100,7 +100,7 @@ def can_log_in(server: PrivateMailServer, address: str, password: str, source: s
 
 def subjects(server: PrivateMailServer, address: str, password: str) -> list[str]:
     """The subjects in the mailbox's INBOX, read over IMAP."""
-    after_sessions_ended(address)
+    after_sessions_ended(address, server.mail_host_name)
     imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
     try:
         imap.login(address, password)
@@ -181,6 +181,18 @@ def submit(
     with submission(server) as smtp:
         smtp.login(login, password)
         smtp.send_message(mail, from_addr=mail_from or login, to_addrs=[to])
+
+
+def refusal(send) -> tuple[int, str]:
+    """The code and text with which the submission refused what send() tried."""
+    try:
+        send()
+    except smtplib.SMTPRecipientsRefused as error:
+        ((code, text),) = error.recipients.values()
+        return code, text.decode(errors="replace")
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        return error.smtp_code, error.smtp_error.decode(errors="replace")
+    raise AssertionError("the submission accepted it")
 
 
 def dovecot_hash(scheme: str, password: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from adminpanel.accounts.models import Account
-from adminpanel.mail import alias_domains, app_passwords, services
+from adminpanel.mail import alias_domains, app_passwords, dkim, services
 from adminpanel.mail.models import PERSON_KIND, Alias, Domain, Mailbox
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.instance import program
@@ -174,27 +174,40 @@ def test_aliases_have_one_row_per_destination_and_the_catch_all_as_at_domain(see
 
 def test_sender_logins_are_each_mailbox_itself_and_each_alias_its_destinations(seeded):
     """Who may send as which address (Postfix's smtpd_sender_login_maps, the From: check):
-    never a catch-all, which would hand a whole domain to one mailbox."""
+    never a catch-all, which would hand a whole domain to one mailbox. An alias domain's
+    addresses are its target's, for the same logins, active while the alias domain is."""
+    info = "info@xn--bcher-kva.example"
+    expected = [("ann@off.example", "ann@off.example", False)]
+    for name, active in [
+        ("xn--bcher-kva.example", True),
+        ("paused.org", False),
+        ("xn--bcher-kva.org", True),
+    ]:
+        expected += [
+            (f"info@{name}", info, active),
+            (f"team@{name}", "ext@other.org", active),
+            (f"team@{name}", info, active),
+        ]
+    expected.append(("ann@off.org", "ann@off.example", False))
     assert sorted(
         (r["address"], r["local_part"], r["domain"], r["login"], bool(r["active"]))
         for r in rows("mailserver_sender_logins")
-    ) == [
-        ("ann@off.example", "ann", "off.example", "ann@off.example", False),
-        (
-            "info@xn--bcher-kva.example",
-            "info",
-            "xn--bcher-kva.example",
-            "info@xn--bcher-kva.example",
-            True,
-        ),
-        ("team@xn--bcher-kva.example", "team", "xn--bcher-kva.example", "ext@other.org", True),
-        (
-            "team@xn--bcher-kva.example",
-            "team",
-            "xn--bcher-kva.example",
-            "info@xn--bcher-kva.example",
-            True,
-        ),
+    ) == sorted(
+        (address, *address.split("@"), login, active) for address, login, active in expected
+    )
+
+
+def test_active_alias_domains_sign_with_their_targets_newest_key_under_their_own_name(seeded):
+    """mailserver_dkim_keys: d= must be the From: domain for DMARC, so an alias domain has a
+    row of its own, with its target's signing key; none while it or its target is off."""
+    dkim.rotate(Account.objects.get(username="admin"), Domain.objects.get(name="off.example"))
+    target = Domain.objects.get(name="xn--bcher-kva.example")
+    newest = dkim.rotate(Account.objects.get(username="admin"), target)
+    assert [
+        (r["domain"], r["selector"], r["private_key"]) for r in rows("mailserver_dkim_keys")
+    ] == [
+        ("xn--bcher-kva.example", newest.selector, newest.private_key),
+        ("xn--bcher-kva.org", newest.selector, newest.private_key),
     ]
 
 
@@ -453,8 +466,10 @@ def test_an_alias_lookup_finds_its_rows_by_index_not_by_building_the_whole_view(
 
 @on_postgresql
 def test_a_sender_login_lookup_finds_its_rows_by_index(seeded):
-    """Postfix asks by (local_part, domain); both branches of the view's UNION ALL reach
-    their unique (lower(local_part), domain) index instead of building every row."""
+    """Postfix asks by (local_part, domain); the four branches of the view's UNION ALL (the
+    mailboxes and aliases of a domain, and of an alias domain through the alias domain's
+    unique name) reach their unique (lower(local_part), domain) index instead of building
+    every row."""
     with connection.cursor() as cursor:
         fill_the_domain(cursor)
         cursor.execute("SET LOCAL enable_seqscan = off")  # the index, however small the table
@@ -465,5 +480,5 @@ def test_a_sender_login_lookup_finds_its_rows_by_index(seeded):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     conditions = [line for line in plan.splitlines() if "Index Cond:" in line]
-    assert sum("lower((local_part)::text) = 'team'::text" in line for line in conditions) == 2, plan
+    assert sum("lower((local_part)::text) = 'team'::text" in line for line in conditions) == 4, plan
     assert "Seq Scan" not in plan, plan

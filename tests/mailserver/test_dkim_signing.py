@@ -9,20 +9,24 @@ logged in, exactly as Postfix tells its milters after SMTP AUTH ({auth_type}, {a
 """
 
 import email
-import imaplib
 import smtplib
-import time
 from email.message import EmailMessage
 
-import dkim as dkimpy
 import pytest
 
 from adminpanel.mail import app_passwords
 from adminpanel.mail.models import Mailbox
 from adminpanel.mailserver.instance import PrivateMailServer
 from tests.mailserver.debian import debian_stock_main_cf
-from tests.mailserver.mail import DELIVERY_WAIT, submit, unique_subject, wait_until
+from tests.mailserver.mail import submit, unique_subject, wait_until
 from tests.mailserver.servers import private_mail_server
+from tests.mailserver.signatures import (
+    dkim_record,
+    raw_message,
+    signature,
+    signed_for,
+    verifies_with,
+)
 
 OUTSIDE_CLIENT = "203.0.113.9"  # TEST-NET-3: not in any mynetworks
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -50,12 +54,6 @@ def mailboxes(admin_api, domain) -> tuple[str, str, int]:
     return f"ann@{domain}", f"bob@{domain}", found["id"]
 
 
-def signed_for(server: PrivateMailServer, domain: str, selector: str) -> bool:
-    """Whether the mail host's signer has taken this key (it syncs about once a second)."""
-    table = server.dkim_dir / "key.table"
-    return table.exists() and f"{domain} {domain}:{selector}:" in table.read_text()
-
-
 def send(server: PrivateMailServer, sender: str, to: str, subject: str, *, xclient: str) -> None:
     mail = EmailMessage()
     mail["From"] = sender
@@ -69,53 +67,6 @@ def send(server: PrivateMailServer, sender: str, to: str, subject: str, *, xclie
             assert code == 220, reply
             smtp.ehlo("client.outside.test")
         smtp.send_message(mail, from_addr=sender, to_addrs=[to])
-
-
-def raw_message(server: PrivateMailServer, address: str, subject: str) -> bytes:
-    """The whole message with this subject, as IMAP gives it, once it is delivered."""
-    deadline = time.monotonic() + DELIVERY_WAIT
-    while True:
-        imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
-        try:
-            imap.login(address, PASSWORD)
-            imap.select("INBOX", readonly=True)
-            _, data = imap.search(None, "SUBJECT", f'"{subject}"')
-            numbers = data[0].split()
-            if numbers:
-                _, fetched = imap.fetch(numbers[-1], "(BODY.PEEK[])")
-                return next(part[1] for part in fetched if isinstance(part, tuple))
-        finally:
-            imap.logout()
-        assert time.monotonic() < deadline, f"{subject!r} never reached {address}"
-        time.sleep(0.2)
-
-
-def dkim_record(admin_api, domain_id: int, selector: str) -> dict:
-    records = admin_api.get(f"/domains/{domain_id}/dns")
-    assert records.status == 200, records.body
-    found = [
-        r
-        for r in records.body
-        if r["type"] == "TXT" and r["name"].startswith(f"{selector}._domainkey.")
-    ]
-    assert len(found) == 1, records.body
-    return found[0]
-
-
-def verifies_with(message: bytes, record: dict) -> bool:
-    """dkimpy's verdict, its DNS answered with the record the panel gave (and nothing else)."""
-
-    def dns(name: bytes, timeout: int = 5) -> bytes:
-        return record["value"].encode() if name.decode().rstrip(".") == record["name"] else b""
-
-    return dkimpy.verify(message, dnsfunc=dns)
-
-
-def signature(message: bytes) -> dict[str, str]:
-    header = email.message_from_bytes(message)["DKIM-Signature"]
-    assert header is not None, message[:2000]
-    tags = (part.strip().split("=", 1) for part in "".join(header.split()).split(";") if part)
-    return {name: value for name, value in tags}
 
 
 def current_selector(admin_api, domain_id: int) -> str:

@@ -18,7 +18,12 @@ from adminpanel.mail.models import Mailbox
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import installed_dovecot_version
-from adminpanel.mailserver.models import MailboxUsage, MailLogin
+from adminpanel.mailserver.models import (
+    EndSessionsRequest,
+    MailboxUsage,
+    MailLogin,
+    SessionsEnded,
+)
 from testbed.trixie import dovecot_version, ensure_root
 from tests.mailserver.dovecot24 import ChrootedDovecot, quota_status, sasl_login
 from tests.mailserver.mail import (
@@ -190,6 +195,45 @@ def test_an_automatic_reply_reaches_each_sender_once(dovecot24, outside, admin_a
     # The replies leave in order: once the other sender has one, the first has all of its.
     assert wait_until(lambda: outside.to(other))
     assert [answer.subject for answer in outside.to(sender)] == ["Away"]
+
+
+def imap_session(server, address: str, password: str) -> imaplib.IMAP4:
+    imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
+    imap.login(address, password)
+    imap.select("INBOX", readonly=True)
+    return imap
+
+
+def disconnected(imap: imaplib.IMAP4) -> bool:
+    try:
+        imap.noop()
+    except (imaplib.IMAP4.abort, OSError):
+        return True
+    return False
+
+
+def test_a_new_password_ends_the_open_sessions_on_every_mail_host(
+    dovecot24, mailserver, admin_api, domain
+):
+    """Two mail hosts on one database (the session's Dovecot 2.3 and this Dovecot 2.4), each
+    holding a session of the mailbox: each ends its own, and records it under its own name."""
+    address = f"both@{domain}"
+    box = add_mailbox(admin_api, address)
+    sessions = [imap_session(host, address, PASSWORD) for host in (mailserver, dovecot24)]
+    try:
+        answer = admin_api.patch(f"/users/{box.pk}", {"password": "Mailbox-Linen-Meadow-64"})
+        assert answer.status == 200, answer.body
+        for host, session in zip((mailserver, dovecot24), sessions, strict=True):
+            assert wait_until(lambda session=session: disconnected(session)), host
+    finally:
+        for session in sessions:
+            try:
+                session.logout()
+            except (imaplib.IMAP4.abort, OSError):
+                pass
+    (request,) = EndSessionsRequest.objects.filter(address=address)
+    hosts = set(SessionsEnded.objects.filter(request_id=request.pk).values_list("host", flat=True))
+    assert hosts == {mailserver.mail_host_name, dovecot24.mail_host_name}
 
 
 def test_mailserver_config_writes_for_the_version_asked_else_the_one_installed(

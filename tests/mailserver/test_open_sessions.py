@@ -7,7 +7,9 @@ import imaplib
 
 import pytest
 
-from adminpanel.mailserver.models import SessionsEnded
+from adminpanel import clock
+from adminpanel.mailserver.end_sessions import KEEP, request_end
+from adminpanel.mailserver.models import EndSessionsRequest, SessionsEnded
 from tests.mailserver.mail import can_log_in, wait_until
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -87,7 +89,29 @@ def test_a_local_part_with_wildcard_characters_never_ends_another_mailboxs_sessi
     bystander = open_session(mailserver, f"abcz@{domain}")
     try:
         assert admin_api.patch(f"/users/{mailbox}", {"password": NEW_PASSWORD}).status == 200
-        assert wait_until(lambda: SessionsEnded.objects.exists())  # the request was carried out
+        # The request was carried out by this mail host.
+        assert wait_until(
+            lambda: SessionsEnded.objects.filter(host=mailserver.mail_host_name).exists()
+        )
         assert not disconnected(bystander)
     finally:
         bystander.logout()
+
+
+def test_requests_are_forgotten_after_a_day_whichever_hosts_carried_them_out(db):
+    """No request is ever "done by all": each mail host records its own, so the panel forgets
+    requests by age, with the records of every host that carried them out."""
+    old = EndSessionsRequest.objects.create(
+        address="old@example.com", requested_at=clock.now() - KEEP - KEEP / 24
+    )
+    SessionsEnded.objects.create(request_id=old.pk, host="mx1", ended_at=clock.now())
+    recent = EndSessionsRequest.objects.create(
+        address="recent@example.com", requested_at=clock.now()
+    )
+    SessionsEnded.objects.create(request_id=recent.pk, host="mx1", ended_at=clock.now())
+    request_end("new@example.com")
+    assert sorted(EndSessionsRequest.objects.values_list("address", flat=True)) == [
+        "new@example.com",
+        "recent@example.com",
+    ]
+    assert list(SessionsEnded.objects.values_list("request_id", flat=True)) == [recent.pk]

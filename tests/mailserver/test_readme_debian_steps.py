@@ -4,7 +4,8 @@ restriction, no systemd. Only where the files go is moved into a sandbox (copies
 and /etc/dovecot, the mail root, /etc/adminpanel, the init script's pid and log files) and the
 services' ports are free ones; the SQLite lines are run (the PostgreSQL lines differ by
 `--role`, tested in tests/integration). The system's Postfix and Dovecot are never started:
-step 6 is checked on the sandbox's files instead."""
+step 6 is checked on the sandbox's files instead. Then step 8 (DKIM, its own block), with
+OpenDKIM's settings checked by this machine's own `opendkim` instead of restarting it."""
 
 import os
 import re
@@ -34,10 +35,44 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def readme_block() -> str:
+def readme_block(section: str = "### On a Debian mail server") -> str:
     text = (REPO / "README.md").read_text()
-    section = text[text.index("### On a Debian mail server") :]
-    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return re.search(r"```sh\n(.*?)```", text[text.index(section) :], re.S).group(1)
+
+
+def dkim_as_run_here(root: Path) -> str:
+    """Step 8, in the sandbox: its files and paths moved there, the service's init script's
+    too once installed; OpenDKIM's settings checked by `opendkim -n` instead of restarting the
+    system's OpenDKIM and Postfix."""
+    script = "\n".join(
+        line for line in readme_block("### DKIM, DNS records").splitlines()
+        if not line.startswith("apt-get")
+    ) + "\n"  # fmt: skip
+    for system, moved in [
+        ("/root/mailconf", root / "mailconf"),
+        ("/etc/adminpanel", root / "etc/adminpanel"),
+        ("/etc/opendkim/adminpanel", root / "etc/opendkim/adminpanel"),
+        ("/etc/opendkim.conf", root / "etc/opendkim.conf"),
+        ("/var/lib/adminpanel", root / "data"),
+        ("/etc/init.d", root / "init.d"),
+        ("/etc/systemd/system", root / "systemd"),
+    ]:
+        script = script.replace(system, str(moved))
+    init_script = root / "init.d/adminpanel-dkim"
+    relocate = (
+        f"sed -i 's#/etc/adminpanel/#{root}/etc/adminpanel/#g; "
+        f"s#/etc/opendkim/#{root}/etc/opendkim/#g; s#/run/#{root}/run/#g; "
+        f"s#/var/log/#{root}/log/#g' {init_script}\n"
+    )
+    script = script.replace(f"  {init_script} restart\n", f"  {relocate}  {init_script} restart\n")
+    script = script.replace("update-rc.d adminpanel-dkim defaults", "true")
+    # Checked on a copy that names the sandbox's tables (the installed one names the system's).
+    conf, copy = root / "etc/opendkim.conf", root / "etc/opendkim-sandbox.conf"
+    check = (
+        f"sed 's#/etc/opendkim/#{root}/etc/opendkim/#g' {conf} > {copy} && "
+        f"{program('opendkim')} -n -x {copy}"
+    )
+    return script.replace("service opendkim restart && service postfix restart", check)
 
 
 @pytest.fixture
@@ -63,9 +98,10 @@ def sandbox(tmp_path):
     # The panel has run before (`adminpanel serve` migrates its database).
     assert run_readme(root, "adminpanel manage migrate -v 0").returncode == 0
     yield root
-    init_script = root / "init.d/adminpanel-mailserver"
-    if init_script.exists():  # the services this test started
-        subprocess.run([str(init_script), "stop"], timeout=60, check=False)
+    for name in ["adminpanel-mailserver", "adminpanel-dkim"]:
+        init_script = root / "init.d" / name
+        if init_script.exists():  # the services this test started
+            subprocess.run([str(init_script), "stop"], timeout=60, check=False)
 
 
 def as_run_here(block: str, root: Path, ports: dict[str, int]) -> str:
@@ -163,13 +199,22 @@ def policy_answers(port: int) -> bool:
 def test_the_debian_steps_run_twice_keep_the_operators_restrictions_and_start_the_services(
     sandbox,
 ):
+    """Steps 1 to 5, then step 8 (DKIM), twice."""
+    made = run_readme(
+        sandbox,
+        'adminpanel manage shell -c "from adminpanel.accounts.models import Account; '
+        "from adminpanel.mail import services; "
+        "services.create_domain(Account.objects.create_user('admin', 'Admin-Quartz-Lantern-4817', "
+        "is_owner=True), name='signed.example')\"",
+    )
+    assert made.returncode == 0, made.stderr
     ports = {
         "lookup-listen": free_port(),
         "policy-listen": free_port(),
         "postfix-policy-listen": free_port(),
         "sender-check-listen": free_port(),
     }
-    script = as_run_here(readme_block(), sandbox, ports)
+    script = as_run_here(readme_block(), sandbox, ports) + dkim_as_run_here(sandbox)
     done = run_readme(sandbox, script)
     assert done.returncode == 0, ("first", done.stdout, done.stderr)
     # Between the runs the operator appends a DKIM signer to the submission milters, after an
@@ -235,11 +280,36 @@ def test_the_debian_steps_run_twice_keep_the_operators_restrictions_and_start_th
     assert wait_until(lambda: lookup_answers(ports["lookup-listen"]).startswith(b"9:NOTFOUND"))
     assert wait_until(lambda: milter_answers(ports["sender-check-listen"]))
     assert sorted(path.name for path in (sandbox / "log").iterdir()) == [
+        "adminpanel-dkim.log",
         "adminpanel-end-sessions.log",
         "adminpanel-mailserver-lookup.log",
         "adminpanel-mailserver-policy.log",
         "adminpanel-sender-check.log",
     ]
+
+    # Step 8: the one-off sync wrote the domain's key where OpenDKIM's settings name it.
+    tables = sandbox / "etc/opendkim/adminpanel"
+    opendkim_conf = (sandbox / "etc/opendkim.conf").read_text()
+    assert "KeyTable\t\tfile:/etc/opendkim/adminpanel/key.table" in opendkim_conf
+    key_table = (tables / "key.table").read_text()
+    selector = r"ap\d{8}"
+    line = rf"signed\.example signed\.example:({selector}):{tables}/keys/signed\.example\.\1\.pem\n"
+    assert re.fullmatch(line, key_table), key_table
+    # The service (as root, with its own log) writes them itself, from what it reads:
+    # restarted with a table gone, it writes that table again at once.
+    (tables / "signing.table").unlink()
+    restarted = subprocess.run(
+        [str(sandbox / "init.d/adminpanel-dkim"), "restart"], capture_output=True, timeout=60
+    )
+    assert restarted.returncode == 0, restarted.stderr
+    assert wait_until(lambda: (tables / "signing.table").exists())
+    assert (tables / "signing.table").read_text() == "signed.example signed.example\n"
+    log = sandbox / "log/adminpanel-dkim.log"
+    assert wait_until(lambda: f"DKIM keys written to {tables}" in log.read_text()), log.read_text()
+    unit = (sandbox / "mailconf/opendkim/adminpanel-dkim.service").read_text()
+    assert "EnvironmentFile=/etc/adminpanel/mailserver.env\n" in unit
+    assert "EnvironmentFile=/etc/adminpanel/dkim.env\n" in unit
+    assert "After=opendkim.service" in unit
 
 
 def readme_steps(block: str, *numbers: int) -> str:

@@ -18,6 +18,7 @@ from adminpanel.mailserver.models import MailLogin
 from tests.mailserver.mail import (
     can_log_in,
     message,
+    refusal,
     submission,
     submit,
     tls_context,
@@ -48,18 +49,6 @@ def people(admin_api, domain) -> dict[str, str]:
         )
         assert answer.status == 201, answer.body
     return {**names, "team": f"team@{domain}", "bobs": f"bobs@{domain}"}
-
-
-def refusal(send) -> tuple[int, str]:
-    """The code and text with which the submission refused what send() tried."""
-    try:
-        send()
-    except smtplib.SMTPRecipientsRefused as error:
-        ((code, text),) = error.recipients.values()
-        return code, text.decode(errors="replace")
-    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-        return error.smtp_code, error.smtp_error.decode(errors="replace")
-    raise AssertionError("the submission accepted it")
 
 
 def test_a_login_sends_to_another_of_our_mailboxes(mailserver, people):

@@ -17,6 +17,7 @@ SRC = pathlib.Path(__file__).resolve().parents[2] / "src" / "adminpanel"
 # What a recorded event may be: a member, or one outcome of a channel's password step.
 NAME = "AuditEvent"
 NAMERS = {NAME, "LOGIN_EVENTS[channel]"}
+CHANGES = ast.parse((SRC / "audit" / "changes.py").read_text())
 
 # The names recorded when the catalogue was made (issue 17): stored rows, saved filters and CSV
 # exports hold them, so each stays a member with this very value.
@@ -171,9 +172,14 @@ def _catalogue_names(tree: ast.AST) -> list[tuple[int, str]]:
 
 
 def _recorders(tree: ast.AST) -> dict[str, tuple[int, str]]:
-    """What records an event here: audit.record (its first argument) and any function of the
-    module with a parameter annotated AuditEvent (a helper that records what it is given)."""
-    found = {"record": (0, "event")}
+    """What records an event here: audit.record (its first argument), the shared helpers of
+    audit.changes (update_and_log) and any function of the module with a parameter annotated
+    AuditEvent (a helper that records what it is given)."""
+    return {"record": (0, "event"), **_helpers(CHANGES), **_helpers(tree)}
+
+
+def _helpers(tree: ast.AST) -> dict[str, tuple[int, str]]:
+    found = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef):
             positional = node.args.posonlyargs + node.args.args

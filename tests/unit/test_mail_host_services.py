@@ -2,6 +2,7 @@
 settings into an operator's (mailserver/postconf.py), on their own: every port named once."""
 
 from dataclasses import replace
+from pathlib import Path
 
 from adminpanel.mailserver import postconf, units
 from adminpanel.mailserver.config import Database, debian_layout, master_services
@@ -59,3 +60,24 @@ def test_the_generated_master_cf_lines_are_the_services_postconf_sets():
     services = master_services(debian_layout())
     text = "# a comment\n" + "".join(f"{key}={entry}\n" for key, entry in services.items())
     assert postconf.services_of(text) == [f"{key}={entry}" for key, entry in services.items()]
+
+
+def test_the_dkim_sync_is_a_service_of_its_own_beside_opendkims_settings_not_step_5s():
+    """README step 8 installs it once OpenDKIM and dkim.env are there; step 5 installs every
+    file of systemd/ and starts the init script's services, so it is in neither."""
+    layout = replace(debian_layout(), dkim_tables=Path("/srv/dkim"))
+    files = rendered(layout)
+    unit = files["opendkim/adminpanel-dkim.service"][0]
+    command = (
+        "/opt/adminpanel/.venv/bin/adminpanel mailserver-dkim --out /srv/dkim "
+        "--pid-file /run/opendkim/opendkim.pid --every 60"
+    )
+    assert f"ExecStart={command}\n" in unit and "User=" not in unit  # root: it chowns keys
+    assert "After=opendkim.service" in unit
+    assert unit.index("/etc/adminpanel/mailserver.env") < unit.index("/etc/adminpanel/dkim.env")
+    script, mode = files["opendkim/adminpanel-dkim"]
+    assert mode == 0o755 and "# Provides:          adminpanel-dkim\n" in script
+    assert ". /etc/adminpanel/mailserver.env; . /etc/adminpanel/dkim.env;" in script
+    assert command in script
+    step_5 = [text for name, (text, _) in files.items() if not name.startswith("opendkim/")]
+    assert not any("mailserver-dkim" in text for text in step_5)

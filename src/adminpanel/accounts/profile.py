@@ -22,7 +22,7 @@ from adminpanel.accounts.access import normalize_allowed_ips
 from adminpanel.accounts.models import Account, AccountManager, EmailChange
 from adminpanel.accounts.signals import LINK_HOURS, email_confirmation_requested
 from adminpanel.audit.catalogue import AuditEvent
-from adminpanel.audit.changes import edits
+from adminpanel.audit.changes import update_and_log
 from adminpanel.errors import Invalid, Refused
 from adminpanel.net import ip_allowed
 
@@ -125,15 +125,13 @@ def update_profile(
         link_to = wanted if wanted and wanted != locked.email else ""
         if not wanted:
             changes["email"] = ""
-        changed = edits({field: getattr(locked, field) for field in changes}, changes)
         if link_to:
             _ask_for_link(locked, link_to, now, request)
-        if changed:
-            for field, value in changes.items():
-                setattr(locked, field, value)
-                setattr(account, field, value)
-            locked.save(update_fields=list(changed))
-            audit.record(AuditEvent.PROFILE_UPDATED, actor=locked, request=request, edits=changed)
+        changed = update_and_log(
+            locked, changes, AuditEvent.PROFILE_UPDATED, actor=locked, request=request
+        )
+        for field in changed:
+            setattr(account, field, changes[field])
     return ProfileSaved(list(changed), link_to)
 
 
@@ -157,10 +155,12 @@ def confirm_email_change(account: Account, token: object, *, now: datetime, requ
             raise Refused("link_invalid", LINK_INVALID)
         change.used_at = now
         change.save(update_fields=["used_at"])
-        changed = edits({"email": locked.email}, {"email": change.email})
-        if changed:
-            locked.email = change.email
-            locked.save(update_fields=["email"])
-            account.email = change.email
-            audit.record(AuditEvent.PROFILE_UPDATED, actor=locked, request=request, edits=changed)
+        update_and_log(
+            locked,
+            {"email": change.email},
+            AuditEvent.PROFILE_UPDATED,
+            actor=locked,
+            request=request,
+        )
+        account.email = change.email
     return change.email

@@ -6,7 +6,7 @@ import idna
 from django.apps import apps as app_registry  # not `apps`: that is also our submodule
 from django.http import HttpRequest
 
-from adminpanel import clock
+from adminpanel import clock, prepared
 from adminpanel.audit.catalogue import AuditEvent, Group, Subject, in_group
 from adminpanel.net import client_ip
 from adminpanel.sessions import TWO_FACTOR
@@ -49,7 +49,7 @@ def record(
     session = getattr(request, "session", None)
     signed_in = user is not None and user.is_authenticated and session is not None
     agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
-    return app_registry.get_model("audit", "Event").objects.create(
+    event_row = app_registry.get_model("audit", "Event")(
         at=at or clock.now(),
         actor=_saved(actor),
         about_account=_saved(_about(event, actor, about_account)),
@@ -61,6 +61,10 @@ def record(
         session_2fa=bool(session.get(TWO_FACTOR)) if signed_in else None,
         domain=domain_of(event, details, _person_name(actor, actor_name)),
     )
+    # Every request that changes something records an event: its INSERT is built once per
+    # process (adminpanel.prepared), with the post_save that notices and metrics receive.
+    prepared.insert(event_row)
+    return event_row
 
 
 def domain_of(event: AuditEvent, details: dict, person: str = "") -> str:

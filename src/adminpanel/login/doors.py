@@ -10,7 +10,7 @@ from typing import Protocol
 from django.contrib.auth import login
 from django.http import HttpRequest
 
-from adminpanel import audit, clock
+from adminpanel import audit, clock, prepared
 from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
@@ -90,7 +90,8 @@ class AccountDoor:
         return Account.objects.filter(username__iexact=name).first()
 
     def get(self, pk: object) -> Account | None:
-        return Account.objects.filter(pk=pk, is_active=True).first()
+        # Every answer to the pop-up asks this: one statement built once per process.
+        return prepared.get(Account, id=pk, is_active=True)
 
     def pk(self, who: Account) -> int:
         return who.pk

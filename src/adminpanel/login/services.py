@@ -186,8 +186,11 @@ def complete_login(
 ) -> None:
     """Sign the browser in: the old session row goes, the login is logged, the new session row
     is written, in one transaction (one commit instead of three, each waiting for the
-    database's disk), so a login is recorded whole or not at all."""
-    with transaction.atomic():
+    database's disk), so a login is recorded whole or not at all.
+
+    Called inside the second factor's check (complete_with_code), it joins that transaction
+    without a savepoint: an error here undoes the check too, and the code is not spent."""
+    with transaction.atomic(savepoint=False):
         door.start(request, who, with_2fa=with_2fa, codes_left=recovery_codes_left)
         record_login(who, request=request, with_2fa=with_2fa, channel=door.channel)
 
@@ -228,24 +231,46 @@ def live_pending_login(request, door: Door = ACCOUNTS) -> tuple[object, str] | N
     )
 
 
+def _signed_in_with(request, who, door: Door):
+    """What an accepted second factor does, in its check's transaction (twofactor's `then`):
+    the pending login ends and the browser is signed in. One commit for the check and the
+    login, with the person's row locked throughout."""
+
+    def sign_in(verdict) -> None:
+        cancel_pending_login(request.session, door=door)
+        complete_login(
+            request,
+            who,
+            with_2fa=True,
+            recovery_codes_left=verdict.recovery_codes_left,
+            door=door,
+        )
+
+    return sign_in
+
+
 def complete_with_code(request, who, answer: str, *, door: Door = ACCOUNTS) -> None:
     """The pop-up's Challenge (a code or a recovery code) completes the pending login."""
-    verdict = twofactor.verify(who, answer, purpose="login", now=clock.now(), request=request)
-    cancel_pending_login(request.session, door=door)
-    complete_login(
-        request,
+    twofactor.verify(
         who,
-        with_2fa=True,
-        recovery_codes_left=verdict.recovery_codes_left,
-        door=door,
+        answer,
+        purpose="login",
+        now=clock.now(),
+        request=request,
+        then=_signed_in_with(request, who, door),
     )
 
 
 def complete_with_key(request, who, credential, *, door: Door = ACCOUNTS) -> None:
     """The pop-up's Use security key completes the pending login."""
-    twofactor.verify_key(who, credential, purpose="login", now=clock.now(), request=request)
-    cancel_pending_login(request.session, door=door)
-    complete_login(request, who, with_2fa=True, door=door)
+    twofactor.verify_key(
+        who,
+        credential,
+        purpose="login",
+        now=clock.now(),
+        request=request,
+        then=_signed_in_with(request, who, door),
+    )
 
 
 def sign_in_with_passkey(request, credential, *, door: Door = ACCOUNTS) -> None:

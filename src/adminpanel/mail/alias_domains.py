@@ -11,7 +11,7 @@ from adminpanel import audit
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
-from adminpanel.audit.changes import edits
+from adminpanel.audit.changes import update_and_log
 from adminpanel.errors import Invalid
 from adminpanel.mail import routes, scope
 from adminpanel.mail.addresses import domain_to_unicode, normalize_domain
@@ -81,19 +81,18 @@ def update_alias_domain(
 ) -> AliasDomain:
     """Switch an alias domain on or off (off: its addresses are unknown to the mail server)."""
     require(actor, "domains", Level.EDIT)
-    before = {"active": alias_domain.active}
-    if active is not None:
-        alias_domain.active = bool(active)
+    changes = {} if active is None else {"active": bool(active)}
     with transaction.atomic():
-        alias_domain.save()
-        audit.record(
+        update_and_log(
+            alias_domain,
+            changes,
             AuditEvent.ALIAS_DOMAIN_UPDATED,
+            log_unchanged=True,
             actor=actor,
             request=request,
             alias_domain=alias_domain.name,
             target=alias_domain.target.name,
-            active=alias_domain.active,
-            edits=edits(before, {"active": alias_domain.active}),
+            active=changes.get("active", alias_domain.active),
         )
     return alias_domain
 

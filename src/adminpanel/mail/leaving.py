@@ -14,11 +14,11 @@ from datetime import date
 
 from django.db import transaction
 
-from adminpanel import audit, clock
+from adminpanel import clock
 from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
-from adminpanel.audit.changes import edits
+from adminpanel.audit.changes import update_and_log
 from adminpanel.errors import Invalid
 from adminpanel.mail import routes, scope
 from adminpanel.mail.addresses import normalize_address
@@ -149,16 +149,19 @@ def _save_script(mailbox: Mailbox) -> None:
     )
 
 
-def _log(event: AuditEvent, actor: Account | None, mailbox: Mailbox, request, **details) -> None:
-    audit.record(
-        event,
-        actor=actor,
-        actor_name="" if actor is not None else mailbox.address,
-        request=request,
-        address=mailbox.address,
-        by_owner=actor is None,
-        **details,
-    )
+def _logged(actor: Account | None, mailbox: Mailbox, request) -> dict:
+    """Who changed the mailbox's settings, as the log names it (its owner, or an actor)."""
+    return {
+        "actor": actor,
+        "actor_name": "" if actor is not None else mailbox.address,
+        "request": request,
+        "address": mailbox.address,
+        "by_owner": actor is None,
+    }
+
+
+def _day(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def set_forwarding(
@@ -177,23 +180,18 @@ def set_forwarding(
         cleaned = _destinations(destinations, mailbox, actor)
         scope.refuse_foreign_destinations(actor, cleaned, "destinations")
         forwarding = forwarding_of(mailbox)
-        before = {"destinations": forwarding.destinations, "keep_copy": forwarding.keep_copy}
         after = {"destinations": cleaned, "keep_copy": bool(keep_copy)}
-        forwarding.destinations, forwarding.keep_copy = cleaned, bool(keep_copy)
-        forwarding.updated_at = clock.now()
-        if cleaned:
-            forwarding.save()
-        else:  # not forwarded: no row, as for a mailbox that never was
-            Forwarding.objects.filter(mailbox=mailbox).delete()
-        _save_script(mailbox)
-        _log(
+        update_and_log(
+            forwarding,
+            after,
             AuditEvent.FORWARDING_CHANGED,
-            actor,
-            mailbox,
-            request,
+            unlogged={"updated_at": clock.now()},
+            kept=bool(cleaned),  # not forwarded: no row, as for a mailbox that never was
+            log_unchanged=True,
+            **_logged(actor, mailbox, request),
             **after,
-            edits=edits(before, after),
         )
+        _save_script(mailbox)
     return forwarding
 
 
@@ -225,27 +223,16 @@ def set_automatic_reply(
     with transaction.atomic():
         mailbox = _locked(mailbox)
         reply = automatic_reply_of(mailbox)
-        before = {field: getattr(reply, field) for field in values}
-        for field, value in values.items():
-            setattr(reply, field, value)
-        reply.updated_at = clock.now()
-        reply.save()
-        _save_script(mailbox)
-        # The text itself stays out of the log (it may be long); its subject and dates do not.
-        logged = {k: v for k, v in values.items() if k != "text"}
-        logged_dates = {k: v.isoformat() if isinstance(v, date) else v for k, v in logged.items()}
-        changed = edits(
-            {k: v.isoformat() if isinstance(v, date) else v for k, v in before.items()},
-            {**logged_dates, "text": values["text"]},
-        )
-        if "text" in changed:
-            changed["text"] = {"from": "…", "to": "…"}
-        _log(
+        update_and_log(
+            reply,
+            values,
             AuditEvent.AUTOMATIC_REPLY_CHANGED,
-            actor,
-            mailbox,
-            request,
-            **logged_dates,
-            edits=changed,
+            unlogged={"updated_at": clock.now()},
+            # The text itself stays out of the log (it may be long); its subject and dates do not.
+            shown={"text": lambda _: "…", "starts_on": _day, "ends_on": _day},
+            log_unchanged=True,
+            **_logged(actor, mailbox, request),
+            **{field: _day(value) for field, value in values.items() if field != "text"},
         )
+        _save_script(mailbox)
     return reply

@@ -15,7 +15,7 @@ from adminpanel.accounts.models import Account, Level
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require
 from adminpanel.audit.catalogue import AuditEvent
-from adminpanel.audit.changes import edits
+from adminpanel.audit.changes import update_and_log
 from adminpanel.errors import Invalid
 from adminpanel.mail import dkim, routes, scope
 from adminpanel.mail.addresses import (
@@ -181,28 +181,33 @@ def update_domain(
     """Change a domain. `mail_apps_may_use_mailbox_password` off: from the next login on, only
     app passwords open IMAP and SMTP AUTH for its mailboxes (Dovecot reads it live)."""
     require(actor, "domains", Level.EDIT)
-    changes: dict = {}
-    switches = {
-        "mail_apps_may_use_mailbox_password": mail_apps_may_use_mailbox_password,
-        "require_owner_2fa": require_owner_2fa,
+    changes = {
+        field: bool(value)
+        for field, value in {
+            "active": active,
+            "mail_apps_may_use_mailbox_password": mail_apps_may_use_mailbox_password,
+            "require_owner_2fa": require_owner_2fa,
+        }.items()
+        if value is not None
     }
-    before = {"active": domain.active, "catch_all": domain.catch_all}
-    before.update({field: getattr(domain, field) for field in switches})
-    if active is not None:
-        domain.active = changes["active"] = bool(active)
     if catch_all is not None:
-        domain.catch_all = changes["catch_all"] = _catch_all(catch_all)
+        changes["catch_all"] = _catch_all(catch_all)
         scope.refuse_foreign_destinations(
-            actor, [domain.catch_all] if domain.catch_all else [], "catch_all"
+            actor, [changes["catch_all"]] if changes["catch_all"] else [], "catch_all"
         )
-    for field, value in switches.items():
-        if value is not None:
-            changes[field] = bool(value)
-            setattr(domain, field, bool(value))
     with transaction.atomic():
         if changes.get("catch_all"):
             _refuse_catch_all_loop(actor, domain.name, changes["catch_all"], "catch_all")
-        domain.save()
+        update_and_log(
+            domain,
+            changes,
+            AuditEvent.DOMAIN_UPDATED,
+            log_unchanged=True,
+            actor=actor,
+            request=request,
+            domain=domain.name,
+            **changes,
+        )
         if changes.get("active") is False:
             end_sessions.request_end(
                 *(
@@ -210,14 +215,6 @@ def update_domain(
                     for m in Mailbox.objects.filter(domain=domain).select_related("domain")
                 )
             )
-        audit.record(
-            AuditEvent.DOMAIN_UPDATED,
-            actor=actor,
-            request=request,
-            domain=domain.name,
-            **changes,
-            edits=edits(before, changes),
-        )
     return domain
 
 
@@ -321,19 +318,29 @@ def update_mailbox(
         "sign_in_allowed": None if sign_in_allowed is None else bool(sign_in_allowed),
     }
     new_address = None if address in (None, "") else split_address(address)
+    given = {field: value for field, value in values.items() if value is not None}
     # The log names only what really changed.
-    changed = [f for f, v in values.items() if v is not None and getattr(mailbox, f) != v]
-    before = {f: getattr(mailbox, f) for f in changed}
-    for field in changed:
-        setattr(mailbox, field, values[field])
+    changed = [field for field, value in given.items() if getattr(mailbox, field) != value]
+    unlogged = {}
     if password not in (None, ""):
-        mailbox.password_hash = _password_hash(password)
+        unlogged["password_hash"] = _password_hash(password)
         changed.append("password")
     address_before = _dovecot_name(mailbox)
     with transaction.atomic():
         if new_address is not None:
             _rename(actor, mailbox, *new_address, keep_old_address_as_alias, request)
-        mailbox.save()
+        update_and_log(
+            mailbox,
+            given,
+            AuditEvent.MAILBOX_UPDATED,
+            unlogged=unlogged,
+            # A rename alone is logged as a rename; an edit that changes nothing, as an edit.
+            log_unchanged=bool(changed) or new_address is None,
+            actor=actor,
+            request=request,
+            address=mailbox.address,
+            changed=changed,
+        )
         # Open IMAP sessions end as web sessions do (issue 21 item 7): a new password, a
         # disabled mailbox or sign-in, or a new address (the sessions carry the old one).
         if (
@@ -343,15 +350,6 @@ def update_mailbox(
             or _dovecot_name(mailbox) != address_before
         ):
             end_sessions.request_end(address_before)
-        if changed or new_address is None:
-            audit.record(
-                AuditEvent.MAILBOX_UPDATED,
-                actor=actor,
-                request=request,
-                address=mailbox.address,
-                changed=changed,
-                edits=edits(before, {f: values[f] for f in before}),
-            )
     return mailbox
 
 
@@ -492,23 +490,24 @@ def update_alias(
     request=None,
 ) -> Alias:
     require(actor, "aliases", Level.EDIT)
-    before = {"destinations": alias.destinations, "active": alias.active}
+    changes = {}
     if destinations is not None:
-        alias.destinations = _destinations(destinations)
-        scope.refuse_foreign_destinations(actor, alias.destinations, "destinations")
-        _refuse_alias_loop(actor, alias.lookup_address, alias.destinations)
+        changes["destinations"] = _destinations(destinations)
+        scope.refuse_foreign_destinations(actor, changes["destinations"], "destinations")
+        _refuse_alias_loop(actor, alias.lookup_address, changes["destinations"])
     if active is not None:
-        alias.active = bool(active)
+        changes["active"] = bool(active)
     with transaction.atomic():
-        alias.save()
-        audit.record(
+        update_and_log(
+            alias,
+            changes,
             AuditEvent.ALIAS_UPDATED,
+            log_unchanged=True,
             actor=actor,
             request=request,
             address=alias.address,
-            destinations=alias.destinations,
-            active=alias.active,
-            edits=edits(before, {"destinations": alias.destinations, "active": alias.active}),
+            destinations=changes.get("destinations", alias.destinations),
+            active=changes.get("active", alias.active),
         )
     return alias
 

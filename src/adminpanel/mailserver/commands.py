@@ -149,8 +149,10 @@ def mailserver_config(args: argparse.Namespace) -> int:
             "in Postfix's and Dovecot's own settings."
         )
     print(
-        "DKIM: opendkim/opendkim.conf is /etc/opendkim.conf; `adminpanel mailserver-dkim "
-        "--every 60` gives OpenDKIM the panel's keys (README: Connect your mail server)."
+        "DKIM: opendkim/opendkim.conf is /etc/opendkim.conf; the service "
+        f"{units.DKIM_SERVICE} (opendkim/{units.DKIM_SERVICE}.service, or the init script "
+        f"opendkim/{units.DKIM_SERVICE}) gives OpenDKIM the panel's keys with "
+        f"{units.DKIM_ENV} (README: Connect your mail server, step 8)."
     )
     print(
         f"The mail host's services (the auth and end-of-data policies, the From: check"
@@ -345,7 +347,7 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
         signal.signal(number, lambda *_: stop.set())
     while True:
         try:
-            for address in sessions.end_requested(database, doveadm):
+            for address in sessions.end_requested(database, doveadm, args.host_name):
                 print(f"ended the IMAP sessions of {address}", flush=True)
         except (sessions.EndSessionsError, OSError) as error:
             print(error, file=sys.stderr, flush=True)
@@ -583,6 +585,11 @@ def add_parsers(commands, setup: Callable[[], None]) -> None:
         "--every", type=float, default=0, help="seconds between runs (default: run once)"
     )
     parser.add_argument("--dovecot-config", help="dovecot.conf of the Dovecot to kick from")
+    parser.add_argument(
+        "--host-name",
+        default=sessions.host_name(),
+        help="this mail host's name, unique among the mail hosts (default: its host name)",
+    )
     parser.set_defaults(run=after_setup(mailserver_end_sessions))
     parser = commands.add_parser(
         "mailserver-dkim",

@@ -6,7 +6,9 @@ from datetime import timedelta
 from adminpanel import clock
 from adminpanel.mailserver.models import EndSessionsRequest, SessionsEnded
 
-KEEP_DONE = timedelta(days=1)  # carried-out requests are forgotten after this
+# Requests are forgotten after this, carried out or not: each mail host acts on each request
+# (there is no "done by all"), and a host down for longer has no sessions left to end anyway.
+KEEP = timedelta(days=1)
 
 
 def request_end(*addresses: str) -> None:
@@ -17,7 +19,7 @@ def request_end(*addresses: str) -> None:
     EndSessionsRequest.objects.bulk_create(
         [EndSessionsRequest(address=address, requested_at=now) for address in wanted]
     )
-    old = SessionsEnded.objects.filter(ended_at__lt=now - KEEP_DONE)
-    done = list(old.values_list("request_id", flat=True)[:500])
+    old = EndSessionsRequest.objects.filter(requested_at__lt=now - KEEP)
+    done = list(old.values_list("pk", flat=True)[:500])
+    SessionsEnded.objects.filter(request_id__in=done).delete()
     EndSessionsRequest.objects.filter(pk__in=done).delete()
-    old.filter(request_id__in=done).delete()

@@ -378,6 +378,12 @@ class PrivateMailServer:
         return self.dir / "mail"
 
     @property
+    def mail_host_name(self) -> str:
+        """The name it ends IMAP sessions under (sessions.end_requested): its own, so that
+        another instance or mail host on the same database ends its own sessions too."""
+        return f"mailserver-run:{self.dir}"
+
+    @property
     def log_dir(self) -> Path:
         return self.dir / "log"
 
@@ -653,7 +659,7 @@ class PrivateMailServer:
             while not self.stop_purging.wait(PURGE_SECONDS):
                 try:
                     purge.purge_due(self.database, self.mail_root)
-                    sessions.end_requested(self.database, self.doveadm)
+                    sessions.end_requested(self.database, self.doveadm, self.mail_host_name)
                     self.sync_dkim()
                 except (
                     purge.PurgeError,

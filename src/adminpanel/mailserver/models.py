@@ -48,13 +48,19 @@ class EndSessionsRequest(models.Model):
 
 
 class SessionsEnded(models.Model):
-    """A request the mail host has carried out (written through the mail role)."""
+    """A request a mail host has carried out (written through the mail role), once per mail
+    host: each host's Dovecot holds its own sessions, so every host must act on every request
+    (one record per request let the first host to act hide it from the others)."""
 
-    request_id = models.BigIntegerField(primary_key=True)
+    request_id = models.BigIntegerField()
+    host = models.CharField(max_length=255)
     ended_at = models.DateTimeField()
 
     class Meta:
-        db_table = "mailserver_sessions_ended"
+        db_table = "mailserver_host_sessions_ended"
+        constraints = [
+            models.UniqueConstraint(fields=["request_id", "host"], name="sessions_ended_per_host")
+        ]
 
 
 class AuthFailures(models.Model):

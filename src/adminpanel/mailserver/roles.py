@@ -25,7 +25,7 @@ VIEWS = [
 ]
 USAGE_TABLE = "mailserver_usage"
 PURGED_TABLE = "mailserver_purged"
-SESSIONS_ENDED_TABLE = "mailserver_sessions_ended"
+SESSIONS_ENDED_TABLE = "mailserver_host_sessions_ended"
 AUTH_FAILURES_TABLE = "mailserver_auth_failures"
 IP_AUTH_FAILURES_TABLE = "mailserver_ip_auth_failures"
 MAIL_LOGINS_TABLE = "mailserver_mail_logins"  # added to only: the panel reads and empties it

@@ -4,21 +4,28 @@ Web sessions end when a password changes; IMAP sessions must too, but the panel 
 where Dovecot runs. As for the purge, the panel only writes a request (end_sessions.py, in the
 transaction of the change); the mail host (`adminpanel mailserver-end-sessions --every 2`, or
 `mailserver-run` itself) reads the view mailserver_end_sessions, runs `doveadm kick ADDRESS`
-and records the request in mailserver_sessions_ended. The mail role needs SELECT on the view
-and INSERT on that table, nothing else.
+and records the request in mailserver_host_sessions_ended under its own name: with several
+mail hosts (each Dovecot holds its own sessions), each acts on every request once. The mail
+role needs SELECT on the view and SELECT and INSERT on that table, nothing else.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 from collections.abc import Sequence
 
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.purge import connect
 
-DUE = "SELECT id, address FROM mailserver_end_sessions ORDER BY id"
+# The requests this host has not carried out yet (the panel forgets requests after a day).
+DUE = (
+    "SELECT v.id, v.address FROM mailserver_end_sessions v WHERE NOT EXISTS ("
+    "SELECT 1 FROM mailserver_host_sessions_ended e WHERE e.request_id = v.id AND e.host = ?"
+    ") ORDER BY v.id"
+)
 WILDCARDS = frozenset("*?")
 
 
@@ -56,26 +63,32 @@ def _end(doveadm: Sequence[str], address: str) -> None:
                 pass
 
 
-def end_requested(database: Database, doveadm: Sequence[str]) -> list[str]:
-    """Kick the sessions of every address asked for and record each request; returns the
-    addresses. `doveadm`: the command before `kick`, e.g. ["doveadm", "-c", CONF]."""
+def host_name() -> str:
+    """This mail host's name among the hosts that end sessions (`--host-name`'s default)."""
+    return socket.gethostname()
+
+
+def end_requested(database: Database, doveadm: Sequence[str], host: str) -> list[str]:
+    """Kick the sessions of every address asked for that `host` has not yet, and record each
+    request as carried out by `host`; returns the addresses. `doveadm`: the command before
+    `kick`, e.g. ["doveadm", "-c", CONF]."""
     marker = "?" if database.vendor == "sqlite" else "%s"
-    # Another mail host on the same database may have recorded the same request in the
-    # meantime: that is no error (SQLite and PostgreSQL both take ON CONFLICT).
+    # The same host run twice at once (a restart overlapping) may have recorded the same
+    # request in the meantime: that is no error (SQLite and PostgreSQL both take ON CONFLICT).
     record = (
-        "INSERT INTO mailserver_sessions_ended (request_id, ended_at) "  # noqa: S608 - a fixed placeholder
-        f"VALUES ({marker}, CURRENT_TIMESTAMP) ON CONFLICT (request_id) DO NOTHING"
+        "INSERT INTO mailserver_host_sessions_ended (request_id, host, ended_at) "  # noqa: S608 - a fixed placeholder
+        f"VALUES ({marker}, {marker}, CURRENT_TIMESTAMP) ON CONFLICT (request_id, host) DO NOTHING"
     )
     ended = []
     connection = connect(database)
     try:
         cursor = connection.cursor()
-        cursor.execute(DUE)
+        cursor.execute(DUE.replace("?", marker), [host])
         due = cursor.fetchall()
         connection.commit()
         for request_id, address in due:
             _end(doveadm, address)
-            cursor.execute(record, [request_id])
+            cursor.execute(record, [request_id, host])
             connection.commit()
             ended.append(address)
     finally:

@@ -3,6 +3,11 @@
 settings name, never typed twice. systemd units where the host has systemd, one init script
 (start-stop-daemon) where it has not, a cron file for the purge, and the environment they all
 read (mode 0600: it may hold the database password).
+
+The DKIM sync (README step 8) is a service of its own, in opendkim/ beside OpenDKIM's settings:
+it comes after OpenDKIM is installed, and it also reads DKIM_ENV, which holds the one secret
+of the panel it needs (DKIM_ENCRYPTION_KEYS) and which the operator writes, so step 5 must not
+start it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from pathlib import Path
 from adminpanel.mailserver.config import PUBLIC, SECRET, Database, Layout
 
 ENV_FILE = Path("/etc/adminpanel/mailserver.env")
+DKIM_ENV = Path("/etc/adminpanel/dkim.env")
+DKIM_SERVICE = "adminpanel-dkim"
 LOG_DIR = Path("/var/log")  # without systemd, each service writes its own log file there
 EXECUTABLE = 0o755
 
@@ -53,24 +60,55 @@ def environment(variables: dict[str, str]) -> str:
     )
 
 
-def _systemd_unit(name: str, user: str, program: str, arguments: list[str]) -> str:
-    # The servers Postfix and Dovecot ask start before them; the kicker needs Dovecot up.
-    before = arguments[0] != "mailserver-end-sessions"
-    order = "Before=postfix.service dovecot.service" if before else "After=dovecot.service"
+def _dkim_command(layout: Layout) -> list[str]:
+    """root: it writes OpenDKIM's keys (root:opendkim, 0640) and signals OpenDKIM."""
+    return [
+        "mailserver-dkim",
+        "--out",
+        str(layout.dkim_tables),
+        "--pid-file",
+        str(layout.dkim_pid_file),
+        "--every",
+        "60",
+    ]
+
+
+def _order(arguments: list[str]) -> str:
+    # The servers Postfix and Dovecot ask start before them; the kicker needs Dovecot up, the
+    # DKIM sync OpenDKIM (it tells the running one to read its keys again).
+    if arguments[0] == "mailserver-end-sessions":
+        return "After=dovecot.service"
+    if arguments[0] == "mailserver-dkim":
+        return "After=opendkim.service"
+    return "Before=postfix.service dovecot.service"
+
+
+def _systemd_unit(
+    name: str, user: str, program: str, arguments: list[str], env_files: tuple[Path, ...]
+) -> str:
+    service = "" if user == "root" else f"User={user}\n"
+    service += "".join(f"EnvironmentFile={path}\n" for path in env_files)
     return f"""# Written by `adminpanel mailserver-config`.
 [Unit]
 Description=Admin Panel: {name}
-{order}
+{_order(arguments)}
 [Service]
-{"" if user == "root" else f"User={user}{chr(10)}"}EnvironmentFile={ENV_FILE}
-ExecStart={shlex.join([program, *arguments])}
+{service}ExecStart={shlex.join([program, *arguments])}
 Restart=always
 [Install]
 WantedBy=multi-user.target
 """
 
 
-def _init_script(services: dict[str, tuple[str, list[str]]], program: str) -> str:
+def _init_script(
+    services: dict[str, tuple[str, list[str]]],
+    program: str,
+    *,
+    provides: str = "adminpanel-mailserver",
+    description: str = "Admin Panel's services for Postfix and Dovecot",
+    env_files: tuple[Path, ...] = (ENV_FILE,),
+) -> str:
+    sources = " ".join(f". {path};" for path in env_files)
     starts, stops = [], []
     for name, (user, arguments) in services.items():
         pidfile = f"/run/{name}.pid"
@@ -81,19 +119,19 @@ def _init_script(services: dict[str, tuple[str, list[str]]], program: str) -> st
             f"  start-stop-daemon --start --oknodo --background --make-pidfile "
             f"--pidfile {pidfile} --output {log} --chuid {user} "
             "--startas /bin/sh -- -c "
-            f"{shlex.quote(f'set -a; . {ENV_FILE}; set +a; exec {command}')}"
+            f"{shlex.quote(f'set -a; {sources} set +a; exec {command}')}"
         )
         stops.append(
             f"  start-stop-daemon --stop --oknodo --retry 10 --pidfile {pidfile} --remove-pidfile"
         )
     return f"""#!/bin/sh
 ### BEGIN INIT INFO
-# Provides:          adminpanel-mailserver
+# Provides:          {provides}
 # Required-Start:    $network $remote_fs
 # Required-Stop:     $network $remote_fs
 # Default-Start:     2 3 4 5
 # Default-Stop:      0 1 6
-# Short-Description: Admin Panel's services for Postfix and Dovecot
+# Short-Description: {description}
 ### END INIT INFO
 # Written by `adminpanel mailserver-config`, for hosts without systemd.
 case "$1" in
@@ -128,9 +166,25 @@ def render(
     }
     for name, (user, arguments) in services.items():
         files[f"systemd/{name}.service"] = (
-            _systemd_unit(name, user, program, arguments),
+            _systemd_unit(name, user, program, arguments, (ENV_FILE,)),
             PUBLIC,
         )
+    dkim_envs = (ENV_FILE, DKIM_ENV)
+    dkim_service = {DKIM_SERVICE: ("root", _dkim_command(layout))}
+    files[f"opendkim/{DKIM_SERVICE}.service"] = (
+        _systemd_unit(DKIM_SERVICE, "root", program, _dkim_command(layout), dkim_envs),
+        PUBLIC,
+    )
+    files[f"opendkim/{DKIM_SERVICE}"] = (
+        _init_script(
+            dkim_service,
+            program,
+            provides=DKIM_SERVICE,
+            description="Admin Panel: OpenDKIM's keys from the panel",
+            env_files=dkim_envs,
+        ),
+        EXECUTABLE,
+    )
     purge = shlex.join([program, "mailserver-purge", "--mail-root", str(layout.mail_root)])
     files["cron.d/adminpanel-purge"] = (
         "# Written by `adminpanel mailserver-config`: the purge of deleted mailboxes' mail,\n"

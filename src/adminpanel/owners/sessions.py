@@ -2,26 +2,23 @@
 
 The session data holds OWNER (the mailbox's id) instead of Django's auth keys, so an owner's
 session is "not signed in" to every Admin page and the API, and an Admin's session holds no
-OWNER for My mailbox. Timestamps and lifetimes are the Admin's (accounts.web_sessions keys,
-settings.SESSION_IDLE_SECONDS / SESSION_ABSOLUTE_SECONDS). Ending a session deletes its row in
-Django's session table: it ends on every instance at once.
+OWNER for My mailbox. Timestamps, lifetimes and the rows beside the sessions are the Admin's
+(accounts.web_sessions: its keys, its SessionRows given the owner's table; settings.
+SESSION_IDLE_SECONDS / SESSION_ABSOLUTE_SECONDS). Ending a session deletes its row in Django's
+session table: it ends on every instance at once.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
 
 from adminpanel import audit, clock
-from adminpanel.accounts.web_sessions import CONFIRMED_AT, LOGIN_AT, SEEN_AT, TWO_FACTOR
+from adminpanel.accounts.web_sessions import LOGIN_AT, SEEN_AT, SessionRows
 from adminpanel.audit.catalogue import AuditEvent
-from adminpanel.errors import get_by_id
 from adminpanel.mail.models import Mailbox
-from adminpanel.net import client_ip
 from adminpanel.owners.models import OwnerSession, SignOuts
 
 OWNER = "mailbox_owner"  # the session's mailbox id: this session is an owner's
@@ -40,21 +37,38 @@ class SessionView:
     current: bool
 
 
+class OwnerSessions(SessionRows):
+    """A mailbox owner's sessions (OwnerSession): accounts.web_sessions' implementation, with
+    the owner's table, counter of sign-outs and log line."""
+
+    def end_pending_logins(self, person: Mailbox) -> None:
+        SignOuts.objects.get_or_create(mailbox=person)
+        SignOuts.objects.filter(mailbox=person).update(count=F("count") + 1)
+
+    def log_ended(self, person: Mailbox, *, reason: str, sessions: int, actor, request) -> None:
+        by_account = getattr(actor, "pk", None) is not None
+        audit.record(
+            AuditEvent.MAILBOX_SESSIONS_ENDED,
+            actor=actor if by_account else None,
+            actor_name="" if by_account else person.address,
+            request=request,
+            mailbox=person.address,
+            reason=reason,
+            sessions=sessions,
+        )
+
+
+OWNERS = OwnerSessions(OwnerSession, "mailbox")
+forget = OWNERS.forget
+mark_two_factor = OWNERS.mark_two_factor
+end_session = OWNERS.end_session
+end_other_sessions = OWNERS.end_other_sessions
+
+
 def start(request: HttpRequest, mailbox: Mailbox, *, two_factor: bool, now: datetime) -> None:
     """Make this (freshly keyed) session the owner's, save it, and record whose it is."""
-    session = request.session
-    session[OWNER] = mailbox.pk
-    session[LOGIN_AT] = session[SEEN_AT] = session[CONFIRMED_AT] = now.timestamp()
-    session[TWO_FACTOR] = two_factor
-    session.save()
-    OwnerSession.objects.create(
-        session_key=session.session_key,
-        mailbox=mailbox,
-        ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:512],
-        signed_in_at=now,
-        two_factor=two_factor,
-    )
+    request.session[OWNER] = mailbox.pk
+    OWNERS.start(request, mailbox, two_factor=two_factor, now=now)
 
 
 def signed_in_mailbox(request: HttpRequest) -> tuple[Mailbox | None, str]:
@@ -95,85 +109,22 @@ def may_sign_in(mailbox: Mailbox) -> bool:
     )
 
 
-def forget(request: HttpRequest) -> None:
-    """This session is ending (logout): its row goes with it."""
-    if request.session.session_key:
-        OwnerSession.objects.filter(session_key=request.session.session_key).delete()
-
-
 def sessions_of(mailbox: Mailbox, *, current_key: str | None) -> list[SessionView]:
     """The owner's live sessions, this one first, then the newest."""
-    rows = {row.session_key: row for row in OwnerSession.objects.filter(mailbox=mailbox)}
-    live = Session.objects.filter(session_key__in=rows, expire_date__gt=timezone.now())
     views = [
         SessionView(
-            pk=rows[key].pk,
-            user_agent=rows[key].user_agent,
-            ip=rows[key].ip,
-            signed_in=rows[key].signed_in_at,
-            two_factor=rows[key].two_factor,
-            current=key == current_key,
+            pk=row.pk,
+            user_agent=row.user_agent,
+            ip=row.ip,
+            signed_in=row.signed_in_at,
+            two_factor=row.two_factor,
+            current=session.session_key == current_key,
         )
-        for key in live.values_list("session_key", flat=True)
+        for row, session in OWNERS.live(mailbox)
     ]
     return sorted(views, key=lambda v: (not v.current, -v.signed_in.timestamp()))
-
-
-def _end(rows, *, mailbox: Mailbox, reason: str, actor, request) -> int:
-    keys = list(rows.values_list("session_key", flat=True))
-    if not keys:
-        return 0
-    Session.objects.filter(session_key__in=keys).delete()
-    OwnerSession.objects.filter(session_key__in=keys).delete()
-    audit.record(
-        AuditEvent.MAILBOX_SESSIONS_ENDED,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name="" if getattr(actor, "pk", None) else mailbox.address,
-        request=request,
-        mailbox=mailbox.address,
-        reason=reason,
-        sessions=len(keys),
-    )
-    return len(keys)
-
-
-def end_session(mailbox: Mailbox, pk: object, *, request: HttpRequest) -> None:
-    """Sign out one of the owner's own sessions (NotFound if it is not one of them)."""
-    row = get_by_id(OwnerSession.objects.filter(mailbox=mailbox), pk)
-    _end(
-        OwnerSession.objects.filter(pk=row.pk),
-        mailbox=mailbox,
-        reason="signed_out",
-        actor=None,
-        request=request,
-    )
-
-
-def end_other_sessions(
-    mailbox: Mailbox, *, reason: str, request: HttpRequest | None = None, actor=None
-) -> int:
-    """End every session of the owner but the one making this request (none when the Admin
-    or the API makes it); called inside the change's transaction."""
-    session = getattr(request, "session", None)
-    keep = session.session_key if session is not None and session.get(OWNER) else None
-    _end_pending_logins(mailbox)
-    rows = OwnerSession.objects.filter(mailbox=mailbox).exclude(session_key=keep)
-    return _end(rows, mailbox=mailbox, reason=reason, actor=actor, request=request)
-
-
-def _end_pending_logins(mailbox: Mailbox) -> None:
-    """Password steps still waiting for a second factor end too (as accounts.web_sessions does
-    for accounts): they have no row to delete, so the count they remember moves on."""
-    SignOuts.objects.get_or_create(mailbox=mailbox)
-    SignOuts.objects.filter(mailbox=mailbox).update(count=F("count") + 1)
 
 
 def sign_outs(mailbox: Mailbox) -> int:
     """How many times the owner's other sessions were ended (a pending sign-in's binding)."""
     return SignOuts.objects.filter(mailbox=mailbox).values_list("count", flat=True).first() or 0
-
-
-def mark_two_factor(request: HttpRequest) -> None:
-    """This owner's session has just shown a second factor (2FA enabled here)."""
-    request.session[TWO_FACTOR] = True
-    OwnerSession.objects.filter(session_key=request.session.session_key).update(two_factor=True)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from adminpanel.login import views as login
 from adminpanel.owners import views
-from adminpanel.owners.views import OWNER_PAGE
+from adminpanel.owners.views import OWNER_PAGE, OWNER_SIDE, TWO_FACTOR_PAGES
 
 page = {"page": OWNER_PAGE}
 
@@ -16,26 +16,7 @@ urlpatterns = [
     path("webauthn/options", views.webauthn_options_view, name="mailbox-webauthn-options"),
     path("logout", login.logout_view, page, name="mailbox-logout"),
     path("confirm", views.confirm_view, name="mailbox-confirm"),
-    path("2fa", views.two_factor_view, name="mailbox-2fa"),
-    path("2fa/enable", views.two_factor_enable_view, name="mailbox-2fa-enable"),
-    path("2fa/setup", views.two_factor_setup_view, name="mailbox-2fa-setup"),
-    path("2fa/disable", views.two_factor_disable_view, name="mailbox-2fa-disable"),
-    path("2fa/app/replace", views.replace_app_view, name="mailbox-2fa-app-replace"),
-    path(
-        "2fa/app/replace/setup",
-        views.replace_app_setup_view,
-        name="mailbox-2fa-app-replace-setup",
-    ),
-    path("2fa/app/remove", views.remove_app_view, name="mailbox-2fa-app-remove"),
-    path("2fa/recovery-codes", views.recovery_codes_view, name="mailbox-2fa-recovery-codes"),
-    path("2fa/disable/key", views.disable_with_key_view, name="mailbox-2fa-disable-key"),
-    path(
-        "2fa/recovery-codes/key",
-        views.regenerate_with_key_view,
-        name="mailbox-2fa-recovery-codes-key",
-    ),
-    path("2fa/keys/add", views.add_key_view, name="mailbox-2fa-key-add"),
-    path("2fa/keys/<int:pk>/remove", views.remove_key_view, name="mailbox-2fa-key-remove"),
+    *(path(route, view, name=OWNER_SIDE.url(name)) for route, name, view in TWO_FACTOR_PAGES),
     path("app-passwords", views.app_passwords_view, name="mailbox-app-passwords"),
     path(
         "app-passwords/<int:pk>/revoke",

@@ -101,96 +101,69 @@ def home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "owners/home.html", context)
 
 
-# --- 2FA: the Admin's flow, on the owner's side -----------------------------------------------
+# --- 2FA, security keys and passkeys: the Admin's views, on the owner's side ------------------
 
 
-@owner_required(gated=False)
-@require_http_methods(["GET", "POST"])
-def two_factor_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.two_factor_status(request, OWNER_SIDE)
+def _on_owner_side(shared_view, *, confirm: bool, methods: tuple[str, ...] = ("GET", "POST")):
+    """One of the Admin's 2FA or key views (security.twofactor_views, key_views), given the
+    owner's side: for a signed-in owner (open before a required 2FA is set up), after Confirm
+    access where the Admin's view asks for it, for the same HTTP methods."""
+
+    def view(request: HttpRequest, **kwargs) -> HttpResponse:
+        return shared_view(request, side=OWNER_SIDE, **kwargs)
+
+    view = require_http_methods(list(methods))(view)
+    if confirm:
+        view = owner_confirm_required(view)
+    return owner_required(gated=False)(view)
 
 
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def two_factor_enable_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.two_factor_enable(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.two_factor_setup(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.two_factor_disable(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def replace_app_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.replace_app(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def replace_app_setup_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.replace_app_setup(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def remove_app_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.remove_app(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def recovery_codes_view(request: HttpRequest) -> HttpResponse:
-    return shared_2fa.recovery_codes(request, OWNER_SIDE)
-
-
-# --- security keys and passkeys: the Admin's key views, on the owner's side --------------------
+# (route, URL name, view): the Admin's routes without security/, and its URL names, which
+# owners.urls gives the side's prefix ("mailbox-2fa-enable", as OWNER_SIDE.url names them).
+TWO_FACTOR_PAGES = [
+    ("2fa", "2fa", _on_owner_side(shared_2fa.two_factor_status, confirm=False)),
+    ("2fa/enable", "2fa-enable", _on_owner_side(shared_2fa.two_factor_enable, confirm=True)),
+    ("2fa/setup", "2fa-setup", _on_owner_side(shared_2fa.two_factor_setup, confirm=True)),
+    ("2fa/disable", "2fa-disable", _on_owner_side(shared_2fa.two_factor_disable, confirm=True)),
+    ("2fa/app/replace", "2fa-app-replace", _on_owner_side(shared_2fa.replace_app, confirm=True)),
+    (
+        "2fa/app/replace/setup",
+        "2fa-app-replace-setup",
+        _on_owner_side(shared_2fa.replace_app_setup, confirm=True),
+    ),
+    ("2fa/app/remove", "2fa-app-remove", _on_owner_side(shared_2fa.remove_app, confirm=True)),
+    (
+        "2fa/recovery-codes",
+        "2fa-recovery-codes",
+        _on_owner_side(shared_2fa.recovery_codes, confirm=True),
+    ),
+    (
+        "2fa/disable/key",
+        "2fa-disable-key",
+        _on_owner_side(shared_keys.disable_with_key, confirm=False, methods=("POST",)),
+    ),
+    (
+        "2fa/recovery-codes/key",
+        "2fa-recovery-codes-key",
+        _on_owner_side(shared_keys.regenerate_with_key, confirm=False, methods=("POST",)),
+    ),
+    (
+        "2fa/keys/add",
+        "2fa-key-add",
+        _on_owner_side(shared_keys.add_key, confirm=False, methods=("POST",)),
+    ),
+    (
+        "2fa/keys/<int:pk>/remove",
+        "2fa-key-remove",
+        _on_owner_side(shared_keys.remove_key, confirm=True),
+    ),
+]
 
 
 @require_POST
 def webauthn_options_view(request: HttpRequest) -> HttpResponse:
     """Options for the owner's pop-up (its pending login), passkey sign-in and 2FA page."""
     return shared_keys.webauthn_options(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@require_POST
-def add_key_view(request: HttpRequest) -> HttpResponse:
-    return shared_keys.add_key(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@owner_confirm_required
-@require_http_methods(["GET", "POST"])
-def remove_key_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return shared_keys.remove_key(request, pk, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@require_POST
-def disable_with_key_view(request: HttpRequest) -> HttpResponse:
-    return shared_keys.disable_with_key(request, OWNER_SIDE)
-
-
-@owner_required(gated=False)
-@require_POST
-def regenerate_with_key_view(request: HttpRequest) -> HttpResponse:
-    return shared_keys.regenerate_with_key(request, OWNER_SIDE)
 
 
 @owner_required(gated=False)

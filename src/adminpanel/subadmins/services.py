@@ -1,5 +1,8 @@
 """The rules for Sub-Admins (SPEC §2): only the Admin creates, edits, resets and deletes them."""
 
+import copy
+
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -10,7 +13,7 @@ from adminpanel.accounts.models import SECTIONS, Account, Level, username_valida
 from adminpanel.accounts.passwords import checked_new_password
 from adminpanel.accounts.permissions import require_admin
 from adminpanel.audit.catalogue import AuditEvent
-from adminpanel.audit.changes import edits
+from adminpanel.audit.changes import edits, update_and_log
 from adminpanel.errors import Invalid, get_by_id
 from adminpanel.mail import scope
 from adminpanel.twofactor import interface as twofactor
@@ -76,26 +79,23 @@ def list_subadmins(actor: Account, *, search: str = ""):
     return query.order_by("username")
 
 
-def _apply(account: Account, changes: dict) -> list[str]:
-    """Set validated fields on the account; returns the names of what changed."""
-    changed = []
-    for field, value in changes.items():
-        if value is not None and getattr(account, field) != value:
-            setattr(account, field, value)
-            changed.append(field)
+def _check_access(account: Account) -> None:
     if not (account.web_access or account.api_access):
         raise Invalid("access", "Choose Admin Panel, API or both.")
-    return changed
 
 
-def _loggable(account: Account, domains_scope: str | list[str]) -> dict:
-    """The fields an edit may change, as the log shows them (levels by name; no password)."""
-    fields = ("username", "is_active", "web_access", "api_access", "allowed_ips")
-    return {
-        **{field: getattr(account, field) for field in fields},
-        **{section: account.level(section).label for section in SECTIONS},
-        "domains_scope": domains_scope,
-    }
+def _as_edited(account: Account, changes: dict) -> Account:
+    """An unsaved copy of the account as `changes` leave it: what the checks before saving
+    see (its access, its new username beside its new password)."""
+    edited = copy.copy(account)
+    for field, value in changes.items():
+        setattr(edited, field, value)
+    _check_access(edited)
+    return edited
+
+
+def _level_label(level: object) -> str:
+    return Level(level).label
 
 
 def create_subadmin(
@@ -115,20 +115,19 @@ def create_subadmin(
     """A new Sub-Admin; returns it with the warnings the Admin should see. `domains_scope`:
     "all" (or None) or a list of domain names (SPEC §17)."""
     require_admin(actor)
-    account = Account(username=_username(username))
+    name = _username(username)
     domains = scope.parse(scope.ALL if domains_scope is None else domains_scope)
-    _apply(
-        account,
-        {
-            "is_active": bool(active),
-            "web_access": bool(web_access),
-            "api_access": bool(api_access),
-            "allowed_ips": normalize_allowed_ips(allowed_ips),
-            "require_2fa": bool(require_2fa),
-            "all_domains": domains is None,
-            **_levels(levels),
-        },
+    account = Account(
+        username=name,
+        is_active=bool(active),
+        web_access=bool(web_access),
+        api_access=bool(api_access),
+        allowed_ips=normalize_allowed_ips(allowed_ips),
+        require_2fa=bool(require_2fa),
+        all_domains=domains is None,
+        **_levels(levels),
     )
+    _check_access(account)
     account.set_password(checked_new_password(password, account))
     try:
         with transaction.atomic():
@@ -176,7 +175,7 @@ def update_subadmin(
     scope_before = scope.shown(account)
     domains = None if domains_scope is None else scope.parse(domains_scope)
     scope_after = scope_before if domains_scope is None else scope.shown_domains(domains)
-    changes = {
+    fields = {
         "username": _username(username) if username is not None else None,
         "is_active": None if active is None else bool(active),
         "web_access": None if web_access is None else bool(web_access),
@@ -186,36 +185,49 @@ def update_subadmin(
         "all_domains": None if domains_scope is None else domains is None,
         **_levels(levels),
     }
-    before = _loggable(account, scope_before)
-    changed = _apply(account, changes)
+    changes = {field: value for field, value in fields.items() if value is not None}
+    edited = _as_edited(account, changes)
+    changed = [field for field, value in changes.items() if getattr(account, field) != value]
     if scope_after != scope_before:
         changed = [field for field in changed if field != "all_domains"] + ["domains_scope"]
+    # Named in `changed` but not among the edits, which show the scope itself (and no password).
+    unlogged = {
+        field: changes.pop(field) for field in ("require_2fa", "all_domains") if field in changes
+    }
     if password not in (None, ""):
-        account.set_password(checked_new_password(password, account))
+        unlogged["password"] = make_password(checked_new_password(password, edited))
         changed.append("password")
+
+    def store_scope_and_end_what_it_ends() -> None:
+        if domains_scope is not None:
+            scope.set_domains(account, domains)
+        endings.end_after_change(account, changed, actor=actor, request=request)
+
     try:
         with transaction.atomic():
             if (
-                Account.objects.filter(username__iexact=account.username)
+                Account.objects.filter(username__iexact=edited.username)
                 .exclude(pk=account.pk)
                 .exists()
             ):
                 raise IntegrityError
-            account.save()
-            if domains_scope is not None:
-                scope.set_domains(account, domains)
-            endings.end_after_change(account, changed, actor=actor, request=request)
-            audit.record(
+            update_and_log(
+                account,
+                changes,
                 AuditEvent.SUBADMIN_UPDATED,
+                unlogged=unlogged,
+                shown={section: _level_label for section in SECTIONS},
+                elsewhere=edits({"domains_scope": scope_before}, {"domains_scope": scope_after}),
+                then=store_scope_and_end_what_it_ends,
+                log_unchanged=True,
                 actor=actor,
                 about_account=account,
                 request=request,
-                subadmin=account.username,
+                subadmin=edited.username,
                 changed=changed,
-                edits=edits(before, _loggable(account, scope_after)),
             )
     except IntegrityError:
-        raise Invalid("username", f"The username {account.username} is already taken.") from None
+        raise Invalid("username", f"The username {edited.username} is already taken.") from None
     return account, warnings_for(account)
 
 

@@ -7,6 +7,7 @@ names a kind of person, and no caller names a factor's model. Like django-otp's
 its module and its object there, and no caller changes.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import reduce
 from operator import or_
@@ -72,13 +73,28 @@ def with_two_factor(people: QuerySet) -> QuerySet:
     )
 
 
-def verify(who: SignsIn, answer: object, *, purpose: str, now: datetime, request=None) -> Verdict:
+def verify(
+    who: SignsIn,
+    answer: object,
+    *,
+    purpose: str,
+    now: datetime,
+    request=None,
+    then: Callable[[Verdict], None] | None = None,
+) -> Verdict:
     """Accept the person's answer (a code or a recovery code) for `purpose`, once; else Refused.
 
     Purposes: "login", "disable", "regenerate", "confirm". Failures of every kind count in one
-    throttle.
+    throttle. then(verdict) runs when it is accepted, in the same transaction and under the
+    same lock (a login completed with it: one commit, and the code is spent only if it is).
     """
-    return services.verify_code(who, answer, now=now, request=request, purpose=purpose)
+    return services.verify_code(
+        who, answer, now=now, request=request, purpose=purpose, on_success=_after(then)
+    )
+
+
+def _after(then: Callable[[Verdict], None] | None):
+    return None if then is None else lambda person, verdict: then(verdict)
 
 
 def recovery_codes_left(who: SignsIn) -> int:
@@ -103,10 +119,18 @@ def challenge_form(data=None, *, who: SignsIn | None = None) -> forms.Form:
 # --- security keys and passkeys -------------------------------------------------------------
 
 
-def verify_key(who: SignsIn, answer: object, *, purpose: str, now: datetime, request) -> Verdict:
+def verify_key(
+    who: SignsIn,
+    answer: object,
+    *,
+    purpose: str,
+    now: datetime,
+    request,
+    then: Callable[[Verdict], None] | None = None,
+) -> Verdict:
     """Accept a key's signed answer (the browser's JSON) for `purpose`, once; else Refused.
 
-    Failures count in the same throttle as codes."""
+    Failures count in the same throttle as codes; `then` as for verify()."""
     return key_services.verify_key(
         who,
         answer,
@@ -115,6 +139,7 @@ def verify_key(who: SignsIn, answer: object, *, purpose: str, now: datetime, req
         rp=ceremony.relying_party(request),
         now=now,
         request=request,
+        on_success=_after(then),
     )
 
 

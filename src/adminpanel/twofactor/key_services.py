@@ -173,11 +173,12 @@ def verify_key(
     rp: RelyingParty,
     now: datetime,
     request=None,
-    on_success: Callable[[Person], None] | None = None,
+    on_success: Callable[[Person, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept a signed answer of one of the person's keys, once, for this session's purpose.
 
-    on_success runs under the same lock and transaction as the check (e.g. turning 2FA off).
+    on_success(person, verdict) runs under the same lock and transaction as the check (e.g.
+    turning 2FA off).
     """
     answer = KeyAnswer(
         ceremony.parse(raw, registration=False), challenges.session_binding(session), rp
@@ -219,7 +220,9 @@ def disable_with_key(
         rp=rp,
         now=now,
         request=request,
-        on_success=lambda person: services.turned_off(person, who, request=request, method="key"),
+        on_success=lambda person, verdict: services.turned_off(
+            person, who, request=request, method="key"
+        ),
     )
 
 

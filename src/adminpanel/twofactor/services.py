@@ -169,27 +169,36 @@ def verify(
     purpose: str,
     now: datetime,
     request=None,
-    on_success: Callable[[Person], None] | None = None,
+    on_success: Callable[[Person, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept an answer for `factor` (normalized: typed(), or a keys.KeyAnswer) once, for
-    `purpose`. on_success runs under the same lock and transaction (e.g. turning 2FA off)."""
+    `purpose`. on_success(person, verdict) runs under the same lock and transaction (turning
+    2FA off, completing a login): an error in it undoes the check too."""
     context = context_for(who, request, purpose, factor)
     with transaction.atomic():
         locked = lock(who)
         outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
         if on_success is not None and isinstance(outcome, Verdict):
-            on_success(locked.person)
+            on_success(locked.person, outcome)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
 
 def verify_code(
-    who: SignsIn, raw: object, *, now: datetime, request=None, purpose: str = "login"
+    who: SignsIn,
+    raw: object,
+    *,
+    now: datetime,
+    request=None,
+    purpose: str = "login",
+    on_success: Callable[[Person, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept a current TOTP code or an unused recovery code for this person, once."""
     factor, value = typed(who, raw)
-    return verify(who, factor, value, purpose=purpose, now=now, request=request)
+    return verify(
+        who, factor, value, purpose=purpose, now=now, request=request, on_success=on_success
+    )
 
 
 # --- 2FA turned on and off: the consequences, once -------------------------------------------
@@ -376,7 +385,7 @@ def disable(who: SignsIn, raw: object, *, now: datetime, request=None) -> None:
         purpose="disable",
         now=now,
         request=request,
-        on_success=lambda person: turned_off(person, who, request=request),
+        on_success=lambda person, verdict: turned_off(person, who, request=request),
     )
 
 

@@ -1,0 +1,110 @@
+"""Rows read and written by statements built once per process, for the requests every sign-in
+makes (benchmarks/code.py, README "Benchmarks").
+
+The ORM compiles a query into SQL and looks up its columns' converters on every call, which
+costs more Python than PostgreSQL spends running a primary-key lookup or a one-row INSERT
+(about 0.2-0.4 ms each here). For a model, these build the statement and the converters on first
+use and keep them for the process. What goes in and comes out are model instances, as the ORM
+gives them: `get` returns Model.from_db(...), `insert` fills in the new row's key and sends
+pre_save and post_save like Model.save(), so receivers (the notices' outbox, the metrics) see
+every row.
+"""
+
+import functools
+from collections.abc import Sequence
+
+from django.db import connection, models
+from django.db.models.signals import post_save, pre_save
+
+
+@functools.cache
+def _columns(model: type[models.Model]) -> tuple[list[str], list[str], list]:
+    """The model's quoted column names, their attribute names, and (index, converters,
+    expression) for each column that has converters (e.g. JSON, dates on SQLite)."""
+    quote = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(expression)
+        found += expression.get_db_converters(connection)
+        if found:
+            converters.append((index, found, expression))
+    return [quote(f.column) for f in fields], [f.attname for f in fields], converters
+
+
+def select_list(model: type[models.Model], alias: str) -> str:
+    """Every column of the model as `alias.column`, in the order from_row expects."""
+    return ", ".join(f"{alias}.{column}" for column in _columns(model)[0])
+
+
+def from_row(model: type[models.Model], values: Sequence) -> models.Model:
+    """A model instance from the values of select_list's columns, converted as the ORM would."""
+    _, names, converters = _columns(model)
+    values = list(values)
+    for index, functions, expression in converters:
+        for convert in functions:
+            values[index] = convert(values[index], expression, connection)
+    return model.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _select(model: type[models.Model], where: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    meta = model._meta
+    conditions = " AND ".join(f"t.{quote(meta.get_field(name).column)} = %s" for name in where)
+    # Only quoted names from the model go into the text; the values are parameters.
+    table = quote(meta.db_table)
+    return f"SELECT {select_list(model, 't')} FROM {table} t WHERE {conditions}"  # noqa: S608
+
+
+def get(model: type[models.Model], **equal) -> models.Model | None:
+    """The row whose fields equal these values (a unique key among them), or None."""
+    meta = model._meta
+    params = [meta.get_field(name).get_db_prep_value(v, connection) for name, v in equal.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_select(model, tuple(equal)), params)
+        row = cursor.fetchone()
+    return None if row is None else from_row(model, row)
+
+
+@functools.cache
+def _insert(model: type[models.Model]) -> tuple[str, list[models.Field], bool]:
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    returning = connection.features.can_return_columns_from_insert
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if returning and meta.auto_field is not None:
+        sql += f" RETURNING {quote(meta.auto_field.column)}"
+    return sql, fields, returning
+
+
+def insert(instance: models.Model) -> None:
+    """Write a new instance as Model.save() would (its defaults, its signals), in one statement."""
+    model = type(instance)
+    meta = model._meta
+    sql, fields, returning = _insert(model)
+    pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if meta.auto_field is not None:
+            if returning:
+                new_id = cursor.fetchone()[0]
+            else:
+                new_id = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+            setattr(instance, meta.auto_field.attname, new_id)
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    post_save.send(
+        sender=model,
+        instance=instance,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )

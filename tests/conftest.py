@@ -4,8 +4,12 @@ The environment is prepared here, at import, before pytest-django configures Dja
 pytest_configure hook: a throwaway data dir, and optionally a throwaway PostgreSQL cluster.
 
 In-process tests hash with the same Argon2id code at a small cost (1 MiB, 1 pass): hundreds
-of accounts and recovery codes would otherwise take minutes. The servers that the e2e and
-cluster tests start run with the production cost (19 MiB, 2 passes).
+of accounts and recovery codes would otherwise take minutes. Likewise they make each domain's
+DKIM key with the same RSA code at 1024 bits (RFC 8301's floor) instead of 2048: a fast-lane run
+makes about 900 keys, which at 2048 bits cost a fifth of its CPU. A test about the key's size
+asks for the production size (the fixture production_dkim_keys), and
+tests/unit/test_production_costs.py holds the production values. The servers that the e2e and
+cluster tests start run with the production costs (19 MiB, 2 passes; 2048 bits).
 """
 
 import atexit
@@ -23,6 +27,11 @@ if "ADMINPANEL_DATA_DIR" not in os.environ:
     _data_dir = tempfile.mkdtemp(prefix="adminpanel-test-")
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
     os.environ["ADMINPANEL_DATA_DIR"] = _data_dir
+# pytest-xdist's workers (`make test-fast`) inherit the run's environment: each takes a data dir
+# of its own inside the run's, so no two processes share a key file or a SQLite database.
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["ADMINPANEL_DATA_DIR"] = os.path.join(os.environ["ADMINPANEL_DATA_DIR"], _worker)
+    os.makedirs(os.environ["ADMINPANEL_DATA_DIR"], exist_ok=True)
 # ADMINPANEL_TEST_DATABASE=postgresql: the same tests on a throwaway PostgreSQL cluster (one per
 # pytest run, stopped and removed at exit), unless ADMINPANEL_DATABASE_URL names one already.
 if os.environ.get("ADMINPANEL_TEST_DATABASE") == "postgresql" and not os.environ.get(
@@ -39,11 +48,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from adminpanel import settings as production_settings  # noqa: E402 (the module, as deployed)
 from tests import factors  # noqa: E402 (imports the product's models: after django.setup())
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 settings.ARGON2_MEMORY_KIB = 1024
 settings.ARGON2_TIME_COST = 1
+settings.DKIM_KEY_BITS = 1024
 
 
 class MovableClock:
@@ -71,6 +82,13 @@ def clock(monkeypatch):
     movable = MovableClock(timezone.now())
     monkeypatch.setattr(clock_module, "now", movable)
     return movable
+
+
+@pytest.fixture
+def production_dkim_keys(settings) -> int:
+    """DKIM keys made at the production size for this test (the run makes them at 1024 bits)."""
+    settings.DKIM_KEY_BITS = production_settings.DKIM_KEY_BITS
+    return settings.DKIM_KEY_BITS
 
 
 @pytest.fixture

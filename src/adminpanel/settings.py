@@ -162,6 +162,8 @@ PASSWORD_HASHERS = ["adminpanel.accounts.hashers.Argon2idHasher"]
 # into a memory hazard.
 # The mail host's name, as mail clients and DNS records name it (SPEC §15).
 MAIL_HOST = os.environ.get("ADMINPANEL_MAIL_HOST", "").strip().rstrip(".").lower() or "localhost"
+# The RSA size of a new domain's DKIM key: RFC 8301's recommendation (1024 is its floor).
+DKIM_KEY_BITS = 2048
 # A deleted mailbox's mail is kept this many days before the purge (SPEC §16).
 MAIL_RETENTION_DAYS = int(os.environ.get("ADMINPANEL_MAIL_RETENTION_DAYS", "30"))
 

@@ -55,6 +55,7 @@ def test_the_records_a_domain_needs_each_type_name_and_value(admin_api, domain_i
     assert all(not r["name"].endswith(".") and '"' not in r["value"] for r in records)
 
 
+@pytest.mark.usefixtures("production_dkim_keys")
 def test_the_dkim_record_publishes_the_domains_own_2048_bit_key(admin_api, domain_id):
     records = admin_api.get(f"/domains/{domain_id}/dns").body
     [dkim] = [r for r in records if "._domainkey." in r["name"]]

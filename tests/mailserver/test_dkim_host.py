@@ -70,6 +70,7 @@ def test_each_active_domain_signs_with_its_newest_key_only(admin):
     assert old.selector != new.selector
 
 
+@pytest.mark.usefixtures("production_dkim_keys")
 def test_the_stored_key_is_encrypted_with_the_dkim_keys_and_not_the_totp_keys(admin):
     domain = services.create_domain(admin, name="secret.example")
     key = DkimKey.objects.get(domain=domain)
@@ -87,6 +88,7 @@ def test_the_stored_key_is_encrypted_with_the_dkim_keys_and_not_the_totp_keys(ad
         Fernet(settings.ENCRYPTION_KEYS[0].encode()).decrypt(key.private_key.encode())
 
 
+@pytest.mark.usefixtures("production_dkim_keys")
 @pytest.mark.django_db(transaction=True)
 def test_the_mail_host_writes_the_keys_for_opendkim_and_forgets_removed_ones(admin, tmp_path):
     domain = services.create_domain(admin, name="signed.example")

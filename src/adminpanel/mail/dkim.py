@@ -21,7 +21,6 @@ from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.mail.models import DkimKey, Domain
 
-KEY_BITS = 2048
 # Old keys a domain may keep published at once: each rotation adds one, Remove old key ends
 # them. A client rotating in a loop must not grow the DNS records without end.
 MAX_OLD_KEYS = 3
@@ -29,7 +28,7 @@ MAX_OLD_KEYS = 3
 
 def new_key_pair() -> tuple[str, str]:
     """(private key as base64 PKCS#8 DER, public key as base64 SubjectPublicKeyInfo DER)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=settings.DKIM_KEY_BITS)
     private = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,

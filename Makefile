@@ -82,8 +82,7 @@ house-rules: $(VENV)/.test-installed
 	$(PY) tools/check_imports.py
 
 # The fast lane while working: unit, API and integration tests on SQLite (no browser, no mail
-# servers, no PostgreSQL): 192 s of CPU (was 217 s), so about 1.6 minutes on 2 idle cores (2.5
-# measured with other work on them; 3.8 before). One pytest-xdist worker per core, each with its own
+# servers, no PostgreSQL): 1 min 49 s on 2 quiet cores with the house rules (3.8 before). One pytest-xdist worker per core, each with its own
 # data dir and database; worksteal evens out the long tests at the end. Compiled modules (and
 # pytest's rewritten test modules) stay in __pycache__ between runs even where
 # PYTHONDONTWRITEBYTECODE is set: compiling them again costs each worker 6 s of CPU.

@@ -82,6 +82,9 @@ def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial
             str(smtp_port),
             "--imap-port",
             str(imap_port),
+            # Not the default 5870: the other database's lane runs this test at the same time.
+            "--submission-port",
+            str(free_port()),
         ],
         env=trial_environment,
         stdout=subprocess.PIPE,
@@ -160,6 +163,8 @@ def test_mailserver_run_on_a_busy_port_says_so_in_one_line_and_starts_nothing(tr
                 str(busy),
                 "--imap-port",
                 str(imap_port),
+                "--submission-port",
+                str(free_port()),
             ],
             env=trial_environment,
             capture_output=True,
@@ -358,6 +363,7 @@ def test_mailserver_run_takes_the_postmaster_address(trial_environment):
     process, said = _start_trial(
         trial_environment,
         *("--smtp-port", str(smtp_port), "--imap-port", str(imap_port)),
+        *("--submission-port", str(free_port())),  # not 5870: the other lane runs this too
         *("--postmaster", "Hostmaster@Outside.test"),
     )
     try:

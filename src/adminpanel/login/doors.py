@@ -46,7 +46,8 @@ class Door(Protocol):
         """One attempt in the guessing limits (accounts.guessing), or TooManyAttempts."""
 
     def release_slots(self, who: SignsIn, name: str, ip: str) -> None:
-        """The right password: its slot and its streak are given back."""
+        """The right password: its slot and its streak are given back (and an account's
+        rows of sessions that expired unseen are swept)."""
 
     def check_password(self, who: SignsIn, password: str) -> bool:
         """The right password of one who may sign in (a password may be re-hashed here)."""
@@ -106,6 +107,7 @@ class AccountDoor:
 
     def release_slots(self, who: Account, name: str, ip: str) -> None:
         guessing.release_slots(who, ip)
+        web_sessions.forget_dead(who)  # here, once per sign-in, rather than at the code step
 
     def check_password(self, who: Account, password: str) -> bool:
         return who.check_password(password) and who.is_active

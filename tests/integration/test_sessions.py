@@ -103,6 +103,25 @@ def test_a_session_that_expired_without_a_logout_loses_its_row_at_the_next_login
     assert kept == {session_id(live), session_id(again), session_id(bobs)}
 
 
+def test_with_2fa_the_sweep_comes_with_the_password_step_not_the_code(alice_2fa):
+    def with_code() -> Client:
+        client = browser()
+        log_in(client)
+        assert verify(client, alice_2fa.next_code()).url == "/"
+        return client
+
+    expired = with_code()
+    Session.objects.filter(session_key=session_id(expired)).update(
+        expire_date=timezone.now() - timedelta(days=1)
+    )
+    alice_2fa.clock.advance(seconds=30)
+    pending = browser()
+    assert log_in(pending).url == "/login"  # the pop-up is up: no code given yet
+    assert not WebSession.objects.filter(session_key=session_id(expired)).exists()
+    assert verify(pending, alice_2fa.next_code()).url == "/"
+    assert set(WebSession.objects.values_list("session_key", flat=True)) == {session_id(pending)}
+
+
 def test_the_last_active_time_follows_activity(alice, clock):
     laptop = signed_in()
     phone = signed_in(user_agent=IPHONE)

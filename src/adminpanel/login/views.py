@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_http_methods, require_POST
@@ -130,7 +130,13 @@ def login_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpRespon
         form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
         context = {"form": form, "challenge": None, "page": page}
         return render_refused(request, LOGIN_TEMPLATE, context, refused)
-    return redirect(next_url) if complete else redirect(page.login)
+    return _to_next(next_url) if complete else redirect(page.login)
+
+
+def _to_next(next_url: str) -> HttpResponse:
+    """Where a completed sign-in goes. A path goes as it is: Django's redirect() first tries
+    to reverse it as a URL name, which fails at a cost of about 0.1 ms, on every sign-in."""
+    return HttpResponseRedirect(next_url) if next_url.startswith("/") else redirect(next_url)
 
 
 def _back_to_password_step(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
@@ -171,7 +177,7 @@ def verify_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpRespo
                 form=form,
                 shown=bool(refused.retry_after),
             )
-        return redirect(next_url)
+        return _to_next(next_url)
     return _login_page(request, LoginForm(), challenge=form, account=account, page=page)
 
 
@@ -208,7 +214,7 @@ def verify_key_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpR
             field="credential",
             shown=bool(waiting),
         )
-    return redirect(next_url)
+    return _to_next(next_url)
 
 
 @require_POST

@@ -18,7 +18,7 @@ from adminpanel.login.views import LoginPage
 from adminpanel.mail import app_passwords, leaving
 from adminpanel.mail import forms as mail_forms
 from adminpanel.owners import selectors, services, sessions
-from adminpanel.owners.access import owner_confirm_required, owner_required
+from adminpanel.owners.access import KEPT_ON, owner_confirm_required, owner_required
 from adminpanel.owners.door import OWNERS
 from adminpanel.owners.owner import Owner
 from adminpanel.pages import (
@@ -49,9 +49,7 @@ OWNER_PAGE = LoginPage(
 
 def _may_not_disable(owner) -> None:
     if owner.mailbox.domain.require_owner_2fa:
-        raise Refused(
-            "two_factor_required", "Your mail administrator requires 2FA for this mailbox."
-        )
+        raise Refused("two_factor_required", f"{KEPT_ON}.")
 
 
 def _signed_in_owner(request: HttpRequest) -> Owner | None:
@@ -75,6 +73,7 @@ OWNER_SIDE = TwoFactorSide(
     breadcrumb_top="My mailbox",
     mail_apps=True,
     who_resets="your mail administrator",
+    kept_on=KEPT_ON,
     mark_two_factor=sessions.mark_two_factor,
     must_keep_2fa=lambda owner: owner.mailbox.domain.require_owner_2fa,
     check_may_disable=_may_not_disable,

@@ -74,6 +74,22 @@ def test_reset_2fa_needs_users_edit(admin_api, make_subadmin, domain, clock):
     assert twofactor.is_enabled(owner_of(box))
 
 
+def test_reset_2fa_of_a_mailbox_without_2fa_is_refused_unlogged_and_unmailed(
+    admin_api, domain, settings
+):
+    """As the web's Reset 2FA of such a mailbox: the same words, nothing done, no notice."""
+    settings.NOTICES_ENABLED = True
+    box = add(admin_api, "dee@example.com")
+    answer = admin_api.post(f"/users/{box.pk}/reset-2fa")
+    assert answer.status == 409 and answer.body == {
+        "error": "two_factor_not_enabled",
+        "message": "The owner of dee@example.com has no two-factor authentication: there is "
+        "nothing to reset.",
+    }
+    assert not Event.objects.filter(event="2fa_reset").exists()
+    assert not Notice.objects.filter(event="2fa_reset").exists()
+
+
 @pytest.mark.parametrize("user_id", ["abc", "0", "99999", "1%00", "1'", "_"])
 def test_reset_2fa_of_no_such_mailbox_is_404(admin_api, domain, user_id):
     answer = admin_api.post(f"/users/{user_id}/reset-2fa")

@@ -15,6 +15,7 @@ from operator import or_
 from django import forms
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 
+from adminpanel.errors import Refused
 from adminpanel.people.kinds import SignsIn
 from adminpanel.twofactor import ceremony, challenges, key_services, recovery, services
 from adminpanel.twofactor.factors import Verdict
@@ -101,9 +102,23 @@ def recovery_codes_left(who: SignsIn) -> int:
     return recovery.left(who.person_id)
 
 
-def reset(who: SignsIn, *, actor=None, request=None, actor_name: str = "") -> None:
-    """Remove every factor and recovery code and forgive its failures."""
-    services.reset(who, actor=actor, request=request, actor_name=actor_name)
+def reset(
+    who: SignsIn,
+    *,
+    actor=None,
+    request=None,
+    actor_name: str = "",
+    nothing_to_reset: Refused | None = None,
+) -> None:
+    """Remove every factor and recovery code and forgive its failures; `nothing_to_reset` is
+    raised instead when the person has no factor."""
+    services.reset(
+        who,
+        actor=actor,
+        request=request,
+        actor_name=actor_name,
+        nothing_to_reset=nothing_to_reset,
+    )
     if hasattr(who, "two_factor"):  # keeps a row from with_two_factor() truthful
         who.two_factor = False
         for factor in services.FACTORS:

@@ -2,6 +2,8 @@
 Reset 2FA (Users: Edit, Confirm access), which turns it off and tells the owner."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
@@ -51,3 +53,16 @@ def test_reset_2fa_of_a_mailbox_without_2fa_says_so_and_does_nothing(admin, box,
     assert nothing in text(client.get(response.url))
     assert not Event.objects.filter(event="2fa_reset").exists()
     assert not Notice.objects.filter(event="2fa_reset").exists()
+
+
+def test_the_users_page_reads_each_owners_2fa_in_its_own_query(admin, box, clock):
+    other = mail.create_mailbox(admin, address="bob@owners.example", password=OWNER_PASSWORD)
+    owner_with_2fa(box, clock)
+    client = log_in_admin()
+    with CaptureQueriesContext(connection) as queries:
+        page = text(client.get("/users"))
+    rows = {row.split("</a>")[0]: row for row in page.split('<a href="/users/')[1:]}
+    assert ">On</span>" in rows[f'{box.pk}">ann@owners.example']
+    assert ">On</span>" not in rows[f'{other.pk}">bob@owners.example']
+    (sql,) = [q["sql"] for q in queries if "twofactor_" in q["sql"]]  # one query for the page
+    assert sql.count("twofactor_totpdevice") == 1 and sql.count("twofactor_webauthnkey") == 1

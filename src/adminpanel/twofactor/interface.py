@@ -9,11 +9,9 @@ its module and its object there, and no caller changes.
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import reduce
-from operator import or_
 
 from django import forms
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from adminpanel.errors import Refused
 from adminpanel.people.kinds import SignsIn
@@ -49,9 +47,10 @@ def capabilities(who: SignsIn | None) -> dict[str, bool]:
 
 
 def is_enabled(who: SignsIn) -> bool:
-    """2FA is on when it has at least one factor of any kind."""
-    if hasattr(who, "two_factor"):
-        return bool(who.two_factor)
+    """2FA is on when it has at least one factor of any kind (read from the annotations of
+    `with_two_factor` when it came from there)."""
+    if hasattr(who, _flag(services.FACTORS[0])):
+        return any(getattr(who, _flag(f)) for f in services.FACTORS)
     return who.person_id is not None and services.is_enabled(who)
 
 
@@ -62,15 +61,14 @@ def method_names(who: SignsIn) -> list[str]:
 
 
 def with_two_factor(people: QuerySet) -> QuerySet:
-    """The rows (of any kind of person: each has a `person`), each with `two_factor` (bool) and
-    its methods loaded in the same query."""
-    flags = {
-        _flag(f): Exists(f.model.objects.filter(person=OuterRef("person")))
-        for f in services.FACTORS
-    }
-    enabled = reduce(or_, flags.values())
+    """The rows (of any kind of person: each has a `person`) with their methods loaded in the
+    same query, one EXISTS per kind, for is_enabled() and methods() (in a template: the
+    `two_factor_on` filter)."""
     return people.annotate(
-        **flags, two_factor=ExpressionWrapper(enabled, output_field=BooleanField())
+        **{
+            _flag(f): Exists(f.model.objects.filter(person=OuterRef("person")))
+            for f in services.FACTORS
+        }
     )
 
 
@@ -119,8 +117,7 @@ def reset(
         actor_name=actor_name,
         nothing_to_reset=nothing_to_reset,
     )
-    if hasattr(who, "two_factor"):  # keeps a row from with_two_factor() truthful
-        who.two_factor = False
+    if hasattr(who, _flag(services.FACTORS[0])):  # keeps a row from with_two_factor() truthful
         for factor in services.FACTORS:
             setattr(who, _flag(factor), False)
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 
-from adminpanel.errors import Refused
 from adminpanel.people.kinds import SignsIn
 from adminpanel.twofactor import ceremony, challenges, key_services, recovery, services
 from adminpanel.twofactor.factors import Verdict
@@ -100,23 +99,11 @@ def recovery_codes_left(who: SignsIn) -> int:
     return recovery.left(who.person_id)
 
 
-def reset(
-    who: SignsIn,
-    *,
-    actor=None,
-    request=None,
-    actor_name: str = "",
-    nothing_to_reset: Refused | None = None,
-) -> None:
-    """Remove every factor and recovery code and forgive its failures; `nothing_to_reset` is
-    raised instead when the person has no factor."""
-    services.reset(
-        who,
-        actor=actor,
-        request=request,
-        actor_name=actor_name,
-        nothing_to_reset=nothing_to_reset,
-    )
+def reset(who: SignsIn, **options) -> None:
+    """Remove every factor and recovery code and forgive its failures. The options are
+    services.reset's: who did it (actor, request, actor_name) and `nothing_to_reset`, raised
+    instead when the person has no factor."""
+    services.reset(who, **options)
     if hasattr(who, _flag(services.FACTORS[0])):  # keeps a row from with_two_factor() truthful
         for factor in services.FACTORS:
             setattr(who, _flag(factor), False)

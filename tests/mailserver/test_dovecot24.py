@@ -26,6 +26,7 @@ from adminpanel.mailserver.models import (
 )
 from testbed.trixie import dovecot_version, ensure_root
 from tests.mailserver.dovecot24 import ChrootedDovecot, quota_status, sasl_login
+from tests.mailserver.imap_processes import sessions_in_turn
 from tests.mailserver.mail import (
     SENDER,
     can_log_in,
@@ -240,3 +241,20 @@ def test_a_dovecot_version_it_cannot_write_is_refused_in_one_line(tmp_path, caps
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--dovecot-version: invalid choice: '2.5' (choose from '2.3', '2.4')" in said
     assert not any(tmp_path.iterdir())
+
+
+def test_an_imap_process_serves_mailboxes_in_turn_each_seeing_only_its_own_mail(
+    dovecot24, admin_api, domain
+):
+    inboxes = {}
+    for name in ("first", "second"):
+        address = f"{name}@{domain}"
+        add_mailbox(admin_api, address)
+        inboxes[address] = [unique_subject(f"For {name}")]
+        deliver(dovecot24, address, inboxes[address][0])
+
+    served = sessions_in_turn(dovecot24, [(a, PASSWORD) for a in inboxes], rounds=10)
+
+    assert all(session.subjects == inboxes[session.address] for session in served)
+    # restart_request_count: the processes were reused, far fewer than the sessions.
+    assert len({session.pid for session in served}) < len(served) / 2

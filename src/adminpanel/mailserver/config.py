@@ -432,6 +432,7 @@ class DovecotSyntax:
     username_format: str
     app_digest: str  # hex SHA-256 of the pepper followed by the typed password ({pepper})
     mail_fields: str  # the userdb's maildir and quota columns ({mail_root})
+    requests_per_process: str  # the service setting: how many clients a process serves
 
 
 DOVECOT_SYNTAX = {
@@ -446,6 +447,7 @@ DOVECOT_SYNTAX = {
         mail_fields=(
             "'maildir:{mail_root}/' || maildir AS mail, '*:bytes=' || quota_bytes AS quota_rule"
         ),
+        requests_per_process="service_count",
     ),
     # A setting returned by 2.4's userdb overrides the global one (mail_path, the quota). Its
     # grace is a size, so each mailbox gets QUOTA_GRACE_PERCENT of its quota, as 2.3's
@@ -462,6 +464,7 @@ DOVECOT_SYNTAX = {
             "'{mail_root}/' || maildir AS mail_path, quota_bytes || 'B' AS quota_storage_size, "
             f"(quota_bytes * {QUOTA_GRACE_PERCENT} / 100) || 'B' AS quota_storage_grace"
         ),
+        requests_per_process="restart_request_count",
     ),
 }
 
@@ -706,9 +709,13 @@ def _policy_settings(layout: Layout) -> str:
 
 
 PREFORKED_PROCESSES = 4
+# Sessions one IMAP process serves, one after another, before it exits (Dovecot's performance
+# tuning advice for imap: 100; not unlimited, so a process's memory is given back now and then).
+IMAP_SESSIONS_PER_PROCESS = 100
+AUTH_CLIENT_LIMIT = 4096
 
 
-def _dovecot_services(db: Database, layout: Layout) -> str:
+def _dovecot_services(db: Database, layout: Layout, syntax: DovecotSyntax) -> str:
     """The services' settings, written alike by 2.3 and 2.4."""
     user, group = layout.listener_owner
     # On SQLite Dovecot opens the panel's database file itself (SQLite has no narrower door:
@@ -731,18 +738,25 @@ service quota-status {{
 {listener}  client_limit = 1
 }}
 # SMTP AUTH (SPEC §15): Postfix's submission asks Dovecot here, so a login that opens IMAP
-# opens SMTP, by the same passdb and the same limits.
+# opens SMTP, by the same passdb and the same limits. An IMAP process that serves several
+# sessions keeps its connection to auth, and Dovecot wants room for all of them at once (with
+# Debian's process limits 1,324; it warns when there is not).
 service auth {{
+  client_limit = {AUTH_CLIENT_LIMIT}
   unix_listener {layout.sasl_listener} {{
 {listener}}}
-# Dovecot's high-security mode stays (a login process and an IMAP process serve one connection
-# each, then exit), but a few of each wait ready: a mail app's login no longer waits for two
-# programs to start (about half of an IMAP login's time on an idle machine).
+# Dovecot's high-security login mode stays: a login process, which reads the typed password,
+# serves one connection and exits. A few wait ready, so a mail app's login does not wait for a
+# program to start. An IMAP process (after the login: no password in it) serves up to
+# IMAP_SESSIONS_PER_PROCESS sessions one after another instead of one: every IMAP process runs
+# as the one vmail user (first_valid_uid = last_valid_uid), so any of them could already open
+# every mailbox's files, and starting one per session was a third of a login's CPU (README).
 service imap-login {{
   process_min_avail = {PREFORKED_PROCESSES}
 }}
 service imap {{
   process_min_avail = {PREFORKED_PROCESSES}
+  {syntax.requests_per_process} = {IMAP_SESSIONS_PER_PROCESS}
 }}
 """
 
@@ -802,7 +816,7 @@ dict {{
   adminpanel_usage = {driver}:{layout.dovecot_dir}/usage-dict.conf.ext
   adminpanel_sieve = {driver}:{layout.dovecot_dir}/sieve-dict.conf.ext
 }}
-{_dovecot_services(db, layout)}{tls if layout.certfile else ""}"""
+{_dovecot_services(db, layout, syntax)}{tls if layout.certfile else ""}"""
 
 
 def _dovecot24_conf(db: Database, layout: Layout) -> str:
@@ -894,7 +908,7 @@ sieve_script adminpanel {{
 sieve_max_redirects = {sieve.MAX_REDIRECTS}
 dict_server {{
 {dicts}}}
-{_dovecot_services(db, layout)}{tls if layout.certfile else ""}"""
+{_dovecot_services(db, layout, syntax)}{tls if layout.certfile else ""}"""
 
 
 def dovecot_files(db: Database, layout: Layout) -> dict[str, tuple[str, int]]:

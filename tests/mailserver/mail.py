@@ -195,6 +195,35 @@ def refusal(send) -> tuple[int, str]:
     raise AssertionError("the submission accepted it")
 
 
+def assert_envelope_refused(
+    server: PrivateMailServer, login: str, password: str, *, to: str, mail_from: str
+) -> None:
+    """The submission refuses the envelope sender `mail_from` as one the login does not own
+    (a 5xx "not owned", at MAIL FROM or RCPT TO)."""
+    code, text = refusal(
+        lambda: submit(
+            server, login, password, to=to, subject="Forged envelope", mail_from=mail_from
+        )
+    )
+    assert 500 <= code < 600 and "not owned" in text, (code, text)
+
+
+def assert_from_refused(
+    server: PrivateMailServer,
+    login: str,
+    password: str,
+    *,
+    to: str,
+    from_header: str,
+    subject: str = "Forged From",
+) -> None:
+    """The submission refuses a From: the login does not own at the end of DATA (550 5.7.1)."""
+    code, text = refusal(
+        lambda: submit(server, login, password, to=to, subject=subject, from_header=from_header)
+    )
+    assert (code, text.split(" ", 1)[0]) == (550, "5.7.1"), text
+
+
 def dovecot_hash(scheme: str, password: str) -> str:
     """The hash as an old mail service stored it: `doveadm pw`'s own output."""
     done = subprocess.run(

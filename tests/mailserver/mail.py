@@ -105,16 +105,21 @@ def subjects(server: PrivateMailServer, address: str, password: str) -> list[str
     try:
         imap.login(address, password)
         imap.select("INBOX", readonly=True)
-        _, data = imap.search(None, "ALL")
-        numbers = data[0].split()
-        if not numbers:
-            return []
-        _, fetched = imap.fetch(b",".join(numbers), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        return [
-            part[1].decode().split(":", 1)[1].strip() for part in fetched if isinstance(part, tuple)
-        ]
+        return inbox_subjects(imap)
     finally:
         imap.logout()
+
+
+def inbox_subjects(imap: imaplib.IMAP4) -> list[str]:
+    """The subjects in the session's selected INBOX."""
+    _, data = imap.search(None, "ALL")
+    numbers = data[0].split()
+    if not numbers:
+        return []
+    _, fetched = imap.fetch(b",".join(numbers), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    return [
+        part[1].decode().split(":", 1)[1].strip() for part in fetched if isinstance(part, tuple)
+    ]
 
 
 def wait_for(server: PrivateMailServer, address: str, password: str, subject: str) -> list[str]:

@@ -41,8 +41,9 @@ mailserver: $(VENV)/.installed
 
 # Debian's Chromium (browser tests), PostgreSQL 15 (throwaway test clusters), nginx (the
 # reverse-proxy test), Postfix and Dovecot with their SQL drivers and OpenDKIM, the DKIM signer
-# (tests/mailserver), debootstrap (the Debian 13 root whose Dovecot 2.4 tests/mailserver runs,
-# testbed/trixie.py), when missing; and the vmail user (uid 5000) that owns the maildirs.
+# (tests/mailserver), debootstrap (the Debian 13 root whose Dovecot 2.4 tests/mailserver runs and
+# whose Python 3.13 tests/debian13 runs, testbed/trixie.py), when missing; and the vmail user (uid
+# 5000) that owns the maildirs.
 MAIL_PACKAGES := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-lmtpd \
 	dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim
 system-packages:
@@ -68,7 +69,9 @@ system-packages:
 # PostgreSQL-only, so they run in the second pass alone. Each pass is cut in two (the mail server
 # tests, which mostly wait on Postfix, Dovecot and the network, and the rest), and the four lanes
 # run side by side, each in its own process with its own data dir, database and ports; each
-# one's output is printed whole when it ends, with its 15 slowest steps.
+# one's output is printed whole when it ends, with its 15 slowest steps. tests/debian13 (the
+# README's Quickstart on Debian 13's Python 3.13, in the trixie root: SQLite in its own ./var,
+# whatever the lane's database) rides in the shortest lane, PostgreSQL's mail lane.
 PYTEST := $(PY) -m pytest --durations=15
 TEST_LANES := test-sqlite test-sqlite-mail test-postgresql test-postgresql-mail
 test: $(VENV)/.test-installed system-packages house-rules
@@ -94,13 +97,13 @@ test-fast: $(VENV)/.test-installed house-rules
 SQLITE := env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE
 POSTGRESQL := env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql
 test-sqlite: $(VENV)/.test-installed
-	$(SQLITE) $(PYTEST) --ignore=tests/cluster --ignore=tests/mailserver
+	$(SQLITE) $(PYTEST) --ignore=tests/cluster --ignore=tests/mailserver --ignore=tests/debian13
 test-sqlite-mail: $(VENV)/.test-installed
 	$(SQLITE) $(PYTEST) tests/mailserver
 test-postgresql: $(VENV)/.test-installed
 	$(POSTGRESQL) $(PYTEST) tests/integration tests/api tests/cluster
 test-postgresql-mail: $(VENV)/.test-installed
-	$(POSTGRESQL) $(PYTEST) tests/mailserver
+	$(POSTGRESQL) $(PYTEST) tests/mailserver tests/debian13
 
 lint: house-rules
 

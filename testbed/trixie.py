@@ -1,10 +1,12 @@
 """A Debian 13 (trixie) root holding Debian 13's Dovecot 2.4 and Postfix 3.10, for the tests
 that run the generated settings for Debian 13 on a Debian 12 machine
-(tests/mailserver/test_dovecot24.py, tests/mailserver/test_postfix310.py).
+(tests/mailserver/test_dovecot24.py, tests/mailserver/test_postfix310.py), and its Python 3.13
+with `python3-venv` and `make`, for the README's Quickstart run as written
+(tests/debian13/test_quickstart.py).
 
-Built once with debootstrap from the mirror the machine's apt already uses (about a minute and
-300 MB), into a fixed directory outside the repository named after its package list; later runs
-find it there and pay nothing. Two test lanes starting at once: one builds, the other waits on
+Built once with debootstrap from the mirror the machine's apt already uses (about a minute and a
+half, 300 MB), into a fixed directory outside the repository named after its package list; later
+runs find it there and pay nothing. Two test lanes starting at once: one builds, the other waits on
 a lock. A half-built root (an interrupted run) is never used: the build goes to a sibling
 directory and is renamed into place when complete.
 
@@ -34,6 +36,12 @@ PACKAGES = (
     "postfix",
     "postfix-pgsql",
     "postfix-sqlite",
+    # The README's Quickstart (tests/debian13): Python 3.13, its venv and make, and the CA list
+    # pip checks the index against (on every Debian install but debootstrap's minbase).
+    "python3",
+    "python3-venv",
+    "make",
+    "ca-certificates",
 )
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 SOURCES_LIST = Path("/etc/apt/sources.list")

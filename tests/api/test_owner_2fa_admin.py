@@ -41,8 +41,11 @@ def test_users_show_the_owners_2fa_in_the_pages_own_query(admin_api, domain, clo
         answer = admin_api.get("/users")
     by_address = {item["address"]: item["two_factor_enabled"] for item in answer.body["items"]}
     assert by_address == {f"u{i}@example.com": i in (1, 2) for i in range(4)}
-    factor_queries = [q for q in queries if "twofactor_totpdevice" in q["sql"]]
+    factor_queries = [q for q in queries if "twofactor_" in q["sql"]]
     assert len(factor_queries) == 1  # the page's own query, not one per mailbox
+    (sql,) = [q["sql"] for q in factor_queries]
+    # One EXISTS per kind of factor: the page's "2FA on" is read from them, not asked again.
+    assert sql.count("twofactor_totpdevice") == 1 and sql.count("twofactor_webauthnkey") == 1
     assert admin_api.get(f"/users/{boxes[1].pk}").body["two_factor_enabled"] is True
 
 
@@ -72,6 +75,22 @@ def test_reset_2fa_needs_users_edit(admin_api, make_subadmin, domain, clock):
     assert viewer.get(f"/users/{box.pk}").body["two_factor_enabled"] is True
     assert viewer.post(f"/users/{box.pk}/reset-2fa").status == 403
     assert twofactor.is_enabled(owner_of(box))
+
+
+def test_reset_2fa_of_a_mailbox_without_2fa_is_refused_unlogged_and_unmailed(
+    admin_api, domain, settings
+):
+    """As the web's Reset 2FA of such a mailbox: the same words, nothing done, no notice."""
+    settings.NOTICES_ENABLED = True
+    box = add(admin_api, "dee@example.com")
+    answer = admin_api.post(f"/users/{box.pk}/reset-2fa")
+    assert answer.status == 409 and answer.body == {
+        "error": "two_factor_not_enabled",
+        "message": "The owner of dee@example.com has no two-factor authentication: there is "
+        "nothing to reset.",
+    }
+    assert not Event.objects.filter(event="2fa_reset").exists()
+    assert not Notice.objects.filter(event="2fa_reset").exists()
 
 
 @pytest.mark.parametrize("user_id", ["abc", "0", "99999", "1%00", "1'", "_"])

@@ -6,6 +6,7 @@ origin `http://testserver` (the defaults: the host the panel is reached by). The
 """
 
 import json
+from dataclasses import dataclass
 
 from django.test import Client
 from webauthn.helpers import bytes_to_base64url
@@ -41,19 +42,45 @@ BAD_ANSWERS = [
 ]
 
 
-def options(client: Client, purpose: str, **data) -> dict:
+@dataclass(frozen=True)
+class Side:
+    """Where one kind of person's pages post a key's steps: the Admin's and Sub-Admins' pages,
+    or My mailbox's (SPEC §14)."""
+
+    options: str
+    add_key: str
+    use_key: str
+    passkey: str
+
+
+ADMIN = Side("/webauthn/options", "/security/2fa/keys/add", "/login/key", "/login/passkey")
+OWNER = Side(
+    "/mailbox/webauthn/options",
+    "/mailbox/2fa/keys/add",
+    "/mailbox/login/key",
+    "/mailbox/login/passkey",
+)
+
+
+def options(client: Client, purpose: str, *, side: Side = ADMIN, **data) -> dict:
     """The options the page's script asks for before the browser's prompt."""
-    response = client.post("/webauthn/options", {"purpose": purpose, **data})
+    response = client.post(side.options, {"purpose": purpose, **data})
     assert response.status_code == 200, response.content
     return response.json()["options"]
 
 
-def add_key(client: Client, key: SoftKey, name: str = "YubiKey 5"):
-    """Security → 2FA → Security keys: Key name, Add security key, the browser's prompt."""
-    answer = key.create(options(client, "register", name=name))
-    return client.post("/security/2fa/keys/add", {"name": name, "credential": json.dumps(answer)})
+def add_key(client: Client, key: SoftKey, name: str = "YubiKey 5", *, side: Side = ADMIN):
+    """Security → 2FA → Security keys (My mailbox → 2FA for an owner): Key name, Add security
+    key, the browser's prompt."""
+    answer = key.create(options(client, "register", side=side, name=name))
+    return client.post(side.add_key, {"name": name, "credential": json.dumps(answer)})
 
 
-def use_key(client: Client, answer: dict):
+def use_key(client: Client, answer: dict, *, side: Side = ADMIN):
     """The pop-up's Use security key, with the browser's answer."""
-    return client.post("/login/key", {"credential": json.dumps(answer)})
+    return client.post(side.use_key, {"credential": json.dumps(answer)})
+
+
+def passkey(client: Client, answer: dict, *, side: Side = ADMIN):
+    """The login page's Sign in with a passkey, with the browser's answer."""
+    return client.post(side.passkey, {"credential": json.dumps(answer)})

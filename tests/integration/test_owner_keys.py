@@ -18,7 +18,7 @@ from adminpanel.mail.models import Mailbox
 from adminpanel.owners.models import OwnerSession
 from adminpanel.twofactor import interface as twofactor
 from adminpanel.twofactor.models import WebAuthnKey
-from tests.integration.keys import ORIGIN, options, use_key
+from tests.integration.keys import ORIGIN, OWNER, add_key, options, passkey, use_key
 from tests.integration.panel import (
     ADMIN_PASSWORD,
     MANUAL_KEY,
@@ -36,31 +36,7 @@ pytestmark = pytest.mark.django_db
 ADDRESS = "ann@owners.example"
 PASSKEY_UNKNOWN = "This passkey is not registered here."
 NOT_REGISTERED = "This security key is not registered for this account."
-
-
-def owner_options(client: Client, purpose: str, **data) -> dict:
-    """The options My mailbox's script asks for before the browser's prompt."""
-    response = client.post("/mailbox/webauthn/options", {"purpose": purpose, **data})
-    assert response.status_code == 200, response.content
-    return response.json()["options"]
-
-
-def owner_add_key(client: Client, key: SoftKey, name: str = "Phone passkey"):
-    """My mailbox → 2FA → Security keys: Key name, Add security key, the browser's prompt."""
-    answer = key.create(owner_options(client, "register", name=name))
-    return client.post("/mailbox/2fa/keys/add", {"name": name, "credential": json.dumps(answer)})
-
-
-def owner_use_key(client: Client, answer: dict):
-    return client.post("/mailbox/login/key", {"credential": json.dumps(answer)})
-
-
-def owner_passkey(client: Client, answer: dict):
-    return client.post("/mailbox/login/passkey", {"credential": json.dumps(answer)})
-
-
-def admin_passkey(client: Client, answer: dict):
-    return client.post("/login/passkey", {"credential": json.dumps(answer)})
+KEY_NAME = "Phone passkey"
 
 
 @pytest.fixture
@@ -80,7 +56,7 @@ def owner(box) -> Client:
 def ann_key(owner) -> SoftKey:
     """Ann, the mailbox's owner, with one key (her only second factor)."""
     key = SoftKey(ORIGIN)
-    assert owner_add_key(owner, key).status_code == 200
+    assert add_key(owner, key, KEY_NAME, side=OWNER).status_code == 200
     return key
 
 
@@ -104,7 +80,7 @@ def test_the_owners_2fa_page_offers_security_keys(owner):
 
 
 def test_the_owners_first_key_enables_2fa_and_shows_10_recovery_codes(owner, box):
-    response = owner_add_key(owner, SoftKey(ORIGIN))
+    response = add_key(owner, SoftKey(ORIGIN), KEY_NAME, side=OWNER)
     page = text(response)
     assert "Security key “Phone passkey” added." in page
     assert "Two-factor authentication is enabled." in page
@@ -116,7 +92,7 @@ def test_the_owners_first_key_enables_2fa_and_shows_10_recovery_codes(owner, box
 
 
 def test_the_owners_keys_are_listed_with_remove(owner, ann_key, box):
-    owner_add_key(owner, SoftKey(ORIGIN), "Backup key")
+    add_key(owner, SoftKey(ORIGIN), "Backup key", side=OWNER)
     page = text(owner.get("/mailbox/2fa"))
     assert "<td>Phone passkey</td>" in page and "<td>Backup key</td>" in page
     backup = WebAuthnKey.objects.get(name="Backup key")
@@ -125,7 +101,7 @@ def test_the_owners_keys_are_listed_with_remove(owner, ann_key, box):
 
 
 def test_the_owner_removes_a_key(owner, ann_key, box):
-    owner_add_key(owner, SoftKey(ORIGIN), "Backup key")
+    add_key(owner, SoftKey(ORIGIN), "Backup key", side=OWNER)
     backup = WebAuthnKey.objects.get(name="Backup key")
     assert "Remove the security key" in text(owner.get(f"/mailbox/2fa/keys/{backup.pk}/remove"))
     response = owner.post(f"/mailbox/2fa/keys/{backup.pk}/remove")
@@ -139,7 +115,7 @@ def test_the_owners_last_key_goes_by_disabling_2fa_with_the_key(owner, ann_key, 
     assert owner.get(f"/mailbox/2fa/keys/{only.pk}/remove").url == "/mailbox/2fa/disable"
     page = text(owner.get("/mailbox/2fa/disable"))
     assert 'action="/mailbox/2fa/disable/key"' in page
-    answer = ann_key.get(owner_options(owner, "disable"))
+    answer = ann_key.get(options(owner, "disable", side=OWNER))
     response = owner.post("/mailbox/2fa/disable/key", {"credential": json.dumps(answer)})
     assert response.url == "/mailbox/2fa"
     assert "Two-factor authentication is disabled." in text(owner.get("/mailbox/2fa"))
@@ -149,7 +125,7 @@ def test_the_owners_last_key_goes_by_disabling_2fa_with_the_key(owner, ann_key, 
 def test_the_owner_regenerates_recovery_codes_with_the_key(owner, ann_key):
     page = text(owner.get("/mailbox/2fa/recovery-codes"))
     assert "Generate new recovery codes" in page and "/mailbox/2fa/recovery-codes/key" in page
-    answer = ann_key.get(owner_options(owner, "regenerate"))
+    answer = ann_key.get(options(owner, "regenerate", side=OWNER))
     response = owner.post("/mailbox/2fa/recovery-codes/key", {"credential": json.dumps(answer)})
     assert "New recovery codes were generated." in text(response)
     assert len(RECOVERY_CODE.findall(response.content.decode())) == 10
@@ -159,7 +135,7 @@ def test_an_owners_key_page_another_owners_key_is_not_found(owner, ann_key, admi
     mail.create_mailbox(admin, address="bob@owners.example", password=OWNER_PASSWORD)
     bob = Client()
     owner_log_in(bob, "bob@owners.example")
-    owner_add_key(bob, SoftKey(ORIGIN), "Bob's key")
+    add_key(bob, SoftKey(ORIGIN), "Bob's key", side=OWNER)
     bobs = WebAuthnKey.objects.get(name="Bob's key")
     assert owner.post(f"/mailbox/2fa/keys/{bobs.pk}/remove").status_code == 404
     assert WebAuthnKey.objects.filter(pk=bobs.pk).exists()
@@ -191,8 +167,8 @@ def test_the_owners_popup_offers_use_security_key(owner_pending):
 
 
 def test_password_and_key_sign_the_owner_in(owner_pending, ann_key):
-    answer = ann_key.get(owner_options(owner_pending, "login"))
-    response = owner_use_key(owner_pending, answer)
+    answer = ann_key.get(options(owner_pending, "login", side=OWNER))
+    response = use_key(owner_pending, answer, side=OWNER)
     assert response.status_code == 302 and response.url == "/mailbox/"
     assert owner_signed_in(owner_pending) and not is_logged_in(owner_pending)
     login = Event.objects.filter(event="mailbox_login").latest("pk")
@@ -206,8 +182,8 @@ def test_the_admins_options_know_no_owners_pending_login(owner_pending):
 
 
 def test_an_admins_key_does_not_answer_an_owners_popup(owner_pending, alice_key):
-    answer = alice_key.get(owner_options(owner_pending, "login"))
-    response = owner_use_key(owner_pending, answer)
+    answer = alice_key.get(options(owner_pending, "login", side=OWNER))
+    response = use_key(owner_pending, answer, side=OWNER)
     assert NOT_REGISTERED in text(response)
     assert not owner_signed_in(owner_pending)
 
@@ -231,7 +207,7 @@ def test_the_owners_login_page_offers_sign_in_with_a_passkey(client):
 
 def test_an_owners_passkey_signs_in_to_my_mailbox_without_a_password(ann_key):
     client = Client()
-    response = owner_passkey(client, ann_key.get(owner_options(client, "passkey")))
+    response = passkey(client, ann_key.get(options(client, "passkey", side=OWNER)), side=OWNER)
     assert response.status_code == 302 and response.url == "/mailbox/"
     assert owner_signed_in(client) and not is_logged_in(client)
     assert Event.objects.filter(event="mailbox_login").latest("pk").details["two_factor"] is True
@@ -240,7 +216,7 @@ def test_an_owners_passkey_signs_in_to_my_mailbox_without_a_password(ann_key):
 
 def test_an_owners_passkey_never_signs_in_an_admin(ann_key):
     client = Client()
-    response = admin_passkey(client, ann_key.get(options(client, "passkey")))
+    response = passkey(client, ann_key.get(options(client, "passkey")))
     assert PASSKEY_UNKNOWN in text(response)
     assert not is_logged_in(client) and not owner_signed_in(client)
     assert not Event.objects.filter(event="passkey_sign_in").exists()
@@ -248,7 +224,7 @@ def test_an_owners_passkey_never_signs_in_an_admin(ann_key):
 
 def test_an_admins_passkey_never_signs_in_to_my_mailbox(alice_key):
     client = Client()
-    response = owner_passkey(client, alice_key.get(owner_options(client, "passkey")))
+    response = passkey(client, alice_key.get(options(client, "passkey", side=OWNER)), side=OWNER)
     assert PASSKEY_UNKNOWN in text(response)
     assert not owner_signed_in(client) and not is_logged_in(client)
     assert not Event.objects.filter(event="passkey_sign_in").exists()
@@ -257,23 +233,23 @@ def test_an_admins_passkey_never_signs_in_to_my_mailbox(alice_key):
 def test_a_passkey_of_a_mailbox_whose_sign_in_is_off_is_refused(ann_key, box, admin):
     mail.update_mailbox(admin, box, sign_in_allowed=False)
     client = Client()
-    response = owner_passkey(client, ann_key.get(owner_options(client, "passkey")))
+    response = passkey(client, ann_key.get(options(client, "passkey", side=OWNER)), side=OWNER)
     assert PASSKEY_UNKNOWN in text(response)
     assert not owner_signed_in(client)
 
 
 def test_an_owners_passkey_answer_is_accepted_once(ann_key):
     client = Client()
-    answer = ann_key.get(owner_options(client, "passkey"))
-    assert owner_passkey(client, answer).url == "/mailbox/"
-    again = owner_passkey(client, answer)  # the same signed answer again
+    answer = ann_key.get(options(client, "passkey", side=OWNER))
+    assert passkey(client, answer, side=OWNER).url == "/mailbox/"
+    again = passkey(client, answer, side=OWNER)  # the same signed answer again
     assert again.status_code != 302 and "already been used" in text(again)
     assert Event.objects.filter(event="passkey_sign_in").count() == 1
 
 
 def test_a_passkey_sign_in_goes_only_to_a_next_within_my_mailbox(ann_key):
     client = Client()
-    answer = ann_key.get(owner_options(client, "passkey"))
+    answer = ann_key.get(options(client, "passkey", side=OWNER))
     response = client.post(
         "/mailbox/login/passkey?next=/subadmins", {"credential": json.dumps(answer)}
     )
@@ -287,7 +263,7 @@ def test_the_owner_confirms_access_with_the_key(owner, ann_key, clock):
     clock.advance(minutes=11)
     page = text(owner.get("/mailbox/confirm?next=/mailbox/2fa/recovery-codes"))
     assert "Use security key" in page and 'data-options-url="/mailbox/webauthn/options"' in page
-    answer = ann_key.get(owner_options(owner, "confirm"))
+    answer = ann_key.get(options(owner, "confirm", side=OWNER))
     response = owner.post(
         "/mailbox/confirm",
         {

@@ -12,6 +12,7 @@ from django.test import Client
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.mail.models import AppPassword, Forwarding, Mailbox
+from adminpanel.owners.access import KEPT_ON
 from adminpanel.owners.models import OwnerSession
 from adminpanel.twofactor import interface as twofactor
 from tests.integration.panel import (
@@ -181,7 +182,8 @@ def test_require_2fa_for_owners_leaves_only_the_2fa_page(owner, admin, box, cloc
     assert owner.get("/mailbox/").status_code == 200
     assert owner.get("/mailbox/2fa/disable").status_code == 302  # the domain keeps it on
     page = text(owner.get("/mailbox/2fa"))
-    assert "Your mail administrator requires two-factor authentication for this mailbox" in page
+    assert f"{KEPT_ON}, so it cannot be turned off here." in page  # the status page's hint
+    assert f"{KEPT_ON}." in page  # the refusal of Disabled
     assert "ask your mail administrator for Reset 2FA" in page
     assert "Admin" not in page.replace("Admin Panel", "").replace("administrator", "")
 

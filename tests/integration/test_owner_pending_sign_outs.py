@@ -8,6 +8,8 @@ from django.test import Client
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
 from adminpanel.mail.models import Mailbox
+from adminpanel.owners import sessions
+from adminpanel.owners.models import SignOuts
 from tests.factors import TwoFactor
 from tests.owners import (
     OWNER_PASSWORD,
@@ -78,3 +80,20 @@ def test_signing_out_one_owner_leaves_another_owners_pending_sign_in(ann_2fa, ad
     assert owner_log_in(bob_pending, "bob@owners.example").url == "/mailbox/login"
     signed_in_with_code(ann_2fa).post("/mailbox/sessions/sign-out-others")
     assert owner_verify(bob_pending, bob_2fa.code()).url == "/mailbox/"
+
+
+def test_each_end_of_other_sessions_counts_once_in_one_statement(
+    box, admin, django_assert_num_queries
+):
+    """The counter a pending sign-in remembers: a mailbox's row is made at its first sign-out
+    and moves by one at each (one upsert), another mailbox's count stays."""
+    other = mail.create_mailbox(admin, address="bob@owners.example", password=OWNER_PASSWORD)
+    assert sessions.sign_outs(box) == 0
+    for expected in (1, 2, 3):
+        with django_assert_num_queries(1):
+            sessions.OWNERS.end_pending_logins(box)
+        assert sessions.sign_outs(box) == expected
+    sessions.end_other_sessions(box, reason="signed_out")
+    assert sessions.sign_outs(box) == 4
+    assert sessions.sign_outs(other) == 0
+    assert list(SignOuts.objects.values_list("mailbox_id", "count")) == [(box.pk, 4)]

@@ -16,7 +16,7 @@ from adminpanel.audit.models import Event
 from adminpanel.twofactor import services as twofactor
 from adminpanel.twofactor.models import RecoveryCode, WebAuthnChallenge, WebAuthnKey
 from tests.integration import panel
-from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, use_key
+from tests.integration.keys import BAD_ANSWERS, ORIGIN, add_key, options, passkey, use_key
 from tests.integration.panel import (
     PASSWORD,
     RECOVERY_CODE,
@@ -34,10 +34,6 @@ NOT_REGISTERED = "This security key is not registered for this account."
 
 
 # --- what a browser does ---------------------------------------------------------------------
-
-
-def passkey(client: Client, answer: dict):
-    return client.post("/login/passkey", {"credential": json.dumps(answer)})
 
 
 def refusals(reason: str) -> list[Event]:

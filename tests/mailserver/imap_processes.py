@@ -2,9 +2,11 @@
 `doveadm who` names it (an IMAP process serves up to IMAP_SESSIONS_PER_PROCESS sessions one
 after another: mailserver.config)."""
 
-import imaplib
 import subprocess
 from dataclasses import dataclass
+
+from tests.mailserver.mail import inbox_subjects
+from tests.mailserver.sessions import open_session
 
 
 @dataclass(frozen=True)
@@ -34,21 +36,9 @@ def sessions_in_turn(server, logins: list[tuple[str, str]], rounds: int) -> list
     served = []
     for _ in range(rounds):
         for address, password in logins:
-            imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
+            imap = open_session(server, address, password)
             try:
-                imap.login(address, password)
-                imap.select("INBOX", readonly=True)
-                _, data = imap.search(None, "ALL")
-                numbers = b",".join(data[0].split())
-                found = []
-                if numbers:
-                    _, fetched = imap.fetch(numbers, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-                    found = [
-                        part[1].decode().split(":", 1)[1].strip()
-                        for part in fetched
-                        if isinstance(part, tuple)
-                    ]
-                served.append(Session(address, serving_pid(server, address), found))
+                served.append(Session(address, serving_pid(server, address), inbox_subjects(imap)))
             finally:
                 imap.logout()
     return served

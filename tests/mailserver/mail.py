@@ -105,16 +105,21 @@ def subjects(server: PrivateMailServer, address: str, password: str) -> list[str
     try:
         imap.login(address, password)
         imap.select("INBOX", readonly=True)
-        _, data = imap.search(None, "ALL")
-        numbers = data[0].split()
-        if not numbers:
-            return []
-        _, fetched = imap.fetch(b",".join(numbers), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        return [
-            part[1].decode().split(":", 1)[1].strip() for part in fetched if isinstance(part, tuple)
-        ]
+        return inbox_subjects(imap)
     finally:
         imap.logout()
+
+
+def inbox_subjects(imap: imaplib.IMAP4) -> list[str]:
+    """The subjects in the session's selected INBOX."""
+    _, data = imap.search(None, "ALL")
+    numbers = data[0].split()
+    if not numbers:
+        return []
+    _, fetched = imap.fetch(b",".join(numbers), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    return [
+        part[1].decode().split(":", 1)[1].strip() for part in fetched if isinstance(part, tuple)
+    ]
 
 
 def wait_for(server: PrivateMailServer, address: str, password: str, subject: str) -> list[str]:
@@ -193,6 +198,35 @@ def refusal(send) -> tuple[int, str]:
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
         return error.smtp_code, error.smtp_error.decode(errors="replace")
     raise AssertionError("the submission accepted it")
+
+
+def assert_envelope_refused(
+    server: PrivateMailServer, login: str, password: str, *, to: str, mail_from: str
+) -> None:
+    """The submission refuses the envelope sender `mail_from` as one the login does not own
+    (a 5xx "not owned", at MAIL FROM or RCPT TO)."""
+    code, text = refusal(
+        lambda: submit(
+            server, login, password, to=to, subject="Forged envelope", mail_from=mail_from
+        )
+    )
+    assert 500 <= code < 600 and "not owned" in text, (code, text)
+
+
+def assert_from_refused(
+    server: PrivateMailServer,
+    login: str,
+    password: str,
+    *,
+    to: str,
+    from_header: str,
+    subject: str = "Forged From",
+) -> None:
+    """The submission refuses a From: the login does not own at the end of DATA (550 5.7.1)."""
+    code, text = refusal(
+        lambda: submit(server, login, password, to=to, subject=subject, from_header=from_header)
+    )
+    assert (code, text.split(" ", 1)[0]) == (550, "5.7.1"), text
 
 
 def dovecot_hash(scheme: str, password: str) -> str:

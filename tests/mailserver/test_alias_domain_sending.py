@@ -9,7 +9,13 @@ from itertools import count
 
 import pytest
 
-from tests.mailserver.mail import refusal, submit, unique_subject, wait_until
+from tests.mailserver.mail import (
+    assert_envelope_refused,
+    assert_from_refused,
+    submit,
+    unique_subject,
+    wait_until,
+)
 from tests.mailserver.signatures import (
     dkim_record,
     raw_message,
@@ -76,45 +82,21 @@ def test_a_login_sends_as_its_address_at_the_alias_domain_signed_for_that_domain
 @pytest.mark.parametrize("local", ["bob", "BOB", "bob+alice", "nobody", "postmaster"])
 def test_someone_elses_address_at_the_alias_domain_is_refused(mailserver, people, local):
     address = f"{local}@{people['other']}"
-    code, text = refusal(
-        lambda: submit(
-            mailserver,
-            people["alice"],
-            PASSWORD,
-            to=people["bob"],
-            subject="Forged envelope",
-            mail_from=address,
-        )  # fmt: skip
+    assert_envelope_refused(
+        mailserver, people["alice"], PASSWORD, to=people["bob"], mail_from=address
     )
-    assert 500 <= code < 600 and "not owned" in text, (code, text)
-    code, text = refusal(
-        lambda: submit(
-            mailserver,
-            people["alice"],
-            PASSWORD,
-            to=people["bob"],
-            subject="Forged From",
-            from_header=f"Someone <{address}>",
-        )  # fmt: skip
+    assert_from_refused(
+        mailserver, people["alice"], PASSWORD, to=people["bob"], from_header=f"Someone <{address}>"
     )
-    assert (code, text.split(" ", 1)[0]) == (550, "5.7.1"), text
 
 
 def test_an_alias_domain_switched_off_is_no_address_to_send_as(mailserver, admin_api, people):
     answer = admin_api.patch(f"/alias-domains/{people['alias_domain_id']}", {"active": False})
     assert answer.status == 200, answer.body
     address = f"alice@{people['other']}"
-    code, text = refusal(
-        lambda: submit(
-            mailserver,
-            people["alice"],
-            PASSWORD,
-            to=people["bob"],
-            subject="Switched off",
-            mail_from=address,
-        )  # fmt: skip
+    assert_envelope_refused(
+        mailserver, people["alice"], PASSWORD, to=people["bob"], mail_from=address
     )
-    assert 500 <= code < 600 and "not owned" in text, (code, text)
     # And its key leaves the signer's tables (nothing is signed for a name that is off).
     selector = selector_of(admin_api, people["domain_id"])
     assert wait_until(lambda: not signed_for(mailserver, people["other"], selector))

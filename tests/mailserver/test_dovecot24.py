@@ -36,6 +36,7 @@ from tests.mailserver.mail import (
     unique_subject,
     wait_until,
 )
+from tests.mailserver.sessions import disconnected, open_sessions
 from tests.owners import owner_with_2fa
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
@@ -198,21 +199,6 @@ def test_an_automatic_reply_reaches_each_sender_once(dovecot24, outside, admin_a
     assert [answer.subject for answer in outside.to(sender)] == ["Away"]
 
 
-def imap_session(server, address: str, password: str) -> imaplib.IMAP4:
-    imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=30)
-    imap.login(address, password)
-    imap.select("INBOX", readonly=True)
-    return imap
-
-
-def disconnected(imap: imaplib.IMAP4) -> bool:
-    try:
-        imap.noop()
-    except (imaplib.IMAP4.abort, OSError):
-        return True
-    return False
-
-
 def test_a_new_password_ends_the_open_sessions_on_every_mail_host(
     dovecot24, mailserver, admin_api, domain
 ):
@@ -220,18 +206,12 @@ def test_a_new_password_ends_the_open_sessions_on_every_mail_host(
     holding a session of the mailbox: each ends its own, and records it under its own name."""
     address = f"both@{domain}"
     box = add_mailbox(admin_api, address)
-    sessions = [imap_session(host, address, PASSWORD) for host in (mailserver, dovecot24)]
-    try:
+    hosts = (mailserver, dovecot24)
+    with open_sessions([(host, address) for host in hosts], PASSWORD) as sessions:
         answer = admin_api.patch(f"/users/{box.pk}", {"password": "Mailbox-Linen-Meadow-64"})
         assert answer.status == 200, answer.body
-        for host, session in zip((mailserver, dovecot24), sessions, strict=True):
+        for host, session in zip(hosts, sessions, strict=True):
             assert wait_until(lambda session=session: disconnected(session)), host
-    finally:
-        for session in sessions:
-            try:
-                session.logout()
-            except (imaplib.IMAP4.abort, OSError):
-                pass
     (request,) = EndSessionsRequest.objects.filter(address=address)
     hosts = set(SessionsEnded.objects.filter(request_id=request.pk).values_list("host", flat=True))
     assert hosts == {mailserver.mail_host_name, dovecot24.mail_host_name}

@@ -3,14 +3,13 @@ mailbox's password, disables it or its sign-in, renames or deletes it, the mailb
 already open in Dovecot are disconnected by the mail host (mailserver.sessions: the panel
 writes a request, the mail host runs `doveadm kick`), through the real private Dovecot."""
 
-import imaplib
-
 import pytest
 
 from adminpanel import clock
 from adminpanel.mailserver.end_sessions import KEEP, request_end
 from adminpanel.mailserver.models import EndSessionsRequest, SessionsEnded
 from tests.mailserver.mail import can_log_in, wait_until
+from tests.mailserver.sessions import disconnected, open_sessions
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 NEW_PASSWORD = "Mailbox-Linen-Meadow-64"
@@ -22,22 +21,6 @@ def add_mailbox(admin_api, address: str) -> int:
     answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
     assert answer.status == 201, answer.body
     return answer.body["id"]
-
-
-def open_session(mailserver, address: str) -> imaplib.IMAP4:
-    imap = imaplib.IMAP4("127.0.0.1", mailserver.imap_port, timeout=30)
-    imap.login(address, PASSWORD)
-    imap.select("INBOX", readonly=True)
-    return imap
-
-
-def disconnected(imap: imaplib.IMAP4) -> bool:
-    """Whether the session's next command fails because Dovecot closed it."""
-    try:
-        imap.noop()
-    except (imaplib.IMAP4.abort, OSError):
-        return True
-    return False
 
 
 @pytest.mark.parametrize(
@@ -57,8 +40,8 @@ def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
     address, other = f"reader@{domain}", f"bystander@{domain}"
     mailbox = add_mailbox(admin_api, address)
     add_mailbox(admin_api, other)
-    session, bystander = open_session(mailserver, address), open_session(mailserver, other)
-    try:
+    with open_sessions([(mailserver, address), (mailserver, other)], PASSWORD) as sessions:
+        session, bystander = sessions
         if change == "delete":
             assert admin_api.delete(f"/users/{mailbox}").status == 204
         else:
@@ -68,12 +51,6 @@ def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
 
         assert wait_until(lambda: disconnected(session))
         assert not disconnected(bystander)  # another mailbox's session goes on
-    finally:
-        for imap in (session, bystander):
-            try:
-                imap.logout()
-            except (imaplib.IMAP4.abort, OSError):
-                pass
     if change == {"password": NEW_PASSWORD}:
         assert can_log_in(mailserver, address, NEW_PASSWORD)
         assert not can_log_in(mailserver, address, PASSWORD)
@@ -86,16 +63,13 @@ def test_a_local_part_with_wildcard_characters_never_ends_another_mailboxs_sessi
     (Dovecot's default auth_username_chars keeps "a*z" itself from signing in at all.)"""
     mailbox = add_mailbox(admin_api, f"a*z@{domain}")
     add_mailbox(admin_api, f"abcz@{domain}")
-    bystander = open_session(mailserver, f"abcz@{domain}")
-    try:
+    with open_sessions([(mailserver, f"abcz@{domain}")], PASSWORD) as (bystander,):
         assert admin_api.patch(f"/users/{mailbox}", {"password": NEW_PASSWORD}).status == 200
         # The request was carried out by this mail host.
         assert wait_until(
             lambda: SessionsEnded.objects.filter(host=mailserver.mail_host_name).exists()
         )
         assert not disconnected(bystander)
-    finally:
-        bystander.logout()
 
 
 def test_requests_are_forgotten_after_a_day_whichever_hosts_carried_them_out(db):

@@ -15,7 +15,8 @@ from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 
 REQUIRED = "Your Admin requires two-factor authentication for this account. Enable it to continue."
-CANNOT_DISABLE = "Your Admin requires two-factor authentication for this account: it stays on."
+KEPT_ON = "Your Admin requires two-factor authentication for this account"  # status page, refusal
+CANNOT_DISABLE = f"{KEPT_ON}: it stays on."
 
 
 def current() -> Policy:

@@ -25,6 +25,7 @@ REFUSED_STATUS = {
     "api_access_denied": 403,
     "two_factor_enabled": 403,
     "two_factor_required": 403,
+    "two_factor_not_enabled": 409,
     "reauthentication_required": 403,
     "api_key_not_logged_out": 400,
     "old_dkim_keys": 409,

@@ -18,7 +18,7 @@ from adminpanel.errors import Invalid
 from adminpanel.mail import (
     alias_domains,
     app_passwords,
-    leaving,
+    leaving_forms,
     mailbox_csv,
     scope,
     selectors,
@@ -171,7 +171,7 @@ def edit_view(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     status = 400 if form.is_bound and form.errors else 200
     context = _context(request, section, form=form, obj=obj)
     if key == "users":
-        context.update(_leaving_forms(obj, editable=context["can_edit"]))
+        context.update(leaving_forms.forms_of(obj, editable=context["can_edit"]))
     return render(request, "mail/form.html", context, status=status)
 
 
@@ -182,80 +182,35 @@ def _warn_about_alias(request: HttpRequest, key: str, obj) -> None:
             messages.warning(request, warning)
 
 
-def _leaving_forms(mailbox, *, editable: bool, **bound: forms.Form) -> dict:
-    """The mailbox's Forwarding and Automatic reply forms: the one posted (`bound`, with its
-    errors) and the other with what is stored."""
-    forwarding = leaving.forwarding_of(mailbox)
-    reply = leaving.automatic_reply_of(mailbox)
-    found = {
-        "forwarding_form": bound.get("forwarding_form")
-        or mail_forms.ForwardingForm(
-            initial={
-                "destinations": "\n".join(forwarding.destinations),
-                "keep_copy": forwarding.keep_copy,
-            }
-        ),
-        "reply_form": bound.get("reply_form")
-        or mail_forms.AutomaticReplyForm(
-            initial={
-                field: getattr(reply, field)
-                for field in ["enabled", "subject", "text", "starts_on", "ends_on"]
-            }
-        ),
-    }
-    if not editable:
-        for form in found.values():
-            for field in form.fields.values():
-                field.disabled = True
-    return found
-
-
-def _save_leaving(request: HttpRequest, pk: int, name: str, form_class, save, saved: str):
+def _save_leaving(request: HttpRequest, pk: int, which: leaving_forms.LeavingForm, saved: str):
     """POST of one of the two leaving-staff forms: save through the service, or show the
     edit page again with this form's errors (400)."""
     section = SECTIONS["users"]
     mailbox = section.get(request.user, pk)
     require(request.user, "users", Level.EDIT)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            save(mailbox, **form.cleaned_data, actor=request.user, request=request)
-        except Invalid as error:
-            show_invalid(form, error)
-        else:
-            messages.success(request, f"{saved} for {mailbox}.")
-            return redirect(f"{section.url}/{mailbox.pk}")
+    form, done = leaving_forms.save(
+        which, request.POST, mailbox, actor=request.user, request=request
+    )
+    if done:
+        messages.success(request, f"{saved} for {mailbox}.")
+        return redirect(f"{section.url}/{mailbox.pk}")
     context = _context(
         request, section, form=section.edit_form(initial=section.initial(mailbox)), obj=mailbox
     )
-    context.update(_leaving_forms(mailbox, editable=True, **{name: form}))
+    context.update(leaving_forms.forms_of(mailbox, **{which.name: form}))
     return render(request, "mail/form.html", context, status=400)
 
 
 @login_required
 @require_http_methods(["POST"])
 def forwarding_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _save_leaving(
-        request,
-        pk,
-        "forwarding_form",
-        mail_forms.ForwardingForm,
-        leaving.set_forwarding,
-        "Saved the forwarding",
-    )
+    return _save_leaving(request, pk, leaving_forms.FORWARDING, "Saved the forwarding")
 
 
 @login_required
 @require_http_methods(["POST"])
 def automatic_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _save_leaving(
-        request,
-        pk,
-        "reply_form",
-        mail_forms.AutomaticReplyForm,
-        leaving.set_automatic_reply,
-        "Saved the automatic reply",
-    )
+    return _save_leaving(request, pk, leaving_forms.AUTOMATIC_REPLY, "Saved the automatic reply")
 
 
 @login_required

@@ -333,6 +333,10 @@ def mailserver_purge(args: argparse.Namespace) -> int:
         except purge.PurgeError as error:
             print(error, file=sys.stderr)
             return 1
+        except purge.DATABASE_ERRORS as error:
+            print(error, file=sys.stderr, flush=True)
+            if not args.every:
+                return 1
         if not args.every or stop.wait(args.every):
             return 0
 
@@ -349,7 +353,7 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
         try:
             for address in sessions.end_requested(database, doveadm, args.host_name):
                 print(f"ended the IMAP sessions of {address}", flush=True)
-        except (sessions.EndSessionsError, OSError) as error:
+        except (sessions.EndSessionsError, OSError, *purge.DATABASE_ERRORS) as error:
             print(error, file=sys.stderr, flush=True)
             if not args.every:
                 return 1
@@ -369,13 +373,13 @@ def mailserver_dkim(args: argparse.Namespace) -> int:
     while True:
         try:
             if dkim.sync(
-                purge.connect(database),
+                purge.connect_for_housekeeping(database),
                 directory,
                 django_settings.DKIM_ENCRYPTION_KEYS,
                 Path(args.pid_file),
             ):
                 print(f"DKIM keys written to {directory}", flush=True)
-        except (dkim.DkimError, OSError) as error:
+        except (dkim.DkimError, OSError, *purge.DATABASE_ERRORS) as error:
             print(error, file=sys.stderr, flush=True)
             if not args.every:
                 return 1

@@ -686,7 +686,7 @@ class PrivateMailServer:
         whether they changed (then OpenDKIM was told to reload)."""
         layout = self.layout()
         return dkim.sync(
-            purge.connect(self.database),
+            purge.connect_for_housekeeping(self.database),
             layout.dkim_tables,
             settings.DKIM_ENCRYPTION_KEYS,
             layout.dkim_pid_file,

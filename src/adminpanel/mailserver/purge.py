@@ -25,6 +25,17 @@ DUE = "SELECT maildir FROM mailserver_purge"
 MAILDIR = re.compile(r"\A(?:[a-z0-9._+-]*[a-z0-9_+-][a-z0-9._+-]*/)+\Z")
 
 
+# The mail host's periodic work (this purge, ending sessions, the DKIM tables) is done again at
+# its next run, so on PostgreSQL it gives way to the panel's schema changes: a statement that
+# waits this long for a lock fails instead of holding up a migration's exclusive locks. Taking
+# them one table at a time, a migration (or a test's TRUNCATE) deadlocked with a read of two
+# tables that had one and waited for the other.
+HOUSEKEEPING_LOCK_TIMEOUT_MS = 100
+# What the database may raise at a run (a lock it gave way to, a restarting server): a run that
+# repeats says so in one line and tries again at its next run.
+DATABASE_ERRORS = (sqlite3.Error, psycopg.Error)
+
+
 class PurgeError(Exception):
     pass
 
@@ -33,6 +44,15 @@ def connect(database: Database):
     if database.vendor == "sqlite":
         return sqlite3.connect(database.name, timeout=30)
     return psycopg.connect(database.dovecot_connect(), autocommit=False)
+
+
+def connect_for_housekeeping(database: Database):
+    """A connection for the mail host's periodic work, which gives way to schema changes."""
+    connection = connect(database)
+    if database.vendor == "postgresql":
+        connection.execute(f"SET lock_timeout = {HOUSEKEEPING_LOCK_TIMEOUT_MS}")
+        connection.commit()
+    return connection
 
 
 def inside(mail_root: Path, maildir: str) -> Path:
@@ -58,7 +78,7 @@ def purge_due(database: Database, mail_root: Path) -> list[str]:
     record = (
         f"INSERT INTO mailserver_purged (maildir, purged_at) VALUES ({marker}, CURRENT_TIMESTAMP)"  # noqa: S608, E501 - a fixed placeholder
     )
-    connection = connect(database)
+    connection = connect_for_housekeeping(database)
     try:
         cursor = connection.cursor()
         cursor.execute(DUE)

@@ -18,7 +18,7 @@ import subprocess
 from collections.abc import Sequence
 
 from adminpanel.mailserver.config import Database
-from adminpanel.mailserver.purge import connect
+from adminpanel.mailserver.purge import connect_for_housekeeping
 
 # The requests this host has not carried out yet (the panel forgets requests after a day).
 DUE = (
@@ -80,7 +80,7 @@ def end_requested(database: Database, doveadm: Sequence[str], host: str) -> list
         f"VALUES ({marker}, {marker}, CURRENT_TIMESTAMP) ON CONFLICT (request_id, host) DO NOTHING"
     )
     ended = []
-    connection = connect(database)
+    connection = connect_for_housekeeping(database)
     try:
         cursor = connection.cursor()
         cursor.execute(DUE.replace("?", marker), [host])

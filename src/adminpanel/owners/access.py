@@ -21,6 +21,8 @@ WHY_ENDED = {
 
 
 REQUIRED = "Your mail administrator requires two-factor authentication: turn it on to continue."
+# The rule that keeps an owner's 2FA on, in the 2FA page's hint and in the refusal of Disabled.
+KEPT_ON = "Your mail administrator requires two-factor authentication for this mailbox"
 
 
 def must_have_2fa(owner: Owner) -> bool:

@@ -42,9 +42,21 @@ def change_password(owner: Owner, current: str, new: str, *, request: HttpReques
         audit.record(AuditEvent.MAILBOX_PASSWORD_CHANGED, actor=owner, request=request)
 
 
+def nothing_to_reset(mailbox: Mailbox) -> Refused:
+    """The answer to Reset 2FA of a mailbox whose owner has no 2FA (web and API alike)."""
+    return Refused(
+        "two_factor_not_enabled",
+        f"The owner of {mailbox.address} has no two-factor authentication: there is nothing "
+        "to reset.",
+    )
+
+
 def reset_owner_2fa(actor: Account, mailbox: Mailbox, *, request: HttpRequest | None = None):
     """Users: Edit → Reset 2FA (SPEC §14): the owner's app, keys and recovery codes go, its
     sessions end, the mailbox password opens mail apps again where the domain allows it; logged
-    with the Admin as actor and mailed to the mailbox (notices)."""
+    with the Admin as actor and mailed to the mailbox (notices). Refused (nothing_to_reset)
+    when the owner has no 2FA: nothing is logged or mailed."""
     require(actor, "users", Level.EDIT)
-    twofactor.reset(Owner(mailbox), actor=actor, request=request)
+    twofactor.reset(
+        Owner(mailbox), actor=actor, request=request, nothing_to_reset=nothing_to_reset(mailbox)
+    )

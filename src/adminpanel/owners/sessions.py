@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection
 from django.http import HttpRequest
 
 from adminpanel import audit, clock
@@ -42,8 +42,14 @@ class OwnerSessions(SessionRows):
     the owner's table, counter of sign-outs and log line."""
 
     def end_pending_logins(self, person: Mailbox) -> None:
-        SignOuts.objects.get_or_create(mailbox=person)
-        SignOuts.objects.filter(mailbox=person).update(count=F("count") + 1)
+        # One upsert, atomic by itself: a mailbox gets its row at its first sign-out.
+        table = connection.ops.quote_name(SignOuts._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (mailbox_id, count) VALUES (%s, 1) "  # noqa: S608 - fixed names
+                f"ON CONFLICT (mailbox_id) DO UPDATE SET count = {table}.count + 1",
+                [person.pk],
+            )
 
     def log_ended(self, person: Mailbox, *, reason: str, sessions: int, actor, request) -> None:
         by_account = getattr(actor, "pk", None) is not None

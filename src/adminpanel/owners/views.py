@@ -15,17 +15,15 @@ from adminpanel.errors import Invalid, NotFound, Refused
 from adminpanel.login import confirm
 from adminpanel.login.forms import ConfirmAccessForm
 from adminpanel.login.views import LoginPage
-from adminpanel.mail import app_passwords, leaving
-from adminpanel.mail import forms as mail_forms
+from adminpanel.mail import app_passwords, leaving_forms
 from adminpanel.owners import selectors, services, sessions
-from adminpanel.owners.access import owner_confirm_required, owner_required
+from adminpanel.owners.access import KEPT_ON, owner_confirm_required, owner_required
 from adminpanel.owners.door import OWNERS
 from adminpanel.owners.owner import Owner
 from adminpanel.pages import (
     keep_to_show_once,
     render_refused,
     safe_next,
-    show_invalid,
     take_shown_once,
 )
 from adminpanel.security import key_views as shared_keys
@@ -49,9 +47,7 @@ OWNER_PAGE = LoginPage(
 
 def _may_not_disable(owner) -> None:
     if owner.mailbox.domain.require_owner_2fa:
-        raise Refused(
-            "two_factor_required", "Your mail administrator requires 2FA for this mailbox."
-        )
+        raise Refused("two_factor_required", f"{KEPT_ON}.")
 
 
 def _signed_in_owner(request: HttpRequest) -> Owner | None:
@@ -75,6 +71,7 @@ OWNER_SIDE = TwoFactorSide(
     breadcrumb_top="My mailbox",
     mail_apps=True,
     who_resets="your mail administrator",
+    kept_on=KEPT_ON,
     mark_two_factor=sessions.mark_two_factor,
     must_keep_2fa=lambda owner: owner.mailbox.domain.require_owner_2fa,
     check_may_disable=_may_not_disable,
@@ -330,31 +327,7 @@ def activity_view(request: HttpRequest) -> HttpResponse:
     return render(request, "owners/activity.html", {"rows": rows, "page": page})
 
 
-def _leaving_forms(mailbox, **bound) -> dict:
-    forwarding = leaving.forwarding_of(mailbox)
-    reply = leaving.automatic_reply_of(mailbox)
-    return {
-        "forwarding_form": bound.get("forwarding_form")
-        or mail_forms.ForwardingForm(
-            initial={
-                "destinations": "\n".join(forwarding.destinations),
-                "keep_copy": forwarding.keep_copy,
-            }
-        ),
-        "reply_form": bound.get("reply_form")
-        or mail_forms.AutomaticReplyForm(
-            initial={
-                field: getattr(reply, field)
-                for field in ["enabled", "subject", "text", "starts_on", "ends_on"]
-            }
-        ),
-    }
-
-
-LEAVING = {
-    "forwarding": ("forwarding_form", mail_forms.ForwardingForm, leaving.set_forwarding),
-    "automatic-reply": ("reply_form", mail_forms.AutomaticReplyForm, leaving.set_automatic_reply),
-}
+LEAVING = {"forwarding": leaving_forms.FORWARDING, "automatic-reply": leaving_forms.AUTOMATIC_REPLY}
 
 
 @owner_required
@@ -362,18 +335,12 @@ LEAVING = {
 def leaving_view(request: HttpRequest, which: str = "") -> HttpResponse:
     """Forwarding and Automatic reply (SPEC §16: the owner sets them too)."""
     mailbox = request.owner.mailbox
-    if request.method == "GET" or which not in LEAVING:
-        return render(request, "owners/leaving.html", _leaving_forms(mailbox))
-    name, form_class, save = LEAVING[which]
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            save(mailbox, **form.cleaned_data, actor=None, request=request)
-        except Invalid as error:
-            show_invalid(form, error)
-        else:
-            messages.success(request, "Saved.")
-            return redirect("mailbox-leaving")
-    return render(
-        request, "owners/leaving.html", _leaving_forms(mailbox, **{name: form}), status=400
-    )
+    posted = LEAVING.get(which)
+    if request.method == "GET" or posted is None:
+        return render(request, "owners/leaving.html", leaving_forms.forms_of(mailbox))
+    form, done = leaving_forms.save(posted, request.POST, mailbox, actor=None, request=request)
+    if done:
+        messages.success(request, "Saved.")
+        return redirect("mailbox-leaving")
+    context = leaving_forms.forms_of(mailbox, **{posted.name: form})
+    return render(request, "owners/leaving.html", context, status=400)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from adminpanel.accounts import policy, web_sessions
-from adminpanel.accounts.models import Account
+from adminpanel.accounts.models import Account, Policy
 from adminpanel.audit.catalogue import AuditEvent, Group, in_group
 from adminpanel.audit.models import Event
 from adminpanel.audit.words import REASONS, event_label
@@ -75,23 +75,25 @@ def attempts_in_words(counts: dict[str, int]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _account_row(account: Account, policy_now: Policy) -> dict:
+    two_factor = twofactor.is_enabled(account)  # from with_two_factor's annotations
+    return {
+        "account": account,
+        "two_factor": two_factor,
+        "methods": twofactor.method_names(account),
+        "required": policy.must_have_2fa(account, policy_now),
+        # SPEC §6: the API login of an account with a second factor is refused.
+        "api_login": account.api_access and not two_factor,
+    }
+
+
 def security_overview(actor: Account) -> dict:
     """Which accounts have 2FA, which API accounts accept any IP, recent failures (Admin)."""
     if not actor.is_owner:
         return {}
     accounts = list(twofactor.with_two_factor(Account.objects.order_by("-is_owner", "username")))
     current = policy.current()
-    rows = [
-        {
-            "account": a,
-            "two_factor": a.two_factor,
-            "methods": twofactor.method_names(a),
-            "required": policy.must_have_2fa(a, current),
-            # SPEC §6: the API login of an account with a second factor is refused.
-            "api_login": a.api_access and not a.two_factor,
-        }
-        for a in accounts
-    ]
+    rows = [_account_row(a, current) for a in accounts]
     return {
         "accounts": rows,
         "not_compliant": [r["account"] for r in rows if r["required"] and not r["two_factor"]],

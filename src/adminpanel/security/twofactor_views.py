@@ -59,6 +59,7 @@ class TwoFactorSide:
     breadcrumb_top: str
     mail_apps: bool  # True: a mailbox owner's words (mail apps and app passwords, no API)
     who_resets: str  # who can Reset 2FA for this person, as the pages name them
+    kept_on: str  # the sentence that says a rule keeps this person's 2FA on
     mark_two_factor: Callable[[HttpRequest], None]  # this session has just shown a code
     must_keep_2fa: Callable[[SignsIn], bool]
     check_may_disable: Callable[[SignsIn], None]  # Refused when a rule keeps 2FA on
@@ -88,6 +89,7 @@ ADMIN_SIDE = TwoFactorSide(
     breadcrumb_top="Security",
     mail_apps=False,
     who_resets="the Admin",
+    kept_on=policy.KEPT_ON,
     mark_two_factor=web_sessions.mark_two_factor,
     must_keep_2fa=policy.must_have_2fa,
     check_may_disable=policy.check_may_disable,

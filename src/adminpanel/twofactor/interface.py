@@ -9,11 +9,9 @@ its module and its object there, and no caller changes.
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import reduce
-from operator import or_
 
 from django import forms
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from adminpanel.people.kinds import SignsIn
 from adminpanel.twofactor import ceremony, challenges, key_services, recovery, services
@@ -48,9 +46,10 @@ def capabilities(who: SignsIn | None) -> dict[str, bool]:
 
 
 def is_enabled(who: SignsIn) -> bool:
-    """2FA is on when it has at least one factor of any kind."""
-    if hasattr(who, "two_factor"):
-        return bool(who.two_factor)
+    """2FA is on when it has at least one factor of any kind (read from the annotations of
+    `with_two_factor` when it came from there)."""
+    if hasattr(who, _flag(services.FACTORS[0])):
+        return any(getattr(who, _flag(f)) for f in services.FACTORS)
     return who.person_id is not None and services.is_enabled(who)
 
 
@@ -61,15 +60,14 @@ def method_names(who: SignsIn) -> list[str]:
 
 
 def with_two_factor(people: QuerySet) -> QuerySet:
-    """The rows (of any kind of person: each has a `person`), each with `two_factor` (bool) and
-    its methods loaded in the same query."""
-    flags = {
-        _flag(f): Exists(f.model.objects.filter(person=OuterRef("person")))
-        for f in services.FACTORS
-    }
-    enabled = reduce(or_, flags.values())
+    """The rows (of any kind of person: each has a `person`) with their methods loaded in the
+    same query, one EXISTS per kind, for is_enabled() and methods() (in a template: the
+    `two_factor_on` filter)."""
     return people.annotate(
-        **flags, two_factor=ExpressionWrapper(enabled, output_field=BooleanField())
+        **{
+            _flag(f): Exists(f.model.objects.filter(person=OuterRef("person")))
+            for f in services.FACTORS
+        }
     )
 
 
@@ -101,11 +99,12 @@ def recovery_codes_left(who: SignsIn) -> int:
     return recovery.left(who.person_id)
 
 
-def reset(who: SignsIn, *, actor=None, request=None, actor_name: str = "") -> None:
-    """Remove every factor and recovery code and forgive its failures."""
-    services.reset(who, actor=actor, request=request, actor_name=actor_name)
-    if hasattr(who, "two_factor"):  # keeps a row from with_two_factor() truthful
-        who.two_factor = False
+def reset(who: SignsIn, **options) -> None:
+    """Remove every factor and recovery code and forgive its failures. The options are
+    services.reset's: who did it (actor, request, actor_name) and `nothing_to_reset`, raised
+    instead when the person has no factor."""
+    services.reset(who, **options)
+    if hasattr(who, _flag(services.FACTORS[0])):  # keeps a row from with_two_factor() truthful
         for factor in services.FACTORS:
             setattr(who, _flag(factor), False)
 

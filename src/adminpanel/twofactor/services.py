@@ -425,10 +425,20 @@ def save_new_recovery_codes(who: SignsIn, accepted: Verdict, *, request=None) ->
     return recovery.formatted(codes)
 
 
-def reset(who: SignsIn, *, actor=None, request=None, actor_name: str = "") -> None:
-    """The Admin's or operator's way back in: no factor, no codes, no failure streak."""
+def reset(
+    who: SignsIn,
+    *,
+    actor=None,
+    request=None,
+    actor_name: str = "",
+    nothing_to_reset: Refused | None = None,
+) -> None:
+    """The Admin's or operator's way back in: no factor, no codes, no failure streak.
+    `nothing_to_reset` is raised, unlogged and unmailed, when the person has no factor."""
     with transaction.atomic():
         locked = lock(who)
+        if nothing_to_reset is not None and not locked.factors:
+            raise nothing_to_reset  # checked under the lock: of two resets at once, one is done
         person = locked.person
         turn_off(person)
         PendingSetup.objects.filter(person=person).delete()

@@ -159,10 +159,11 @@ def revoke_app_passwords(request: HttpRequest, user_id: UserId) -> RevokedAppPas
     )
 
 
-@router.post("/{user_id}/reset-2fa", response=responses({200: UserOut}, *ITEM))
+@router.post("/{user_id}/reset-2fa", response=responses({200: UserOut}, *ITEM, 409))
 def reset_2fa(request: HttpRequest, user_id: UserId) -> UserOut:
     """The owner's app, security keys and recovery codes stop working and its My mailbox
-    sessions end (a lost phone); logged, and the owner is told at the mailbox's address."""
+    sessions end (a lost phone); logged, and the owner is told at the mailbox's address.
+    409 `two_factor_not_enabled` when the owner has no 2FA (nothing is logged or mailed)."""
     account = actor(request)
     owners.reset_owner_2fa(account, selectors.get_mailbox(account, user_id), request=request)
     return UserOut.of(selectors.get_mailbox(account, user_id))

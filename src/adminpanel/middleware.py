@@ -2,11 +2,9 @@
 
 import logging
 import sys
-import time
 
 from django.conf import settings
-from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import connections
+from django.core.signals import got_request_exception
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -164,50 +162,19 @@ def database_unavailable_response(request) -> HttpResponse:
     return response
 
 
-# A connection that served a request to its end this recently is not asked `SELECT 1` again
-# before the next one (Django's CONN_HEALTH_CHECKS asks before every request that uses the
-# database: one more round trip per request, about 0.1 ms of the worker's CPU). After an idle
-# spell, as after a database restart, it is checked as before; a connection lost within this
-# second fails its next request with the 503 below, as one lost mid-request does.
-RECENTLY_USED_SECONDS = 1.0
-
-
-def _mark_worked(**kwargs) -> None:
-    """request_finished, after Django's own receiver closed the connections that failed: the
-    ones still open worked to the end of this request."""
-    now = time.monotonic()
-    for connection in connections.all(initialized_only=True):
-        if connection.connection is not None:
-            connection.adminpanel_worked_at = now
-
-
-def _skip_recent_health_check(**kwargs) -> None:
-    """request_started, after Django's own receiver asked for a health check."""
-    now = time.monotonic()
-    for connection in connections.all(initialized_only=True):
-        worked_at = getattr(connection, "adminpanel_worked_at", None)
-        if connection.connection is not None and worked_at is not None:
-            if now - worked_at < RECENTLY_USED_SECONDS:
-                connection.health_check_done = True
-
-
 class DatabaseUnavailableMiddleware:
     """A database connection lost or refused mid-request gives a clean 503, never a 500.
 
     First in MIDDLEWARE: errors in views arrive through process_exception; errors in other
     middleware (loading or saving the session) arrive as Django's 500, which got_request_exception
     has marked, and are replaced here. Django then closes the broken connection at the end of
-    the request, so the next request gets a fresh one.
+    the request (CONN_HEALTH_CHECKS), so the next request gets a fresh one.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
         got_request_exception.connect(
             _remember_database_error, dispatch_uid="adminpanel.database_unavailable"
-        )
-        request_finished.connect(_mark_worked, dispatch_uid="adminpanel.database_worked")
-        request_started.connect(
-            _skip_recent_health_check, dispatch_uid="adminpanel.database_recently_checked"
         )
 
     def __call__(self, request):

@@ -9,7 +9,6 @@ from django.db import close_old_connections, connection
 from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
 
-from adminpanel import middleware
 from adminpanel.login import services as login
 
 PASSWORD = "correct-horse-battery-staple"
@@ -107,32 +106,3 @@ def test_a_connection_dropped_mid_request_gives_503_and_the_next_request_works(m
     # the broken connection fails its health check and is closed.
     close_old_connections()
     assert client.get("/").status_code == 200
-
-
-def test_a_connection_that_just_served_a_request_skips_the_health_check(db):
-    """Django's CONN_HEALTH_CHECKS pings before every request; one that worked to the end of a
-    request in the last second is trusted, one idle for longer is checked as before."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    middleware._mark_worked()  # request_finished
-    connection.health_check_done = False  # request_started: Django asks for a check
-    middleware._skip_recent_health_check()
-    assert connection.health_check_done
-
-    connection.adminpanel_worked_at -= middleware.RECENTLY_USED_SECONDS + 1  # an idle spell
-    connection.health_check_done = False
-    middleware._skip_recent_health_check()
-    assert not connection.health_check_done
-
-
-def test_a_closed_connection_is_not_trusted(db):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    middleware._mark_worked()
-    raw, connection.connection = connection.connection, None  # closed by Django at the end
-    try:
-        connection.health_check_done = False
-        middleware._skip_recent_health_check()
-        assert not connection.health_check_done
-    finally:
-        connection.connection = raw

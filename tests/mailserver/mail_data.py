@@ -1,5 +1,7 @@
 """Mailboxes, aliases and domains made through the panel's API for the mail tests."""
 
+from adminpanel.mail.models import Mailbox
+
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 
 
@@ -7,6 +9,12 @@ def add_mailbox(admin_api, address: str, **fields) -> dict:
     answer = admin_api.post("/users", {"address": address, "password": PASSWORD, **fields})
     assert answer.status == 201, answer.body
     return answer.body
+
+
+def add_mailbox_row(admin_api, address: str, **fields) -> Mailbox:
+    """add_mailbox, and the mailbox's row (its domain read with it)."""
+    created = add_mailbox(admin_api, address, **fields)
+    return Mailbox.objects.select_related("domain").get(pk=created["id"])
 
 
 def add_alias(admin_api, address: str, destinations: list[str]) -> dict:

@@ -8,17 +8,11 @@ from itertools import count
 import pytest
 
 from tests.mailserver.mail import rcpt, send, subjects, unique_subject, wait_for
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 _names = count(1)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def add_mailbox(admin_api, address: str) -> dict:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
-    assert answer.status == 201, answer.body
-    return answer.body
 
 
 def add_alias_domain(admin_api, target: str) -> dict:

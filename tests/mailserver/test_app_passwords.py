@@ -15,9 +15,9 @@ from adminpanel.mail import app_passwords
 from adminpanel.mail.models import AppPassword, Mailbox
 from adminpanel.mailserver.models import MailLogin
 from tests.mailserver.mail import can_log_in, wait_until
+from tests.mailserver.mail_data import PASSWORD, add_mailbox_row
 from tests.mailserver.servers import private_mail_server
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 IP_LIMIT = 4  # the other mail host's per-IP limit: few, so a test reaches it quickly
 _sources = count(10)
 
@@ -41,12 +41,6 @@ def other_host(django_db_setup, django_db_blocker):
         yield server
 
 
-def mailbox(admin_api, address: str) -> Mailbox:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
-    assert answer.status == 201, answer.body
-    return Mailbox.objects.select_related("domain").get(pk=answer.body["id"])
-
-
 def new_app_password(box: Mailbox, name: str = "Phone") -> tuple[AppPassword, str]:
     created = app_passwords.create_app_password(box, name=name)
     return created.app_password, created.secret
@@ -58,7 +52,7 @@ def spellings(secret: str) -> list[str]:
 
 
 def test_an_app_password_opens_imap_typed_with_or_without_separators(mailserver, admin_api, domain):
-    box = mailbox(admin_api, f"ann@{domain}")
+    box = add_mailbox_row(admin_api, f"ann@{domain}")
     _, secret = new_app_password(box)
     assert len(secret.replace(" ", "")) == 24 and secret == secret.lower()
     for typed in spellings(secret):
@@ -68,7 +62,7 @@ def test_an_app_password_opens_imap_typed_with_or_without_separators(mailserver,
 
 
 def test_a_second_app_password_of_the_same_mailbox_works_as_well(mailserver, admin_api, domain):
-    box = mailbox(admin_api, f"two@{domain}")
+    box = add_mailbox_row(admin_api, f"two@{domain}")
     _, first = new_app_password(box, "Phone")
     _, second = new_app_password(box, "Laptop")
     assert can_log_in(mailserver, f"two@{domain}", first)
@@ -78,7 +72,7 @@ def test_a_second_app_password_of_the_same_mailbox_works_as_well(mailserver, adm
 def test_where_the_domain_forbids_it_the_mailbox_password_is_refused_and_app_passwords_work(
     mailserver, admin_api, domain
 ):
-    box = mailbox(admin_api, f"bo@{domain}")
+    box = add_mailbox_row(admin_api, f"bo@{domain}")
     _, secret = new_app_password(box)
     answer = admin_api.patch(
         f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False}
@@ -93,7 +87,7 @@ def test_where_the_domain_forbids_it_the_mailbox_password_is_refused_and_app_pas
 def test_a_revoked_app_password_is_refused_at_the_next_login_on_every_mail_host(
     mailserver, other_host, admin_api, domain
 ):
-    box = mailbox(admin_api, f"cy@{domain}")
+    box = add_mailbox_row(admin_api, f"cy@{domain}")
     revoked, secret = new_app_password(box, "Old phone")
     _, kept = new_app_password(box, "Laptop")
     for host in (mailserver, other_host):
@@ -108,7 +102,7 @@ def test_a_revoked_app_password_is_refused_at_the_next_login_on_every_mail_host(
 def test_the_admins_revoke_app_passwords_refuses_them_all_at_the_next_login(
     mailserver, admin_api, domain
 ):
-    box = mailbox(admin_api, f"dee@{domain}")
+    box = add_mailbox_row(admin_api, f"dee@{domain}")
     secrets = [new_app_password(box, name)[1] for name in ("Phone", "Tablet")]
     assert admin_api.get(f"/users/{box.pk}").body["app_passwords"] == 2
     answer = admin_api.post(f"/users/{box.pk}/revoke-app-passwords", {})
@@ -120,7 +114,10 @@ def test_the_admins_revoke_app_passwords_refuses_them_all_at_the_next_login(
 
 
 def test_a_truncated_or_another_mailboxs_app_password_is_refused(mailserver, admin_api, domain):
-    mine, theirs = mailbox(admin_api, f"eve@{domain}"), mailbox(admin_api, f"fay@{domain}")
+    mine, theirs = (
+        add_mailbox_row(admin_api, f"eve@{domain}"),
+        add_mailbox_row(admin_api, f"fay@{domain}"),
+    )
     _, secret = new_app_password(mine)
     _, other = new_app_password(theirs)
     plain = spellings(secret)[0]
@@ -131,7 +128,7 @@ def test_a_truncated_or_another_mailboxs_app_password_is_refused(mailserver, adm
 
 
 def test_a_mailbox_with_sign_in_off_is_opened_by_no_app_password(mailserver, admin_api, domain):
-    box = mailbox(admin_api, f"gus@{domain}")
+    box = add_mailbox_row(admin_api, f"gus@{domain}")
     _, secret = new_app_password(box)
     assert admin_api.patch(f"/users/{box.pk}", {"sign_in_allowed": False}).status == 200
     assert not can_log_in(mailserver, f"gus@{domain}", secret)
@@ -161,7 +158,7 @@ def test_a_mailbox_with_sign_in_off_is_opened_by_no_app_password(mailserver, adm
 def test_bad_input_is_refused_cleanly_and_the_right_login_still_works(
     mailserver, admin_api, domain, address, password
 ):
-    box = mailbox(admin_api, f"ann@{domain}")
+    box = add_mailbox_row(admin_api, f"ann@{domain}")
     _, secret = new_app_password(box)
     typed = password.format(secret=spellings(secret)[0])
     try:
@@ -176,7 +173,7 @@ def test_bad_input_is_refused_cleanly_and_the_right_login_still_works(
     "name", ["", "   ", "a\0b", "x" * 101, "bell\x07inside", "\ud800", None, 7, ["Phone"]]
 )
 def test_a_bad_name_is_refused_with_a_message_and_nothing_is_stored(admin_api, domain, name):
-    box = mailbox(admin_api, f"hal@{domain}")
+    box = add_mailbox_row(admin_api, f"hal@{domain}")
     with pytest.raises(Invalid) as refused:
         app_passwords.create_app_password(box, name=name)
     assert refused.value.field == "name" and refused.value.message
@@ -184,7 +181,7 @@ def test_a_bad_name_is_refused_with_a_message_and_nothing_is_stored(admin_api, d
 
 
 def test_the_secret_is_stored_only_as_digests(admin_api, domain):
-    box = mailbox(admin_api, f"ida@{domain}")
+    box = add_mailbox_row(admin_api, f"ida@{domain}")
     stored, secret = new_app_password(box)
     row = AppPassword.objects.filter(pk=stored.pk).values().get()
     for spelling in spellings(secret):
@@ -198,7 +195,7 @@ def reported(address: str, **match) -> bool:
 
 def test_a_login_is_reported_and_folded_into_last_used_and_the_logs(mailserver, admin_api, domain):
     address = f"jo@{domain}"
-    box = mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     stored, secret = new_app_password(box)
     ip = source()
     assert can_log_in(mailserver, address, secret, ip)
@@ -224,7 +221,7 @@ def test_a_login_is_reported_and_folded_into_last_used_and_the_logs(mailserver, 
 def test_smtp_auth_goes_through_the_same_check_and_counts_as_smtp(mailserver, admin_api, domain):
     """Postfix asks Dovecot's auth for SMTP AUTH; `doveadm auth test` asks it the same way."""
     address = f"kai@{domain}"
-    box = mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     stored, secret = new_app_password(box)
     admin_api.patch(f"/domains/{box.domain_id}", {"mail_apps_may_use_mailbox_password": False})
 
@@ -249,7 +246,7 @@ def test_too_many_failures_from_one_address_refuse_every_login_from_it_for_a_whi
     other_host, admin_api, domain
 ):
     address = f"lee@{domain}"
-    box = mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     _, secret = new_app_password(box)
     guesser = source()
     for attempt in range(IP_LIMIT):  # each to another (unknown) mailbox: the per-IP count

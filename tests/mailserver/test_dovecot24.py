@@ -14,7 +14,6 @@ from django.db import connection
 
 from adminpanel.cli import main
 from adminpanel.mail import app_passwords
-from adminpanel.mail.models import Mailbox
 from adminpanel.mailserver.commands import mailserver_config
 from adminpanel.mailserver.config import Database
 from adminpanel.mailserver.instance import installed_dovecot_version
@@ -36,10 +35,9 @@ from tests.mailserver.mail import (
     unique_subject,
     wait_until,
 )
+from tests.mailserver.mail_data import PASSWORD, add_mailbox_row
 from tests.mailserver.sessions import disconnected, open_sessions
 from tests.owners import owner_with_2fa
-
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,12 +50,6 @@ def dovecot24(django_db_setup, django_db_blocker, outside):
         database = Database.of(connection.settings_dict)
     with ChrootedDovecot(root, database, outgoing_port=outside.port) as dovecot:
         yield dovecot
-
-
-def add_mailbox(admin_api, address: str, **fields) -> Mailbox:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD, **fields})
-    assert answer.status == 201, answer.body
-    return Mailbox.objects.get(pk=answer.body["id"])
 
 
 def deliver(
@@ -74,7 +66,7 @@ def test_mail_delivered_over_lmtp_is_read_over_imap_with_an_app_password(
     dovecot24, admin_api, domain
 ):
     address = f"ann@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     created = app_passwords.create_app_password(box, name="Phone")
     subject = unique_subject("Delivered by Dovecot 2.4")
 
@@ -96,7 +88,7 @@ def test_mail_delivered_over_lmtp_is_read_over_imap_with_an_app_password(
 
 def test_imap_offers_starttls_with_the_certificate_given(dovecot24, admin_api, domain):
     address = f"tls@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     secret = app_passwords.create_app_password(box, name="Phone").secret
     imap = imaplib.IMAP4("127.0.0.1", dovecot24.imap_port, timeout=30)
     try:
@@ -110,7 +102,7 @@ def test_the_mailbox_password_opens_imap_and_smtp_only_where_the_domain_allows_i
     dovecot24, admin_api, domain
 ):
     address = f"bob@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     secret = app_passwords.create_app_password(box, name="Laptop").secret
     assert can_log_in(dovecot24, address, PASSWORD)
     assert sasl_login(dovecot24, address, PASSWORD) == "OK"
@@ -132,7 +124,7 @@ def test_after_the_owner_turns_2fa_on_only_app_passwords_open_imap_and_smtp(
     dovecot24, admin_api, domain, clock
 ):
     address = f"owner@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     secret = app_passwords.create_app_password(box, name="Phone").secret
     assert can_log_in(dovecot24, address, PASSWORD)
 
@@ -148,7 +140,7 @@ def test_with_sign_in_not_allowed_no_password_opens_it_and_mail_still_arrives(
     dovecot24, admin_api, domain
 ):
     address = f"leaver@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     secret = app_passwords.create_app_password(box, name="Phone").secret
     assert admin_api.patch(f"/users/{box.pk}", {"sign_in_allowed": False}).status == 200
 
@@ -159,7 +151,7 @@ def test_with_sign_in_not_allowed_no_password_opens_it_and_mail_still_arrives(
 
 def test_a_message_over_the_quota_is_refused_at_delivery(dovecot24, admin_api, domain):
     address = f"small@{domain}"
-    add_mailbox(admin_api, address, quota_mb=1)
+    add_mailbox_row(admin_api, address, quota_mb=1)
     deliver(dovecot24, address, unique_subject("Fits"), size=100_000)
     # 1 MB and its 10 % grace: 1.5 MB does not fit.
     with pytest.raises(smtplib.SMTPDataError) as refused:
@@ -172,7 +164,7 @@ def test_a_message_over_the_quota_is_refused_at_delivery(dovecot24, admin_api, d
 
 def test_forwarding_is_carried_out_by_sieve(dovecot24, outside, admin_api, domain):
     address = f"anna@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     forward = {"destinations": ["successor@outside.test"], "keep_copy": True}
     assert admin_api.put(f"/users/{box.pk}/forwarding", forward).status == 200
     subject = unique_subject("Forwarded by Dovecot 2.4")
@@ -187,7 +179,7 @@ def test_forwarding_is_carried_out_by_sieve(dovecot24, outside, admin_api, domai
 
 def test_an_automatic_reply_reaches_each_sender_once(dovecot24, outside, admin_api, domain):
     address = f"away@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     reply = {"enabled": True, "subject": "Away", "text": "I have left the company."}
     assert admin_api.put(f"/users/{box.pk}/automatic-reply", reply).status == 200
     sender, other = (f"{who}-of-{domain}@outside.test" for who in ("colleague", "other"))
@@ -205,7 +197,7 @@ def test_a_new_password_ends_the_open_sessions_on_every_mail_host(
     """Two mail hosts on one database (the session's Dovecot 2.3 and this Dovecot 2.4), each
     holding a session of the mailbox: each ends its own, and records it under its own name."""
     address = f"both@{domain}"
-    box = add_mailbox(admin_api, address)
+    box = add_mailbox_row(admin_api, address)
     hosts = (mailserver, dovecot24)
     with open_sessions([(host, address) for host in hosts], PASSWORD) as sessions:
         answer = admin_api.patch(f"/users/{box.pk}", {"password": "Mailbox-Linen-Meadow-64"})
@@ -249,7 +241,7 @@ def test_an_imap_process_serves_mailboxes_in_turn_each_seeing_only_its_own_mail(
     inboxes = {}
     for name in ("first", "second"):
         address = f"{name}@{domain}"
-        add_mailbox(admin_api, address)
+        add_mailbox_row(admin_api, address)
         inboxes[address] = [unique_subject(f"For {name}")]
         deliver(dovecot24, address, inboxes[address][0])
 

@@ -9,9 +9,9 @@ import pytest
 from adminpanel.mailserver.models import AuthFailures
 from adminpanel.mailserver.policy import FAILURES
 from tests.mailserver.mail import can_log_in, wait_until
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 from tests.mailserver.servers import private_mail_server
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 README_PATH_FAILURES = 3  # few: Dovecot's own delay makes each refusal take seconds there
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,11 +28,6 @@ def readme_dovecot(django_db_setup, django_db_blocker):
         trial_auth=False,
     ) as server:
         yield server
-
-
-def add_mailbox(admin_api, address: str) -> None:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
-    assert answer.status == 201, answer.body
 
 
 def failures_of(address: str) -> int:

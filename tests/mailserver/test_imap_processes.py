@@ -6,8 +6,7 @@ import pytest
 
 from tests.mailserver.imap_processes import sessions_in_turn
 from tests.mailserver.mail import send, unique_subject, wait_for
-
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +17,7 @@ def test_sessions_of_two_mailboxes_in_turn_each_see_only_their_own_mail(
     inboxes = {}
     for name in ("first", "second"):
         address = f"{name}@{domain}"
-        assert admin_api.post("/users", {"address": address, "password": PASSWORD}).status == 201
+        add_mailbox(admin_api, address)
         inboxes[address] = [unique_subject(f"For {name}")]
         send(mailserver, address, inboxes[address][0])
         assert wait_for(mailserver, address, PASSWORD, inboxes[address][0]) == inboxes[address]

@@ -11,17 +11,11 @@ import pytest
 
 from adminpanel.mailserver.instance import MailServerError, postfix_relayhost
 from tests.mailserver.mail import SENDER, message, subjects, unique_subject, wait_for, wait_until
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 FORWARDED_TO = "successor@outside.test"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def add_mailbox(admin_api, address: str) -> int:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
-    assert answer.status == 201, answer.body
-    return answer.body["id"]
 
 
 def send_from(mailserver, sender: str, to: str, subject: str) -> None:
@@ -49,7 +43,7 @@ def test_forwarded_mail_arrives_outside_and_a_copy_stays_in_the_mailbox(
     mailserver, outside, admin_api, domain
 ):
     anna = f"anna@{domain}"
-    user = add_mailbox(admin_api, anna)
+    user = add_mailbox(admin_api, anna)["id"]
     setting = {"destinations": [FORWARDED_TO], "keep_copy": True}
     assert admin_api.put(f"/users/{user}/forwarding", setting).status == 200
 
@@ -64,7 +58,7 @@ def test_without_a_copy_forwarded_mail_leaves_the_mailbox_empty(
     mailserver, outside, admin_api, domain
 ):
     anna = f"anna@{domain}"
-    user = add_mailbox(admin_api, anna)
+    user = add_mailbox(admin_api, anna)["id"]
     setting = {"destinations": [FORWARDED_TO, "archive@outside.test"], "keep_copy": False}
     assert admin_api.put(f"/users/{user}/forwarding", setting).status == 200
 
@@ -82,7 +76,7 @@ def test_without_a_copy_forwarded_mail_leaves_the_mailbox_empty(
 
 def test_an_automatic_reply_reaches_each_sender_once(mailserver, outside, admin_api, domain):
     anna = f"anna@{domain}"
-    user = add_mailbox(admin_api, anna)
+    user = add_mailbox(admin_api, anna)["id"]
     reply = {
         "enabled": True,
         "subject": f'Away from {domain}: "left"',
@@ -123,7 +117,7 @@ def test_outside_its_dates_the_automatic_reply_stays_silent(
     mailserver, outside, admin_api, domain, days
 ):
     anna = f"anna@{domain}"
-    user = add_mailbox(admin_api, anna)
+    user = add_mailbox(admin_api, anna)["id"]
     reply = {"enabled": True, "subject": "Away", "text": "Back soon.", **days}
     assert admin_api.put(f"/users/{user}/automatic-reply", reply).status == 200
     sender = f"writer-to-{domain}@outside.test"
@@ -141,7 +135,7 @@ def test_outside_its_dates_the_automatic_reply_stays_silent(
 
 def test_within_its_dates_the_automatic_reply_answers(mailserver, outside, admin_api, domain):
     anna = f"anna@{domain}"
-    user = add_mailbox(admin_api, anna)
+    user = add_mailbox(admin_api, anna)["id"]
     today = date.today()
     reply = {
         "enabled": True,

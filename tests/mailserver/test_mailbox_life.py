@@ -14,17 +14,11 @@ from tests.mailserver.mail import (
     wait_for,
     wait_until,
 )
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 NEW_OWNERS_PASSWORD = "Mailbox-Amber-Quarry-58"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def add_mailbox(admin_api, address: str, password: str = PASSWORD) -> dict:
-    answer = admin_api.post("/users", {"address": address, "password": password})
-    assert answer.status == 201, answer.body
-    return answer.body
 
 
 def test_an_address_deleted_and_given_to_someone_new_opens_an_empty_inbox(
@@ -37,7 +31,7 @@ def test_an_address_deleted_and_given_to_someone_new_opens_an_empty_inbox(
     assert private in wait_for(mailserver, alice, PASSWORD, private)
     assert admin_api.delete(f"/users/{first['id']}").status == 204
 
-    add_mailbox(admin_api, alice, NEW_OWNERS_PASSWORD)
+    add_mailbox(admin_api, alice, password=NEW_OWNERS_PASSWORD)
     assert subjects(mailserver, alice, NEW_OWNERS_PASSWORD) == []
     welcome = unique_subject("For the new Alice")
     send(mailserver, alice, welcome)

@@ -9,18 +9,12 @@ from adminpanel import clock
 from adminpanel.mailserver.end_sessions import KEEP, request_end
 from adminpanel.mailserver.models import EndSessionsRequest, SessionsEnded
 from tests.mailserver.mail import can_log_in, wait_until
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 from tests.mailserver.sessions import disconnected, open_sessions
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 NEW_PASSWORD = "Mailbox-Linen-Meadow-64"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def add_mailbox(admin_api, address: str) -> int:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD})
-    assert answer.status == 201, answer.body
-    return answer.body["id"]
 
 
 @pytest.mark.parametrize(
@@ -38,7 +32,7 @@ def test_a_change_in_the_panel_ends_the_mailboxs_open_imap_sessions(
     mailserver, admin_api, domain, change
 ):
     address, other = f"reader@{domain}", f"bystander@{domain}"
-    mailbox = add_mailbox(admin_api, address)
+    mailbox = add_mailbox(admin_api, address)["id"]
     add_mailbox(admin_api, other)
     with open_sessions([(mailserver, address), (mailserver, other)], PASSWORD) as sessions:
         session, bystander = sessions
@@ -61,7 +55,7 @@ def test_a_local_part_with_wildcard_characters_never_ends_another_mailboxs_sessi
 ):
     """doveadm kick reads * and ? as wildcards: a change of "a*z" must not disconnect "abcz".
     (Dovecot's default auth_username_chars keeps "a*z" itself from signing in at all.)"""
-    mailbox = add_mailbox(admin_api, f"a*z@{domain}")
+    mailbox = add_mailbox(admin_api, f"a*z@{domain}")["id"]
     add_mailbox(admin_api, f"abcz@{domain}")
     with open_sessions([(mailserver, f"abcz@{domain}")], PASSWORD) as (bystander,):
         assert admin_api.patch(f"/users/{mailbox}", {"password": NEW_PASSWORD}).status == 200

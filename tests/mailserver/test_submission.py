@@ -27,15 +27,9 @@ from tests.mailserver.mail import (
     wait_for,
     wait_until,
 )
-
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def add_mailbox(admin_api, address: str, **fields) -> None:
-    answer = admin_api.post("/users", {"address": address, "password": PASSWORD, **fields})
-    assert answer.status == 201, answer.body
 
 
 @pytest.fixture

@@ -9,15 +9,21 @@ import time
 import dkim as dkimpy
 
 from adminpanel.mailserver.instance import PrivateMailServer
-from tests.mailserver.mail import DELIVERY_WAIT
+from tests.mailserver.mail import DELIVERY_WAIT, wait_until
 
 PASSWORD = "Mailbox-Cobalt-Harbor-27"
 
 
 def signed_for(server: PrivateMailServer, domain: str, selector: str) -> bool:
-    """Whether the mail host's signer has taken this key (it syncs about once a second)."""
+    """Whether the mail host's signer has taken this key (it syncs about once a second): its
+    table names the key, and a sync has ended since, so the one that wrote the table has told
+    OpenDKIM to reload. (A message sent between the table's write and that signal went out
+    unsigned: OpenDKIM takes its configuration when Postfix connects.)"""
+    syncs = server.dkim_syncs
     table = server.dkim_dir / "key.table"
-    return table.exists() and f"{domain} {domain}:{selector}:" in table.read_text()
+    if not (table.exists() and f"{domain} {domain}:{selector}:" in table.read_text()):
+        return False
+    return wait_until(lambda: server.dkim_syncs > syncs)
 
 
 def raw_message(

@@ -348,6 +348,8 @@ class PrivateMailServer:
         self.submissions_port = submissions_port
         self.certfile = certfile
         self.keyfile = keyfile
+        # DKIM syncs completed: tables written and, when they changed, OpenDKIM told to reload.
+        self.dkim_syncs = 0
         self.submission_milters = submission_milters
         self.sender_check: SenderCheckServer | None = None
         self.purging: threading.Thread | None = None
@@ -685,12 +687,14 @@ class PrivateMailServer:
         """OpenDKIM's tables from the panel's keys, as `mailserver-dkim` does on a mail host;
         whether they changed (then OpenDKIM was told to reload)."""
         layout = self.layout()
-        return dkim.sync(
+        changed = dkim.sync(
             purge.connect_for_housekeeping(self.database),
             layout.dkim_tables,
             settings.DKIM_ENCRYPTION_KEYS,
             layout.dkim_pid_file,
         )
+        self.dkim_syncs += 1
+        return changed
 
     def _start_opendkim(self) -> None:
         """OpenDKIM from the generated opendkim.conf (it forks; its pid in run/opendkim.pid)."""

@@ -7,10 +7,13 @@ Real signatures from the software key of tests/softkey.py (origin http://testser
 """
 
 import json
+from datetime import timedelta
 
 import pyotp
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from adminpanel.audit.models import Event
 from adminpanel.mail import services as mail
@@ -254,6 +257,25 @@ def test_a_passkey_sign_in_goes_only_to_a_next_within_my_mailbox(ann_key):
         "/mailbox/login/passkey?next=/subadmins", {"credential": json.dumps(answer)}
     )
     assert response.url == "/mailbox/"
+
+
+def test_an_owners_sign_in_sweeps_the_rows_of_its_sessions_that_expired_unseen(owner, ann_key):
+    def expire(client: Client) -> str:
+        key = client.session.session_key
+        Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - timedelta(days=1)
+        )
+        return key
+
+    expired = expire(owner)
+    by_passkey = Client()
+    answer = ann_key.get(options(by_passkey, "passkey", side=OWNER))
+    assert passkey(by_passkey, answer, side=OWNER).url == "/mailbox/"
+    assert not OwnerSession.objects.filter(session_key=expired).exists()
+
+    expired = expire(by_passkey)
+    assert owner_log_in(Client(), ADDRESS).url == "/mailbox/login"  # the password step
+    assert not OwnerSession.objects.filter(session_key=expired).exists()
 
 
 # --- Confirm access, Replace and Remove authenticator app ---------------------------------------

@@ -43,6 +43,26 @@ class SessionRows:
     def of(self, person: Model) -> QuerySet:
         return self.rows.objects.filter(**{self.person_field: person})
 
+    def forget_dead(self, person: Model) -> None:
+        """The person's rows of sessions that expired without a logout (nobody came back to
+        end them), swept once per sign-in by the door (login.doors: at the password step or a
+        passkey's, never at the code step: benchmarks/code.py).
+
+        One statement, a correlated NOT EXISTS (a primary-key probe per row of this person), in
+        SQL: Django compiling this subquery cost more than PostgreSQL running it.
+        """
+        connection = connections[router.db_for_write(self.rows)]
+        rows = connection.ops.quote_name(self.rows._meta.db_table)
+        column = connection.ops.quote_name(self.rows._meta.get_field(self.person_field).column)
+        live = connection.ops.quote_name(Session._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {rows} WHERE {column} = %s AND NOT EXISTS ("  # noqa: S608 - our tables
+                f"SELECT 1 FROM {live} WHERE {live}.session_key = {rows}.session_key"
+                f" AND {live}.expire_date > %s)",
+                [person.pk, connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
+
     def start(
         self, request: HttpRequest, person: Model, *, two_factor: bool, now: datetime
     ) -> None:
@@ -144,6 +164,7 @@ class AccountSessions(SessionRows):
 
 ACCOUNTS = AccountSessions(WebSession, "account")
 forget = ACCOUNTS.forget
+forget_dead = ACCOUNTS.forget_dead
 mark_two_factor = ACCOUNTS.mark_two_factor
 end_session = ACCOUNTS.end_session
 end_other_sessions = ACCOUNTS.end_other_sessions
@@ -179,27 +200,6 @@ def start(
     if recovery_codes_left is not None:
         request.session[RECOVERY_CODES_LEFT] = recovery_codes_left
     ACCOUNTS.start(request, account, two_factor=two_factor, now=now)
-
-
-def forget_dead(account: Account) -> None:
-    """Rows of sessions that expired without a logout (nobody came back to end them).
-
-    Called at the password step (the door's release_slots), not at the code step: the
-    sign-in's cheap step carries no extra statement (benchmarks/code.py), and every sign-in
-    passes the password step first. One statement, a correlated NOT EXISTS (a primary-key
-    probe per row of this account), in SQL: Django compiling this subquery cost more than
-    PostgreSQL running it.
-    """
-    connection = connections[router.db_for_write(WebSession)]
-    rows = connection.ops.quote_name(WebSession._meta.db_table)
-    live = connection.ops.quote_name(Session._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {rows} WHERE account_id = %s AND NOT EXISTS ("  # noqa: S608 - our tables
-            f"SELECT 1 FROM {live} WHERE {live}.session_key = {rows}.session_key"
-            f" AND {live}.expire_date > %s)",
-            [account.pk, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
 
 
 def follow_new_key(request: HttpRequest, old_key: str | None) -> None:

@@ -46,8 +46,12 @@ class Door(Protocol):
         """One attempt in the guessing limits (accounts.guessing), or TooManyAttempts."""
 
     def release_slots(self, who: SignsIn, name: str, ip: str) -> None:
-        """The right password: its slot and its streak are given back (and an account's
-        rows of sessions that expired unseen are swept)."""
+        """The right password: its slot and its streak are given back, and the person's rows
+        of sessions that expired unseen are swept (forget_dead_sessions)."""
+
+    def forget_dead_sessions(self, who: SignsIn) -> None:
+        """Sweep the person's rows of sessions that expired unseen: once per sign-in, at the
+        password step or a passkey's (never at the code step)."""
 
     def check_password(self, who: SignsIn, password: str) -> bool:
         """The right password of one who may sign in (a password may be re-hashed here)."""
@@ -107,7 +111,10 @@ class AccountDoor:
 
     def release_slots(self, who: Account, name: str, ip: str) -> None:
         guessing.release_slots(who, ip)
-        web_sessions.forget_dead(who)  # here, once per sign-in, rather than at the code step
+        self.forget_dead_sessions(who)
+
+    def forget_dead_sessions(self, who: Account) -> None:
+        web_sessions.forget_dead(who)
 
     def check_password(self, who: Account, password: str) -> bool:
         return who.check_password(password) and who.is_active

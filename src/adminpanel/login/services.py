@@ -282,6 +282,7 @@ def sign_in_with_passkey(request, credential, *, door: Door = ACCOUNTS) -> None:
         now=clock.now(),
         request=request,
     )
+    door.forget_dead_sessions(who)
     cancel_pending_login(request.session, door=door)
     complete_login(request, who, with_2fa=True, door=door)
 

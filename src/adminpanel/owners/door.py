@@ -67,6 +67,10 @@ class OwnerDoor:
 
     def release_slots(self, who: Owner, name: str, ip: str) -> None:
         guessing.release_name_slots(_streak_name(name), ip)
+        self.forget_dead_sessions(who)
+
+    def forget_dead_sessions(self, who: Owner) -> None:
+        sessions.forget_dead(who.mailbox)
 
     def check_password(self, who: Owner, password: str) -> bool:
         return check_mailbox_password(who.mailbox, password)

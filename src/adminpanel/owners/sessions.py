@@ -66,6 +66,7 @@ class OwnerSessions(SessionRows):
 
 OWNERS = OwnerSessions(OwnerSession, "mailbox")
 forget = OWNERS.forget
+forget_dead = OWNERS.forget_dead
 mark_two_factor = OWNERS.mark_two_factor
 end_session = OWNERS.end_session
 end_other_sessions = OWNERS.end_other_sessions

@@ -5,7 +5,8 @@ after another: mailserver.config)."""
 import subprocess
 from dataclasses import dataclass
 
-from tests.mailserver.mail import inbox_subjects
+from tests.mailserver.mail import inbox_subjects, unique_subject
+from tests.mailserver.mail_data import PASSWORD, add_mailbox
 from tests.mailserver.sessions import open_session
 
 
@@ -42,3 +43,23 @@ def sessions_in_turn(server, logins: list[tuple[str, str]], rounds: int) -> list
             finally:
                 imap.logout()
     return served
+
+
+def two_inboxes(admin_api, domain: str, deliver) -> dict[str, list[str]]:
+    """Two new mailboxes of the domain, each with one message, delivered by
+    deliver(address, subject) (and there when it returns); their INBOXes' subjects."""
+    inboxes = {}
+    for name in ("first", "second"):
+        address = f"{name}@{domain}"
+        add_mailbox(admin_api, address)
+        inboxes[address] = [unique_subject(f"For {name}")]
+        deliver(address, inboxes[address][0])
+    return inboxes
+
+
+def assert_served_in_turn_apart(server, inboxes: dict[str, list[str]]) -> None:
+    """Ten rounds of the mailboxes' sessions in turn: each session saw only its own INBOX, and
+    the IMAP processes were reused (far fewer than the sessions they served)."""
+    served = sessions_in_turn(server, [(address, PASSWORD) for address in inboxes], rounds=10)
+    assert all(session.subjects == inboxes[session.address] for session in served)
+    assert len({session.pid for session in served}) < len(served) / 2

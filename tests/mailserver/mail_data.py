@@ -23,5 +23,12 @@ def add_alias(admin_api, address: str, destinations: list[str]) -> dict:
     return answer.body
 
 
+def add_alice_bob_and_team(admin_api, domain: str) -> None:
+    """The senders' cast: alice@ and bob@ the domain, and team@ delivering to alice."""
+    for name in ["alice", "bob"]:
+        add_mailbox(admin_api, f"{name}@{domain}")
+    add_alias(admin_api, f"team@{domain}", [f"alice@{domain}"])
+
+
 def domain_id(admin_api, name: str) -> int:
     return admin_api.get("/domains", QUERY_STRING=f"search={name}").body["items"][0]["id"]

@@ -16,6 +16,7 @@ from tests.mailserver.mail import (
     unique_subject,
     wait_until,
 )
+from tests.mailserver.mail_data import PASSWORD, add_alice_bob_and_team
 from tests.mailserver.signatures import (
     dkim_record,
     raw_message,
@@ -24,7 +25,6 @@ from tests.mailserver.signatures import (
     verifies_with,
 )
 
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
 _names = count(1)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,13 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def people(admin_api, domain) -> dict:
     """alice and bob of `domain`, team@ delivering to alice, and the alias domain `other`."""
-    for name in ["alice", "bob"]:
-        answer = admin_api.post("/users", {"address": f"{name}@{domain}", "password": PASSWORD})
-        assert answer.status == 201, answer.body
-    answer = admin_api.post(
-        "/aliases", {"address": f"team@{domain}", "destinations": [f"alice@{domain}"]}
-    )
-    assert answer.status == 201, answer.body
+    add_alice_bob_and_team(admin_api, domain)
     other = f"other{next(_names)}-{domain}"
     answer = admin_api.post("/alias-domains", {"name": other, "target": domain})
     assert answer.status == 201, answer.body

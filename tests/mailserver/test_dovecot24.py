@@ -25,7 +25,7 @@ from adminpanel.mailserver.models import (
 )
 from testbed.trixie import dovecot_version, ensure_root
 from tests.mailserver.dovecot24 import ChrootedDovecot, quota_status, sasl_login
-from tests.mailserver.imap_processes import sessions_in_turn
+from tests.mailserver.imap_processes import assert_served_in_turn_apart, two_inboxes
 from tests.mailserver.mail import (
     SENDER,
     can_log_in,
@@ -238,15 +238,5 @@ def test_a_dovecot_version_it_cannot_write_is_refused_in_one_line(tmp_path, caps
 def test_an_imap_process_serves_mailboxes_in_turn_each_seeing_only_its_own_mail(
     dovecot24, admin_api, domain
 ):
-    inboxes = {}
-    for name in ("first", "second"):
-        address = f"{name}@{domain}"
-        add_mailbox_row(admin_api, address)
-        inboxes[address] = [unique_subject(f"For {name}")]
-        deliver(dovecot24, address, inboxes[address][0])
-
-    served = sessions_in_turn(dovecot24, [(a, PASSWORD) for a in inboxes], rounds=10)
-
-    assert all(session.subjects == inboxes[session.address] for session in served)
-    # restart_request_count: the processes were reused, far fewer than the sessions.
-    assert len({session.pid for session in served}) < len(served) / 2
+    inboxes = two_inboxes(admin_api, domain, lambda to, subject: deliver(dovecot24, to, subject))
+    assert_served_in_turn_apart(dovecot24, inboxes)  # restart_request_count

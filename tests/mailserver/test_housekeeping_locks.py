@@ -30,8 +30,8 @@ def purge_maildirs(database, directory):
 
 
 def write_dkim_tables(database, directory):
-    connection = purge.connect_for_housekeeping(database)
-    dkim.sync(connection, directory, settings.DKIM_ENCRYPTION_KEYS, directory / "opendkim.pid")
+    reader = purge.connect_for_housekeeping(database)
+    dkim.sync(reader, directory, settings.DKIM_ENCRYPTION_KEYS, directory / "opendkim.pid")
 
 
 @pytest.mark.parametrize(

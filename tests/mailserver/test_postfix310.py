@@ -25,8 +25,7 @@ from adminpanel.mailserver.lookup import LookupServer
 from testbed.postgres import free_port
 from testbed.trixie import ensure_root, postfix_version
 from tests.certificates import self_signed
-
-PASSWORD = "Mailbox-Cobalt-Harbor-27"
+from tests.mailserver.mail_data import add_alice_bob_and_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,13 +155,7 @@ def test_postfix_check_is_clean_with_the_generated_settings(postfix310):
 
 
 def test_the_lookup_tables_answer_from_the_panels_data(postfix310, admin_api, domain):
-    for name in ["alice", "bob"]:
-        answer = admin_api.post("/users", {"address": f"{name}@{domain}", "password": PASSWORD})
-        assert answer.status == 201, answer.body
-    answer = admin_api.post(
-        "/aliases", {"address": f"team@{domain}", "destinations": [f"alice@{domain}"]}
-    )
-    assert answer.status == 201, answer.body
+    add_alice_bob_and_team(admin_api, domain)
     other = f"other-{domain}"
     assert admin_api.post("/alias-domains", {"name": other, "target": domain}).status == 201
 

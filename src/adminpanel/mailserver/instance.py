@@ -23,14 +23,12 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -669,8 +667,7 @@ class PrivateMailServer:
                     dkim.DkimError,
                     OSError,
                     subprocess.SubprocessError,
-                    sqlite3.Error,
-                    psycopg.Error,
+                    *purge.DATABASE_ERRORS,
                 ) as error:
                     self._log_background_error(error)
 
@@ -700,7 +697,7 @@ class PrivateMailServer:
         """OpenDKIM from the generated opendkim.conf (it forks; its pid in run/opendkim.pid)."""
         try:
             self.sync_dkim()
-        except (dkim.DkimError, sqlite3.Error, psycopg.Error) as error:
+        except (dkim.DkimError, *purge.DATABASE_ERRORS) as error:
             # A database not migrated yet, keys it cannot read: OpenDKIM starts with no key (it
             # refuses to start without its tables) and the sync every second tries again.
             dkim.write_tables(dkim.tables([], [], self.dkim_dir), self.dkim_dir)

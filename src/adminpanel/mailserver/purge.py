@@ -40,19 +40,16 @@ class PurgeError(Exception):
     pass
 
 
-def connect(database: Database):
+def connect(database: Database, **options):
     if database.vendor == "sqlite":
         return sqlite3.connect(database.name, timeout=30)
-    return psycopg.connect(database.dovecot_connect(), autocommit=False)
+    return psycopg.connect(database.dovecot_connect(), autocommit=False, **options)
 
 
 def connect_for_housekeeping(database: Database):
-    """A connection for the mail host's periodic work, which gives way to schema changes."""
-    connection = connect(database)
-    if database.vendor == "postgresql":
-        connection.execute(f"SET lock_timeout = {HOUSEKEEPING_LOCK_TIMEOUT_MS}")
-        connection.commit()
-    return connection
+    """A connection for the mail host's periodic work, which gives way to schema changes (the
+    setting travels with the connection's start: no statement of its own)."""
+    return connect(database, options=f"-c lock_timeout={HOUSEKEEPING_LOCK_TIMEOUT_MS}")
 
 
 def inside(mail_root: Path, maildir: str) -> Path:

@@ -5,9 +5,10 @@ Django's database session backend: when a login rotates the key it asks whether 
 key is taken, inserts the new row at once (in a transaction of its own), reads and then
 deletes the old row, and updates the new row again when the response is sent. Here:
 
-- the old row is deleted at once (a planted session id dies immediately, as before);
-- the new row is inserted once, with its data, when the session is saved (a login saves
-  it inside its own transaction; SessionMiddleware's save then finds nothing to write);
+- the old row becomes the new one when the session is saved, in one statement that gives it
+  the new key and the data (a login saves it inside its own transaction, so the old key
+  dies when the login commits; SessionMiddleware's save then finds nothing to write). A
+  session flushed before it is saved takes the old row with it;
 - reading, inserting, updating and deleting are single parameterized statements, not ORM
   queries: each ORM query costs about 0.2 ms of Python, and every request reads its session.
 """
@@ -44,15 +45,16 @@ class SessionStore(DatabaseSessionStore):
         # create() would draw again.
         return base64.b32encode(secrets.token_bytes(20)).decode().lower()
 
+    # The key whose row the next save() takes over (cycle_key), until then still in the table.
+    _replaces: str | None = None
+
     def cycle_key(self) -> None:
-        """A new key for the same data; the old row goes now, the new one is written once."""
+        """A new key for the same data: the next save() moves the old row to it."""
         data = self._session
-        old_key = self.session_key
+        self._replaces = self._replaces or self.session_key
         self._session_key = None  # the next save() creates the row under a new key
         self._session_cache = data
         self.modified = True
-        if old_key:
-            self.delete(old_key)
 
     def _table(self, using: str) -> str:
         return connections[using].ops.quote_name(self.model._meta.db_table)
@@ -74,15 +76,19 @@ class SessionStore(DatabaseSessionStore):
         return self.decode(row[0])
 
     def delete(self, session_key: str | None = None) -> None:
-        key = session_key if session_key is not None else self.session_key
-        if key is None:
+        keys = [session_key] if session_key is not None else [self.session_key, self._replaces]
+        keys = [key for key in keys if key]
+        if session_key is None:
+            self._replaces = None  # flushed before it was saved: its old row goes too
+        if not keys:
             return
         using = router.db_for_write(self.model)
         with connections[using].cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {self._table(using)} WHERE session_key = %s",  # noqa: S608
-                [key],
-            )
+            for key in keys:
+                cursor.execute(
+                    f"DELETE FROM {self._table(using)} WHERE session_key = %s",  # noqa: S608
+                    [key],
+                )
 
     def save(self, must_create: bool = False) -> None:
         """One INSERT or UPDATE statement, and none when the row already holds this data.
@@ -112,6 +118,18 @@ class SessionStore(DatabaseSessionStore):
             self.session_key,
         ]
         with connection.cursor() as cursor:
+            if must_create and self._replaces:
+                # The cycled key's row takes the new key and the data; unless it is gone (ended
+                # meanwhile) or the new key is taken: then an INSERT as for a new session.
+                cursor.execute(
+                    f"UPDATE {table} SET session_data = %s, expire_date = %s, "  # noqa: S608
+                    f"session_key = %s WHERE session_key = %s AND NOT EXISTS "
+                    f"(SELECT 1 FROM {table} WHERE session_key = %s)",
+                    [*values, self._replaces, self.session_key],
+                )
+                if cursor.rowcount == 1:
+                    self._replaces = None
+                    return
             if must_create:
                 # No exception on a taken key, so this also works inside a transaction.
                 cursor.execute(
@@ -121,6 +139,7 @@ class SessionStore(DatabaseSessionStore):
                 )
                 if cursor.rowcount != 1:
                     raise CreateError  # the key is taken: create() draws another
+                self._replaces = None  # its row was gone already
                 return
             cursor.execute(
                 f"UPDATE {table} SET session_data = %s, expire_date = %s "  # noqa: S608

@@ -41,16 +41,42 @@ def pending_2fa_login() -> tuple[Client, str, str]:
     return client, client.cookies["adminpanel_session"].value, next_code
 
 
-def test_cycling_the_key_keeps_the_data_and_ends_the_old_key_at_once():
+def test_cycling_the_key_keeps_the_data_and_moves_the_row_to_the_new_key_in_one_statement():
     store = SessionStore()
     store["step"] = "password done"
     store.save()
     old = store.session_key
     store.cycle_key()
-    assert not Session.objects.filter(session_key=old).exists()  # a planted id dies now
-    store.save()
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert session_statements(queries.captured_queries) == ["UPDATE"]
     assert store.session_key != old
+    assert not Session.objects.filter(session_key=old).exists()  # a planted id is dead
+    assert Session.objects.count() == 1
     assert SessionStore(store.session_key)["step"] == "password done"
+
+
+def test_a_cycled_session_flushed_before_it_is_saved_leaves_no_row():
+    store = SessionStore()
+    store["step"] = "password done"
+    store.save()
+    store.cycle_key()
+    store.flush()  # a logout: SessionMiddleware then saves nothing, the session being empty
+    assert not Session.objects.exists()
+
+
+def test_a_cycled_session_whose_row_ended_meanwhile_is_written_anew():
+    store = SessionStore()
+    store["step"] = "password done"
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    SessionStore(old).delete()  # e.g. "Sign out all other sessions" in another tab
+    store.save()
+    assert SessionStore(store.session_key)["step"] == "password done"
+    store.cycle_key()
+    store.save()  # the inserted row is the one the next cycle moves
+    assert Session.objects.count() == 1
 
 
 def test_a_new_key_is_written_once_when_the_session_is_saved():
@@ -109,8 +135,8 @@ def test_the_code_step_of_a_login_writes_the_session_once():
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/login/verify", {"challenge": code})
     assert response.status_code == 302 and response.url == "/"
-    # Read once, old id deleted, new id inserted with the logged-in data: nothing else.
-    assert session_statements(queries.captured_queries) == ["SELECT", "DELETE", "INSERT"]
+    # Read once, then moved to a new id with the logged-in data: nothing else.
+    assert session_statements(queries.captured_queries) == ["SELECT", "UPDATE"]
     assert client.cookies["adminpanel_session"].value != pending
     assert not Session.objects.filter(session_key=pending).exists()
     assert client.get("/").status_code == 200

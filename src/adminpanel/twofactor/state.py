@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
-from adminpanel import audit, clock
+from adminpanel import audit, clock, prepared
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.people.kinds import SignsIn
@@ -86,7 +86,8 @@ def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
     """Lock the person's row (the one lock of ARCHITECTURE.md), then read under it its code
     state and its factors (of `factors`)."""
     lock_sql, read_sql, converters = _lock_queries(factors)
-    with connection.cursor() as cursor:
+    db = prepared.database()
+    with db.cursor() as cursor:
         if lock_sql is not None:
             cursor.execute(lock_sql, [who.person_id])
         cursor.execute(read_sql, [who.person_id])
@@ -94,7 +95,7 @@ def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
     if row is None:
         raise Person.DoesNotExist(who.person_id)
     kind, found = row[0], list(row[1:])
-    person = Person.from_db(connection.alias, ["id", "kind"], [who.person_id, kind])
+    person = Person.from_db(db.alias, ["id", "kind"], [who.person_id, kind])
     names = [f.attname for f in CodeState._meta.concrete_fields]
     if found[0] is None:  # its first check: the row is made under the lock
         state = CodeState.objects.create(person_id=who.person_id)
@@ -102,8 +103,8 @@ def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
         values = found[: len(names)]
         for index, functions, expression in converters:
             for convert in functions:
-                values[index] = convert(values[index], expression, connection)
-        state = CodeState.from_db(connection.alias, names, values)
+                values[index] = convert(values[index], expression, db)
+        state = CodeState.from_db(db.alias, names, values)
     flags = found[len(names) :]
     has = [f for f, flag in zip(factors, flags, strict=True) if flag]
     values = {f.method: flag for f, flag in zip(factors, flags, strict=True) if f.locked_column}
@@ -181,6 +182,7 @@ def _update_sql() -> str:
 def _save(state: CodeState) -> None:
     """Write the code state's three columns (one statement built once per process: the
     ORM's save() compiled it on every code step)."""
-    retry_at = connection.ops.adapt_datetimefield_value(state.retry_at)
-    with connection.cursor() as cursor:
+    db = prepared.database()
+    retry_at = db.ops.adapt_datetimefield_value(state.retry_at)
+    with db.cursor() as cursor:
         cursor.execute(_update_sql(), [state.last_step, state.failures, retry_at, state.person_id])

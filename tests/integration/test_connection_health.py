@@ -2,6 +2,8 @@
 trip (adminpanel/postgresql/base.py): a healthy one is kept, one the server ended is replaced
 before the request uses it, so no request fails on it."""
 
+import os
+import resource
 import select
 import time
 
@@ -64,3 +66,25 @@ def test_a_connection_inside_a_transaction_is_not_reused_as_healthy():
     finally:
         connection.connection.execute("ROLLBACK")
     assert connection.is_usable()
+
+
+def test_a_connection_on_a_descriptor_beyond_select_s_limit_is_checked():
+    """A worker that holds many slow clients opens its database connection on a high
+    descriptor, where select() raises."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("this machine allows fewer than 2048 open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        connection.close()
+        pid = backend_pid()  # a new connection, on a descriptor above 1024
+        assert connection.connection.pgconn.socket > 1024
+        assert connection.is_usable()
+        a_new_request()
+        assert backend_pid() == pid
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        connection.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -27,5 +27,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if connection.info.transaction_status != pq.TransactionStatus.IDLE:
             return False
-        readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
-        return not readable
+        # poll(), not select(): a worker holding thousands of slow clients has descriptors
+        # beyond select()'s 1024.
+        waiting = select.poll()
+        waiting.register(connection.pgconn.socket, select.POLLIN)
+        return not waiting.poll(0)

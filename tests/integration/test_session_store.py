@@ -41,12 +41,18 @@ def pending_2fa_login() -> tuple[Client, str, str]:
     return client, client.cookies["adminpanel_session"].value, next_code
 
 
-def test_cycling_the_key_keeps_the_data_and_moves_the_row_to_the_new_key_in_one_statement():
+def saved_then_cycled() -> tuple[SessionStore, str]:
+    """A saved session whose key was just cycled, not saved since: (it, its old key)."""
     store = SessionStore()
     store["step"] = "password done"
     store.save()
     old = store.session_key
     store.cycle_key()
+    return store, old
+
+
+def test_cycling_the_key_keeps_the_data_and_moves_the_row_to_the_new_key_in_one_statement():
+    store, old = saved_then_cycled()
     with CaptureQueriesContext(connection) as queries:
         store.save()
     assert session_statements(queries.captured_queries) == ["UPDATE"]
@@ -57,20 +63,13 @@ def test_cycling_the_key_keeps_the_data_and_moves_the_row_to_the_new_key_in_one_
 
 
 def test_a_cycled_session_flushed_before_it_is_saved_leaves_no_row():
-    store = SessionStore()
-    store["step"] = "password done"
-    store.save()
-    store.cycle_key()
+    store, _ = saved_then_cycled()
     store.flush()  # a logout: SessionMiddleware then saves nothing, the session being empty
     assert not Session.objects.exists()
 
 
 def test_a_cycled_session_whose_row_ended_meanwhile_is_written_anew():
-    store = SessionStore()
-    store["step"] = "password done"
-    store.save()
-    old = store.session_key
-    store.cycle_key()
+    store, old = saved_then_cycled()
     SessionStore(old).delete()  # e.g. "Sign out all other sessions" in another tab
     store.save()
     assert SessionStore(store.session_key)["step"] == "password done"

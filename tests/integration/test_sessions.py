@@ -38,6 +38,14 @@ def browser(user_agent: str = FIREFOX, ip: str = "192.0.2.10") -> Client:
     return Client(HTTP_USER_AGENT=user_agent, REMOTE_ADDR=ip)
 
 
+def with_code(alice_2fa) -> Client:
+    """Alice signed in with her password and a code."""
+    client = browser()
+    log_in(client)
+    assert verify(client, alice_2fa.next_code()).url == "/"
+    return client
+
+
 def signed_in(username: str = "alice", password: str = PASSWORD, **browser_options) -> Client:
     client = browser(**browser_options)
     assert log_in(client, username, password).url == "/"
@@ -104,13 +112,7 @@ def test_a_session_that_expired_without_a_logout_loses_its_row_at_the_next_login
 
 
 def test_with_2fa_the_sweep_comes_with_the_password_step_not_the_code(alice_2fa):
-    def with_code() -> Client:
-        client = browser()
-        log_in(client)
-        assert verify(client, alice_2fa.next_code()).url == "/"
-        return client
-
-    expired = with_code()
+    expired = with_code(alice_2fa)
     Session.objects.filter(session_key=session_id(expired)).update(
         expire_date=timezone.now() - timedelta(days=1)
     )
@@ -201,13 +203,7 @@ def test_enabling_2fa_ends_every_session_from_before(alice, clock):
 
 
 def test_disabling_2fa_ends_every_other_session(alice_2fa):
-    def with_code() -> Client:
-        client = browser()
-        log_in(client)
-        assert verify(client, alice_2fa.next_code()).url == "/"
-        return client
-
-    other, this = with_code(), with_code()
+    other, this = with_code(alice_2fa), with_code(alice_2fa)
     alice_2fa.clock.advance(seconds=30)
     response = this.post("/security/2fa/disable", {"challenge": alice_2fa.code()})
     assert response.status_code == 302
@@ -232,13 +228,6 @@ def test_a_password_change_ends_every_other_session_at_once(alice):
 
 
 # --- a password step waiting for its code ends with them -------------------------------------
-
-
-def with_code(alice_2fa) -> Client:
-    client = browser()
-    log_in(client)
-    assert verify(client, alice_2fa.next_code()).url == "/"
-    return client
 
 
 def at_the_code_pop_up() -> Client:

@@ -23,8 +23,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed:
             return False
-        if connection.pgconn.status != pq.ConnStatus.OK:
-            return False
         if connection.info.transaction_status != pq.TransactionStatus.IDLE:
             return False
         # poll(), not select(): a worker holding thousands of slow clients has descriptors

@@ -10,8 +10,7 @@ cost 10-21 % of the throughput; README "Serving"). A request whose headers take 
 HEADER_TIMEOUT, or whose body takes longer than BODY_TIMEOUT, is dropped.
 """
 
-import contextvars
-import os
+import asyncio
 import socket
 
 from gunicorn.sock import ssl_context
@@ -33,26 +32,31 @@ MAX_HEADER_SIZE = 64 * 1024
 class _Django(WSGIContainer):
     """Calls the WSGI application with each complete request, at once, on the loop's thread.
 
-    Every call runs in one context of the worker's own. Tornado reads each connection in a task
-    with a context of its own, and on a thread that runs an event loop Django keeps database
-    connections per context (asgiref's Local): one per HTTP connection, kept for CONN_MAX_AGE,
-    until PostgreSQL refuses more clients. In one context the worker keeps one, as a sync
-    worker does.
+    The loop waits while Django runs (this is one of its callbacks), so Django runs as in a sync
+    worker: the loop is set aside for the call (`asyncio._set_running_loop`, the hook an event
+    loop uses to say it runs). Otherwise Django and asgiref take the thread for async code:
+    database calls refused (SynchronousOnlyOperation), and database connections kept per
+    context (Tornado gives each HTTP connection one), one per client until PostgreSQL refuses
+    more; and every database call asks the loop again (about 0.1 ms per sign-in,
+    benchmarks/code.py). Set aside, the worker keeps one connection, in a thread-local.
     """
 
-    def __init__(self, wsgi_application) -> None:
-        super().__init__(wsgi_application)
-        self.context = contextvars.Context()
-
     def __call__(self, request: httputil.HTTPServerRequest) -> None:
-        self.context.run(self._respond, request)
+        loop = asyncio.get_running_loop()
+        asyncio._set_running_loop(None)
+        try:
+            answer = self._respond(request)
+        finally:
+            asyncio._set_running_loop(loop)
+        self._answer(request, *answer)
 
-    def _respond(self, request: httputil.HTTPServerRequest) -> None:
+    def _respond(self, request: httputil.HTTPServerRequest) -> tuple[str, list, bytes]:
+        """The application's answer (status, headers, body), written by the caller once the
+        loop is back: Tornado writes through it."""
         try:
             environ = self.environ(request)
         except ValueError:  # a Host header with a port that is not a number
-            self._answer(request, "400 Bad Request", [], b"")
-            return
+            return "400 Bad Request", [], b""
         # A request over `serve --unix-socket` (Tornado says REMOTE_ADDR 0.0.0.0): trusted as a
         # proxy only with ADMINPANEL_TRUSTED_PROXIES=unix (adminpanel/net.py).
         family = getattr(request.connection.context, "address_family", None)
@@ -70,7 +74,7 @@ class _Django(WSGIContainer):
         finally:
             if hasattr(response, "close"):
                 response.close()
-        self._answer(request, answer["status"], answer["headers"], b"".join(chunks))
+        return answer["status"], answer["headers"], b"".join(chunks)
 
     @staticmethod
     def _answer(request, status: str, headers, body: bytes) -> None:
@@ -101,9 +105,6 @@ class BufferingWorker(TornadoWorker):
     """gunicorn's TornadoWorker, with header and body timeouts and size limits."""
 
     def run(self) -> None:
-        # Django refuses database calls from a thread that runs an event loop, lest a coroutine
-        # block it; here the loop only reads requests and then waits for Django on purpose.
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         self.ioloop = IOLoop.current()
         self.alive = True
         self.callbacks = [

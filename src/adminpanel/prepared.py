@@ -10,8 +10,10 @@ pre_save and post_save like Model.save(), so receivers (the notices' outbox, the
 every row.
 """
 
+import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.signals import post_save, pre_save
@@ -78,43 +80,121 @@ def get(model: type[models.Model], **equal) -> models.Model | None:
 
 
 @functools.cache
-def _insert(model: type[models.Model]) -> tuple[str, list[models.Field], bool]:
+def _insert(model: type[models.Model]) -> tuple[str, list[models.Field]]:
     quote = connection.ops.quote_name
     meta = model._meta
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    returning = connection.features.can_return_columns_from_insert
+    key = quote(meta.auto_field.column) if meta.auto_field is not None else "1"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {key}"
     )
-    if returning and meta.auto_field is not None:
-        sql += f" RETURNING {quote(meta.auto_field.column)}"
-    return sql, fields, returning
+    return sql, fields
 
 
 def insert(instance: models.Model) -> None:
-    """Write a new instance as Model.save() would (its defaults, its signals), in one statement."""
+    """Write a new instance as Model.save() would (its defaults, its signals), in one statement
+    (write(): inside together(), with the block's other writes)."""
     model = type(instance)
     meta = model._meta
-    sql, fields, returning = _insert(model)
+    sql, fields = _insert(model)
     db = database()
     pre_save.send(sender=model, instance=instance, raw=False, using=db.alias)
     params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+
+    def saved(new_id) -> None:
+        if meta.auto_field is not None:
+            setattr(instance, meta.auto_field.attname, new_id)
+        instance._state.adding = False
+        instance._state.db = db.alias
+        post_save.send(
+            sender=model,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=db.alias,
+        )
+
+    write(sql, params, then=saved)
+
+
+# --- writes sent together ------------------------------------------------------------------
+
+Then = Callable[[object], None]
+
+
+class _Waiting:
+    """The writes of a together() block not sent yet; also the connection's execute wrapper
+    that sends them before any other statement, so that every read sees them."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.writes: list[tuple[str, list, Then | None]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.send()
+        return execute(sql, params, many, context)
+
+    def send(self) -> None:
+        while self.writes:  # a `then` may write again (a receiver of post_save)
+            writes, self.writes = self.writes, []
+            if len(writes) == 1:
+                _run(self.db, *writes[0])
+                continue
+            # PostgreSQL runs each data-modifying WITH exactly once, all on one snapshot: the
+            # writes must not depend on each other (rows of their own, no reads between).
+            named = ", ".join(f"w{i} AS ({sql})" for i, (sql, _, _) in enumerate(writes))
+            picked = ", ".join(f"(SELECT * FROM w{i})" for i in range(len(writes)))  # noqa: S608
+            params = [value for _, values, _ in writes for value in values]
+            with self.db.cursor() as cursor:
+                cursor.execute(f"WITH {named} SELECT {picked}", params)
+                row = cursor.fetchone()
+            for (_, _, then), value in zip(writes, row, strict=True):
+                if then is not None:
+                    then(value)
+
+
+_WAITING: ContextVar[_Waiting | None] = ContextVar("adminpanel_waiting_writes", default=None)
+
+
+def _run(db, sql: str, params: list, then: Then | None) -> None:
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        if meta.auto_field is not None:
-            if returning:
-                new_id = cursor.fetchone()[0]
-            else:
-                new_id = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
-            setattr(instance, meta.auto_field.attname, new_id)
-    instance._state.adding = False
-    instance._state.db = db.alias
-    post_save.send(
-        sender=model,
-        instance=instance,
-        created=True,
-        update_fields=None,
-        raw=False,
-        using=db.alias,
-    )
+        row = cursor.fetchone()
+    if then is not None:
+        then(row[0] if row is not None else None)
+
+
+def write(sql: str, params: list, *, then: Then | None = None) -> None:
+    """Run one INSERT, UPDATE or DELETE of at most one row that ends in `RETURNING` one
+    column; then(value) gets what it returned (None: no row). Inside together() it is sent
+    later, with the others, unless the database cannot (SQLite)."""
+    waiting = _WAITING.get()
+    if waiting is not None:
+        waiting.writes.append((sql, params, then))
+    else:
+        _run(database(), sql, params, then)
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """The block's write()s go to PostgreSQL as one statement (a WITH of each), when it ends
+    or before any other statement sent meanwhile: one round trip instead of one each, about
+    0.14 ms of the worker's CPU each (benchmarks/code.py: the code step's four writes). Use
+    inside a transaction, for writes whose results the block does not read before it ends
+    (`then` gets them). An error in the block drops the writes not yet sent, as the
+    transaction's rollback would. A block inside another joins it; on SQLite (no
+    data-modifying WITH) each write goes at once."""
+    db = database()
+    if _WAITING.get() is not None or db.vendor != "postgresql":
+        yield
+        return
+    waiting = _Waiting(db)
+    token = _WAITING.set(waiting)
+    try:
+        with db.execute_wrapper(waiting):
+            yield
+            waiting.send()
+    finally:
+        _WAITING.reset(token)

@@ -21,6 +21,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+from adminpanel import prepared
+
 # The key of the session data that says the session passed the second factor.
 TWO_FACTOR = "two_factor"
 PURGE_BATCH = 100  # expired rows deleted per call: a bounded cost on the login that sweeps
@@ -117,30 +119,22 @@ class SessionStore(DatabaseSessionStore):
             connection.ops.adapt_datetimefield_value(self.get_expiry_date()),
             self.session_key,
         ]
+        if must_create and self._replaces:
+            # The cycled key's row takes the new key and the data (with a login's other writes
+            # in prepared.together()); unless it is gone (ended meanwhile) or the new key is
+            # taken: then an INSERT as for a new session.
+            prepared.write(
+                f"UPDATE {table} SET session_data = %s, expire_date = %s, "  # noqa: S608
+                f"session_key = %s WHERE session_key = %s AND NOT EXISTS "
+                f"(SELECT 1 FROM {table} WHERE session_key = %s) RETURNING 1",
+                [*values, self._replaces, self.session_key],
+                then=lambda moved: self._moved(moved, using, values),
+            )
+            return
+        if must_create:
+            self._insert(using, values)
+            return
         with connection.cursor() as cursor:
-            if must_create and self._replaces:
-                # The cycled key's row takes the new key and the data; unless it is gone (ended
-                # meanwhile) or the new key is taken: then an INSERT as for a new session.
-                cursor.execute(
-                    f"UPDATE {table} SET session_data = %s, expire_date = %s, "  # noqa: S608
-                    f"session_key = %s WHERE session_key = %s AND NOT EXISTS "
-                    f"(SELECT 1 FROM {table} WHERE session_key = %s)",
-                    [*values, self._replaces, self.session_key],
-                )
-                if cursor.rowcount == 1:
-                    self._replaces = None
-                    return
-            if must_create:
-                # No exception on a taken key, so this also works inside a transaction.
-                cursor.execute(
-                    f"INSERT INTO {table} (session_data, expire_date, session_key) "  # noqa: S608
-                    "VALUES (%s, %s, %s) ON CONFLICT (session_key) DO NOTHING",
-                    values,
-                )
-                if cursor.rowcount != 1:
-                    raise CreateError  # the key is taken: create() draws another
-                self._replaces = None  # its row was gone already
-                return
             cursor.execute(
                 f"UPDATE {table} SET session_data = %s, expire_date = %s "  # noqa: S608
                 "WHERE session_key = %s",
@@ -148,3 +142,20 @@ class SessionStore(DatabaseSessionStore):
             )
             if cursor.rowcount != 1:
                 raise UpdateError  # ended meanwhile (logged out in another tab): Django's answer
+
+    def _moved(self, moved: object, using: str, values: list) -> None:
+        if moved is None:
+            self._insert(using, values)
+        self._replaces = None
+
+    def _insert(self, using: str, values: list) -> None:
+        with connections[using].cursor() as cursor:
+            # No exception on a taken key, so this also works inside a transaction.
+            cursor.execute(
+                f"INSERT INTO {self._table(using)} (session_data, expire_date, session_key) "  # noqa: S608
+                "VALUES (%s, %s, %s) ON CONFLICT (session_key) DO NOTHING",
+                values,
+            )
+            if cursor.rowcount != 1:
+                raise CreateError  # the key is taken: create() draws another
+        self._replaces = None  # its row was gone already

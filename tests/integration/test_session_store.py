@@ -1,16 +1,17 @@
 """adminpanel.sessions: Django's database sessions, with fewer writes per login."""
 
+import re
 from datetime import timedelta
 
 import pyotp
 import pytest
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from adminpanel import clock
+from adminpanel import clock, prepared
 from adminpanel.accounts.models import Account
 from adminpanel.audit.models import Event
 from adminpanel.sessions import SessionStore
@@ -21,11 +22,20 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 def session_statements(queries) -> list[str]:
-    return [
-        q["sql"].split(" ", 1)[0]
-        for q in queries
-        if '"django_session"' in q["sql"].split(" WHERE")[0]
-    ]
+    """The kind of each statement on the session table; the writes sent together
+    (adminpanel.prepared.together: `WITH w0 AS (UPDATE …), w1 AS (INSERT …) SELECT …`) each."""
+    statements = []
+    for query in queries:
+        sql = query["sql"]
+        parts = (
+            re.split(r"(?:WITH |, )w\d+ AS \(", sql)[1:]
+            if sql.startswith("WITH w0 AS (")
+            else [sql]
+        )
+        statements += [
+            p.split(" ", 1)[0] for p in parts if '"django_session"' in p.split(" WHERE")[0]
+        ]
+    return statements
 
 
 def pending_2fa_login() -> tuple[Client, str, str]:
@@ -75,6 +85,15 @@ def test_a_cycled_session_whose_row_ended_meanwhile_is_written_anew():
     assert SessionStore(store.session_key)["step"] == "password done"
     store.cycle_key()
     store.save()  # the inserted row is the one the next cycle moves
+    assert Session.objects.count() == 1
+
+
+def test_a_cycled_session_saved_with_other_writes_whose_row_ended_meanwhile_is_written_anew():
+    store, old = saved_then_cycled()
+    SessionStore(old).delete()
+    with transaction.atomic(), prepared.together():
+        store.save()  # on PostgreSQL sent at the block's end, and found with nothing to move
+    assert SessionStore(store.session_key)["step"] == "password done"
     assert Session.objects.count() == 1
 
 
@@ -139,6 +158,20 @@ def test_the_code_step_of_a_login_writes_the_session_once():
     assert client.cookies["adminpanel_session"].value != pending
     assert not Session.objects.filter(session_key=pending).exists()
     assert client.get("/").status_code == 200
+
+
+def test_the_code_step_sends_its_writes_in_one_statement_on_postgresql():
+    client, _, code = pending_2fa_login()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post("/login/verify", {"challenge": code}).status_code == 302
+    sent = [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+    writes = [kind for kind in sent if kind not in ("SELECT", "SAVEPOINT", "RELEASE")]
+    if connection.vendor == "postgresql":
+        # The code state, the session's new id, the WebSession and the audit rows.
+        assert writes == ["WITH"]
+        assert session_statements(queries.captured_queries).count("UPDATE") == 1
+    else:
+        assert sorted(writes) == ["INSERT", "INSERT", "UPDATE", "UPDATE"]
 
 
 @pytest.mark.django_db(transaction=True)

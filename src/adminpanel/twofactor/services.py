@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from adminpanel import audit, crypto
+from adminpanel import audit, crypto, prepared
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.people import kinds
@@ -177,9 +177,12 @@ def verify(
     context = context_for(who, request, purpose, factor)
     with transaction.atomic():
         locked = lock(who)
-        outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
-        if on_success is not None and isinstance(outcome, Verdict):
-            on_success(locked.person, outcome)
+        # The check's writes and on_success's (the code state, a login's session and rows,
+        # the audit row) go to the database as one statement before the commit.
+        with prepared.together():
+            outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
+            if on_success is not None and isinstance(outcome, Verdict):
+                on_success(locked.person, outcome)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome

@@ -176,13 +176,12 @@ def _update_sql() -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(f"{quote(c)} = %s" for c in ("last_step", "failures", "retry_at"))
     table, key = quote(CodeState._meta.db_table), quote(CodeState._meta.pk.column)
-    return f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608 - names only
+    return f"UPDATE {table} SET {columns} WHERE {key} = %s RETURNING {key}"  # noqa: S608 - names
 
 
 def _save(state: CodeState) -> None:
     """Write the code state's three columns (one statement built once per process: the
-    ORM's save() compiled it on every code step)."""
-    db = prepared.database()
-    retry_at = db.ops.adapt_datetimefield_value(state.retry_at)
-    with db.cursor() as cursor:
-        cursor.execute(_update_sql(), [state.last_step, state.failures, retry_at, state.person_id])
+    ORM's save() compiled it on every code step; with the check's other writes in
+    prepared.together())."""
+    retry_at = prepared.database().ops.adapt_datetimefield_value(state.retry_at)
+    prepared.write(_update_sql(), [state.last_step, state.failures, retry_at, state.person_id])

@@ -160,7 +160,7 @@ def test_the_code_step_of_a_login_writes_the_session_once():
     assert client.get("/").status_code == 200
 
 
-def test_the_code_step_sends_its_writes_in_one_statement_on_postgresql():
+def test_the_code_step_reads_its_account_with_the_lock_and_writes_in_one_statement():
     client, _, code = pending_2fa_login()
     with CaptureQueriesContext(connection) as queries:
         assert client.post("/login/verify", {"challenge": code}).status_code == 302
@@ -172,6 +172,9 @@ def test_the_code_step_sends_its_writes_in_one_statement_on_postgresql():
         assert session_statements(queries.captured_queries).count("UPDATE") == 1
     else:
         assert sorted(writes) == ["INSERT", "INSERT", "UPDATE", "UPDATE"]
+    # The pending login's account is read with the person's code state, under the lock.
+    reads = [q["sql"] for q in queries.captured_queries if '"accounts_account"' in q["sql"]]
+    assert len(reads) == 1 and '"twofactor_codestate"' in reads[0]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -268,6 +268,24 @@ def test_a_password_step_waiting_for_its_code_ends_with_sign_out_all_other_sessi
     assert is_logged_in(owner)
 
 
+def test_a_password_step_waiting_for_its_code_ends_with_its_account_deactivated(alice_2fa):
+    attacker = at_the_code_pop_up()
+    Account.objects.filter(username="alice").update(is_active=False)
+    assert verify(attacker, alice_2fa.next_code()).url == "/login"
+    assert not is_logged_in(attacker)
+    assert "Enter your username and password first." in text(attacker.get("/login"))
+    assert not Event.objects.filter(event="2fa_failed").exists()  # nothing was checked
+    Account.objects.filter(username="alice").update(is_active=True)
+    assert verify(attacker, alice_2fa.next_code()).url == "/login"  # the step is gone for good
+
+
+def test_a_password_step_waiting_for_its_code_ends_with_its_account_deleted(alice_2fa):
+    attacker = at_the_code_pop_up()
+    Account.objects.filter(username="alice").delete()
+    assert verify(attacker, alice_2fa.next_code()).url == "/login"
+    assert not is_logged_in(attacker)
+
+
 def test_a_password_step_begun_after_the_sign_out_goes_on(alice_2fa):
     owner = with_code(alice_2fa)
     owner.post("/security/sessions/sign-out-others")

@@ -15,10 +15,11 @@ from adminpanel.accounts import access, guessing, web_sessions
 from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
-from adminpanel.people.kinds import SignsIn
+from adminpanel.people.kinds import SignsIn, Unread
 from adminpanel.people.models import Person
 
 Admission = Callable[[Person], tuple[SignsIn | None, Refused | None]]
+Admit = Callable[[SignsIn | None], Refused | None]  # people.kinds.Unread's
 
 
 class Door(Protocol):
@@ -38,6 +39,11 @@ class Door(Protocol):
 
     def pk(self, who: SignsIn) -> object:
         """What a pending login remembers of it (a number)."""
+
+    def unread(self, pk: object, person_id: object, admit: Admit) -> Unread | None:
+        """Whoever a pending login remembers (pk, of person person_id), to be read by the
+        second factor with its person's lock and then admitted by `admit` if it may still sign
+        in; None: read it first (get)."""
 
     def outside(self, who: SignsIn, ip: str) -> bool:
         """Its allowed addresses exclude `ip` (then no answer may depend on the password)."""
@@ -100,6 +106,15 @@ class AccountDoor:
 
     def pk(self, who: Account) -> int:
         return who.pk
+
+    def unread(self, pk: object, person_id: object, admit: Admit) -> Unread | None:
+        if not isinstance(pk, int) or not isinstance(person_id, int):
+            return None  # a pending login from before "person" was remembered
+
+        def active(found: Account | None) -> Refused | None:
+            return admit(found if found is not None and found.is_active else None)
+
+        return Unread(Account, pk, person_id, active)
 
     def outside(self, who: Account, ip: str) -> bool:
         return access.ip_refusal(who, ip) is not None

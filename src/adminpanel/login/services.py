@@ -108,7 +108,7 @@ PENDING_KEY = ACCOUNTS.pending_key
 PENDING_ENDED = "This sign-in was ended. Enter your username and password again."
 
 
-def _not_completed(pending: dict, reason: str, request, door: Door) -> None:
+def _not_completed(pending: dict, reason: str, request, door: Door, who=None) -> None:
     """A right password was followed by no accepted second factor (SPEC §8, finding 7).
 
     Observed when the same browser comes back after the 5 minutes (expired), presses Cancel
@@ -116,7 +116,7 @@ def _not_completed(pending: dict, reason: str, request, door: Door) -> None:
     person's other sessions were signed out (signed_out). A visitor who never comes back leaves
     `…_password_accepted` without a sign-in after it in the log.
     """
-    who = door.get(pending.get("who"))
+    who = who if who is not None else door.get(pending.get("who"))
     audit.record(
         AuditEvent.WEB_LOGIN_TWO_FACTOR_NOT_COMPLETED, actor=who, request=request, reason=reason
     )
@@ -132,6 +132,7 @@ def begin_pending_login(
     session.cycle_key()  # a new id, so a planted session id cannot ride on the login
     session[door.pending_key] = {
         "who": door.pk(who),
+        "person": who.person_id,  # its lock, taken before it is read again (door.unread)
         "at": now.timestamp(),
         "next": next_url,
         # Bound like a Django session: a new password or "Sign out all other sessions" ends it.
@@ -143,11 +144,20 @@ def begin_pending_login(
 
 
 def pending_login(
-    session, *, now: datetime, pending_seconds: int, request=None, door: Door = ACCOUNTS
+    session,
+    *,
+    now: datetime,
+    pending_seconds: int,
+    request=None,
+    door: Door = ACCOUNTS,
+    unread: bool = False,
 ) -> tuple[object, str] | None:
     """(who, next URL) of a live pending login at `door`; expired or gone ones are cleared,
     and so are ones begun before the password changed or the person's sessions were signed
-    out (Refused, as for an expired one)."""
+    out (Refused, as for an expired one).
+
+    unread: `who` may be an Unread (people.kinds) that the second factor reads with its lock
+    and then admits (or answers PENDING_GONE, or Refused as above), for a door that has one."""
     pending = session.get(door.pending_key)
     if not pending:
         return None
@@ -155,15 +165,48 @@ def pending_login(
         del session[door.pending_key]
         _not_completed(pending, "expired", request, door)
         raise Refused("pending_expired", "The sign-in took too long. Enter your password again.")
+    if unread:
+        found = door.unread(
+            pending.get("who"), pending.get("person"), _admit(session, request, door)
+        )
+        if found is not None:
+            return found, pending["next"]
     who = door.get(pending.get("who"))
     if who is None:
         del session[door.pending_key]
         return None
-    if not constant_time_compare(pending.get("binding", ""), door.binding(who)):
-        del session[door.pending_key]
-        _not_completed(pending, "signed_out", request, door)
-        raise Refused("pending_ended", PENDING_ENDED)
+    refusal = _ended(session, pending, who, request, door)
+    if refusal is not None:
+        raise refusal
     return who, pending["next"]
+
+
+# The Refused of an Unread pending login whose person may no longer sign in (deleted,
+# deactivated): as for no pending login, the visitor starts again at the password.
+PENDING_GONE = "pending_gone"
+
+
+def _admit(session, request, door: Door):
+    """Whether the pending login's person, read under its lock, may still answer."""
+
+    def admit(who) -> Refused | None:
+        pending = session.get(door.pending_key)
+        if who is None or not pending:
+            session.pop(door.pending_key, None)
+            return Refused(PENDING_GONE, "")
+        return _ended(session, pending, who, request, door)
+
+    return admit
+
+
+def _ended(session, pending: dict, who, request, door: Door) -> Refused | None:
+    """Refused when the password changed or the sessions were signed out since the password
+    step (the pending login is cleared and logged); None while it is still bound to them."""
+    if constant_time_compare(pending.get("binding", ""), door.binding(who)):
+        return None
+    del session[door.pending_key]
+    _not_completed(pending, "signed_out", request, door, who)
+    return Refused("pending_ended", PENDING_ENDED)
 
 
 def cancel_pending_login(session, *, request=None, door: Door = ACCOUNTS) -> None:
@@ -219,24 +262,27 @@ def password_step(
     return False
 
 
-def live_pending_login(request, door: Door = ACCOUNTS) -> tuple[object, str] | None:
+def live_pending_login(
+    request, door: Door = ACCOUNTS, *, unread: bool = False
+) -> tuple[object, str] | None:
     """(who, next URL) of this browser's live pending login, or None; Refused when it expired
-    or was ended since (the caller says so)."""
+    or was ended since (the caller says so). unread: as for pending_login."""
     return pending_login(
         request.session,
         now=clock.now(),
         pending_seconds=settings.PENDING_LOGIN_SECONDS,
         request=request,
         door=door,
+        unread=unread,
     )
 
 
-def _signed_in_with(request, who, door: Door):
+def _signed_in_with(request, door: Door):
     """What an accepted second factor does, in its check's transaction (twofactor's `then`):
     the pending login ends and the browser is signed in. One commit for the check and the
     login, with the person's row locked throughout."""
 
-    def sign_in(verdict) -> None:
+    def sign_in(who, verdict) -> None:
         cancel_pending_login(request.session, door=door)
         complete_login(
             request,
@@ -250,14 +296,15 @@ def _signed_in_with(request, who, door: Door):
 
 
 def complete_with_code(request, who, answer: str, *, door: Door = ACCOUNTS) -> None:
-    """The pop-up's Challenge (a code or a recovery code) completes the pending login."""
+    """The pop-up's Challenge (a code or a recovery code) completes the pending login (`who`
+    from live_pending_login, Unread or not)."""
     twofactor.verify(
         who,
         answer,
         purpose="login",
         now=clock.now(),
         request=request,
-        then=_signed_in_with(request, who, door),
+        then=_signed_in_with(request, door),
     )
 
 
@@ -269,7 +316,7 @@ def complete_with_key(request, who, credential, *, door: Door = ACCOUNTS) -> Non
         purpose="login",
         now=clock.now(),
         request=request,
-        then=_signed_in_with(request, who, door),
+        then=_signed_in_with(request, door),
     )
 
 

@@ -51,10 +51,11 @@ ADMIN_PAGE = LoginPage(
 )
 
 
-def _pending(request: HttpRequest, page: LoginPage = ADMIN_PAGE):
-    """(who, next) of the live pending login, or None; an expired one adds a message."""
+def _pending(request: HttpRequest, page: LoginPage = ADMIN_PAGE, *, unread: bool = False):
+    """(who, next) of the live pending login, or None; an expired one adds a message.
+    unread: `who` may be read only with the answer's check (services.pending_login)."""
     try:
-        return services.live_pending_login(request, page.door)
+        return services.live_pending_login(request, page.door, unread=unread)
     except Refused as refused:
         messages.error(request, refused.message)
         return None
@@ -156,7 +157,8 @@ def _wait(refused: Refused) -> dict:
 
 @require_POST
 def verify_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpResponse:
-    pending = _pending(request, page)
+    # The account is read with the check's lock (an Unread: one statement less per answer).
+    pending = _pending(request, page, unread=True)
     if pending is None:
         return _back_to_password_step(request, page)
     account, next_url = pending
@@ -167,6 +169,10 @@ def verify_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpRespo
                 request, account, form.cleaned_data["challenge"], door=page.door
             )
         except Refused as refused:
+            if refused.reason in (services.PENDING_GONE, "pending_ended"):
+                if refused.message:
+                    messages.error(request, refused.message)
+                return _back_to_password_step(request, page)
             # The wait: one message, counted down in the pop-up, its buttons off until it ends.
             context = _login_context(challenge=form, account=account, page=page, **_wait(refused))
             return render_refused(

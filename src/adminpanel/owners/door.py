@@ -10,7 +10,7 @@ from adminpanel.accounts import guessing
 from adminpanel.accounts.models import NameFailures
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Invalid, Refused
-from adminpanel.login.doors import Admission
+from adminpanel.login.doors import Admission, Admit
 from adminpanel.mail.addresses import split_address
 from adminpanel.mail.models import Mailbox
 from adminpanel.mail.owner_passwords import check_mailbox_password
@@ -57,6 +57,9 @@ class OwnerDoor:
 
     def pk(self, who: Owner) -> int:
         return who.mailbox.pk
+
+    def unread(self, pk: object, person_id: object, admit: Admit) -> None:
+        return None  # an Owner is a mailbox and its domain: read first (get)
 
     def outside(self, who: Owner, ip: str) -> bool:
         return False  # a mailbox has no allowed IPs

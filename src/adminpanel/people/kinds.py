@@ -7,12 +7,16 @@ settings.PERSON_KINDS, as Django finds its session engine or auth backends.
 """
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
+from django.db import models
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from adminpanel.errors import Refused
 from adminpanel.people.models import Person
 
 # The changes a kind hears of: the second factor turned on or off (by its owner, or reset by
@@ -34,6 +38,21 @@ class SignsIn(Protocol):
     person_id: int
     username: str
     pk: object
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Whoever signs in, not read yet: the second factor reads it with its person's lock, in
+    the statement that reads the person's code state (fresh under the lock, and one round trip
+    less per answer than reading it first). A `model` row (a kind's, with a `person`) by primary
+    key, of person `person_id`. admit(found), under the lock: None when that row (None: gone)
+    may answer, else the Refused to answer with. Stands for it where only `person_id` is asked
+    (which factors it has)."""
+
+    model: type[models.Model]
+    pk: int
+    person_id: int
+    admit: Callable[[SignsIn | None], Refused | None]
 
 
 class Kind(Protocol):

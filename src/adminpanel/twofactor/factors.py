@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import models
 
 from adminpanel.errors import Refused
+from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
 from adminpanel.twofactor.models import CodeState
 
@@ -36,6 +37,7 @@ class Locked:
     state: CodeState
     factors: list["Factor"]
     values: dict[str, object] = field(default_factory=dict)  # by Factor.method
+    who: SignsIn | None = None  # an Unread's row, read with the lock (None: gone)
 
 
 class Factor:

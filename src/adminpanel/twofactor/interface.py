@@ -13,7 +13,7 @@ from datetime import datetime
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 
-from adminpanel.people.kinds import SignsIn
+from adminpanel.people.kinds import SignsIn, Unread
 from adminpanel.twofactor import ceremony, challenges, key_services, recovery, services
 from adminpanel.twofactor.factors import Verdict
 from adminpanel.twofactor.forms import ChallengeForm, KeyAnswerForm, answer_field
@@ -72,27 +72,28 @@ def with_two_factor(people: QuerySet) -> QuerySet:
 
 
 def verify(
-    who: SignsIn,
+    who: SignsIn | Unread,
     answer: object,
     *,
     purpose: str,
     now: datetime,
     request=None,
-    then: Callable[[Verdict], None] | None = None,
+    then: Callable[[SignsIn, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept the person's answer (a code or a recovery code) for `purpose`, once; else Refused.
 
     Purposes: "login", "disable", "regenerate", "confirm". Failures of every kind count in one
-    throttle. then(verdict) runs when it is accepted, in the same transaction and under the
-    same lock (a login completed with it: one commit, and the code is spent only if it is).
+    throttle. then(who, verdict) runs when it is accepted, in the same transaction and under
+    the same lock (a login completed with it: one commit, and the code is spent only if it is).
+    `who` may be an Unread (people.kinds): read with the lock, then(…) gets the row read.
     """
     return services.verify_code(
         who, answer, now=now, request=request, purpose=purpose, on_success=_after(then)
     )
 
 
-def _after(then: Callable[[Verdict], None] | None):
-    return None if then is None else lambda person, verdict: then(verdict)
+def _after(then: Callable[[SignsIn, Verdict], None] | None):
+    return None if then is None else lambda locked, verdict: then(locked.who, verdict)
 
 
 def recovery_codes_left(who: SignsIn) -> int:
@@ -125,7 +126,7 @@ def verify_key(
     purpose: str,
     now: datetime,
     request,
-    then: Callable[[Verdict], None] | None = None,
+    then: Callable[[SignsIn, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept a key's signed answer (the browser's JSON) for `purpose`, once; else Refused.
 

@@ -20,7 +20,7 @@ from adminpanel.people.kinds import SignsIn
 from adminpanel.people.models import Person
 from adminpanel.twofactor import ceremony, challenges, recovery, services
 from adminpanel.twofactor.ceremony import RelyingParty
-from adminpanel.twofactor.factors import Verdict
+from adminpanel.twofactor.factors import Locked, Verdict
 from adminpanel.twofactor.keys import KEYS, KeyAnswer, keys_of
 from adminpanel.twofactor.models import WebAuthnKey
 
@@ -173,11 +173,11 @@ def verify_key(
     rp: RelyingParty,
     now: datetime,
     request=None,
-    on_success: Callable[[Person, Verdict], None] | None = None,
+    on_success: Callable[[Locked, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept a signed answer of one of the person's keys, once, for this session's purpose.
 
-    on_success(person, verdict) runs under the same lock and transaction as the check (e.g.
+    on_success(locked, verdict) runs under the same lock and transaction as the check (e.g.
     turning 2FA off).
     """
     answer = KeyAnswer(
@@ -220,8 +220,8 @@ def disable_with_key(
         rp=rp,
         now=now,
         request=request,
-        on_success=lambda person, verdict: services.turned_off(
-            person, who, request=request, method="key"
+        on_success=lambda locked, verdict: services.turned_off(
+            locked.person, who, request=request, method="key"
         ),
     )
 

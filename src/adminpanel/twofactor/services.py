@@ -22,7 +22,7 @@ from adminpanel import audit, crypto, prepared
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
 from adminpanel.people import kinds
-from adminpanel.people.kinds import SignsIn
+from adminpanel.people.kinds import SignsIn, Unread
 from adminpanel.people.models import Person
 from adminpanel.twofactor import recovery, state, totp
 from adminpanel.twofactor.app import APP
@@ -162,40 +162,45 @@ def check(
 
 
 def verify(
-    who: SignsIn,
+    who: SignsIn | Unread,
     factor: Factor,
     answer: object,
     *,
     purpose: str,
     now: datetime,
     request=None,
-    on_success: Callable[[Person, Verdict], None] | None = None,
+    on_success: Callable[[Locked, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept an answer for `factor` (normalized: typed(), or a keys.KeyAnswer) once, for
-    `purpose`. on_success(person, verdict) runs under the same lock and transaction (turning
-    2FA off, completing a login): an error in it undoes the check too."""
-    context = context_for(who, request, purpose, factor)
+    `purpose`. on_success(locked, verdict) runs under the same lock and transaction (turning
+    2FA off, completing a login; locked.who is whoever answered): an error in it undoes the
+    check too. An Unread is read with the lock, and answers only if it admits itself."""
     with transaction.atomic():
-        locked = lock(who)
+        locked = state.lock(who, FACTORS)
+        refusal = who.admit(locked and locked.who) if isinstance(who, Unread) else None
         # The check's writes and on_success's (the code state, a login's session and rows,
         # the audit row) go to the database as one statement before the commit.
         with prepared.together():
-            outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
+            if refusal is not None:
+                outcome = refusal
+            else:
+                context = context_for(locked.who, request, purpose, factor)
+                outcome = check(locked, factor, answer, purpose=purpose, now=now, context=context)
             if on_success is not None and isinstance(outcome, Verdict):
-                on_success(locked.person, outcome)
+                on_success(locked, outcome)
     if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
 
 def verify_code(
-    who: SignsIn,
+    who: SignsIn | Unread,
     raw: object,
     *,
     now: datetime,
     request=None,
     purpose: str = "login",
-    on_success: Callable[[Person, Verdict], None] | None = None,
+    on_success: Callable[[Locked, Verdict], None] | None = None,
 ) -> Verdict:
     """Accept a current TOTP code or an unused recovery code for this person, once."""
     factor, value = typed(who, raw)
@@ -388,7 +393,7 @@ def disable(who: SignsIn, raw: object, *, now: datetime, request=None) -> None:
         purpose="disable",
         now=now,
         request=request,
-        on_success=lambda person, verdict: turned_off(person, who, request=request),
+        on_success=lambda locked, verdict: turned_off(locked.person, who, request=request),
     )
 
 

@@ -9,11 +9,12 @@ import math
 from datetime import datetime, timedelta
 
 from django.db import connection
+from django.db.models import Model
 
 from adminpanel import audit, clock, prepared
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.errors import Refused
-from adminpanel.people.kinds import SignsIn
+from adminpanel.people.kinds import SignsIn, Unread
 from adminpanel.people.models import Person
 from adminpanel.twofactor.factors import Factor, Locked
 from adminpanel.twofactor.models import CodeState
@@ -39,10 +40,13 @@ LOCKED = "Too many failed attempts: only a recovery code can unlock this account
 
 
 @functools.cache
-def _lock_queries(factors: tuple[Factor, ...]) -> tuple[str | None, str, list]:
+def _lock_queries(
+    factors: tuple[Factor, ...], identity: type[Model] | None = None
+) -> tuple[str | None, str, list]:
     """The statement that locks a person's row (None on SQLite, whose IMMEDIATE transaction
     has locked already), the SELECT that then reads its code state and which factors it has
-    (with each one's locked_column), and the code state's converters.
+    (with each one's locked_column) and, for an Unread, its `identity` row; and the code
+    state's converters.
 
     Two statements, not one: PostgreSQL re-reads only the locked row of a query that waited
     for its lock, so columns joined to it would be the ones from before the wait (a code just
@@ -64,10 +68,18 @@ def _lock_queries(factors: tuple[Factor, ...]) -> tuple[str | None, str, list]:
             columns.append(f"(SELECT {value} {rows})")
         else:
             columns.append(f"EXISTS (SELECT 1 {rows})")
+    joined = ""
+    if identity is not None:  # the row by its key (the first parameter), if it is the person's
+        meta = identity._meta
+        columns.append(prepared.select_list(identity, "i"))
+        joined = (
+            f" LEFT JOIN {quote(meta.db_table)} i ON i.{quote(meta.pk.column)} = %s"
+            f" AND i.{quote(meta.get_field('person').column)} = p.{key}"
+        )
     read = (
         f"SELECT p.{quote('kind')}, {', '.join(columns)} "  # noqa: S608
         f"FROM {person} p LEFT JOIN {quote(CodeState._meta.db_table)} s "
-        f"ON s.{quote(CodeState._meta.pk.column)} = p.{key} WHERE p.{key} = %s"
+        f"ON s.{quote(CodeState._meta.pk.column)} = p.{key}{joined} WHERE p.{key} = %s"
     )
     lock = None
     if connection.features.has_select_for_update:
@@ -82,23 +94,32 @@ def _lock_queries(factors: tuple[Factor, ...]) -> tuple[str | None, str, list]:
     return lock, read, converters
 
 
-def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
+def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
     """Lock the person's row (the one lock of ARCHITECTURE.md), then read under it its code
-    state and its factors (of `factors`)."""
-    lock_sql, read_sql, converters = _lock_queries(factors)
+    state and its factors (of `factors`), and an Unread's row (Locked.who; else `who`). None
+    when an Unread's person is gone."""
+    identity = who.model if isinstance(who, Unread) else None
+    lock_sql, read_sql, converters = _lock_queries(factors, identity)
+    person_id = who.person_id
     db = prepared.database()
     with db.cursor() as cursor:
         if lock_sql is not None:
-            cursor.execute(lock_sql, [who.person_id])
-        cursor.execute(read_sql, [who.person_id])
+            cursor.execute(lock_sql, [person_id])
+        cursor.execute(read_sql, [who.pk, person_id] if identity else [person_id])
         row = cursor.fetchone()
     if row is None:
-        raise Person.DoesNotExist(who.person_id)
+        if identity is not None:
+            return None
+        raise Person.DoesNotExist(person_id)
     kind, found = row[0], list(row[1:])
-    person = Person.from_db(db.alias, ["id", "kind"], [who.person_id, kind])
+    if identity is not None:
+        width = len(identity._meta.concrete_fields)
+        found, own = found[:-width], found[-width:]
+        who = prepared.from_row(identity, own) if own[0] is not None else None
+    person = Person.from_db(db.alias, ["id", "kind"], [person_id, kind])
     names = [f.attname for f in CodeState._meta.concrete_fields]
     if found[0] is None:  # its first check: the row is made under the lock
-        state = CodeState.objects.create(person_id=who.person_id)
+        state = CodeState.objects.create(person_id=person_id)
     else:
         values = found[: len(names)]
         for index, functions, expression in converters:
@@ -108,7 +129,7 @@ def lock(who: SignsIn, factors: tuple[Factor, ...]) -> Locked:
     flags = found[len(names) :]
     has = [f for f, flag in zip(factors, flags, strict=True) if flag]
     values = {f.method: flag for f, flag in zip(factors, flags, strict=True) if f.locked_column}
-    return Locked(person, state, has, values)
+    return Locked(person, state, has, values, who)
 
 
 def last_step(person_id: int) -> int | None:

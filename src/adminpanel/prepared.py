@@ -8,6 +8,9 @@ use and keep them for the process. What goes in and comes out are model instance
 gives them: `get` returns Model.from_db(...), `insert` fills in the new row's key and sends
 pre_save and post_save like Model.save(), so receivers (the notices' outbox, the metrics) see
 every row.
+
+Each statement is also a round trip to the database (about 0.14 ms of the worker's CPU here):
+inside together(), the writes made with write() and insert() go to PostgreSQL as one.
 """
 
 import contextlib

@@ -4,18 +4,21 @@ figures for a trivial endpoint of the same app, measured in the same run. Then t
 CPU per request of the code step and of the trivial endpoint, and their ratio (target: at most
 3).
 
-How the CPU is measured: in the deployment this command starts, one run, first
-`--cpu-checks` requests of GET /api/v1/health, then as many full code steps (each on its own
-pending login made by the product's begin_pending_login: POST /login/verify with the current
-code, answered 302 to / with a new signed-in session), one request after another. Each figure
-is the user + system CPU time that the server's processes (the children of `adminpanel serve`'s
-gunicorn master: its workers) spent meanwhile, read from /proc/PID/stat before and after,
-divided by the number of requests. The driver's CPU and PostgreSQL's (its own processes) are
-not in it; the kernel's work for the workers' sockets (the HTTP requests, the database's
-loopback TCP) is. A worker replaced during a run fails the run.
+How the CPU is measured: in the deployment this command starts, one run, `--cpu-rounds`
+rounds of first `--cpu-checks` requests of GET /api/v1/health, then as many full code steps
+(each on its own pending login made by the product's begin_pending_login: POST /login/verify
+with the current code, answered 302 to / with a new signed-in session), one request after
+another. Each figure is the user + system CPU time that the server's processes (the children
+of `adminpanel serve`'s gunicorn master: its workers) spent meanwhile, read from /proc/PID/stat
+before and after each batch, summed over the rounds and divided by the number of requests.
+The rounds alternate the two kinds so that a change in the shared machine's load during a
+run weighs on both alike (one batch of each moved the ratio by ±15 % between runs). The
+driver's CPU and PostgreSQL's (its own processes) are not in it; the kernel's work for the
+workers' sockets (the HTTP requests, the database's loopback TCP) is. A worker replaced during
+a run fails the run.
 
     .venv/bin/python -m benchmarks.code [--workers 2] [--runs 3] [--checks 2000]
-        [--cpu-checks 300] [--url URL]
+        [--cpu-checks 300] [--cpu-rounds 3] [--url URL]
 
 With --url the CPU figures are left out (they need the workers this command starts).
 """
@@ -59,8 +62,10 @@ def cpu_figures(target: harness.Target, key: str, args) -> dict:
     if target.fleet is None or not args.cpu_checks:
         return {}
     harness.trivial_cpu_ms(target, 50)  # warm both workers' code paths first
-    trivial = harness.trivial_cpu_ms(target, args.cpu_checks)
-    code = code_step_cpu_ms(target, key, args.cpu_checks)
+    trivial = code = 0.0
+    for _ in range(args.cpu_rounds):  # alternated: the machine's load weighs on both alike
+        trivial += harness.trivial_cpu_ms(target, args.cpu_checks) / args.cpu_rounds
+        code += code_step_cpu_ms(target, key, args.cpu_checks) / args.cpu_rounds
     return {"cpu_trivial_ms": trivial, "cpu_code_ms": code, "cpu_ratio": code / trivial}
 
 
@@ -149,7 +154,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checks", type=int, default=2000, help="code steps at concurrency 8")
     parser.add_argument("--checks-c1", type=int, default=300, help="code steps at concurrency 1")
     parser.add_argument(
-        "--cpu-checks", type=int, default=300, help="requests of each kind for the CPU figures"
+        "--cpu-checks", type=int, default=300, help="requests of each kind a round (CPU figures)"
+    )
+    parser.add_argument(
+        "--cpu-rounds", type=int, default=3, help="rounds of both kinds, alternated (CPU figures)"
     )
 
 

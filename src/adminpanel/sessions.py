@@ -144,9 +144,9 @@ class SessionStore(DatabaseSessionStore):
                 raise UpdateError  # ended meanwhile (logged out in another tab): Django's answer
 
     def _moved(self, moved: object, using: str, values: list) -> None:
-        if moved is None:
-            self._insert(using, values)
         self._replaces = None
+        if moved is None:  # its old row was gone already
+            self._insert(using, values)
 
     def _insert(self, using: str, values: list) -> None:
         with connections[using].cursor() as cursor:
@@ -158,4 +158,3 @@ class SessionStore(DatabaseSessionStore):
             )
             if cursor.rowcount != 1:
                 raise CreateError  # the key is taken: create() draws another
-        self._replaces = None  # its row was gone already

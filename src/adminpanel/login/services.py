@@ -167,7 +167,7 @@ def pending_login(
         raise Refused("pending_expired", "The sign-in took too long. Enter your password again.")
     if unread:
         found = door.unread(
-            pending.get("who"), pending.get("person"), _admit(session, request, door)
+            pending.get("who"), pending.get("person"), _admit(session, pending, request, door)
         )
         if found is not None:
             return found, pending["next"]
@@ -184,15 +184,16 @@ def pending_login(
 # The Refused of an Unread pending login whose person may no longer sign in (deleted,
 # deactivated): as for no pending login, the visitor starts again at the password.
 PENDING_GONE = "pending_gone"
+# The refusals after which the visitor starts again at the password (the pending login is over).
+PENDING_OVER = (PENDING_GONE, "pending_ended")
 
 
-def _admit(session, request, door: Door):
+def _admit(session, pending: dict, request, door: Door):
     """Whether the pending login's person, read under its lock, may still answer."""
 
     def admit(who) -> Refused | None:
-        pending = session.get(door.pending_key)
-        if who is None or not pending:
-            session.pop(door.pending_key, None)
+        if who is None:
+            del session[door.pending_key]
             return Refused(PENDING_GONE, "")
         return _ended(session, pending, who, request, door)
 

@@ -169,7 +169,7 @@ def verify_view(request: HttpRequest, page: LoginPage = ADMIN_PAGE) -> HttpRespo
                 request, account, form.cleaned_data["challenge"], door=page.door
             )
         except Refused as refused:
-            if refused.reason in (services.PENDING_GONE, "pending_ended"):
+            if refused.reason in services.PENDING_OVER:
                 if refused.message:
                     messages.error(request, refused.message)
                 return _back_to_password_step(request, page)

@@ -120,8 +120,9 @@ def typed(who: SignsIn, raw: object) -> tuple[Factor, str]:
 # --- the locked check ----------------------------------------------------------------------
 
 
-def lock(who: SignsIn) -> Locked:
-    """Lock the person's row and read its code state and factors (state.lock)."""
+def lock(who: SignsIn | Unread) -> Locked | None:
+    """Lock the person's row and read its code state and factors (state.lock); None only for
+    an Unread whose person is gone."""
     return state.lock(who, FACTORS)
 
 
@@ -176,7 +177,7 @@ def verify(
     2FA off, completing a login; locked.who is whoever answered): an error in it undoes the
     check too. An Unread is read with the lock, and answers only if it admits itself."""
     with transaction.atomic():
-        locked = state.lock(who, FACTORS)
+        locked = lock(who)
         refusal = who.admit(locked and locked.who) if isinstance(who, Unread) else None
         # The check's writes and on_success's (the code state, a login's session and rows,
         # the audit row) go to the database as one statement before the commit.

@@ -42,11 +42,11 @@ LOCKED = "Too many failed attempts: only a recovery code can unlock this account
 @functools.cache
 def _lock_queries(
     factors: tuple[Factor, ...], identity: type[Model] | None = None
-) -> tuple[str | None, str, list]:
+) -> tuple[str | None, str]:
     """The statement that locks a person's row (None on SQLite, whose IMMEDIATE transaction
-    has locked already), the SELECT that then reads its code state and which factors it has
-    (with each one's locked_column) and, for an Unread, its `identity` row; and the code
-    state's converters.
+    has locked already), and the SELECT that then reads its code state (prepared.select_list's
+    columns), which factors it has (with each one's locked_column) and, for an Unread, its
+    `identity` row.
 
     Two statements, not one: PostgreSQL re-reads only the locked row of a query that waited
     for its lock, so columns joined to it would be the ones from before the wait (a code just
@@ -55,8 +55,7 @@ def _lock_queries(
     """
     quote = connection.ops.quote_name
     person, key = quote(Person._meta.db_table), quote(Person._meta.pk.column)
-    fields = list(CodeState._meta.concrete_fields)
-    columns = [f"s.{quote(f.column)}" for f in fields]
+    columns = [prepared.select_list(CodeState, "s")]
     for factor in factors:
         meta = factor.model._meta
         # Only quoted names from the models go into the text; the person's id is a parameter.
@@ -84,14 +83,7 @@ def _lock_queries(
     lock = None
     if connection.features.has_select_for_update:
         lock = f"SELECT {key} FROM {person} WHERE {key} = %s FOR UPDATE"  # noqa: S608
-    converters = []
-    for index, model_field in enumerate(fields):
-        expression = model_field.get_col(CodeState._meta.db_table)
-        found = connection.ops.get_db_converters(expression)
-        found += expression.get_db_converters(connection)
-        if found:
-            converters.append((index, found, expression))
-    return lock, read, converters
+    return lock, read
 
 
 def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
@@ -99,7 +91,7 @@ def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
     state and its factors (of `factors`), and an Unread's row (Locked.who; else `who`). None
     when an Unread's person is gone."""
     identity = who.model if isinstance(who, Unread) else None
-    lock_sql, read_sql, converters = _lock_queries(factors, identity)
+    lock_sql, read_sql = _lock_queries(factors, identity)
     person_id = who.person_id
     db = prepared.database()
     with db.cursor() as cursor:
@@ -113,20 +105,16 @@ def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
         raise Person.DoesNotExist(person_id)
     kind, found = row[0], list(row[1:])
     if identity is not None:
-        width = len(identity._meta.concrete_fields)
-        found, own = found[:-width], found[-width:]
+        own_width = len(identity._meta.concrete_fields)
+        found, own = found[:-own_width], found[-own_width:]
         who = prepared.from_row(identity, own) if own[0] is not None else None
     person = Person.from_db(db.alias, ["id", "kind"], [person_id, kind])
-    names = [f.attname for f in CodeState._meta.concrete_fields]
+    width = len(CodeState._meta.concrete_fields)
     if found[0] is None:  # its first check: the row is made under the lock
         state = CodeState.objects.create(person_id=person_id)
     else:
-        values = found[: len(names)]
-        for index, functions, expression in converters:
-            for convert in functions:
-                values[index] = convert(values[index], expression, db)
-        state = CodeState.from_db(db.alias, names, values)
-    flags = found[len(names) :]
+        state = prepared.from_row(CodeState, found[:width])
+    flags = found[width:]
     has = [f for f, flag in zip(factors, flags, strict=True) if flag]
     values = {f.method: flag for f, flag in zip(factors, flags, strict=True) if f.locked_column}
     return Locked(person, state, has, values, who)

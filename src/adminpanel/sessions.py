@@ -65,13 +65,12 @@ class SessionStore(DatabaseSessionStore):
         using = router.db_for_read(self.model)
         connection = connections[using]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT session_data FROM {self._table(using)} "  # noqa: S608 - our table name
-                "WHERE session_key = %s AND expire_date > %s",
-                [self.session_key, now],
-            )
-            row = cursor.fetchone()
+        row = prepared.first_row(
+            f"SELECT session_data FROM {self._table(using)} "  # noqa: S608 - our table name
+            "WHERE session_key = %s AND expire_date > %s",
+            [self.session_key, now],
+            connection,
+        )
         if row is None:
             self._session_key = None  # unknown or expired: a new session gets a new key
             return {}

@@ -30,3 +30,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         waiting = select.poll()
         waiting.register(connection.pgconn.socket, select.POLLIN)
         return not waiting.poll(0)
+
+    _kept = None  # kept_cursor()'s cursor
+
+    def kept_cursor(self):
+        """A cursor of the open connection, made once per connection, for statements whose row
+        is read at once (adminpanel.prepared.first_row): never for a query read as it goes."""
+        kept = self._kept
+        if kept is None or kept.closed or kept.connection is not self.connection:
+            kept = self._kept = self.create_cursor()
+        return kept

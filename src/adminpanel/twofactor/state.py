@@ -94,11 +94,9 @@ def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
     lock_sql, read_sql = _lock_queries(factors, identity)
     person_id = who.person_id
     db = prepared.database()
-    with db.cursor() as cursor:
-        if lock_sql is not None:
-            cursor.execute(lock_sql, [person_id])
-        cursor.execute(read_sql, [who.pk, person_id] if identity else [person_id])
-        row = cursor.fetchone()
+    if lock_sql is not None:
+        prepared.first_row(lock_sql, [person_id], db)
+    row = prepared.first_row(read_sql, [who.pk, person_id] if identity else [person_id], db)
     if row is None:
         if identity is not None:
             return None

@@ -1,15 +1,20 @@
-"""adminpanel.prepared.first_row: the statements every sign-in makes run on a cursor the
-PostgreSQL connection keeps, and behave as through Django's cursor: they see the writes waiting
-in together(), fail with Django's errors, follow a new connection, and are seen by whatever
-watches the statements (the tests' CaptureQueriesContext, DEBUG)."""
+"""adminpanel.prepared.first_row and last_row: the statements every sign-in makes run on
+cursors the PostgreSQL connection keeps, and behave as through Django's cursor: they see the
+writes waiting in together(), fail with Django's errors, follow a new connection, and are seen
+by whatever watches the statements (the tests' CaptureQueriesContext, DEBUG). last_row's
+statements go as one message, and each still runs after the one before has finished."""
+
+import threading
+import time
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from adminpanel import audit, prepared
 from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
+from adminpanel.twofactor.models import CodeState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,3 +68,55 @@ def test_its_statements_are_seen_by_what_watches_the_statements():
         prepared.first_row("SELECT 1", [])
         prepared.first_row("SELECT 2", [])
     assert [q["sql"] for q in queries.captured_queries] == ["SELECT 1", "SELECT 2"]
+
+
+def test_several_statements_give_the_first_row_of_the_last():
+    assert prepared.last_row([("SELECT 1", []), ("SELECT %s + %s", [2, 3])]) == (5,)
+    assert prepared.last_row([("SELECT 1", []), ("SELECT 1 WHERE false", [])]) is None
+
+
+@on_postgresql
+def test_several_statements_go_to_postgresql_as_one_message(tmp_path):
+    prepared.first_row("SELECT 1", [])  # connected
+    pgconn = connection.connection.pgconn
+    with open(tmp_path / "trace", "w") as trace:
+        pgconn.trace(trace.fileno())  # libpq writes every message it sends or receives here
+        try:
+            assert prepared.last_row([("SELECT %s", [1]), ("SELECT %s", [2])]) == (2,)
+        finally:
+            pgconn.untrace()
+    sent = [line for line in (tmp_path / "trace").read_text().splitlines() if "\tF\t" in line]
+    assert len(sent) == 1 and "\tQuery\t" in sent[0], sent
+
+
+@on_postgresql
+def test_a_read_after_a_lock_sees_what_the_locks_holder_committed():
+    """Sent as one message, the read still waits for the lock and then reads on a snapshot
+    taken after it was granted: what the holder wrote under the lock is there."""
+    person_id = Account.objects.create_user("alice").person_id
+    locked, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                prepared.first_row(LOCK, [person_id])
+                locked.set()
+                release.wait(10)
+                CodeState.objects.create(person_id=person_id, last_step=42)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert locked.wait(10)
+    threading.Timer(0.3, release.set).start()  # commits while the statements below wait
+    started = time.monotonic()
+    with transaction.atomic():
+        row = prepared.last_row([(LOCK, [person_id]), (LAST_STEP, [person_id])])
+    thread.join()
+    assert time.monotonic() - started >= 0.25  # it did wait for the lock
+    assert row == (42,)
+
+
+LOCK = "SELECT id FROM people_person WHERE id = %s FOR UPDATE"
+LAST_STEP = "SELECT last_step FROM twofactor_codestate WHERE person_id = %s"

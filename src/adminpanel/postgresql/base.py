@@ -31,7 +31,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         waiting.register(connection.pgconn.socket, select.POLLIN)
         return not waiting.poll(0)
 
-    _kept: dict | None = None  # kept_cursor()'s cursors, by client_side_binding
+    _kept_on = None  # the psycopg connection whose cursors _kept holds
+    _kept: dict[bool, object]
 
     def kept_cursor(self, *, client_side_binding: bool = False):
         """A cursor of the open connection, made once per connection, for statements whose rows
@@ -40,15 +41,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         client_side_binding: psycopg's ClientCursor (Django's `Cursor`), which puts the values
         into the statement's text, quoted by psycopg, so that several statements separated by
         semicolons go as one message (prepared.last_row). It reads with the connection's
-        adapters, as Django's cursors do (their time zone is the connection's)."""
-        kept = self._kept
-        if kept is None or kept["connection"] is not self.connection:
-            kept = self._kept = {"connection": self.connection}
-        cursor = kept.get(client_side_binding)
+        adapters (their time zone is the connection's, as for Django's cursors)."""
+        if self._kept_on is not self.connection:
+            self._kept_on, self._kept = self.connection, {}
+        cursor = self._kept.get(client_side_binding)
         if cursor is None or cursor.closed:
             if client_side_binding:
                 cursor = base.Cursor(self.connection)
             else:
                 cursor = self.create_cursor()
-            kept[client_side_binding] = cursor
+            self._kept[client_side_binding] = cursor
         return cursor

@@ -10,9 +10,9 @@ pre_save and post_save like Model.save(), so receivers (the notices' outbox, the
 every row.
 
 Each statement is also a round trip to the database (about 0.1 ms of the worker's CPU here):
-inside together(), the writes made with write() and insert() go to PostgreSQL as one, and
-last_row sends several statements as one message. On PostgreSQL these run on cursors the
-connection keeps (first_row), not on a cursor Django makes and wraps for each statement.
+inside together(), the writes made with write() and insert() go to PostgreSQL as one. On
+PostgreSQL they run on a cursor the connection keeps (first_row), not on a cursor Django makes
+and wraps for each statement.
 """
 
 import contextlib
@@ -78,68 +78,31 @@ def first_row(sql: str, params: Sequence, db=None) -> tuple | None:
 
     On PostgreSQL it runs on the connection's kept cursor (adminpanel.postgresql), with
     Django's checks (health check, connection, broken transaction) and its error mapping, but
-    not a cursor made and wrapped for it: about 50 µs less per statement, three statements per
+    not a cursor made and wrapped for it: about 50 µs less per statement, four statements per
     code step (README "The code step's CPU"). Django's own cursor runs it when something
     watches the statements: DEBUG, the tests' CaptureQueriesContext, an execute wrapper other
     than together()'s (whose writes are sent first, so that the statement sees them).
     """
     db = db if db is not None else database()
-    if _watched(db):
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    cursor = _kept_cursor(db)
-    with db.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def last_row(statements: Sequence[tuple[str, Sequence]], db=None) -> tuple | None:
-    """The first row of the last of `statements` (sql, params), run one after the other.
-
-    On PostgreSQL they go as one message: one round trip instead of one each (about 0.1 ms of
-    the worker's CPU and as much of PostgreSQL's, benchmarks/code.py). PostgreSQL still runs
-    each only when the one before has finished, on a snapshot of its own (READ COMMITTED): a
-    read after `SELECT ... FOR UPDATE` sees what the lock's last holder committed, as it would
-    in a message of its own. The values go into the text, quoted by psycopg (ClientCursor);
-    they are not prepared. Each is sent alone when something watches the statements, as for
-    first_row, and on SQLite.
-    """
-    db = db if db is not None else database()
-    if _watched(db):
-        row = None
-        for sql, params in statements:
-            row = first_row(sql, params, db)
-        return row
-    cursor = _kept_cursor(db, client_side_binding=True)
-    with db.wrap_database_errors:
-        cursor.execute(
-            "; ".join(sql for sql, _ in statements), [v for _, p in statements for v in p]
-        )
-        while cursor.nextset():
-            pass
-        return cursor.fetchone()
-
-
-def _watched(db) -> bool:
-    """Whether the statements must go through Django's cursor: the database has no kept cursor
-    (SQLite), or something watches them. The writes waiting in together() are sent first."""
     waiting = _WAITING.get()
     if waiting is not None:
         waiting.send()
-    return (
-        getattr(db, "kept_cursor", None) is None
+    kept_cursor = getattr(db, "kept_cursor", None)
+    if (
+        kept_cursor is None
         or db.queries_logged
         or any(wrapper is not waiting for wrapper in db.execute_wrappers)
-    )
-
-
-def _kept_cursor(db, **kind):
-    """The connection's kept cursor, after the checks Django's cursor() makes."""
+    ):
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_no_broken_transaction()
-    return db.kept_cursor(**kind)
+    with db.wrap_database_errors:
+        cursor = kept_cursor()
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def get(model: type[models.Model], **equal) -> models.Model | None:

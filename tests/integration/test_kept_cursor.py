@@ -1,8 +1,7 @@
-"""adminpanel.prepared.first_row and last_row: the statements every sign-in makes run on
-cursors the PostgreSQL connection keeps, and behave as through Django's cursor: they see the
-writes waiting in together(), fail with Django's errors, follow a new connection, and are seen
-by whatever watches the statements (the tests' CaptureQueriesContext, DEBUG). last_row's
-statements go as one message, and each still runs after the one before has finished."""
+"""adminpanel.prepared.first_row: the statements every sign-in makes run on a cursor the
+PostgreSQL connection keeps, and behave as through Django's cursor: they see the writes waiting
+in together(), fail with Django's errors, follow a new connection, and are seen by whatever
+watches the statements (the tests' CaptureQueriesContext, DEBUG)."""
 
 import threading
 import time
@@ -70,29 +69,11 @@ def test_its_statements_are_seen_by_what_watches_the_statements():
     assert [q["sql"] for q in queries.captured_queries] == ["SELECT 1", "SELECT 2"]
 
 
-def test_several_statements_give_the_first_row_of_the_last():
-    assert prepared.last_row([("SELECT 1", []), ("SELECT %s + %s", [2, 3])]) == (5,)
-    assert prepared.last_row([("SELECT 1", []), ("SELECT 1 WHERE false", [])]) is None
-
-
-@on_postgresql
-def test_several_statements_go_to_postgresql_as_one_message(tmp_path):
-    prepared.first_row("SELECT 1", [])  # connected
-    pgconn = connection.connection.pgconn
-    with open(tmp_path / "trace", "w") as trace:
-        pgconn.trace(trace.fileno())  # libpq writes every message it sends or receives here
-        try:
-            assert prepared.last_row([("SELECT %s", [1]), ("SELECT %s", [2])]) == (2,)
-        finally:
-            pgconn.untrace()
-    sent = [line for line in (tmp_path / "trace").read_text().splitlines() if "\tF\t" in line]
-    assert len(sent) == 1 and "\tQuery\t" in sent[0], sent
-
-
 @on_postgresql
 def test_a_read_after_a_lock_sees_what_the_locks_holder_committed():
-    """Sent as one message, the read still waits for the lock and then reads on a snapshot
-    taken after it was granted: what the holder wrote under the lock is there."""
+    """Why the second factor locks and then reads in two statements (twofactor.state): the
+    read, on a snapshot taken after the lock was granted, sees what the holder wrote under it.
+    (A read inside the locking statement would not: PostgreSQL re-reads only the locked row.)"""
     person_id = Account.objects.create_user("alice").person_id
     locked, release = threading.Event(), threading.Event()
 
@@ -109,10 +90,11 @@ def test_a_read_after_a_lock_sees_what_the_locks_holder_committed():
     thread = threading.Thread(target=holder)
     thread.start()
     assert locked.wait(10)
-    threading.Timer(0.3, release.set).start()  # commits while the statements below wait
+    threading.Timer(0.3, release.set).start()  # commits while the lock below waits
     started = time.monotonic()
     with transaction.atomic():
-        row = prepared.last_row([(LOCK, [person_id]), (LAST_STEP, [person_id])])
+        prepared.first_row(LOCK, [person_id])
+        row = prepared.first_row(LAST_STEP, [person_id])
     thread.join()
     assert time.monotonic() - started >= 0.25  # it did wait for the lock
     assert row == (42,)

@@ -31,24 +31,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         waiting.register(connection.pgconn.socket, select.POLLIN)
         return not waiting.poll(0)
 
-    _kept_on = None  # the psycopg connection whose cursors _kept holds
-    _kept: dict[bool, object]
+    _kept = None  # kept_cursor()'s cursor
 
-    def kept_cursor(self, *, client_side_binding: bool = False):
-        """A cursor of the open connection, made once per connection, for statements whose rows
-        are read at once (adminpanel.prepared): never for a query read as it goes.
-
-        client_side_binding: psycopg's ClientCursor (Django's `Cursor`), which puts the values
-        into the statement's text, quoted by psycopg, so that several statements separated by
-        semicolons go as one message (prepared.last_row). It reads with the connection's
-        adapters (their time zone is the connection's, as for Django's cursors)."""
-        if self._kept_on is not self.connection:
-            self._kept_on, self._kept = self.connection, {}
-        cursor = self._kept.get(client_side_binding)
-        if cursor is None or cursor.closed:
-            if client_side_binding:
-                cursor = base.Cursor(self.connection)
-            else:
-                cursor = self.create_cursor()
-            self._kept[client_side_binding] = cursor
-        return cursor
+    def kept_cursor(self):
+        """A cursor of the open connection, made once per connection, for statements whose row
+        is read at once (adminpanel.prepared.first_row): never for a query read as it goes."""
+        kept = self._kept
+        if kept is None or kept.closed or kept.connection is not self.connection:
+            kept = self._kept = self.create_cursor()
+        return kept

@@ -94,10 +94,9 @@ def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
     lock_sql, read_sql = _lock_queries(factors, identity)
     person_id = who.person_id
     db = prepared.database()
-    statements = [(read_sql, [who.pk, person_id] if identity else [person_id])]
-    if lock_sql is not None:  # the read, on a snapshot of its own, after the lock is granted
-        statements.insert(0, (lock_sql, [person_id]))
-    row = prepared.last_row(statements, db)
+    if lock_sql is not None:
+        prepared.first_row(lock_sql, [person_id], db)
+    row = prepared.first_row(read_sql, [who.pk, person_id] if identity else [person_id], db)
     if row is None:
         if identity is not None:
             return None

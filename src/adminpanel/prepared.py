@@ -77,11 +77,12 @@ def first_row(sql: str, params: Sequence, db=None) -> tuple | None:
     """The first row of one statement (None: it has none; it must return rows).
 
     On PostgreSQL it runs on the connection's kept cursor (adminpanel.postgresql), with
-    Django's checks (health check, connection, broken transaction) and its error mapping, but
-    not a cursor made and wrapped for it: about 50 µs less per statement, four statements per
-    code step (README "The code step's CPU"). Django's own cursor runs it when something
-    watches the statements: DEBUG, the tests' CaptureQueriesContext, an execute wrapper other
-    than together()'s (whose writes are sent first, so that the statement sees them).
+    Django's checks (health check, connection, thread, broken transaction) and its error
+    mapping, but not a cursor made and wrapped for it: about 50 µs less per statement, four
+    statements per code step (README "The code step's CPU"). Django's own cursor runs it when
+    something watches the statements: DEBUG, the tests' CaptureQueriesContext, an execute
+    wrapper other than together()'s (whose writes are sent first, so that the statement sees
+    them).
     """
     db = db if db is not None else database()
     waiting = _WAITING.get()
@@ -98,6 +99,7 @@ def first_row(sql: str, params: Sequence, db=None) -> tuple | None:
             return cursor.fetchone()
     db.close_if_health_check_failed()
     db.ensure_connection()
+    db.validate_thread_sharing()
     db.validate_no_broken_transaction()
     with db.wrap_database_errors:
         cursor = kept_cursor()

@@ -76,13 +76,13 @@ def _select(model: type[models.Model], where: tuple[str, ...]) -> str:
 def first_row(sql: str, params: Sequence, db=None) -> tuple | None:
     """The first row of one statement (None: it has none; it must return rows).
 
-    On PostgreSQL it runs on the connection's kept cursor (adminpanel.postgresql), with
-    Django's checks (health check, connection, thread, broken transaction) and its error
-    mapping, but not a cursor made and wrapped for it: about 50 µs less per statement, four
-    statements per code step (README "The code step's CPU"). Django's own cursor runs it when
-    something watches the statements: DEBUG, the tests' CaptureQueriesContext, an execute
-    wrapper other than together()'s (whose writes are sent first, so that the statement sees
-    them).
+    On PostgreSQL it runs on the connection's kept cursor (adminpanel.postgresql), checked as
+    Django's cursor is (the connection's checks there, a broken transaction refused here) and
+    with its error mapping, but not a cursor made and wrapped for it: about 50 µs less per
+    statement, four statements per code step (README "The code step's CPU"). Django's own
+    cursor runs it when something watches the statements: DEBUG, the tests'
+    CaptureQueriesContext, an execute wrapper other than together()'s (whose writes are sent
+    first, so that the statement sees them).
     """
     db = db if db is not None else database()
     waiting = _WAITING.get()
@@ -97,12 +97,9 @@ def first_row(sql: str, params: Sequence, db=None) -> tuple | None:
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    db.validate_thread_sharing()
+    cursor = kept_cursor()
     db.validate_no_broken_transaction()
     with db.wrap_database_errors:
-        cursor = kept_cursor()
         cursor.execute(sql, params)
         return cursor.fetchone()
 

@@ -35,8 +35,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def kept_cursor(self):
         """A cursor of the open connection, made once per connection, for statements whose row
-        is read at once (adminpanel.prepared.first_row): never for a query read as it goes."""
+        is read at once (adminpanel.prepared.first_row): never for a query read as it goes.
+        Checked as cursor() checks (the health check, the connection opened, the thread)."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        self.validate_thread_sharing()
         kept = self._kept
         if kept is None or kept.closed or kept.connection is not self.connection:
-            kept = self._kept = self.create_cursor()
+            with self.wrap_database_errors:
+                kept = self._kept = self.create_cursor()
         return kept

@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -72,9 +73,8 @@ def trial_environment():
         yield {**env, "ADMINPANEL_DATA_DIR": data_dir, "PYTHONUNBUFFERED": "1"}
 
 
-def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial_environment):
-    smtp_port, imap_port = free_port(), free_port()
-    process = subprocess.Popen(
+def mailserver_run(environment: dict, smtp_port: int, imap_port: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             *adminpanel_command(),
             "mailserver-run",
@@ -86,11 +86,24 @@ def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial
             "--submission-port",
             str(free_port()),
         ],
-        env=trial_environment,
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def assert_stopped(directory: str, smtp_port: int, imap_port: int) -> None:
+    """Both servers stopped, no process of the private instance left, its directory gone."""
+    assert not answers(smtp_port, b"220 ") and not answers(imap_port, b"* OK")
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert directory not in running
+    assert not os.path.exists(directory)
+
+
+def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial_environment):
+    smtp_port, imap_port = free_port(), free_port()
+    process = mailserver_run(trial_environment, smtp_port, imap_port)
     try:
         said = []
         for line in process.stdout:
@@ -106,10 +119,29 @@ def test_mailserver_run_serves_smtp_and_imap_until_sigterm_then_stops_both(trial
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert not answers(smtp_port, b"220 ") and not answers(imap_port, b"* OK")
-    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert directory not in running
-    assert not os.path.exists(directory)
+    assert_stopped(directory, smtp_port, imap_port)
+
+
+def test_mailserver_run_stopped_while_it_starts_stops_what_it_started(trial_environment):
+    """A SIGTERM while the servers start (a supervisor giving up, Ctrl-C): the command
+    finishes starting, says so, stops everything and exits 0; nothing is left running."""
+    smtp_port, imap_port = free_port(), free_port()
+    process = mailserver_run(trial_environment, smtp_port, imap_port)
+    try:
+        deadline = time.monotonic() + 120
+        while not answers(imap_port, b"* OK"):  # Dovecot is up; Postfix starts after it
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        said, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, said
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Stopping the mail servers" in said
+    directory = said.split(" in ", 1)[1].splitlines()[0].strip()
+    assert_stopped(directory, smtp_port, imap_port)
 
 
 def test_the_files_fit_debians_stock_postfix_and_dovecot_as_the_readme_installs_them(db, tmp_path):

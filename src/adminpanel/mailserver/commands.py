@@ -34,11 +34,18 @@ from adminpanel.mailserver.roles import RoleError, ensure_role
 from adminpanel.mailserver.room import RoomServer
 
 
-def _wait_for_stop_signal() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+def _stop_signal() -> threading.Event:
+    """An event that Ctrl-C or SIGTERM sets from now on. Taken before a command starts
+    anything: a signal that comes as soon as it says it is ready (a supervisor, a test) then
+    stops it cleanly, where Python's default end would leave what it started running."""
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+def _wait_for(stop: threading.Event) -> None:
+    """Block until Ctrl-C or SIGTERM (_stop_signal)."""
     while not stop.wait(1):
         pass
 
@@ -282,6 +289,7 @@ def mailserver_run(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         shutil.rmtree(directory, ignore_errors=True)
         return 2
+    stop = _stop_signal()
     try:
         server.start()
         submissions = (
@@ -301,7 +309,7 @@ def mailserver_run(args: argparse.Namespace) -> int:
             f"  logs: {server.log_dir}\n  Ctrl-C stops both.",
             flush=True,
         )
-        _wait_for_stop_signal()
+        _wait_for(stop)
         print("Stopping the mail servers…", flush=True)
     except MailServerError as error:
         print(error, file=sys.stderr)
@@ -323,9 +331,7 @@ def mailserver_purge(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
+    stop = _stop_signal()
     while True:
         try:
             for maildir in purge.purge_due(database, mail_root):
@@ -346,9 +352,7 @@ def mailserver_end_sessions(args: argparse.Namespace) -> int:
     disabled, renamed or deleted mailbox); once, or every --every seconds until stopped."""
     database = config.Database.of(connection.settings_dict)
     doveadm = ["doveadm"] + (["-c", args.dovecot_config] if args.dovecot_config else [])
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
+    stop = _stop_signal()
     while True:
         try:
             for address in sessions.end_requested(database, doveadm, args.host_name):
@@ -367,9 +371,7 @@ def mailserver_dkim(args: argparse.Namespace) -> int:
     when they changed; once, or every --every seconds until stopped."""
     database = config.Database.of(connection.settings_dict)
     directory = Path(args.out)
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
+    stop = _stop_signal()
     while True:
         try:
             if dkim.sync(
@@ -403,6 +405,7 @@ def mailserver_policy(args: argparse.Namespace) -> int:
         print("--postfix-listen is a loopback HOST:PORT, e.g. 127.0.0.1:7522.", file=sys.stderr)
         return 2
     limits = policy.Limits(database, args.failures, int(args.minutes * 60), args.ip_failures)
+    stop = _stop_signal()
     server = policy.PolicyServer(limits, host, int(port)).start()
     print(f"Dovecot's auth policy on {server.address}", flush=True)
     try:
@@ -412,7 +415,7 @@ def mailserver_policy(args: argparse.Namespace) -> int:
         raise
     print(f"Postfix's end-of-data policy (room left) on {room_server.address}", flush=True)
     try:
-        _wait_for_stop_signal()
+        _wait_for(stop)
     finally:
         server.stop()
         room_server.stop()
@@ -427,10 +430,11 @@ def mailserver_sender_check(args: argparse.Namespace) -> int:
     if not port.isdigit() or not 0 < int(port) < 65536 or not _loopback(host):
         print("--listen is a loopback HOST:PORT, e.g. 127.0.0.1:7523.", file=sys.stderr)
         return 2
+    stop = _stop_signal()
     server = senders.SenderCheckServer(database, host, int(port)).start()
     print(f"The From: check (milter) on {server.address}", flush=True)
     try:
-        _wait_for_stop_signal()
+        _wait_for(stop)
     finally:
         server.stop()
     return 0
@@ -454,10 +458,11 @@ def mailserver_lookup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    stop = _stop_signal()
     server = LookupServer(database.name, host, int(port)).start()
     print(f"Postfix lookups on {server.address} from {database.name}", flush=True)
     try:
-        _wait_for_stop_signal()
+        _wait_for(stop)
     finally:
         server.stop()
     return 0

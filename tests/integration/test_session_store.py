@@ -160,11 +160,29 @@ def test_the_code_step_of_a_login_writes_the_session_once():
     assert client.get("/").status_code == 200
 
 
+def as_run(sql: str) -> list[str]:
+    """A statement as PostgreSQL ran it: the call of a session's function (prepared.in_turn)
+    stands for the statements of its body, in their order."""
+    if not sql.startswith("SELECT * FROM pg_temp."):
+        return [sql]
+    name = sql.removeprefix("SELECT * FROM pg_temp.").split("(", 1)[0]
+    (body,) = prepared.first_row(
+        "SELECT prosrc FROM pg_proc WHERE proname = %s AND pronamespace = pg_my_temp_schema()",
+        [name],
+    )
+    return [part.strip() for part in body.split(";") if part.strip() != "END"]
+
+
 def test_the_code_step_reads_its_account_with_the_lock_and_writes_in_one_statement():
     client, _, code = pending_2fa_login()
     with CaptureQueriesContext(connection) as queries:
         assert client.post("/login/verify", {"challenge": code}).status_code == 302
-    sent = [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+    captured = [q["sql"] for q in queries.captured_queries]
+    # On a connection's first code step, the session's function that locks and then reads.
+    made = [sql for sql in captured if sql.startswith("CREATE")]
+    assert all(sql.startswith("CREATE OR REPLACE FUNCTION pg_temp.") for sql in made)
+    captured = [sql for sql in captured if sql not in made]
+    sent = [sql.split(" ", 1)[0] for sql in captured]
     writes = [kind for kind in sent if kind not in ("SELECT", "SAVEPOINT", "RELEASE")]
     if connection.vendor == "postgresql":
         # The code state, the session's new id, the WebSession and the audit rows.
@@ -173,8 +191,11 @@ def test_the_code_step_reads_its_account_with_the_lock_and_writes_in_one_stateme
     else:
         assert sorted(writes) == ["INSERT", "INSERT", "UPDATE", "UPDATE"]
     # The pending login's account is read with the person's code state, under the lock.
-    reads = [q["sql"] for q in queries.captured_queries if '"accounts_account"' in q["sql"]]
+    ran = [part for sql in captured for part in as_run(sql)]
+    reads = [sql for sql in ran if '"accounts_account"' in sql]
     assert len(reads) == 1 and '"twofactor_codestate"' in reads[0]
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in ran[ran.index(reads[0]) - 1]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,6 +1,7 @@
-"""Django's PostgreSQL backend (the ENGINE settings.py gives a PostgreSQL URL), with one change:
-the health check of a kept connection (CONN_HEALTH_CHECKS, before the first query of each
-request) looks at the connection instead of sending `SELECT 1` and waiting for the answer.
+"""Django's PostgreSQL backend (the ENGINE settings.py gives a PostgreSQL URL), with a kept
+cursor and the session's functions for adminpanel.prepared, and one change: the health check
+of a kept connection (CONN_HEALTH_CHECKS, before the first query of each request) looks at the
+connection instead of sending `SELECT 1` and waiting for the answer.
 
 An idle connection has nothing to read unless the server has sent something unasked: when it
 ends a session (a restart, pg_terminate_backend, idle_session_timeout) it sends the reason
@@ -45,3 +46,29 @@ class DatabaseWrapper(base.DatabaseWrapper):
             with self.wrap_database_errors:
                 kept = self._kept = self.create_cursor()
         return kept
+
+    @property
+    def keeps_session_state(self) -> bool:
+        """Whether the session may hold state between transactions (prepared statements, the
+        session's functions): not behind a pooler that hands each transaction to any server
+        connection, for which the URL says `?server_side_binding=false` (README)."""
+        return bool(self.settings_dict["OPTIONS"].get("server_side_binding"))
+
+    _functions = None  # (the connection, the names of its temporary functions)
+
+    def temporary_function(self, name: str, definition: str) -> None:
+        """Make the function `definition` (CREATE OR REPLACE FUNCTION pg_temp.name …) in this
+        session, once per connection. Made inside a transaction, it counts as made once that
+        commits: a rollback takes it away again, and then it is made anew."""
+        self.ensure_connection()
+        if self._functions is None or self._functions[0] is not self.connection:
+            self._functions = (self.connection, set())
+        made = self._functions[1]
+        if name in made:
+            return
+        with self.cursor() as cursor:
+            cursor.execute(definition)
+        if self.in_atomic_block:
+            self.on_commit(lambda: made.add(name))
+        elif self.get_autocommit():
+            made.add(name)

@@ -7,6 +7,7 @@ person's row (ARCHITECTURE "Security state: one mechanism").
 import functools
 import math
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Model
@@ -39,23 +40,31 @@ def throttled_message(seconds: float) -> str:
 LOCKED = "Too many failed attempts: only a recovery code can unlock this account now."
 
 
+class _LockQueries(NamedTuple):
+    lock: str | None  # None on SQLite, whose IMMEDIATE transaction has locked already
+    read: str
+    param_types: tuple[str, ...]  # of the person's id (the lock's), then the read's parameters
+    row_types: tuple[str, ...]  # of the read's columns
+
+
 @functools.cache
-def _lock_queries(
-    factors: tuple[Factor, ...], identity: type[Model] | None = None
-) -> tuple[str | None, str]:
-    """The statement that locks a person's row (None on SQLite, whose IMMEDIATE transaction
-    has locked already), and the SELECT that then reads its code state (prepared.select_list's
-    columns), which factors it has (with each one's locked_column) and, for an Unread, its
-    `identity` row.
+def _lock_queries(factors: tuple[Factor, ...], identity: type[Model] | None = None) -> _LockQueries:
+    """The statement that locks a person's row, and the SELECT that then reads its code state
+    (prepared.select_list's columns), which factors it has (with each one's locked_column)
+    and, for an Unread, its `identity` row.
 
     Two statements, not one: PostgreSQL re-reads only the locked row of a query that waited
     for its lock, so columns joined to it would be the ones from before the wait (a code just
-    accepted would pass again). Built from the models once per process: the ORM would compile
-    them on every code step, which cost more than running them (benchmarks/code.py, README).
+    accepted would pass again). They go in one round trip (prepared.in_turn), each on its own
+    snapshot. Built from the models once per process: the ORM would compile them on every code
+    step, which cost more than running them (benchmarks/code.py, README).
     """
     quote = connection.ops.quote_name
     person, key = quote(Person._meta.db_table), quote(Person._meta.pk.column)
+    person_key_type = Person._meta.pk.rel_db_type(connection)
     columns = [prepared.select_list(CodeState, "s")]
+    row_types = [Person._meta.get_field("kind").db_type(connection)]
+    row_types += prepared.column_types(CodeState)
     for factor in factors:
         meta = factor.model._meta
         # Only quoted names from the models go into the text; the person's id is a parameter.
@@ -63,14 +72,19 @@ def _lock_queries(
             f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('person').column)} = p.{key}"
         )
         if factor.locked_column:  # one row per person: its value, NULL without one
-            value = quote(meta.get_field(factor.locked_column).column)
-            columns.append(f"(SELECT {value} {rows})")
+            field = meta.get_field(factor.locked_column)
+            columns.append(f"(SELECT {quote(field.column)} {rows})")
+            row_types.append(field.db_type(connection))
         else:
             columns.append(f"EXISTS (SELECT 1 {rows})")
+            row_types.append("boolean")
     joined = ""
+    read_types = []
     if identity is not None:  # the row by its key (the first parameter), if it is the person's
         meta = identity._meta
         columns.append(prepared.select_list(identity, "i"))
+        row_types += prepared.column_types(identity)
+        read_types.append(meta.pk.rel_db_type(connection))
         joined = (
             f" LEFT JOIN {quote(meta.db_table)} i ON i.{quote(meta.pk.column)} = %s"
             f" AND i.{quote(meta.get_field('person').column)} = p.{key}"
@@ -80,10 +94,11 @@ def _lock_queries(
         f"FROM {person} p LEFT JOIN {quote(CodeState._meta.db_table)} s "
         f"ON s.{quote(CodeState._meta.pk.column)} = p.{key}{joined} WHERE p.{key} = %s"
     )
+    read_types.append(person_key_type)
     lock = None
     if connection.features.has_select_for_update:
         lock = f"SELECT {key} FROM {person} WHERE {key} = %s FOR UPDATE"  # noqa: S608
-    return lock, read
+    return _LockQueries(lock, read, (person_key_type, *read_types), tuple(row_types))
 
 
 def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
@@ -91,12 +106,20 @@ def lock(who: SignsIn | Unread, factors: tuple[Factor, ...]) -> Locked | None:
     state and its factors (of `factors`), and an Unread's row (Locked.who; else `who`). None
     when an Unread's person is gone."""
     identity = who.model if isinstance(who, Unread) else None
-    lock_sql, read_sql = _lock_queries(factors, identity)
+    queries = _lock_queries(factors, identity)
     person_id = who.person_id
     db = prepared.database()
-    if lock_sql is not None:
-        prepared.first_row(lock_sql, [person_id], db)
-    row = prepared.first_row(read_sql, [who.pk, person_id] if identity else [person_id], db)
+    read_params = [who.pk, person_id] if identity else [person_id]
+    if queries.lock is None:
+        row = prepared.first_row(queries.read, read_params, db)
+    else:
+        row = prepared.in_turn(
+            (queries.lock, queries.read),
+            [person_id, *read_params],
+            param_types=queries.param_types,
+            row_types=queries.row_types,
+            db=db,
+        )
     if row is None:
         if identity is not None:
             return None

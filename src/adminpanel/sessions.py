@@ -10,7 +10,10 @@ deletes the old row, and updates the new row again when the response is sent. He
   dies when the login commits; SessionMiddleware's save then finds nothing to write). A
   session flushed before it is saved takes the old row with it;
 - reading, inserting, updating and deleting are single parameterized statements, not ORM
-  queries: each ORM query costs about 0.2 ms of Python, and every request reads its session.
+  queries: each ORM query costs about 0.2 ms of Python, and every request reads its session;
+- the data is signed as Django signs it, but not compressed: zlib sets up about 256 KiB of
+  state for each call, 0.05-0.1 ms to save a few hundred bytes per row. Django's decoding
+  reads both, so rows written compressed before still load.
 """
 
 import base64
@@ -18,6 +21,7 @@ import secrets
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core import signing
 from django.db import connections, router
 from django.utils import timezone
 
@@ -40,6 +44,9 @@ def purge_expired() -> int:
 
 
 class SessionStore(DatabaseSessionStore):
+    def encode(self, session_dict: dict) -> str:
+        return signing.dumps(session_dict, salt=self.key_salt, serializer=self.serializer)
+
     def _get_new_session_key(self) -> str:
         # 160 random bits as 32 characters of a-z2-7 (within Django's key alphabet), drawn in
         # one call: get_random_string() asks the OS once per character. No lookup first:

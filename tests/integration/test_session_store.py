@@ -6,10 +6,12 @@ from datetime import timedelta
 import pyotp
 import pytest
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from adminpanel import clock, prepared
 from adminpanel.accounts.models import Account
@@ -140,6 +142,27 @@ def test_deleting_a_session_is_one_statement():
         store.delete()
     assert session_statements(queries.captured_queries) == ["DELETE"]
     assert not Session.objects.filter(session_key=store.session_key).exists()
+
+
+def test_the_data_is_signed_not_compressed_and_rows_written_compressed_still_load():
+    from_before = SessionStore()
+    signed_compressed = DatabaseSessionStore.encode(from_before, {"step": "x" * 200})
+    assert signed_compressed.startswith(".")  # Django's mark of a compressed payload
+    Session.objects.create(
+        session_key="k" * 32,
+        session_data=signed_compressed,
+        expire_date=timezone.now() + timedelta(hours=1),
+    )
+    assert SessionStore("k" * 32)["step"] == "x" * 200
+    store = SessionStore()
+    store["step"] = "x" * 200
+    store.save()
+    written = Session.objects.get(session_key=store.session_key).session_data
+    assert not written.startswith(".")
+    assert SessionStore(store.session_key)["step"] == "x" * 200
+    tampered = written[:-1] + ("A" if written[-1] != "A" else "B")
+    Session.objects.filter(session_key=store.session_key).update(session_data=tampered)
+    assert SessionStore(store.session_key).get("step") is None  # a bad signature: no data
 
 
 def test_new_keys_are_long_random_and_in_djangos_alphabet():

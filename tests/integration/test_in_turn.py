@@ -2,23 +2,20 @@
 own snapshot; on PostgreSQL in one round trip (a function of the session's), made once per
 connection and again after a rollback took it away."""
 
-import threading
-import time
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from adminpanel import prepared
 from adminpanel.accounts.models import Account
 from adminpanel.twofactor.models import CodeState
+from tests.locking import LOCK, read_after_a_held_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 POSTGRESQL = connection.vendor == "postgresql"
 on_postgresql = pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's session functions")
 
-LOCK = "SELECT id FROM people_person WHERE id = %s FOR UPDATE"
 LAST_STEP = "SELECT last_step, failures FROM twofactor_codestate WHERE person_id = %s"
 
 
@@ -65,27 +62,12 @@ def test_on_postgresql_they_are_one_statement_once_the_session_has_its_function(
 def test_the_read_after_the_lock_sees_what_the_locks_holder_committed(person_id):
     """The point of two statements: the read's snapshot is taken after the lock was granted."""
     lock_then_read(person_id)  # the session has its function before the race
-    locked, release = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        try:
-            with transaction.atomic():
-                prepared.first_row(LOCK, [person_id])
-                locked.set()
-                release.wait(10)
-                CodeState.objects.create(person_id=person_id, last_step=42)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    assert locked.wait(10)
-    threading.Timer(0.3, release.set).start()  # commits while the lock below waits
-    started = time.monotonic()
-    with transaction.atomic():
-        row = lock_then_read(person_id)
-    thread.join()
-    assert time.monotonic() - started >= 0.25  # it did wait for the lock
+    row, took = read_after_a_held_lock(
+        person_id,
+        lambda: CodeState.objects.create(person_id=person_id, last_step=42),
+        lambda: lock_then_read(person_id),
+    )
+    assert took >= 0.25  # it did wait for the lock
     assert row == (42, 0)
 
 

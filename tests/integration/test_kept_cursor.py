@@ -3,17 +3,15 @@ PostgreSQL connection keeps, and behave as through Django's cursor: they see the
 in together(), fail with Django's errors, follow a new connection, and are seen by whatever
 watches the statements (the tests' CaptureQueriesContext, DEBUG)."""
 
-import threading
-import time
-
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from adminpanel import audit, prepared
 from adminpanel.accounts.models import Account
 from adminpanel.audit.catalogue import AuditEvent
 from adminpanel.twofactor.models import CodeState
+from tests.locking import LOCK, read_after_a_held_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,30 +73,18 @@ def test_a_read_after_a_lock_sees_what_the_locks_holder_committed():
     read, on a snapshot taken after the lock was granted, sees what the holder wrote under it.
     (A read inside the locking statement would not: PostgreSQL re-reads only the locked row.)"""
     person_id = Account.objects.create_user("alice").person_id
-    locked, release = threading.Event(), threading.Event()
 
-    def holder() -> None:
-        try:
-            with transaction.atomic():
-                prepared.first_row(LOCK, [person_id])
-                locked.set()
-                release.wait(10)
-                CodeState.objects.create(person_id=person_id, last_step=42)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    assert locked.wait(10)
-    threading.Timer(0.3, release.set).start()  # commits while the lock below waits
-    started = time.monotonic()
-    with transaction.atomic():
+    def lock_then_read():
         prepared.first_row(LOCK, [person_id])
-        row = prepared.first_row(LAST_STEP, [person_id])
-    thread.join()
-    assert time.monotonic() - started >= 0.25  # it did wait for the lock
+        return prepared.first_row(LAST_STEP, [person_id])
+
+    row, took = read_after_a_held_lock(
+        person_id,
+        lambda: CodeState.objects.create(person_id=person_id, last_step=42),
+        lock_then_read,
+    )
+    assert took >= 0.25  # it did wait for the lock
     assert row == (42,)
 
 
-LOCK = "SELECT id FROM people_person WHERE id = %s FOR UPDATE"
 LAST_STEP = "SELECT last_step FROM twofactor_codestate WHERE person_id = %s"

@@ -107,3 +107,20 @@ def test_only_selects_with_plain_parameters_run_in_turn():
     for statements in (("UPDATE people_person SET kind = %s",), ("SELECT '%%' || %s",)):
         with pytest.raises(ValueError, match="SELECTs"):
             prepared._in_turn_function(statements, ("text",), ("text",))
+
+
+@on_postgresql
+def test_a_session_refused_its_function_sends_the_statements_one_by_one(person_id, monkeypatch):
+    """E.g. a database whose TEMP privilege was revoked: the sign-in still works."""
+
+    def refused(statements, param_types, row_types):
+        return "adminpanel_refused", "CREATE FUNCTION pg_temp.adminpanel_refused() …", ""
+
+    monkeypatch.setattr(prepared, "_in_turn_function", refused)
+    CodeState.objects.create(person_id=person_id, last_step=7)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert lock_then_read(person_id) == (7, 0)  # its transaction goes on after the refusal
+        assert lock_then_read(person_id) == (7, 0)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len([sql for sql in statements if sql.startswith("CREATE")]) == 1  # asked once
+    assert len([sql for sql in statements if sql.endswith("FOR UPDATE")]) == 2

@@ -15,6 +15,7 @@ checks alike until TCP gives up.
 
 import select
 
+from django.db import ProgrammingError, transaction
 from django.db.backends.postgresql import base
 from psycopg import pq
 
@@ -54,21 +55,29 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection, for which the URL says `?server_side_binding=false` (README)."""
         return bool(self.settings_dict["OPTIONS"].get("server_side_binding"))
 
-    _functions = None  # (the connection, the names of its temporary functions)
+    _functions = None  # (the connection, {name: whether this session has it})
 
-    def temporary_function(self, name: str, definition: str) -> None:
+    def temporary_function(self, name: str, definition: str) -> bool:
         """Make the function `definition` (CREATE OR REPLACE FUNCTION pg_temp.name …) in this
-        session, once per connection. Made inside a transaction, it counts as made once that
-        commits: a rollback takes it away again, and then it is made anew."""
+        session, once per connection; False when the session may not make one (no TEMP
+        privilege on the database), so that the caller sends its statements one by one.
+        Made inside a transaction, it counts as made once that commits: a rollback takes it
+        away again, and then it is made anew."""
         self.ensure_connection()
         if self._functions is None or self._functions[0] is not self.connection:
-            self._functions = (self.connection, set())
+            self._functions = (self.connection, {})
         made = self._functions[1]
         if name in made:
-            return
-        with self.cursor() as cursor:
-            cursor.execute(definition)
+            return made[name]
+        try:
+            # In a savepoint: a refusal must not end the transaction it is made in.
+            with transaction.atomic(using=self.alias), self.cursor() as cursor:
+                cursor.execute(definition)
+        except ProgrammingError:
+            made[name] = False
+            return False
         if self.in_atomic_block:
-            self.on_commit(lambda: made.add(name))
+            self.on_commit(lambda: made.setdefault(name, True))
         elif self.get_autocommit():
-            made.add(name)
+            made[name] = True
+        return True

@@ -64,17 +64,17 @@ system-packages:
 	@getent passwd vmail >/dev/null || useradd -r -u 5000 -g vmail -d /nonexistent -M \
 		-s /usr/sbin/nologin vmail 2>/dev/null
 
-# Twice: everything on SQLite (the default database), then the integration, API, mail server and
-# cluster tests on a throwaway PostgreSQL cluster (testbed/postgres.py). The cluster tests are
-# PostgreSQL-only, so they run in the second pass alone. Each pass is cut in two (the mail server
-# tests, which mostly wait on Postfix, Dovecot and the network, and the rest), the SQLite pass's
-# browser tests (tests/e2e, which mostly wait on Chromium and a live server) are a lane of their
-# own, and the five lanes run side by side, each in its own process with its own data dir, database and ports; each
-# one's output is printed whole when it ends, with its 15 slowest steps. tests/debian13 (the
-# README's Quickstart on Debian 13's Python 3.13, in the trixie root: SQLite in its own ./var,
-# whatever the lane's database) rides in the shortest lane, PostgreSQL's mail lane.
+# Twice: everything on SQLite (the default database), then the integration, API and mail server
+# tests on a throwaway PostgreSQL cluster (testbed/postgres.py). Five lanes run side by side, each
+# in its own process with its own data dir, database and ports: per database the mail server
+# tests (which mostly wait on Postfix, Dovecot and the network) and the rest, and a fifth lane for
+# the tests that drive live servers (tests/e2e in Chromium, tests/ops, and tests/cluster, whose
+# instances always share a PostgreSQL database of their own). Each one's output is printed whole
+# when it ends, with its 15 slowest steps. tests/debian13 (the README's Quickstart on Debian 13's
+# Python 3.13, in the trixie root: SQLite in its own ./var, whatever the lane's database) rides
+# in PostgreSQL's mail lane.
 PYTEST := $(PY) -m pytest --durations=15
-TEST_LANES := test-sqlite test-sqlite-browser test-sqlite-mail test-postgresql test-postgresql-mail
+TEST_LANES := test-sqlite test-servers test-sqlite-mail test-postgresql test-postgresql-mail
 test: $(VENV)/.test-installed system-packages house-rules
 	$(MAKE) --no-print-directory -j5 --output-sync=target $(TEST_LANES)
 
@@ -98,14 +98,13 @@ test-fast: $(VENV)/.test-installed house-rules
 SQLITE := env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE
 POSTGRESQL := env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql
 test-sqlite: $(VENV)/.test-installed
-	$(SQLITE) $(PYTEST) --ignore=tests/cluster --ignore=tests/mailserver --ignore=tests/debian13 \
-		--ignore=tests/e2e
-test-sqlite-browser: $(VENV)/.test-installed
-	$(SQLITE) $(PYTEST) tests/e2e
+	$(SQLITE) $(PYTEST) tests/unit tests/api tests/integration
+test-servers: $(VENV)/.test-installed
+	$(SQLITE) $(PYTEST) tests/e2e tests/ops tests/cluster
 test-sqlite-mail: $(VENV)/.test-installed
 	$(SQLITE) $(PYTEST) tests/mailserver
 test-postgresql: $(VENV)/.test-installed
-	$(POSTGRESQL) $(PYTEST) tests/integration tests/api tests/cluster
+	$(POSTGRESQL) $(PYTEST) tests/integration tests/api
 test-postgresql-mail: $(VENV)/.test-installed
 	$(POSTGRESQL) $(PYTEST) tests/mailserver tests/debian13
 

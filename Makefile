@@ -65,20 +65,19 @@ system-packages:
 		-s /usr/sbin/nologin vmail 2>/dev/null
 
 # Twice: everything on SQLite (the default database), then the integration, API and mail server
-# tests on a throwaway PostgreSQL cluster (testbed/postgres.py). Six lanes run side by side, each
+# tests on a throwaway PostgreSQL cluster (testbed/postgres.py). Five lanes run side by side, each
 # in its own process with its own data dir, database and ports: per database the mail server
-# tests (which mostly wait on Postfix, Dovecot and the network) and the rest (on PostgreSQL, the
-# slowest, cut in two: tests/integration and tests/api), and a lane for the tests that drive
-# live servers (tests/e2e in Chromium, tests/ops, and tests/cluster, whose
+# tests (which mostly wait on Postfix, Dovecot and the network) and the rest, and a lane for the
+# tests that drive live servers (tests/e2e in Chromium, tests/ops, and tests/cluster, whose
 # instances always share a PostgreSQL database of their own). Each one's output is printed whole
-# when it ends, with its 15 slowest steps. tests/debian13 (the README's Quickstart on Debian 13's
-# Python 3.13, in the trixie root: SQLite in its own ./var, whatever the lane's database) rides
-# in PostgreSQL's mail lane.
+# when it ends, with its 15 slowest steps. The suite is bound by CPU (about 22 CPU-minutes on
+# 2 cores): a sixth lane (PostgreSQL's integration and API tests apart) was no faster.
+# tests/debian13 (the README's Quickstart on Debian 13's Python 3.13, in the trixie root: SQLite
+# in its own ./var, whatever the lane's database) rides in PostgreSQL's mail lane.
 PYTEST := $(PY) -m pytest --durations=15
-TEST_LANES := test-sqlite test-servers test-sqlite-mail test-postgresql test-postgresql-api \
-	test-postgresql-mail
+TEST_LANES := test-sqlite test-servers test-sqlite-mail test-postgresql test-postgresql-mail
 test: $(VENV)/.test-installed system-packages house-rules
-	$(MAKE) --no-print-directory -j6 --output-sync=target $(TEST_LANES)
+	$(MAKE) --no-print-directory -j5 --output-sync=target $(TEST_LANES)
 
 # The house rules before any test: lint, formatting, and imports (tools/check_imports.py).
 .PHONY: house-rules test-fast
@@ -106,9 +105,7 @@ test-servers: $(VENV)/.test-installed
 test-sqlite-mail: $(VENV)/.test-installed
 	$(SQLITE) $(PYTEST) tests/mailserver
 test-postgresql: $(VENV)/.test-installed
-	$(POSTGRESQL) $(PYTEST) tests/integration
-test-postgresql-api: $(VENV)/.test-installed
-	$(POSTGRESQL) $(PYTEST) tests/api
+	$(POSTGRESQL) $(PYTEST) tests/integration tests/api
 test-postgresql-mail: $(VENV)/.test-installed
 	$(POSTGRESQL) $(PYTEST) tests/mailserver tests/debian13
 

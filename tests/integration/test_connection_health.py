@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from adminpanel import prepared
 from adminpanel.mailserver.config import Database
 
 pytestmark = [
@@ -44,8 +45,7 @@ def test_a_healthy_idle_connection_is_kept_and_checking_it_sends_nothing(tmp_pat
     assert backend_pid() == pid
 
 
-def test_a_connection_the_server_ended_is_replaced_before_the_first_query():
-    pid = backend_pid()
+def end_the_session_on_the_server(pid: int) -> None:
     with psycopg.connect(Database.of(connection.settings_dict).dovecot_connect()) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     # The server says why and closes the socket: wait until that has arrived.
@@ -53,9 +53,33 @@ def test_a_connection_the_server_ended_is_replaced_before_the_first_query():
     deadline = time.monotonic() + 10
     while not select.select([socket], [], [], 0.1)[0]:
         assert time.monotonic() < deadline, "the ended session's socket never became readable"
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_first_query():
+    pid = backend_pid()
+    end_the_session_on_the_server(pid)
     assert not connection.is_usable()
     a_new_request()
     assert backend_pid() != pid  # a new connection, and the query on it worked
+
+
+def test_the_replacement_of_an_ended_connection_makes_its_session_function_again():
+    """prepared.in_turn's function lives in the session: the health check runs before it is
+    looked up, so the first statements on a replaced connection make it anew."""
+
+    def in_turn() -> tuple | None:  # the request's first statements, outside a transaction
+        return prepared.in_turn(
+            ("SELECT 1 AS locked", "SELECT pg_backend_pid()"),
+            [],
+            param_types=(),
+            row_types=("integer",),
+        )
+
+    (pid,) = in_turn()
+    end_the_session_on_the_server(pid)
+    a_new_request()
+    (new_pid,) = in_turn()  # not "function does not exist"
+    assert new_pid != pid
 
 
 def test_a_connection_inside_a_transaction_is_not_reused_as_healthy():

@@ -33,15 +33,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
         waiting.register(connection.pgconn.socket, select.POLLIN)
         return not waiting.poll(0)
 
+    def _checked(self) -> None:
+        """What Django's cursor() checks first: the health check (a connection the server
+        ended is replaced here, before it is used), the connection opened, the thread."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        self.validate_thread_sharing()
+
     _kept = None  # kept_cursor()'s cursor
 
     def kept_cursor(self):
         """A cursor of the open connection, made once per connection, for statements whose row
         is read at once (adminpanel.prepared.first_row): never for a query read as it goes.
-        Checked as cursor() checks (the health check, the connection opened, the thread)."""
-        self.close_if_health_check_failed()
-        self.ensure_connection()
-        self.validate_thread_sharing()
+        Checked as cursor() checks (_checked)."""
+        self._checked()
         kept = self._kept
         if kept is None or kept.closed or kept.connection is not self.connection:
             with self.wrap_database_errors:
@@ -62,8 +67,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         session, once per connection; False when the session may not make one (no TEMP
         privilege on the database), so that the caller sends its statements one by one.
         Made inside a transaction, it counts as made once that commits: a rollback takes it
-        away again, and then it is made anew."""
-        self.ensure_connection()
+        away again, and then it is made anew. Checked first as kept_cursor() is, so that a
+        connection replaced by the health check is the one asked about."""
+        self._checked()
         if self._functions is None or self._functions[0] is not self.connection:
             self._functions = (self.connection, {})
         made = self._functions[1]

@@ -103,12 +103,15 @@ house-rules: $(VENV)/.test-installed
 # pytest's rewritten test modules) stay in __pycache__ between runs even where
 # PYTHONDONTWRITEBYTECODE is set: compiling them again costs each worker 6 s of CPU.
 test-fast: $(VENV)/.test-installed house-rules
-	$(SQLITE) -u PYTHONDONTWRITEBYTECODE $(PYTEST) -q -n auto --dist worksteal \
+	$(SQLITE) $(PYTEST) -q -n auto --dist worksteal \
 		tests/unit tests/api tests/integration
 
 .PHONY: $(TEST_LANES)
-SQLITE := env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE
-POSTGRESQL := env -u ADMINPANEL_DATABASE_URL ADMINPANEL_TEST_DATABASE=postgresql
+# Every lane writes compiled modules: where PYTHONDONTWRITEBYTECODE is set, each of the
+# processes the tests start (servers, commands, the mail servers' helpers) compiled ours again.
+SQLITE := env -u ADMINPANEL_DATABASE_URL -u ADMINPANEL_TEST_DATABASE -u PYTHONDONTWRITEBYTECODE
+POSTGRESQL := env -u ADMINPANEL_DATABASE_URL -u PYTHONDONTWRITEBYTECODE \
+	ADMINPANEL_TEST_DATABASE=postgresql
 test-sqlite: $(VENV)/.test-installed
 	$(SQLITE) $(PYTEST) tests/unit tests/api tests/integration
 test-servers: $(VENV)/.test-installed

@@ -12,7 +12,8 @@ another. Each figure is the user + system CPU time that the server's processes (
 of `adminpanel serve`'s gunicorn master: its workers) spent meanwhile, read from /proc/PID/stat
 before and after each batch, summed over the rounds and divided by the number of requests.
 The rounds alternate the two kinds so that a change in the shared machine's load during a
-run weighs on both alike (one batch of each moved the ratio by ±15 % between runs). The
+run weighs on both alike (one batch of each moved the ratio by ±15 % between runs); the
+lowest and highest ratio of a single round are printed beside it, to show that noise. The
 driver's CPU and PostgreSQL's (its own processes) are not in it; the kernel's work for the
 workers' sockets (the HTTP requests, the database's loopback TCP) is. A worker replaced during
 a run fails the run.
@@ -62,11 +63,20 @@ def cpu_figures(target: harness.Target, key: str, args) -> dict:
     if target.fleet is None or not args.cpu_checks:
         return {}
     harness.trivial_cpu_ms(target, 50)  # warm both workers' code paths first
-    trivial = code = 0.0
+    rounds = []
     for _ in range(args.cpu_rounds):  # alternated: the machine's load weighs on both alike
-        trivial += harness.trivial_cpu_ms(target, args.cpu_checks) / args.cpu_rounds
-        code += code_step_cpu_ms(target, key, args.cpu_checks) / args.cpu_rounds
-    return {"cpu_trivial_ms": trivial, "cpu_code_ms": code, "cpu_ratio": code / trivial}
+        trivial = harness.trivial_cpu_ms(target, args.cpu_checks)
+        rounds.append((trivial, code_step_cpu_ms(target, key, args.cpu_checks)))
+    trivial = sum(t for t, _ in rounds) / len(rounds)
+    code = sum(c for _, c in rounds) / len(rounds)
+    each = [c / t for t, c in rounds]  # how far one round strays: the machine's noise
+    return {
+        "cpu_trivial_ms": trivial,
+        "cpu_code_ms": code,
+        "cpu_ratio": code / trivial,
+        "cpu_ratio_lowest_round": min(each),
+        "cpu_ratio_highest_round": max(each),
+    }
 
 
 def one_run(target: harness.Target, args) -> dict:
@@ -130,6 +140,9 @@ def report(runs: list[dict], target: harness.Target, args) -> None:
                 "",
             ]
         )
+        lowest = min(r["cpu_ratio_lowest_round"] for r in runs)
+        highest = max(r["cpu_ratio_highest_round"] for r in runs)
+        rows.append(["  its rounds, one by one", "", f"{fmt(lowest, 2)}–{fmt(highest, 2)}", ""])
     harness.print_table(
         f"code step (median of {len(runs)} runs) — {target.description}",
         ["", "per s", "p50 ms", "p99 ms"],

@@ -33,25 +33,28 @@ class DatabaseWrapper(base.DatabaseWrapper):
         waiting.register(connection.pgconn.socket, select.POLLIN)
         return not waiting.poll(0)
 
-    def _checked(self) -> None:
-        """What Django's cursor() checks first: the health check (a connection the server
-        ended is replaced here, before it is used), the connection opened, the thread."""
+    _session = None  # _Session of the connection it was made for
+
+    def _session_state(self) -> "_Session":
+        """What this backend keeps for the open connection's session, made anew for a new
+        connection. Checked first as Django's cursor() checks: the health check (a connection
+        the server ended is replaced here, before it is used), the connection opened, the
+        thread."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         self.validate_thread_sharing()
-
-    _kept = None  # kept_cursor()'s cursor
+        if self._session is None or self._session.connection is not self.connection:
+            self._session = _Session(self.connection)
+        return self._session
 
     def kept_cursor(self):
         """A cursor of the open connection, made once per connection, for statements whose row
-        is read at once (adminpanel.prepared.first_row): never for a query read as it goes.
-        Checked as cursor() checks (_checked)."""
-        self._checked()
-        kept = self._kept
-        if kept is None or kept.closed or kept.connection is not self.connection:
+        is read at once (adminpanel.prepared.first_row): never for a query read as it goes."""
+        session = self._session_state()
+        if session.cursor is None or session.cursor.closed:
             with self.wrap_database_errors:
-                kept = self._kept = self.create_cursor()
-        return kept
+                session.cursor = self.create_cursor()
+        return session.cursor
 
     @property
     def keeps_session_state(self) -> bool:
@@ -60,19 +63,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection, for which the URL says `?server_side_binding=false` (README)."""
         return bool(self.settings_dict["OPTIONS"].get("server_side_binding"))
 
-    _functions = None  # (the connection, {name: whether this session has it})
-
     def temporary_function(self, name: str, definition: str) -> bool:
         """Make the function `definition` (CREATE OR REPLACE FUNCTION pg_temp.name …) in this
         session, once per connection; False when the session may not make one (no TEMP
         privilege on the database), so that the caller sends its statements one by one.
         Made inside a transaction, it counts as made once that commits: a rollback takes it
-        away again, and then it is made anew. Checked first as kept_cursor() is, so that a
-        connection replaced by the health check is the one asked about."""
-        self._checked()
-        if self._functions is None or self._functions[0] is not self.connection:
-            self._functions = (self.connection, {})
-        made = self._functions[1]
+        away again, and then it is made anew. A connection replaced by the health check is
+        the one asked about (_session_state)."""
+        made = self._session_state().functions
         if name in made:
             return made[name]
         try:
@@ -87,3 +85,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         elif self.get_autocommit():
             made[name] = True
         return True
+
+
+class _Session:
+    """A connection's session as the backend keeps it: its kept cursor and its functions."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.cursor = None  # kept_cursor()'s, made on first use
+        self.functions: dict[str, bool] = {}  # name: whether this session has it

@@ -100,8 +100,8 @@ house-rules: $(VENV)/.test-installed
 # The fast lane while working: unit, API and integration tests on SQLite (no browser, no mail
 # servers, no PostgreSQL): 1 min 49 s on 2 quiet cores with the house rules (3.8 before). One pytest-xdist worker per core, each with its own
 # data dir and database; worksteal evens out the long tests at the end. Compiled modules (and
-# pytest's rewritten test modules) stay in __pycache__ between runs even where
-# PYTHONDONTWRITEBYTECODE is set: compiling them again costs each worker 6 s of CPU.
+# pytest's rewritten test modules) stay in __pycache__ between runs ($(SQLITE), below): compiling
+# them again costs each worker 6 s of CPU.
 test-fast: $(VENV)/.test-installed house-rules
 	$(SQLITE) $(PYTEST) -q -n auto --dist worksteal \
 		tests/unit tests/api tests/integration
